@@ -1,0 +1,49 @@
+# genesys-flows: `make deploy` runs the main job, `make test` the tests. Each does its own set-up.
+SHELL := /bin/bash
+VENV := .venv
+PY := $(VENV)/bin/python
+STACK ?= dev
+
+.PHONY: deploy test venv tools lint typecheck pytest emulator emulator-stop bench clean
+
+## deploy: start the local emulator (or reuse a running one) and `pulumi up --yes` the $(STACK) stack
+deploy: venv tools
+	@scripts/up $(STACK)
+
+## test: ruff, mypy and pytest (unit, contract, and end-to-end through the real Pulumi engine)
+test: venv tools lint typecheck pytest
+
+venv: $(VENV)/.installed
+
+$(VENV)/.installed: requirements.txt requirements-dev.txt pyproject.toml
+	@test -x $(PY) || python3 -m venv $(VENV)
+	@echo "[venv] installing requirements into $(VENV)"
+	@$(VENV)/bin/pip install --disable-pip-version-check -q -r requirements-dev.txt
+	@$(VENV)/bin/pip install --disable-pip-version-check -q --no-deps -e .
+	@touch $@
+
+tools:
+	@scripts/install-pulumi >/dev/null
+
+lint: venv
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+typecheck: venv
+	$(VENV)/bin/mypy provider emulator __main__.py
+
+pytest: venv tools
+	$(VENV)/bin/pytest
+
+## emulator: run the emulator in the foreground on 127.0.0.1:8099
+emulator: venv
+	$(PY) -m emulator serve --host 127.0.0.1 --port 8099 --data .emulator/arch.db
+
+bench: venv tools
+	$(PY) bench/emulator_throughput.py
+	$(PY) bench/precheck.py
+	$(PY) bench/client.py
+	$(PY) bench/pulumi_up.py
+
+clean:
+	rm -rf .pulumi .emulator .metrics .audit
