@@ -68,7 +68,7 @@ def pulumi_command() -> auto.PulumiCommand:
 
     pulumi = tools_bin() / "pulumi"
     if not pulumi.exists():
-        raise FileNotFoundError(f"{pulumi} does not exist: run scripts/install-pulumi (or `make tools`) first")
+        raise FileNotFoundError(f"{pulumi} does not exist: run scripts/install-pulumi (or `make tools`)")
     return auto.PulumiCommand(root=str(tools_root()), skip_version_check=True)
 
 

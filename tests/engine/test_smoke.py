@@ -88,4 +88,5 @@ def test_preview_up_refresh_destroy_through_the_real_engine(smoke_stack: auto.St
     destroy = smoke_stack.destroy()
     assert destroy.summary.result == "succeeded"
     assert destroy.summary.resource_changes == {"delete": 2}
-    assert smoke_stack.export_stack().deployment.get("resources") in (None, [])
+    deployment = smoke_stack.export_stack().deployment or {}
+    assert deployment.get("resources") in (None, [])
