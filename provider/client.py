@@ -1,0 +1,624 @@
+"""The Architecture API client used by the provider, the program and the CLI.
+
+Correct under faults and concurrency, with as few calls as possible:
+- create: 1 POST (validated client-side first; after an ambiguous failure the flow is looked up by
+  name and type before any resend, so a retry never duplicates it);
+- update: 1 PATCH carrying the base `_version` and only the fields that differ from the base (no GET
+  first); on a 409 `general.resource.conflict`: GET the latest flow, GET the base version, three-way
+  merge, PATCH again (the base version is fetched once per update);
+- delete: 1 DELETE.
+Tokens, sessions and the rate-limit pacer are shared by every client of the process with the same
+settings. Every request and mutation is reported to the `Recorder`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any, Literal
+from urllib.parse import quote
+
+from provider import auth
+from provider.errors import (
+    ArchitectError,
+    ConflictError,
+    MergeConflictError,
+    NotFoundError,
+    TransportError,
+    ValidationError,
+    error_from_response,
+)
+from provider.merge import three_way_merge
+from provider.models import (
+    MUTABLE_FIELDS,
+    DependencyReport,
+    Flow,
+    FlowFields,
+    FlowListing,
+    FlowType,
+    LifecycleState,
+    VersionInfo,
+    VersionListing,
+)
+from provider.pacing import Pacer, pacer_for
+from provider.recorder import ConflictEvent, MutationEvent, NullRecorder, Recorder, RequestEvent
+from provider.retry import RetryPolicy
+from provider.settings import ConnectionSettings
+from provider.transport import HttpResult, get_session, send
+from provider.validation import Problem, validate_flow
+
+log = logging.getLogger(__name__)
+
+ConflictPolicy = Literal["merge", "overwrite", "fail"]
+CONFLICT_POLICIES: tuple[str, ...] = ("merge", "overwrite", "fail")
+
+API = "/api/v2/architect"
+T_FLOWS = API + "/flows"
+T_FLOW = API + "/flows/{flowId}"
+T_VERSIONS = API + "/flows/{flowId}/versions"
+T_VERSION = API + "/flows/{flowId}/versions/{version}"
+T_DEPENDENCIES = API + "/dependencytracking/object"
+
+CODE_VERSION_CONFLICT = "general.resource.conflict"
+
+
+@dataclass
+class _Outcome:
+    status: int
+    body: Any
+    correlation_id: str | None
+    attempts: int
+    #: An earlier attempt failed ambiguously (it may have been applied before this answer).
+    ambiguous_before: bool = False
+    #: Set when a pre-retry lookup found the result (no further request was sent).
+    shortcut: Any = None
+
+
+def _short(value: Any, limit: int = 200) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _flow_path(flow_id: str) -> str:
+    return f"{API}/flows/{quote(str(flow_id), safe='')}"
+
+
+class ArchitectClient:
+    """A client of one organization's Architecture API (thread-safe; share one per settings)."""
+
+    def __init__(
+        self,
+        settings: ConnectionSettings,
+        *,
+        retry: RetryPolicy | None = None,
+        recorder: Recorder | None = None,
+        conflict_policy: ConflictPolicy = "merge",
+        pacing: bool = True,
+    ) -> None:
+        if conflict_policy not in CONFLICT_POLICIES:
+            raise ValueError(f"conflict_policy must be one of {', '.join(CONFLICT_POLICIES)}")
+        self.settings = settings
+        self.retry = retry or RetryPolicy()
+        self.recorder: Recorder = recorder or NullRecorder()
+        self.conflict_policy: ConflictPolicy = conflict_policy
+        self._session = get_session(settings.api_base_url)
+        self._login_session = get_session(settings.login_base_url)
+        self._pacer: Pacer | None = pacer_for(settings.client_id, settings.api_base_url) if pacing else None
+        self.last_correlation_id: str | None = None
+
+    def __repr__(self) -> str:
+        return f"ArchitectClient(api={self.settings.api_base_url!r}, client_id={self.settings.client_id!r})"
+
+    def __enter__(self) -> ArchitectClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Release this client. The pooled session and cached token are process-wide and stay."""
+
+    # ------------------------------------------------------------------ reads
+
+    def get_flow(self, flow_id: str) -> Flow:
+        """The flow now. NotFoundError (404) / GoneError (410, deleted)."""
+        out = self._call("GET", _flow_path(flow_id), T_FLOW)
+        return Flow.model_validate(out.body)
+
+    def get_flow_version(self, flow_id: str, version: int) -> Flow:
+        """The whole flow as it was at `version`."""
+        out = self._call("GET", f"{_flow_path(flow_id)}/versions/{int(version)}", T_VERSION)
+        return Flow.model_validate(out.body)
+
+    def list_versions(self, flow_id: str, *, page_size: int = 100) -> list[VersionInfo]:
+        """The flow's versions, newest first (all pages)."""
+        versions: list[VersionInfo] = []
+        for body in self._pages(f"{_flow_path(flow_id)}/versions", T_VERSIONS, {"pageSize": page_size}):
+            versions.extend(VersionListing.model_validate(body).entities)
+        return versions
+
+    def iter_flows(
+        self,
+        *,
+        name: str | None = None,
+        type: FlowType | str | None = None,
+        lifecycle_state: LifecycleState | str | None = None,
+        page_size: int = 100,
+    ) -> Iterator[Flow]:
+        """Live flows matching the filters, following the listing's pages (`nextUri`)."""
+        params: dict[str, Any] = {"pageSize": max(1, min(500, page_size))}
+        if name is not None:
+            params["name"] = name
+        if type is not None:
+            params["type"] = getattr(type, "value", type)
+        if lifecycle_state is not None:
+            params["lifecycle_state"] = getattr(lifecycle_state, "value", lifecycle_state)
+        for body in self._pages(T_FLOWS, T_FLOWS, params):
+            yield from FlowListing.model_validate(body).entities
+
+    def list_flows(
+        self,
+        *,
+        name: str | None = None,
+        type: FlowType | str | None = None,
+        lifecycle_state: LifecycleState | str | None = None,
+        page_size: int = 100,
+    ) -> list[Flow]:
+        return list(
+            self.iter_flows(name=name, type=type, lifecycle_state=lifecycle_state, page_size=page_size)
+        )
+
+    def find_flow(self, name: str, type: FlowType | str) -> Flow | None:
+        """The live flow with this name (case-insensitive) and type, or None. One GET."""
+        wanted_type = getattr(type, "value", type)
+        wanted = name.casefold()
+        for flow in self.iter_flows(name=name, type=wanted_type, page_size=25):
+            if flow.name.casefold() == wanted and flow.type.value == wanted_type:
+                return flow
+        return None
+
+    def dependencies(self, flow_id: str) -> DependencyReport:
+        """What the flow consumes and what consumes it."""
+        out = self._call(
+            "GET",
+            T_DEPENDENCIES,
+            T_DEPENDENCIES,
+            params={"id": flow_id, "consumedResources": "true", "consumingResources": "true"},
+        )
+        return DependencyReport.model_validate(out.body)
+
+    # ------------------------------------------------------------------ writes
+
+    def create_flow(self, fields: FlowFields) -> Flow:
+        """Create a flow (validated first: `ValidationError` with every problem, nothing sent).
+
+        After an ambiguous failure (the request may have been applied) the flow is looked up by name
+        and type before resending; if it exists with our fields it is returned instead.
+        """
+        started = time.monotonic()
+        problems = validate_flow(fields, flow=fields.name)
+        if problems:
+            self._reject(problems, action="create", flow_id=None, name=fields.name, base_version=None)
+        body = fields.to_wire()
+
+        def lookup() -> Flow | None:
+            found = self.find_flow(fields.name, fields.type)
+            if found is not None and _same_fields(found, body):
+                log.info("create of %r: found it after an ambiguous failure (id %s)", fields.name, found.id)
+                return found
+            return None
+
+        try:
+            out = self._call("POST", T_FLOWS, T_FLOWS, body=body, ok=(200, 201), before_retry=lookup)
+            flow = out.shortcut if out.shortcut is not None else Flow.model_validate(out.body)
+        except ArchitectError as exc:
+            _name_problems(exc, fields.name)
+            self._audit("create", None, fields.name, None, None, started, exc)
+            raise
+        self._audit("create", flow.id, flow.name, None, flow.version, started, None, out.correlation_id)
+        return flow
+
+    def update_flow(
+        self,
+        flow_id: str,
+        desired: FlowFields,
+        *,
+        base: Flow,
+        policy: ConflictPolicy | None = None,
+    ) -> Flow:
+        """Bring the flow to `desired`, starting from `base` (the flow as the writer last saw it).
+
+        One PATCH with `_version = base.version` and only the fields that differ from `base`. When
+        nothing differs, no call is made and `base` is returned unchanged. On a version conflict the
+        latest flow and the base version are fetched and merged per field (`policy`, default the
+        client's `conflict_policy`): `merge` raises `MergeConflictError` (nothing written) when both
+        sides changed a field differently; `overwrite` sends ours for those fields (logged); `fail`
+        raises `ConflictError` at once. Bounded by `RetryPolicy.max_conflict_rounds`.
+        """
+        policy = policy or self.conflict_policy
+        if policy not in CONFLICT_POLICIES:
+            raise ValueError(f"policy must be one of {', '.join(CONFLICT_POLICIES)}")
+        started = time.monotonic()
+        problems = validate_flow(desired, flow=desired.name, current=base)
+        if problems:
+            self._reject(
+                problems, action="update", flow_id=flow_id, name=desired.name, base_version=base.version
+            )
+
+        ours_all = desired.to_wire()
+        base_wire = base.to_fields().to_wire()
+        ours = {f: ours_all[f] for f in MUTABLE_FIELDS if ours_all.get(f) != base_wire.get(f)}
+        if not ours:
+            return base
+
+        path = _flow_path(flow_id)
+        version = base.version
+        payload = dict(ours)
+        merge_base: dict[str, Any] | None = None
+        rounds = 0
+        try:
+            while True:
+                out = self._call("PATCH", path, T_FLOW, body={"_version": version, **payload}, handled=(409,))
+                if out.status != 409:
+                    flow = Flow.model_validate(out.body)
+                    self._audit(
+                        "update",
+                        flow_id,
+                        flow.name,
+                        base.version,
+                        flow.version,
+                        started,
+                        None,
+                        out.correlation_id,
+                    )
+                    return flow
+                error = error_from_response(
+                    409, out.body, method="PATCH", path=path, correlation_id=out.correlation_id
+                )
+                if error.code != CODE_VERSION_CONFLICT:
+                    raise error
+                rounds += 1
+                if rounds > self.retry.max_conflict_rounds:
+                    raise ConflictError(
+                        f"flow {desired.name!r} ({flow_id}) kept changing underneath this update: gave up "
+                        f"after {rounds - 1} merge rounds; try again later",
+                        status=409,
+                        code=CODE_VERSION_CONFLICT,
+                        correlation_id=out.correlation_id,
+                    )
+
+                if policy == "fail" and not out.ambiguous_before:
+                    self._conflict_event(flow_id, "failed", {})
+                    raise ConflictError(
+                        f"flow {desired.name!r} ({flow_id}) changed since version {version} and the "
+                        f"conflict policy is 'fail': nothing was written",
+                        status=409,
+                        code=CODE_VERSION_CONFLICT,
+                        correlation_id=out.correlation_id,
+                        details=error.details,
+                    )
+                latest = self.get_flow(flow_id)
+                theirs = latest.to_fields().to_wire()
+                if policy == "fail":
+                    if all(theirs.get(f) == v for f, v in ours.items()):
+                        # Our own earlier (ambiguous) attempt went through; its replay is what conflicted.
+                        self._audit(
+                            "update", flow_id, latest.name, base.version, latest.version, started, None
+                        )
+                        return latest
+                    self._conflict_event(flow_id, "failed", {f: theirs.get(f) for f in ours})
+                    raise ConflictError(
+                        f"flow {desired.name!r} ({flow_id}) changed since version {base.version} (now "
+                        f"{latest.version}) and the conflict policy is 'fail': nothing was written",
+                        status=409,
+                        code=CODE_VERSION_CONFLICT,
+                        correlation_id=out.correlation_id,
+                    )
+                if merge_base is None:
+                    try:
+                        merge_base = self.get_flow_version(flow_id, base.version).to_fields().to_wire()
+                    except NotFoundError:
+                        log.warning(
+                            "version %s of flow %s is gone; merging against the state copy", version, flow_id
+                        )
+                        merge_base = base_wire
+                result = three_way_merge(merge_base, theirs, ours, MUTABLE_FIELDS)
+                if result.conflicts and policy == "merge":
+                    self._conflict_event(flow_id, "failed", dict(result.conflicts))
+                    listing = "; ".join(
+                        f"{name}: theirs={_short(t)}, ours={_short(o)}"
+                        for name, (t, o) in result.conflicts.items()
+                    )
+                    raise MergeConflictError(
+                        f"flow {desired.name!r} ({flow_id}) was changed by someone else since version "
+                        f"{base.version} (now {latest.version}), and both sides changed "
+                        f"{', '.join(result.conflicts)}: {listing}. Nothing was written; update the "
+                        f"definition or use the 'overwrite' conflict policy to keep ours",
+                        fields=dict(result.conflicts),
+                        status=409,
+                        code=CODE_VERSION_CONFLICT,
+                        correlation_id=out.correlation_id,
+                    )
+                if result.conflicts:
+                    log.warning(
+                        "flow %r (%s): overwriting fields changed by someone else since version %s: %s",
+                        desired.name,
+                        flow_id,
+                        base.version,
+                        ", ".join(result.conflicts),
+                    )
+                    payload = result.resolved_with_ours()
+                    self._conflict_event(flow_id, "overwritten", dict(result.conflicts))
+                else:
+                    payload = dict(result.to_send)
+                    self._conflict_event(
+                        flow_id, "merged", {"ours": result.ours_changed, "theirs": result.theirs_changed}
+                    )
+                if not payload:
+                    # The latest flow already holds everything we wanted.
+                    self._audit("update", flow_id, latest.name, base.version, latest.version, started, None)
+                    return latest
+                version = latest.version
+        except ArchitectError as exc:
+            _name_problems(exc, desired.name)
+            self._audit("update", flow_id, desired.name, base.version, None, started, exc)
+            raise
+
+    def delete_flow(self, flow_id: str, *, version: int | None = None, name: str | None = None) -> None:
+        """Delete (soft) the flow; `version` is an optional precondition.
+
+        404/410 raise NotFoundError/GoneError (the caller decides whether that is success), except a
+        410 answering the replay of an attempt that failed ambiguously, which is our own delete.
+        In use: ConflictError whose `consumers` lists the dependent flows.
+        """
+        started = time.monotonic()
+        path = _flow_path(flow_id)
+        params = {"version": int(version)} if version is not None else None
+        try:
+            out = self._call("DELETE", path, T_FLOW, params=params, ok=(200, 204), handled=(410,))
+            if out.status == 410:
+                if not out.ambiguous_before:
+                    raise error_from_response(
+                        410, out.body, method="DELETE", path=path, correlation_id=out.correlation_id
+                    )
+                log.info("delete of %s: the retried request found it deleted by the first attempt", flow_id)
+        except ArchitectError as exc:
+            self._audit("delete", flow_id, name, version, None, started, exc)
+            raise
+        self._audit("delete", flow_id, name, version, None, started, None, out.correlation_id)
+
+    # ------------------------------------------------------------------ internals
+
+    def _reject(
+        self,
+        problems: list[Problem],
+        *,
+        action: Literal["create", "update"],
+        flow_id: str | None,
+        name: str,
+        base_version: int | None,
+    ) -> None:
+        for problem in problems:
+            self._safe(self.recorder.on_validation_problem, problem)
+        error = ValidationError(
+            f"flow {name!r} is invalid ({len(problems)} problem(s)); nothing was sent",
+            problems=problems,
+            code="payload.or.params.invalid",
+        )
+        self._audit(action, flow_id, name, base_version, None, time.monotonic(), error)
+        raise error
+
+    def _pages(self, path: str, template: str, params: dict[str, Any]) -> Iterator[Any]:
+        next_path: str | None = path
+        next_params: dict[str, Any] | None = {**params, "pageNumber": 1}
+        while next_path is not None:
+            out = self._call("GET", next_path, template, params=next_params)
+            yield out.body
+            next_uri = out.body.get("nextUri") if isinstance(out.body, dict) else None
+            entities = out.body.get("entities") if isinstance(out.body, dict) else None
+            if not next_uri or not entities:
+                return
+            if next_uri.startswith(("http://", "https://")):
+                next_uri = "/" + next_uri.split("/", 3)[3]
+            next_path, next_params = next_uri, None
+
+    def _call(
+        self,
+        method: str,
+        path: str,
+        template: str,
+        *,
+        params: dict[str, Any] | None = None,
+        body: Any = None,
+        ok: tuple[int, ...] = (200,),
+        handled: tuple[int, ...] = (),
+        before_retry: Callable[[], Any] | None = None,
+    ) -> _Outcome:
+        """One logical call: auth, pacing, retries per the policy, the recorder. Returns statuses in
+        `ok` or `handled`; raises the matching `ArchitectError` for any other."""
+        policy = self.retry
+        started = policy.clock()
+        url = self.settings.api_base_url + path
+        timeout = (self.settings.connect_timeout, self.settings.read_timeout)
+        attempt = 0
+        refused: str | None = None
+        reauthenticated = False
+        ambiguous_before = False
+        while True:
+            attempt += 1
+            token = auth.get_token(
+                self.settings, self._login_session, policy=policy, recorder=self.recorder, refused=refused
+            )
+            ticket = self._pacer.acquire(on_wait=self._on_wait) if self._pacer is not None else None
+            sent_at = time.monotonic()
+            try:
+                result: HttpResult = send(
+                    self._session,
+                    method,
+                    url,
+                    timeout=timeout,
+                    headers={"Authorization": f"Bearer {token}"},
+                    params=params,
+                    json_body=body,
+                )
+            except TransportError as exc:
+                if self._pacer is not None:
+                    self._pacer.release(ticket, None)
+                decision = policy.decide(
+                    method=method,
+                    attempt=attempt,
+                    started=started,
+                    transport_error=exc.code or "connection",
+                    ambiguous=exc.ambiguous,
+                )
+                self._record(method, template, None, time.monotonic() - sent_at, attempt, decision, None)
+                if not decision.retry:
+                    raise
+                ambiguous_before = ambiguous_before or exc.ambiguous
+                policy.sleep(decision.delay)
+                if decision.lookup_first and before_retry is not None:
+                    found = before_retry()
+                    if found is not None:
+                        return _Outcome(0, None, None, attempt, True, shortcut=found)
+                continue
+
+            if self._pacer is not None:
+                self._pacer.release(ticket, result.headers, status=result.status)
+            if result.correlation_id:
+                self.last_correlation_id = result.correlation_id
+            status = result.status
+            if status in ok or status in handled:
+                self._record(method, template, status, result.latency_s, attempt, None, result.correlation_id)
+                return _Outcome(status, result.body, result.correlation_id, attempt, ambiguous_before)
+
+            if status == 401 and not reauthenticated:
+                reauthenticated = True
+                refused = token
+                self._record(
+                    method, template, status, result.latency_s, attempt, "401", result.correlation_id
+                )
+                continue
+
+            retry_after = _retry_after(result.headers.get("Retry-After"))
+            if status == 429 and self._pacer is not None:
+                self._pacer.throttled(retry_after)
+            decision = policy.decide(
+                method=method, attempt=attempt, started=started, status=status, retry_after=retry_after
+            )
+            self._record(method, template, status, result.latency_s, attempt, decision, result.correlation_id)
+            if not decision.retry:
+                raise error_from_response(
+                    status,
+                    result.body,
+                    method=method,
+                    path=path.split("?", 1)[0],
+                    correlation_id=result.correlation_id,
+                    retry_after=retry_after,
+                )
+            if status == 429:
+                self._on_wait(decision.delay, "retry-after")
+            elif status >= 500 and method not in ("GET", "HEAD"):
+                ambiguous_before = True
+            policy.sleep(decision.delay)
+            if decision.lookup_first and before_retry is not None:
+                found = before_retry()
+                if found is not None:
+                    return _Outcome(0, None, result.correlation_id, attempt, True, shortcut=found)
+
+    def _record(
+        self,
+        method: str,
+        template: str,
+        status: int | None,
+        latency: float,
+        attempt: int,
+        decision: Any,
+        correlation_id: str | None,
+    ) -> None:
+        if isinstance(decision, str) or decision is None:
+            reason = decision
+        else:
+            reason = decision.reason if decision.retry else None
+        self._safe(
+            self.recorder.on_request,
+            RequestEvent(
+                method=method,
+                path_template=template,
+                status=status,
+                latency_s=latency,
+                attempt=attempt,
+                retry_reason=reason,
+                correlation_id=correlation_id,
+            ),
+        )
+
+    def _on_wait(self, seconds: float, reason: str) -> None:
+        self._safe(self.recorder.on_rate_limit_wait, seconds, reason)
+
+    def _conflict_event(self, flow_id: str, resolution: Any, fields: dict[str, Any]) -> None:
+        self._safe(
+            self.recorder.on_conflict, ConflictEvent(flow_id=flow_id, resolution=resolution, fields=fields)
+        )
+
+    def _audit(
+        self,
+        action: Literal["create", "update", "delete"],
+        flow_id: str | None,
+        name: str | None,
+        before: int | None,
+        after: int | None,
+        started: float,
+        error: ArchitectError | None,
+        correlation_id: str | None = None,
+    ) -> None:
+        self._safe(
+            self.recorder.on_mutation,
+            MutationEvent(
+                action=action,
+                flow_id=flow_id,
+                flow_name=name,
+                version_before=before,
+                version_after=after,
+                outcome="failure" if error is not None else "success",
+                error_code=(error.code or type(error).__name__) if error is not None else None,
+                correlation_id=error.correlation_id if error is not None else correlation_id,
+                latency_s=time.monotonic() - started,
+                client_id=self.settings.client_id,
+            ),
+        )
+
+    @staticmethod
+    def _safe(fn: Callable[..., None], *args: Any) -> None:
+        try:
+            fn(*args)
+        except Exception:
+            log.exception("recorder failed")
+
+
+def _name_problems(exc: ArchitectError, flow_name: str) -> None:
+    """Server-side problems carry no flow name: fill it in from the flow we sent."""
+    if isinstance(exc, ValidationError):
+        exc.problems = [p if p.flow else dataclasses.replace(p, flow=flow_name) for p in exc.problems]
+
+
+def _same_fields(found: Flow, wire: dict[str, Any]) -> bool:
+    theirs = found.to_fields().to_wire()
+    for name, value in wire.items():
+        if name == "name":
+            if str(theirs.get("name", "")).casefold() != str(value).casefold():
+                return False
+        elif theirs.get(name) != value:
+            return False
+    return True
+
+
+def _retry_after(value: str | None) -> float | None:
+    if value is None:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        return None

@@ -1,0 +1,207 @@
+"""One small error hierarchy for everything the client can fail with.
+
+Every error carries the HTTP status, the contract's error code and the response's correlation id
+(when there was a response), plus a message a person can act on. No error ever holds the OAuth
+client secret or an access token: messages are built only from the server's error body, the method
+and path, and the client id.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from provider.models import ErrorBody, ErrorDetail
+
+if TYPE_CHECKING:
+    from provider.validation import Problem
+
+
+class ArchitectError(Exception):
+    """Base class: `status`, `code`, `correlation_id`, `details` and a readable message."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int | None = None,
+        code: str | None = None,
+        correlation_id: str | None = None,
+        details: Sequence[ErrorDetail] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.status = status
+        self.code = code
+        self.correlation_id = correlation_id
+        self.details: list[ErrorDetail] = list(details or [])
+
+    def __str__(self) -> str:
+        extra = []
+        if self.status is not None:
+            extra.append(f"status {self.status}")
+        if self.code:
+            extra.append(f"code {self.code}")
+        if self.correlation_id:
+            extra.append(f"correlation id {self.correlation_id}")
+        return f"{self.message} ({', '.join(extra)})" if extra else self.message
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.message!r}, status={self.status!r}, code={self.code!r})"
+
+
+class ConfigurationError(ArchitectError):
+    """A missing or unknown setting (region, API URL, client id or secret)."""
+
+
+class AuthError(ArchitectError):
+    """Authentication failed: bad client credentials, or a token the API keeps refusing."""
+
+
+class ForbiddenError(ArchitectError):
+    """403: the OAuth client lacks a scope (the message names it)."""
+
+
+class NotFoundError(ArchitectError):
+    """404: no such flow in this organization."""
+
+
+class GoneError(NotFoundError):
+    """410: the flow was deleted."""
+
+
+class ConflictError(ArchitectError):
+    """409: stale `_version`, duplicate name, or a flow still in use (`consumers` lists the users)."""
+
+    @property
+    def consumers(self) -> list[ErrorDetail]:
+        """For `architect.flow.in.use`: the flows that depend on this one."""
+        if self.code != "architect.flow.in.use":
+            return []
+        return [d for d in self.details if d.entityId or d.entityName]
+
+
+class MergeConflictError(ConflictError):
+    """A three-way merge found fields both sides changed to different values; nothing was written.
+
+    `fields` maps each conflicting field to `(theirs, ours)`.
+    """
+
+    def __init__(self, message: str, *, fields: dict[str, tuple[Any, Any]], **kwargs: Any) -> None:
+        super().__init__(message, **kwargs)
+        self.fields = fields
+
+
+class ValidationError(ArchitectError):
+    """The flow breaks a contract rule: found client-side (nothing sent) or answered 400/422 by the server.
+
+    `problems` lists every problem (flow, field, rule, message).
+    """
+
+    def __init__(self, message: str, *, problems: Sequence[Problem] = (), **kwargs: Any) -> None:
+        super().__init__(message, **kwargs)
+        self.problems: list[Problem] = list(problems)
+
+    def __str__(self) -> str:
+        base = super().__str__()
+        if not self.problems:
+            return base
+        lines = "\n".join(f"  - {p}" for p in self.problems)
+        return f"{base}\n{lines}"
+
+
+class RateLimitedError(ArchitectError):
+    """429 that outlasted the retry policy (`retry_after` seconds, as the server said)."""
+
+    def __init__(self, message: str, *, retry_after: float | None = None, **kwargs: Any) -> None:
+        super().__init__(message, **kwargs)
+        self.retry_after = retry_after
+
+
+class ServerError(ArchitectError):
+    """5xx that outlasted the retry policy (or 501, which is never retried)."""
+
+
+class TransportError(ArchitectError):
+    """No usable response: connection refused or dropped, timeout.
+
+    `ambiguous` is True when the request may have reached the server (it might have been applied).
+    """
+
+    def __init__(self, message: str, *, ambiguous: bool = False, **kwargs: Any) -> None:
+        super().__init__(message, **kwargs)
+        self.ambiguous = ambiguous
+
+
+def _error_class(status: int, code: str | None) -> type[ArchitectError]:
+    if status == 401:
+        return AuthError
+    if status == 403:
+        return ForbiddenError
+    if status == 404:
+        return NotFoundError
+    if status == 410:
+        return GoneError
+    if status == 409:
+        return ConflictError
+    if status in (400, 413, 415, 422):
+        return ValidationError
+    if status == 429:
+        return RateLimitedError
+    if status >= 500:
+        return ServerError
+    return ArchitectError
+
+
+_HINTS = {
+    "missing.permissions": "give the OAuth client the scope named above (architect:flow:read / :write)",
+    "bad.credentials": "the access token was refused; check the OAuth client still exists",
+    "credentials.expired": "the access token expired",
+    "architect.flow.name.duplicate": "another live flow of this type already has this name",
+    "architect.flow.in.use": "other flows depend on this one; change or delete them first",
+    "general.resource.conflict": "the flow changed since it was read; re-read it and retry",
+}
+
+
+def error_from_response(
+    status: int,
+    body: Any,
+    *,
+    method: str,
+    path: str,
+    correlation_id: str | None,
+    retry_after: float | None = None,
+) -> ArchitectError:
+    """Map an error response (status + the contract's ErrorBody) to the matching exception."""
+    parsed: ErrorBody | None = None
+    if isinstance(body, dict):
+        try:
+            parsed = ErrorBody.model_validate(body)
+        except Exception:
+            parsed = None
+    code = parsed.code if parsed else None
+    server_message = parsed.message if parsed and parsed.message else f"HTTP {status}"
+    correlation = correlation_id or (parsed.contextId if parsed else None)
+    details = parsed.details if parsed else []
+    message = f"{method} {path} failed: {server_message}"
+    if code in _HINTS:
+        message += f" — {_HINTS[code]}"
+    if details:
+        rendered = "; ".join(
+            ": ".join(x for x in (d.fieldName, d.errorCode, d.entityName or d.entityId) if x) for d in details
+        )
+        message += f" [{rendered}]"
+    cls = _error_class(status, code)
+    kwargs: dict[str, Any] = {
+        "status": status,
+        "code": code,
+        "correlation_id": correlation,
+        "details": details,
+    }
+    if cls is RateLimitedError:
+        return RateLimitedError(message, retry_after=retry_after, **kwargs)
+    if cls is ValidationError:
+        from provider.validation import problems_from_details
+
+        return ValidationError(message, problems=problems_from_details(details, status, code), **kwargs)
+    return cls(message, **kwargs)

@@ -1,0 +1,92 @@
+"""One retry policy for every call: what to retry, how long to wait, when to give up.
+
+- 429: always retried (the request was not processed); waits `Retry-After` (capped by
+  `retry_after_cap`), or the backoff when the header is missing.
+- 5xx except 501, connection errors and timeouts: retried with exponential backoff and full jitter.
+- GET, PATCH (it carries `_version`, so a replay is safe) and DELETE retry freely. A POST that failed
+  *ambiguously* (it may have been applied: a dropped connection after sending, a read timeout, a 5xx)
+  is retried only by a caller that first looks the flow up (`RetryDecision.lookup_first`); a POST
+  that surely never reached the server (connection refused, connect timeout) is retried plainly.
+- Every call has an overall deadline; attempts stop when the next wait would pass it.
+"""
+
+from __future__ import annotations
+
+import random as _random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "PATCH", "DELETE", "PUT"})
+
+
+@dataclass(frozen=True)
+class RetryDecision:
+    retry: bool
+    delay: float = 0.0
+    reason: str | None = None
+    #: For a POST: the request may have been applied; look the result up before sending it again.
+    lookup_first: bool = False
+
+
+@dataclass
+class RetryPolicy:
+    max_attempts: int = 6
+    base_delay: float = 0.2
+    max_delay: float = 10.0
+    retry_after_cap: float = 60.0
+    deadline_seconds: float = 180.0
+    #: Rounds of 409 `general.resource.conflict` resolution in one update.
+    max_conflict_rounds: int = 5
+    sleep: Callable[[float], None] = field(default=time.sleep, repr=False)
+    random: Callable[[], float] = field(default=_random.random, repr=False)
+    clock: Callable[[], float] = field(default=time.monotonic, repr=False)
+
+    def backoff(self, attempt: int) -> float:
+        """Full jitter: uniform in [0, min(max_delay, base_delay * 2**(attempt-1))]."""
+        ceiling = min(self.max_delay, self.base_delay * (2 ** max(0, attempt - 1)))
+        return self.random() * ceiling
+
+    def decide(
+        self,
+        *,
+        method: str,
+        attempt: int,
+        started: float,
+        status: int | None = None,
+        retry_after: float | None = None,
+        transport_error: str | None = None,
+        ambiguous: bool = False,
+    ) -> RetryDecision:
+        """Whether attempt number `attempt` (1-based, just failed) should be followed by another.
+
+        Pass `status` for an HTTP response, or `transport_error` (a short reason such as "timeout" or
+        "connection") with `ambiguous` telling whether the request may have reached the server.
+        """
+        method = method.upper()
+        if status is not None:
+            if status == 429:
+                reason = "429"
+                if retry_after is not None and retry_after >= 0:
+                    delay = min(float(retry_after), self.retry_after_cap)
+                else:
+                    delay = self.backoff(attempt)
+                lookup = False
+            elif status >= 500 and status != 501:
+                reason = str(status)
+                delay = self.backoff(attempt)
+                lookup = method not in IDEMPOTENT_METHODS
+            else:
+                return RetryDecision(False)
+        elif transport_error is not None:
+            reason = transport_error
+            delay = self.backoff(attempt)
+            lookup = ambiguous and method not in IDEMPOTENT_METHODS
+        else:
+            return RetryDecision(False)
+
+        if attempt >= self.max_attempts:
+            return RetryDecision(False, reason=reason)
+        if self.clock() + delay - started > self.deadline_seconds:
+            return RetryDecision(False, reason=reason)
+        return RetryDecision(True, delay=delay, reason=reason, lookup_first=lookup)

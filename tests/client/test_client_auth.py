@@ -1,0 +1,104 @@
+"""Tokens against the real emulator: one per process and client, refreshed before expiry, recovered
+after a revocation."""
+
+from __future__ import annotations
+
+import threading
+
+from provider import auth
+from provider.client import ArchitectClient
+from tests.client.helpers import FLOW, FLOWS, api_calls, simple
+
+
+def test_one_token_for_100_calls_across_threads_and_clients(make_client, emulator):
+    flow = make_client().create_flow(simple("Shared"))
+    errors: list[BaseException] = []
+
+    def worker() -> None:
+        client = make_client()  # a new client object each thread: the cache is per process
+        try:
+            for _ in range(11):
+                client.get_flow(flow.id)
+        except BaseException as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=worker) for _ in range(9)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors
+    stats = emulator.admin.stats()
+    assert api_calls(stats) == {("POST", FLOWS, 201): 1, ("GET", FLOW, 200): 99}
+    assert stats["token_requests"] == 1
+
+
+def test_each_client_id_and_api_gets_its_own_token(make_client, emulator):
+    make_client("dev-rw").list_flows()
+    make_client("dev-ro").list_flows()
+    make_client("dev-rw").list_flows()
+    assert emulator.admin.stats()["token_requests"] == 2
+
+
+def test_refresh_before_expiry(make_client, emulator, monkeypatch):
+    emulator.admin.set_token_lifetime(100)
+    client = make_client()
+    now = [auth.clock()]
+    monkeypatch.setattr(auth, "clock", lambda: now[0])
+    client.list_flows()
+    token = auth.cached_token(client.settings)
+    assert token is not None and token.expires_in == 100
+    now[0] += 89  # margin = min(60 s, 10% of 100 s) = 10 s: still fresh at 89 s
+    client.list_flows()
+    assert emulator.admin.stats()["token_requests"] == 1
+    now[0] += 2  # 91 s: within the margin, refreshed before it expires
+    client.list_flows()
+    stats = emulator.admin.stats()
+    assert stats["token_requests"] == 2
+    assert api_calls(stats) == {("GET", FLOWS, 200): 3}  # no 401 on the way
+
+
+def test_401_after_revocation_one_refresh_one_retry(make_client, emulator, recorder):
+    client = make_client()
+    flow = client.create_flow(simple("Revoked"))
+    assert emulator.admin.revoke_tokens("dev-rw") >= 1
+    assert client.get_flow(flow.id).id == flow.id
+    stats = emulator.admin.stats()
+    assert stats["token_requests"] == 2
+    assert api_calls(stats) == {("POST", FLOWS, 201): 1, ("GET", FLOW, 401): 1, ("GET", FLOW, 200): 1}
+    retried = [r for r in recorder.requests if r.status == 401]
+    assert len(retried) == 1 and retried[0].retry_reason == "401"
+
+
+def test_concurrent_401s_refresh_once(make_client, emulator):
+    client = make_client()
+    flow = client.create_flow(simple("Herd"))
+    emulator.admin.revoke_tokens("dev-rw")
+    barrier = threading.Barrier(6)
+    errors: list[BaseException] = []
+
+    def worker() -> None:
+        barrier.wait()
+        try:
+            client.get_flow(flow.id)
+        except BaseException as exc:  # pragma: no cover
+            errors.append(exc)
+
+    threads = [threading.Thread(target=worker) for _ in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors
+    # however many 401s came back, the refused token was replaced once
+    assert emulator.admin.stats()["token_requests"] == 2
+
+
+def test_token_never_in_errors_or_events(make_client, emulator, recorder):
+    client: ArchitectClient = make_client()
+    client.list_flows()
+    token = auth.cached_token(client.settings)
+    assert token is not None
+    assert token.access_token not in repr(token)
+    for event in recorder.requests:
+        assert token.access_token not in repr(event)
