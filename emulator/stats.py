@@ -1,0 +1,107 @@
+"""In-memory request statistics (they reset with the process and with `POST /_emulator/reset`)."""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections import Counter, deque
+from typing import Any
+
+FLOWS = "/api/v2/architect/flows"
+FLOW = "/api/v2/architect/flows/{flowId}"
+VERSIONS = "/api/v2/architect/flows/{flowId}/versions"
+VERSION = "/api/v2/architect/flows/{flowId}/versions/{versionId}"
+DEPENDENCIES = "/api/v2/architect/dependencytracking/object"
+TOKEN = "/oauth/token"
+UNMATCHED = "(unmatched)"
+
+_TEMPLATES: list[tuple[re.Pattern[str], str]] = [
+    (re.compile(r"/api/v2/architect/flows"), FLOWS),
+    (re.compile(r"/api/v2/architect/flows/([^/]+)"), FLOW),
+    (re.compile(r"/api/v2/architect/flows/([^/]+)/versions"), VERSIONS),
+    (re.compile(r"/api/v2/architect/flows/([^/]+)/versions/[^/]+"), VERSION),
+    (re.compile(r"/api/v2/architect/dependencytracking/object"), DEPENDENCIES),
+    (re.compile(r"/oauth/token"), TOKEN),
+]
+_NOT_COUNTED = re.compile(r"/_emulator(/.*)?|/healthz|/openapi\.json|/docs(/.*)?|/redoc")
+_WRITES = {("POST", FLOWS), ("PATCH", FLOW), ("DELETE", FLOW)}
+_WRITE_SUCCESS = {"POST": 201, "PATCH": 200, "DELETE": 204}
+
+
+def is_counted(path: str) -> bool:
+    return _NOT_COUNTED.fullmatch(path) is None
+
+
+def template_of(path: str) -> tuple[str, str | None]:
+    """The path template of a request path, and the flow id in it (if any)."""
+    for pattern, template in _TEMPLATES:
+        match = pattern.fullmatch(path)
+        if match is not None:
+            return template, (match.group(1) if match.groups() else None)
+    return UNMATCHED, None
+
+
+class Stats:
+    def __init__(self, write_log_size: int = 100_000) -> None:
+        self._lock = threading.Lock()
+        self._write_log_size = write_log_size
+        self.reset()
+
+    def reset(self) -> None:
+        with self._lock:
+            self.requests: Counter[tuple[str, str, int]] = Counter()
+            self.total_requests = 0
+            self.token_requests = 0
+            self.writes = 0
+            self.rate_limited = 0
+            self.dropped = 0
+            self.faults_injected = 0
+            self.write_seq = 0
+            self.write_log: deque[dict[str, Any]] = deque(maxlen=self._write_log_size)
+
+    def record(self, method: str, path: str, status: int, fault: str | None, state: dict[str, Any]) -> None:
+        template, path_flow_id = template_of(path)
+        with self._lock:
+            self.requests[(method, template, status)] += 1
+            self.total_requests += 1
+            if template == TOKEN:
+                self.token_requests += 1
+            if status == 429:
+                self.rate_limited += 1
+            if fault is not None:
+                self.faults_injected += 1
+                if fault.startswith("drop"):
+                    self.dropped += 1
+            if (method, template) in _WRITES:
+                if status == _WRITE_SUCCESS[method]:
+                    self.writes += 1
+                self.write_seq += 1
+                self.write_log.append(
+                    {
+                        "seq": self.write_seq,
+                        "method": method,
+                        "path": template,
+                        "flow_id": state.get("flow_id", path_flow_id),
+                        "flow_name": state.get("flow_name"),
+                        "status": status,
+                        "client_id": state.get("client_id"),
+                        "org": state.get("org"),
+                        "fault": fault,
+                    }
+                )
+
+    def snapshot(self) -> dict[str, Any]:
+        with self._lock:
+            return {
+                "requests": [
+                    {"method": m, "path": p, "status": s, "count": c}
+                    for (m, p, s), c in sorted(self.requests.items())
+                ],
+                "total_requests": self.total_requests,
+                "token_requests": self.token_requests,
+                "writes": self.writes,
+                "rate_limited": self.rate_limited,
+                "dropped": self.dropped,
+                "faults_injected": self.faults_injected,
+                "write_log": list(self.write_log),
+            }
