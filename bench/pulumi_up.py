@@ -1,0 +1,130 @@
+"""Benchmark: wall time of `pulumi up` creating a layered DAG of flows (default 200) against the
+emulator, next to the same program with a provider that makes no API calls (bench/null_provider.py),
+as a ratio; and the API calls made against the minimum (one POST per flow plus one token).
+
+    .venv/bin/python bench/pulumi_up.py [--flows 200] [--layers 10]
+
+Both runs use the real engine through the Automation API, a local file backend and PULUMI_HOME in
+a temp dir, and the project's own program (copied; the baseline swaps only the resource class).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from pulumi import automation as auto  # noqa: E402
+
+from emulator.testing import EmulatorProcess  # noqa: E402
+from provider.engine import PROJECT_DIR, offline_env, pulumi_command  # noqa: E402
+
+REAL_IMPORT = "from provider.flow_resource import Flow\n"
+NULL_IMPORT = "from bench.null_provider import NullFlow as Flow\n"
+
+
+def layered_dag(count: int, layers: int) -> dict[str, dict[str, Any]]:
+    """`count` flows in `layers` layers; each flow uses two flows of the layer below."""
+    width = max(1, count // layers)
+    flows: dict[str, dict[str, Any]] = {}
+    for index in range(count):
+        layer, slot = divmod(index, width)
+        key = f"flow-{layer:02d}-{slot:03d}"
+        refs: list[str] = []
+        if layer > 0:
+            below = [f"flow-{layer - 1:02d}-{s:03d}" for s in (slot % width, (slot + 1) % width)]
+            refs = sorted(set(below))
+        blocks = [{"id": "start", "type": "playAudio"}]
+        blocks += [
+            {"id": f"call-{i}", "type": "callCommonModule", "reference": r} for i, r in enumerate(refs)
+        ]
+        flows[key] = {
+            "name": f"Bench Flow {layer:02d}-{slot:03d}",
+            "description": "benchmark flow for {{env_label}}",
+            "type": "COMMONMODULE",
+            "lifecycle_state": "published",
+            "references": refs,
+            "blocks": blocks,
+        }
+    return flows
+
+
+def make_project(root: Path, flows: dict[str, dict[str, Any]], *, null: bool) -> Path:
+    project = root / "project"
+    project.mkdir(parents=True)
+    text = (PROJECT_DIR / "Pulumi.yaml").read_text()
+    (project / "Pulumi.yaml").write_text(text.replace("virtualenv: .venv", f"virtualenv: {sys.prefix}"))
+    program = (PROJECT_DIR / "__main__.py").read_text()
+    assert REAL_IMPORT in program
+    if null:
+        program = program.replace(REAL_IMPORT, NULL_IMPORT)
+    (project / "__main__.py").write_text(program)
+    shutil.copytree(PROJECT_DIR / "stacks", project / "stacks")
+    (project / "flows").mkdir()
+    for key, definition in flows.items():
+        (project / "flows" / f"{key}.yaml").write_text(yaml.safe_dump(definition, sort_keys=False))
+    return project
+
+
+def timed_up(root: Path, flows: dict[str, dict[str, Any]], api_url: str, *, null: bool) -> float:
+    project = make_project(root, flows, null=null)
+    base = {k: v for k, v in os.environ.items() if not k.startswith(("PULUMI_", "GENESYSCLOUD_"))}
+    env = offline_env(backend_dir=root / "backend", pulumi_home=root / "home", base=base)
+    stack = auto.create_or_select_stack(
+        stack_name="dev",
+        work_dir=str(project),
+        opts=auto.LocalWorkspaceOptions(
+            pulumi_command=pulumi_command(), pulumi_home=env["PULUMI_HOME"], env_vars=env
+        ),
+    )
+    stack.set_config("genesys-flows:apiUrl", auto.ConfigValue(api_url))
+    stack.set_config("genesys-flows:metricsDir", auto.ConfigValue(str(root / "metrics")))
+    stack.set_config("genesys-flows:auditLog", auto.ConfigValue(str(root / "audit.jsonl")))
+    started = time.perf_counter()
+    result = stack.up()
+    elapsed = time.perf_counter() - started
+    created = (result.summary.resource_changes or {}).get("create", 0)
+    if result.summary.result != "succeeded" or created != len(flows) + 1:
+        raise SystemExit(f"up did not create every flow: {result.summary.resource_changes}")
+    return elapsed
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--flows", type=int, default=200)
+    parser.add_argument("--layers", type=int, default=10)
+    args = parser.parse_args()
+    flows = layered_dag(args.flows, args.layers)
+    with tempfile.TemporaryDirectory(prefix="bench-pulumi-up-") as tmp:
+        root = Path(tmp)
+        with EmulatorProcess(root / "emulator" / "arch.db") as emulator:
+            baseline = timed_up(root / "null", flows, emulator.url, null=True)
+            before = emulator.admin.stats()
+            real = timed_up(root / "real", flows, emulator.url, null=False)
+            after = emulator.admin.stats()
+    calls = after["total_requests"] - before["total_requests"]
+    writes = after["writes"] - before["writes"]
+    limited = after["rate_limited"] - before["rate_limited"]
+    minimum = len(flows) + 1  # one POST per flow, one token
+    print(f"pulumi up, {len(flows)} flows in {args.layers} layers (real engine, local backend)")
+    print(f"  against the emulator:        {real:7.2f} s")
+    print(f"  provider without API calls:  {baseline:7.2f} s")
+    print(f"  ratio:                       {real / baseline:7.2f}x")
+    print(
+        f"  API calls: {calls} (minimum {minimum}: {len(flows)} POST + 1 token), "
+        f"writes {writes}, 429s {limited}"
+    )
+
+
+if __name__ == "__main__":
+    main()
