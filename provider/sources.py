@@ -1,0 +1,160 @@
+"""Where the CLI's flows come from: definitions in flows/, snapshot folders, live organizations (given by
+a stack's config or by explicit connection options), and the keys a stack's Pulumi state knows.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from provider import snapshot as snap
+from provider.client import ArchitectClient
+from provider.engine import PROJECT_DIR
+from provider.errors import ConfigurationError
+from provider.models import Flow
+from provider.recorder import Recorder
+from provider.settings import ConnectionSettings
+
+Progress = Callable[[int, int | None, str], None]
+
+
+@dataclass
+class StackInfo:
+    """What the CLI needs to know about one stack: its connection, substitutions and known flow ids."""
+
+    name: str
+    connection: ConnectionSettings
+    substitutions: dict[str, str] = field(default_factory=dict)
+    conflict_policy: str = "merge"
+    metrics_dir: str | None = None
+    audit_log: str | None = None
+    flow_ids: dict[str, str] = field(default_factory=dict)  # logical key -> flow id (from the state)
+    flows_dir: str | None = None  # genesys-flows:flowsDir, when set
+    raw_config: dict[str, Any] = field(default_factory=dict, repr=False)  # genesys-flows:* (secrets in clear)
+
+
+def project_dir() -> Path:
+    """The project folder (Pulumi.yaml, flows/, stacks/): $GENESYS_FLOWS_PROJECT_DIR or this checkout."""
+    return Path(os.environ.get("GENESYS_FLOWS_PROJECT_DIR") or PROJECT_DIR)
+
+
+# -- definitions -----------------------------------------------------------------------------------
+
+
+def definition_docs(
+    directory: Path, substitutions: Mapping[str, str] | None = None
+) -> dict[str, snap.FlowDoc]:
+    """The definitions in `directory` as normalized flow documents by key (substitutions applied;
+    without any, placeholders stay as written). `DefinitionError` lists every problem."""
+    from provider import definitions
+
+    loaded = definitions.load_definitions(Path(directory), dict(substitutions) if substitutions else None)
+    return {key: snap.normalize(definitions.as_document(d)) for key, d in sorted(loaded.items())}
+
+
+def placeholders_kept(directory: Path) -> dict[str, str]:
+    """Substitutions that leave every placeholder of the definitions as written (`{{x}}` → `{{x}}`),
+    for checking definitions without a stack."""
+    from provider import definitions
+
+    names: set[str] = set()
+    for path in definitions.definition_files(directory) if Path(directory).is_dir() else []:
+        try:
+            names.update(definitions.PLACEHOLDER_RE.findall(path.read_text(encoding="utf-8")))
+        except (OSError, UnicodeDecodeError):
+            continue
+    return {name: "{{" + name + "}}" for name in names}
+
+
+# -- live organizations ----------------------------------------------------------------------------
+
+
+def client_for(
+    connection: ConnectionSettings, *, recorder: Recorder | None = None, conflict_policy: str = "merge"
+) -> ArchitectClient:
+    return ArchitectClient(connection, recorder=recorder, conflict_policy=conflict_policy)  # type: ignore[arg-type]
+
+
+def list_org(client: ArchitectClient, progress: Progress | None = None) -> list[Flow]:
+    """Every live flow of the client's organization (the listing already holds whole flows)."""
+    flows: list[Flow] = []
+    for flow in client.iter_flows(page_size=100):
+        flows.append(flow)
+        if progress:
+            progress(len(flows), None, flow.name)
+    return flows
+
+
+def org_snapshot(
+    client: ArchitectClient,
+    *,
+    known_ids: Mapping[str, str] | None = None,
+    definitions: Mapping[str, Mapping[str, Any]] | None = None,
+    source: Mapping[str, Any] | None = None,
+    progress: Progress | None = None,
+) -> snap.Snapshot:
+    """A snapshot of a live organization, keyed by logical key (see provider/snapshot.py)."""
+    flows = list_org(client, progress)
+    known = {flow_id: key for key, flow_id in (known_ids or {}).items()}
+    return snap.from_flows(flows, known=known, definitions=definitions, source=source)
+
+
+# -- stacks ----------------------------------------------------------------------------------------
+
+
+def stack_info(name: str, *, with_state: bool = True) -> StackInfo:
+    """A stack's settings (its `genesys-flows:*` config, via provider.stacks) and, with `with_state`,
+    the flow ids its Pulumi state knows by logical key (none before its first `up`)."""
+    from provider import stacks, workspace
+
+    root = project_dir()
+    if not (root / "stacks" / f"Pulumi.{name}.yaml").exists() and not (root / f"Pulumi.{name}.yaml").exists():
+        raise ConfigurationError(f"no stack {name!r}: stacks/Pulumi.{name}.yaml does not exist in {root}")
+    home = os.environ.get("PULUMI_HOME")
+    config = stacks.read_config(name, work_dir=root, pulumi_home=Path(home) if home else None)
+    settings = stacks.settings_from_config(name, config, work_dir=root)
+    info = StackInfo(
+        name=name,
+        connection=settings.connection,
+        substitutions=dict(settings.substitutions),
+        conflict_policy=settings.conflict_policy,
+        metrics_dir=settings.metrics_dir,
+        audit_log=settings.audit_log,
+        flows_dir=config.get("flowsDir") or None,
+        raw_config=dict(config),
+    )
+    if with_state:
+        info.flow_ids = workspace.state_flow_ids(workspace.stack(name, root, create=True))
+    return info
+
+
+@dataclass
+class ValidationResult:
+    keys: list[str]
+    order: list[str]
+    problems: list[Any]
+
+
+def validate_definitions(directory: Path, substitutions: Mapping[str, str] | None) -> ValidationResult:
+    """Every problem of the definitions in `directory`: each flow's rules and the reference graph.
+    Without substitutions (no stack), placeholders are kept as written."""
+    from provider import definitions
+
+    subs = dict(substitutions) if substitutions is not None else placeholders_kept(directory)
+    prepared = definitions.prepare(Path(directory), subs)
+    keys = [p.stem for p in definitions.definition_files(directory)] if Path(directory).is_dir() else []
+    return ValidationResult(keys=keys, order=list(prepared.order), problems=list(prepared.problems))
+
+
+def flows_dir_for(info: StackInfo | None, explicit: str | Path | None = None) -> Path:
+    """The definitions folder: the explicit one, else the stack's `flowsDir` (relative to the
+    project), else <project>/flows."""
+    if explicit:
+        return Path(explicit)
+    if info is not None and info.flows_dir:
+        path = Path(info.flows_dir)
+        return path if path.is_absolute() else project_dir() / path
+    return project_dir() / "flows"
