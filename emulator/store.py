@@ -737,7 +737,6 @@ class Store:
                 sql += " AND client_id = ?"
                 params.append(client_id)
             hashes = [r[0] for r in conn.execute(sql, params)]
-            conn.executemany("UPDATE tokens SET revoked = 1 WHERE token_hash = ?", [(h,) for h in hashes])
             if client_id is None:
                 conn.execute("UPDATE tokens SET revoked = 1")
             else:

@@ -20,7 +20,7 @@ import requests
 
 from provider.errors import AuthError, ConfigurationError, TransportError, error_from_response
 from provider.recorder import NullRecorder, Recorder, RequestEvent
-from provider.retry import RetryPolicy
+from provider.retry import RetryPolicy, parse_retry_after
 from provider.settings import ENV_CLIENT_ID, ENV_CLIENT_SECRET, ConnectionSettings
 from provider.transport import send
 
@@ -150,7 +150,7 @@ def fetch_token(
                 expires_in = 3600.0
             return Token(access_token=body["access_token"], expires_in=expires_in, obtained_at=sent_at)
 
-        retry_after = _retry_after(result.headers.get("Retry-After"))
+        retry_after = parse_retry_after(result.headers.get("Retry-After"))
         decision = policy.decide(
             method="POST", attempt=attempt, started=started, status=result.status, retry_after=retry_after
         )
@@ -192,15 +192,6 @@ def fetch_token(
             correlation_id=result.correlation_id,
             retry_after=retry_after,
         )
-
-
-def _retry_after(value: str | None) -> float | None:
-    if value is None:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        return None
 
 
 def _record(

@@ -45,7 +45,7 @@ from provider.models import (
 )
 from provider.pacing import Pacer, pacer_for
 from provider.recorder import ConflictEvent, MutationEvent, NullRecorder, Recorder, RequestEvent
-from provider.retry import RetryPolicy
+from provider.retry import RetryPolicy, parse_retry_after
 from provider.settings import ConnectionSettings
 from provider.transport import HttpResult, get_session, send
 from provider.validation import Problem, validate_flow
@@ -59,7 +59,7 @@ API = "/api/v2/architect"
 T_FLOWS = API + "/flows"
 T_FLOW = API + "/flows/{flowId}"
 T_VERSIONS = API + "/flows/{flowId}/versions"
-T_VERSION = API + "/flows/{flowId}/versions/{version}"
+T_VERSION = API + "/flows/{flowId}/versions/{versionId}"
 T_DEPENDENCIES = API + "/dependencytracking/object"
 
 CODE_VERSION_CONFLICT = "general.resource.conflict"
@@ -212,8 +212,22 @@ class ArchitectClient:
             return None
 
         try:
-            out = self._call("POST", T_FLOWS, T_FLOWS, body=body, ok=(200, 201), before_retry=lookup)
-            flow = out.shortcut if out.shortcut is not None else Flow.model_validate(out.body)
+            out = self._call(
+                "POST", T_FLOWS, T_FLOWS, body=body, ok=(200, 201), handled=(409,), before_retry=lookup
+            )
+            if out.shortcut is not None:
+                flow = out.shortcut
+            elif out.status == 409:
+                # After an ambiguous attempt the lookup may have run before that attempt's write was
+                # committed; then the resend meets our own flow as a duplicate name: look once more.
+                found = lookup() if out.ambiguous_before else None
+                if found is None:
+                    raise error_from_response(
+                        409, out.body, method="POST", path=T_FLOWS, correlation_id=out.correlation_id
+                    )
+                flow = found
+            else:
+                flow = Flow.model_validate(out.body)
         except ArchitectError as exc:
             _name_problems(exc, fields.name)
             self._audit("create", None, fields.name, None, None, started, exc)
@@ -322,7 +336,9 @@ class ArchitectClient:
                         merge_base = self.get_flow_version(flow_id, base.version).to_fields().to_wire()
                     except NotFoundError:
                         log.warning(
-                            "version %s of flow %s is gone; merging against the state copy", version, flow_id
+                            "version %s of flow %s is gone; merging against the state copy",
+                            base.version,
+                            flow_id,
                         )
                         merge_base = base_wire
                 result = three_way_merge(merge_base, theirs, ours, MUTABLE_FIELDS)
@@ -449,10 +465,16 @@ class ArchitectClient:
         ambiguous_before = False
         while True:
             attempt += 1
-            token = auth.get_token(
-                self.settings, self._login_session, policy=policy, recorder=self.recorder, refused=refused
-            )
+            # Pace first, then take the token: a wait for the pacer can outlast a short-lived token.
             ticket = self._pacer.acquire(on_wait=self._on_wait) if self._pacer is not None else None
+            try:
+                token = auth.get_token(
+                    self.settings, self._login_session, policy=policy, recorder=self.recorder, refused=refused
+                )
+            except BaseException:
+                if self._pacer is not None:
+                    self._pacer.release(ticket, None)
+                raise
             sent_at = time.monotonic()
             try:
                 result: HttpResult = send(
@@ -464,9 +486,13 @@ class ArchitectClient:
                     params=params,
                     json_body=body,
                 )
-            except TransportError as exc:
+            except BaseException as exc:
+                # Give the pacer its slot back whatever went wrong: a leaked in-flight slot would
+                # shrink the bucket for good (and block every caller while the limit is unknown).
                 if self._pacer is not None:
                     self._pacer.release(ticket, None)
+                if not isinstance(exc, TransportError):
+                    raise
                 decision = policy.decide(
                     method=method,
                     attempt=attempt,
@@ -502,7 +528,7 @@ class ArchitectClient:
                 )
                 continue
 
-            retry_after = _retry_after(result.headers.get("Retry-After"))
+            retry_after = parse_retry_after(result.headers.get("Retry-After"))
             if status == 429 and self._pacer is not None:
                 self._pacer.throttled(retry_after)
             decision = policy.decide(
@@ -613,12 +639,3 @@ def _same_fields(found: Flow, wire: dict[str, Any]) -> bool:
         elif theirs.get(name) != value:
             return False
     return True
-
-
-def _retry_after(value: str | None) -> float | None:
-    if value is None:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        return None

@@ -31,9 +31,8 @@ import hashlib
 import logging
 import os
 import threading
-from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
-from typing import Any, TypeVar
+from collections.abc import Mapping
+from typing import Any
 
 import pulumi
 from pulumi.dynamic import (
@@ -47,10 +46,11 @@ from pulumi.dynamic import (
     UpdateResult,
 )
 
+from provider import telemetry
+from provider.client import ArchitectClient, ConflictPolicy
 from provider.definitions import canonical_blocks, map_block_references, to_logical
 from provider.errors import (
     ArchitectError,
-    AuthError,
     ConflictError,
     MergeConflictError,
     NotFoundError,
@@ -58,6 +58,7 @@ from provider.errors import (
 )
 from provider.models import Flow as ApiFlow
 from provider.models import FlowFields, FlowType
+from provider.recorder import Recorder
 from provider.settings import ConnectionSettings
 from provider.validation import RULE_UNKNOWN, Problem, validate_flow
 
@@ -78,7 +79,6 @@ INTERNAL_KEYS: frozenset[str] = frozenset({CONNECTION_KEY, FLOW_KEY, "__provider
 CODE_NAME_DUPLICATE = "architect.flow.name.duplicate"
 CODE_IN_USE = "architect.flow.in.use"
 DEFAULT_TYPE = FlowType.INBOUNDCALL.value
-T = TypeVar("T")
 
 
 class FlowProviderError(Exception):
@@ -191,16 +191,15 @@ def connection_settings(props: Mapping[str, Any], env: Mapping[str, str] | None 
     )
 
 
-def conflict_policy(props: Mapping[str, Any]) -> str:
+def conflict_policy(props: Mapping[str, Any]) -> ConflictPolicy:
+    """The stack's policy (`check` has already rejected any value but these three)."""
     conn = _plain(props.get(CONNECTION_KEY) or {})
     policy = conn.get("conflictPolicy") if isinstance(conn, Mapping) else None
-    return str(policy or "merge")
+    return "overwrite" if policy == "overwrite" else "fail" if policy == "fail" else "merge"
 
 
-def get_client(props: Mapping[str, Any]) -> Any:
+def get_client(props: Mapping[str, Any]) -> ArchitectClient:
     """The process-wide client for the connection in `props` (built on first use)."""
-    from provider.client import ArchitectClient
-
     settings = connection_settings(props)
     conn = _plain(props.get(CONNECTION_KEY) or {})
     conn = conn if isinstance(conn, Mapping) else {}
@@ -224,50 +223,10 @@ def get_client(props: Mapping[str, Any]) -> Any:
         return client
 
 
-def _recorder(stack: str, metrics_dir: Any, audit_log: Any, settings: ConnectionSettings) -> Any:
-    try:
-        from provider import telemetry
-    except ImportError:  # pragma: no cover - telemetry is part of the package
-        from provider.recorder import NullRecorder
-
-        return NullRecorder()
+def _recorder(stack: str, metrics_dir: Any, audit_log: Any, settings: ConnectionSettings) -> Recorder:
     return telemetry.recorder(
         stack, metrics_dir=metrics_dir, audit_log=audit_log, client_id=settings.client_id
     )
-
-
-@contextmanager
-def _flow_context(key: str) -> Iterator[None]:
-    try:
-        from provider.telemetry import flow_context
-    except ImportError:  # pragma: no cover
-        yield
-        return
-    with flow_context(key):
-        yield
-
-
-#: Workaround (see `_retrying`): how many times an operation is retried after an expired token.
-EXPIRED_TOKEN_RETRIES = 3
-CODE_TOKEN_EXPIRED = "credentials.expired"
-
-
-def _retrying(fn: Callable[[], T]) -> T:
-    """`fn()`, retried when the API refused the access token as expired.
-
-    Workaround for the client: it takes the token *before* waiting for the rate-limit pacer, so under
-    a short token lifetime a token can expire while the request waits; the client re-authenticates
-    once per call, and a second expiry fails the call. A 401 means nothing was applied, so retrying
-    the whole operation is safe (and a create still never duplicates).
-    """
-    for attempt in range(EXPIRED_TOKEN_RETRIES + 1):
-        try:
-            return fn()
-        except AuthError as exc:
-            if exc.code != CODE_TOKEN_EXPIRED or attempt == EXPIRED_TOKEN_RETRIES:
-                raise
-            log.info("the access token expired while the request waited; retrying (%s)", attempt + 1)
-    raise AssertionError("unreachable")  # pragma: no cover
 
 
 # ------------------------------------------------------------------------------------- conversion
@@ -431,9 +390,9 @@ class FlowProvider(ResourceProvider):
         key = _key(props)
         client = get_client(props)
         fields = to_fields(props)
-        with _flow_context(key):
+        with telemetry.flow_context(key):
             try:
-                flow = _retrying(lambda: client.create_flow(fields))
+                flow = client.create_flow(fields)
             except ConflictError as exc:
                 if exc.code == CODE_NAME_DUPLICATE:
                     raise self._exists_error(client, key, fields) from None
@@ -465,9 +424,9 @@ class FlowProvider(ResourceProvider):
         that is gone (404/410) drops out of the state."""
         key = _key(props)
         client = get_client(props)
-        with _flow_context(key):
+        with telemetry.flow_context(key):
             try:
-                flow = _retrying(lambda: client.get_flow(id_))
+                flow = client.get_flow(id_)
             except NotFoundError:
                 log.info("flow %s (%s) is gone: dropping it from the state", key, id_)
                 return ReadResult("", {})
@@ -484,9 +443,9 @@ class FlowProvider(ResourceProvider):
         base = to_base(_id, _olds)
         desired = to_fields(_news)
         policy = conflict_policy(_news)
-        with _flow_context(key):
+        with telemetry.flow_context(key):
             try:
-                flow = _retrying(lambda: client.update_flow(_id, desired, base=base, policy=policy))
+                flow = client.update_flow(_id, desired, base=base, policy=policy)
             except MergeConflictError as exc:
                 fields = ", ".join(exc.fields)
                 raise FlowProviderError(
@@ -513,9 +472,9 @@ class FlowProvider(ResourceProvider):
         flows that use it."""
         key = _key(_props)
         client = get_client(_props)
-        with _flow_context(key):
+        with telemetry.flow_context(key):
             try:
-                _retrying(lambda: client.delete_flow(_id, name=_props.get("name")))
+                client.delete_flow(_id, name=_props.get("name"))
             except NotFoundError:
                 return
             except ConflictError as exc:

@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import math
 import random as _random
 import time
 from collections.abc import Callable
@@ -90,3 +91,14 @@ class RetryPolicy:
         if self.clock() + delay - started > self.deadline_seconds:
             return RetryDecision(False, reason=reason)
         return RetryDecision(True, delay=delay, reason=reason, lookup_first=lookup)
+
+
+def parse_retry_after(value: str | None) -> float | None:
+    """The seconds of a `Retry-After` header (None when absent or not a finite number; never negative)."""
+    if value is None:
+        return None
+    try:
+        seconds = float(value)
+    except ValueError:
+        return None
+    return max(0.0, seconds) if math.isfinite(seconds) else None

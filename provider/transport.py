@@ -98,6 +98,7 @@ def send(
 ) -> HttpResult:
     """One HTTP exchange. Raises `TransportError` (with `ambiguous`) when there is no response."""
     started = time.monotonic()
+    failure: tuple[str, bool, str] | None = None
     try:
         response = session.request(
             method,
@@ -112,15 +113,20 @@ def send(
         )
         text = response.text
     except requests.exceptions.RequestException as exc:
-        never_sent = _never_sent(exc)
         kind = "timeout" if isinstance(exc, requests.exceptions.Timeout) else "connection"
+        failure = (kind, _never_sent(exc), type(exc).__name__)
+    if failure is not None:
+        # Raised outside the `except` block so that the error keeps no `__context__`: the requests
+        # exception holds the prepared request, whose Authorization header carries the bearer token
+        # or base64(client_id:client_secret).
+        kind, never_sent, exc_name = failure
         where = url.split("?", 1)[0]
         raise TransportError(
-            f"{method} {where} failed: {kind} error ({type(exc).__name__})"
+            f"{method} {where} failed: {kind} error ({exc_name})"
             + ("" if never_sent else "; the request may have reached the server"),
             ambiguous=not never_sent,
             code=kind,
-        ) from None
+        )
     latency = time.monotonic() - started
     body: Any = None
     if text:

@@ -214,3 +214,35 @@ def test_invalid_client_is_a_clear_error_without_retry(make_settings, emulator):
     assert "GENESYSCLOUD_OAUTHCLIENT_SECRET" in str(err)
     stats = emulator.admin.stats()
     assert stats["token_requests"] == 1 and stats["total_requests"] == 1
+
+
+def test_request_templates_are_the_emulators_one_for_one(client, emulator, recorder):
+    from emulator import stats as emulator_stats
+    from provider import client as client_module
+
+    assert (
+        client_module.T_FLOWS,
+        client_module.T_FLOW,
+        client_module.T_VERSIONS,
+        client_module.T_VERSION,
+        client_module.T_DEPENDENCIES,
+    ) == (
+        emulator_stats.FLOWS,
+        emulator_stats.FLOW,
+        emulator_stats.VERSIONS,
+        emulator_stats.VERSION,
+        emulator_stats.DEPENDENCIES,
+    )
+    flow = client.create_flow(simple("Templated"))
+    client.get_flow(flow.id)
+    client.list_versions(flow.id)
+    client.get_flow_version(flow.id, 1)
+    client.dependencies(flow.id)
+    client.list_flows()
+    client.delete_flow(flow.id)
+    ours: dict[tuple[str, str, int | None], int] = {}
+    for event in recorder.requests:
+        if event.path_template != "/oauth/token":
+            key = (event.method, event.path_template, event.status)
+            ours[key] = ours.get(key, 0) + 1
+    assert ours == api_calls(emulator.admin.stats())

@@ -33,6 +33,30 @@ def test_one_token_for_100_calls_across_threads_and_clients(make_client, emulato
     assert stats["token_requests"] == 1
 
 
+def test_pacing_waits_longer_than_a_token_lives_never_send_an_expired_token(make_client, emulator):
+    # Regression: the client took its token before waiting for the pacer, so with 2 s tokens and
+    # a limit of 4 requests per 2 s, a token could expire during the wait (5 of 9 creates failed).
+    emulator.admin.set_token_lifetime(2)
+    emulator.admin.set_rate_limit(4, window_seconds=2)
+    errors: list[BaseException] = []
+
+    def create(i: int) -> None:
+        try:
+            make_client().create_flow(simple(f"Paced {i}"))
+        except BaseException as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=create, args=(i,)) for i in range(9)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    stats = emulator.admin.stats()
+    assert api_calls(stats) == {("POST", FLOWS, 201): 9}  # no 401, no 429
+    assert stats["token_requests"] >= 2  # the run outlasted the first token
+
+
 def test_each_client_id_and_api_gets_its_own_token(make_client, emulator):
     make_client("dev-rw").list_flows()
     make_client("dev-ro").list_flows()
@@ -102,3 +126,31 @@ def test_token_never_in_errors_or_events(make_client, emulator, recorder):
     assert token.access_token not in repr(token)
     for event in recorder.requests:
         assert token.access_token not in repr(event)
+
+
+def test_transport_errors_keep_no_chained_request_holding_credentials():
+    import base64
+    import socket
+    import traceback
+
+    import pytest
+
+    from provider.errors import TransportError
+    from provider.settings import ConnectionSettings
+    from tests.client.helpers import fast_policy
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]  # closed again below: nothing listens there
+    secret = "transport-secret-value"
+    settings = ConnectionSettings.resolve(
+        api_url=f"http://127.0.0.1:{port}", client_id="dev-rw", client_secret=secret, env={}
+    )
+    client = ArchitectClient(settings, retry=fast_policy(max_attempts=1))
+    with pytest.raises(TransportError) as info:
+        client.list_flows()
+    err = info.value
+    assert err.__context__ is None and err.__cause__ is None
+    rendered = "".join(traceback.format_exception(err, chain=True)) + repr(err) + str(err)
+    assert secret not in rendered
+    assert base64.b64encode(f"dev-rw:{secret}".encode()).decode() not in rendered

@@ -7,7 +7,7 @@ import threading
 
 import pytest
 
-from provider.errors import ServerError
+from provider.errors import ConflictError, ServerError
 from provider.models import Block
 from tests.client.helpers import FLOW, FLOWS, VERSION, SleepSpy, api_calls, fast_policy, simple
 
@@ -146,3 +146,52 @@ def test_pacing_keeps_429s_at_zero_under_a_low_limit(make_client, emulator):
     stats = emulator.admin.stats()
     assert stats["rate_limited"] == 0
     assert api_calls(stats) == {("POST", FLOWS, 201): 1, ("GET", FLOW, 200): 24}
+
+
+def test_create_whose_lookup_ran_before_the_commit_is_not_reported_as_a_duplicate(
+    client, emulator, recorder, monkeypatch
+):
+    # The first POST commits but its answer is lost; the lookup before the resend misses it (as when it
+    # runs before a slow server commits), so the resend meets our own flow as a duplicate name.
+    emulator.admin.set_faults(drop_rate=1.0, drop_mode="after", methods=["POST"], max_faults=1)
+    real_find = client.find_flow
+    lookups: list[str] = []
+
+    def find_flow(name, type):
+        lookups.append(name)
+        return None if len(lookups) == 1 else real_find(name, type)
+
+    monkeypatch.setattr(client, "find_flow", find_flow)
+    flow = client.create_flow(simple("Slow Commit"))
+    assert flow.name == "Slow Commit" and flow.version == 1 and len(lookups) == 2
+    assert [f.id for f in client.list_flows(name="Slow Commit")] == [flow.id]
+    posts = [(w["status"], w["fault"]) for w in emulator.admin.stats()["write_log"] if w["method"] == "POST"]
+    assert posts == [(201, "drop_after"), (409, None)]
+    assert [(m.outcome, m.flow_id) for m in recorder.mutations] == [("success", flow.id)]
+
+
+def test_duplicate_name_without_an_ambiguous_attempt_is_still_a_conflict(client, emulator, monkeypatch):
+    client.create_flow(simple("Taken"))
+    monkeypatch.setattr(client, "find_flow", lambda *a: pytest.fail("no lookup without ambiguity"))
+    with pytest.raises(ConflictError) as info:
+        client.create_flow(simple("Taken", description="someone else's"))
+    assert info.value.code == "architect.flow.name.duplicate"
+
+
+def test_pacer_slot_is_released_when_sending_raises_unexpectedly(client, emulator, monkeypatch):
+    from provider import client as client_module
+
+    real_send = client_module.send
+    failures = iter([RuntimeError("boom")])
+
+    def send(*args, **kwargs):
+        failure = next(failures, None)
+        if failure is not None:
+            raise failure
+        return real_send(*args, **kwargs)
+
+    monkeypatch.setattr(client_module, "send", send)
+    with pytest.raises(RuntimeError):
+        client.list_flows()
+    assert client._pacer is not None and client._pacer.inflight == 0
+    assert client.list_flows() == []  # the probe slot is free again: no wait for a lost answer

@@ -191,3 +191,14 @@ def test_pacer_after_429_waits_for_retry_after():
     pacer.release(ticket, headers(100, 100, 30), status=429)
     pacer.throttled(30)
     assert pacer.remaining == 0 and pacer.window_end == clock() + 30
+
+
+def test_parse_retry_after():
+    from provider.retry import parse_retry_after
+
+    assert parse_retry_after(None) is None
+    assert parse_retry_after("3") == 3.0 and parse_retry_after("1.5") == 1.5
+    assert parse_retry_after("-2") == 0.0
+    assert parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT") is None
+    # A non-finite value would park the pacer forever (`window_end = now + inf`).
+    assert parse_retry_after("inf") is None and parse_retry_after("nan") is None

@@ -379,12 +379,10 @@ def test_up_under_short_tokens_and_a_low_rate_limit(tmp_path: Path, emulator: Em
     project = make_project(tmp_path)
     stack = open_stack(project, tmp_path, emulator.url)
     keys = _references(project)
-    # Tokens live 4 s and each may make 2 requests a second, so creating the 9 flows takes longer
-    # than a token lives. (The pacing waits stay shorter than a token's life, as with real tokens: the
-    # client takes its token before it waits for the pacer, so a wait longer than a whole token
-    # lifetime would make it send an expired token twice.)
-    emulator.admin.set_token_lifetime(4)
-    emulator.admin.set_rate_limit(2, window_seconds=1)
+    # Tokens live 2 s and the limit is 4 requests per 2 s window, so creating the 9 flows outlasts
+    # several tokens, and a pacing wait can be as long as a token's whole life.
+    emulator.admin.set_token_lifetime(2)
+    emulator.admin.set_rate_limit(4, window_seconds=2)
     with Meter(emulator) as meter:
         up = stack.up()
     assert up.summary.result == "succeeded"

@@ -11,7 +11,7 @@ from pulumi.output import Unknown
 from pulumi.runtime.rpc import UNKNOWN
 
 from provider import flow_resource as fr
-from provider.errors import AuthError, ConflictError, GoneError, MergeConflictError, NotFoundError
+from provider.errors import ConflictError, GoneError, MergeConflictError, NotFoundError
 from provider.flow_resource import FlowProvider, FlowProviderError, inputs_from_flow
 from provider.models import ErrorDetail
 from provider.models import Flow as ApiFlow
@@ -280,13 +280,6 @@ def test_create_refuses_to_adopt_an_existing_flow(fake):
         provider.create(inputs())
     message = str(error.value)
     assert "already exists" in message and "id-existing" in message and "archctl import" in message
-
-
-def test_create_retries_after_an_expired_token(fake):
-    expired = AuthError("expired", status=401, code="credentials.expired")
-    client = fake(create_flow=[expired, live(_version=1)])
-    assert provider.create(inputs()).id == "id-main"
-    assert [c[0] for c in client.calls] == ["create_flow", "create_flow"]
 
 
 def test_update_patches_from_the_state_with_the_stack_policy(fake):
