@@ -5,7 +5,6 @@ from __future__ import annotations
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -117,10 +116,8 @@ def test_bad_config_fails_fast(tmp_path: Path) -> None:
         "organizations: {dev: {clients: {x: {secret: s, scopes: [architect:everything]}}}}\nadmin_key: k\n"
     )
     emu = EmulatorProcess(tmp_path / "b.db", config_path=path)
-    start = time.monotonic()
     with pytest.raises(RuntimeError, match="scopes"):
         emu.start()
-    assert time.monotonic() - start < 20
     assert not emu.is_running()
 
 
