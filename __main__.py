@@ -26,10 +26,8 @@ import pulumi
 from provider.definitions import prepare, render_problems
 from provider.flow_resource import Flow
 from provider.settings import ENV_API_URL, ENV_CLIENT_ID, ENV_CLIENT_SECRET, ENV_REGION
+from provider.stacks import CONFLICT_POLICIES, CONNECTION_CONFIG_KEYS, NAMESPACE, connection_input
 from provider.validation import Problem
-
-NAMESPACE = "genesys-flows"
-POLICIES = ("merge", "overwrite", "fail")
 
 
 def _program_dir() -> Path:
@@ -55,8 +53,10 @@ def _config_problems(config: pulumi.Config, stack: str) -> list[str]:
             f"(or {ENV_CLIENT_SECRET})"
         )
     policy = config.get("conflictPolicy") or "merge"
-    if policy not in POLICIES:
-        problems.append(f"{NAMESPACE}:conflictPolicy is {policy!r}; use one of {', '.join(POLICIES)}")
+    if policy not in CONFLICT_POLICIES:
+        problems.append(
+            f"{NAMESPACE}:conflictPolicy is {policy!r}; use one of {', '.join(CONFLICT_POLICIES)}"
+        )
     return problems
 
 
@@ -87,17 +87,12 @@ def main() -> None:
             )
         )
 
-    connection: dict[str, Any] = {
-        "apiUrl": config.get("apiUrl"),
-        "region": config.get("region"),
-        "clientId": config.get("clientId"),
-        "clientSecret": config.get_secret("clientSecret"),
-        "conflictPolicy": config.get("conflictPolicy") or "merge",
-        "stack": stack,
-        "metricsDir": config.get("metricsDir"),
-        "auditLog": config.get("auditLog"),
+    # `get_secret` for the secret: it stays a secret Output (and `get` would warn about it).
+    values: dict[str, Any] = {
+        key: config.get_secret(key) if key == "clientSecret" else config.get(key)
+        for key in CONNECTION_CONFIG_KEYS
     }
-    connection = {k: v for k, v in connection.items() if v is not None}
+    connection = connection_input(values, stack)
 
     resources: dict[str, Flow] = {}
     for key in prepared.order:

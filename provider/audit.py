@@ -59,19 +59,18 @@ class FsyncHandler(logging.Handler):
             _fsync_dir(self.path.parent)
 
     def emit(self, record: logging.LogRecord) -> None:
+        # No `handleError`: a failed write or fsync must reach `AuditLog.record`'s caller, or an entry
+        # that never reached the disk would look recorded.
+        data = (self.format(record).replace("\n", " ") + "\n").encode("utf-8")
+        fcntl.flock(self._fd, fcntl.LOCK_EX)
         try:
-            data = (self.format(record).replace("\n", " ") + "\n").encode("utf-8")
-            fcntl.flock(self._fd, fcntl.LOCK_EX)
-            try:
-                view = memoryview(data)
-                while view:
-                    written = os.write(self._fd, view)
-                    view = view[written:]
-                os.fsync(self._fd)
-            finally:
-                fcntl.flock(self._fd, fcntl.LOCK_UN)
-        except Exception:
-            self.handleError(record)
+            view = memoryview(data)
+            while view:
+                written = os.write(self._fd, view)
+                view = view[written:]
+            os.fsync(self._fd)
+        finally:
+            fcntl.flock(self._fd, fcntl.LOCK_UN)
 
     def close(self) -> None:
         try:
@@ -135,7 +134,8 @@ class AuditLog:
     def record(
         self, event: MutationEvent, *, flow_key: str | None = None, client_id: str | None = None
     ) -> dict[str, Any]:
-        """Append the entry for `event`; returns it once it is on disk."""
+        """Append the entry for `event`; returns it once it is on disk (`OSError` when it could not be
+        written)."""
         entry: dict[str, Any] = {
             "timestamp": utc_timestamp(),
             "event": "mutation",

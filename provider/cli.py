@@ -139,6 +139,14 @@ def _parse_since(text: str | None) -> datetime | None:
         ) from exc
 
 
+def _configured_path(explicit: str | None, stack: str | None, setting: str) -> Path | None:
+    """The option's path, else the stack's configured one (`metrics_dir` or `audit_log`), else None."""
+    if explicit:
+        return Path(explicit)
+    configured = getattr(_stack(stack, with_state=False), setting) if stack else None
+    return Path(configured) if configured else None
+
+
 def _flows_dir(args: argparse.Namespace, info: sources.StackInfo | None = None) -> Path:
     return sources.flows_dir_for(info, getattr(args, "flows", None))
 
@@ -269,7 +277,7 @@ def _live_snapshot(args: argparse.Namespace, out: Output, *, stack: str | None =
         info = _stack(stack_name)
         connection = info.connection
         known = info.flow_ids
-        definitions = _definitions_or_empty(_flows_dir(args, info), info.substitutions)
+        definitions = sources.definition_docs_or_empty(_flows_dir(args, info), info.substitutions)
         source = {
             "kind": "org",
             "stack": stack_name,
@@ -279,7 +287,7 @@ def _live_snapshot(args: argparse.Namespace, out: Output, *, stack: str | None =
     else:
         connection = _connection_from_args(args)
         known = {}
-        definitions = _definitions_or_empty(_flows_dir(args), {})
+        definitions = sources.definition_docs_or_empty(_flows_dir(args), {})
         source = {"kind": "org", "api_url": connection.api_base_url, "label": connection.api_base_url}
     client = sources.client_for(connection)
     result = sources.org_snapshot(
@@ -287,14 +295,6 @@ def _live_snapshot(args: argparse.Namespace, out: Output, *, stack: str | None =
     )
     progress.done(f"{len(result.flows)} flows")
     return result
-
-
-def _definitions_or_empty(directory: Path, substitutions: dict[str, str]) -> dict[str, snap.FlowDoc]:
-    """Definitions used only to name live flows: a missing or broken folder just means no names."""
-    try:
-        return sources.definition_docs(directory, substitutions)
-    except Exception:
-        return {}
 
 
 def cmd_export(args: argparse.Namespace, out: Output) -> int:
@@ -361,10 +361,6 @@ def parity_diff(
     return diff(a.flows, b.flows, a_label=a.label, b_label=b.label)
 
 
-def _diff_human(result: DiffResult) -> str:
-    return result.render()
-
-
 def cmd_diff(args: argparse.Namespace, out: Output) -> int:
     a, stack_a = _resolve_side(args.a, args, out)
     b, stack_b = _resolve_side(args.b, args, out)
@@ -373,29 +369,21 @@ def cmd_diff(args: argparse.Namespace, out: Output) -> int:
         subs_a = _stack(stack_a, with_state=False).substitutions
         subs_b = _stack(stack_b, with_state=False).substitutions
     result = parity_diff(a, b, subs_a, subs_b)
-    out.emit(result.to_json(), _diff_human(result))
+    out.emit(result.to_json(), result.render())
     return EXIT_OK if result.identical else EXIT_DIFF
 
 
 # ------------------------------------------------------------------------------------------- drift
 
 
-def drift_result(stack: str, out: Output, args: argparse.Namespace) -> DiffResult:
-    info = _stack(stack)
-    flows_dir = _flows_dir(args, info)
-    desired = sources.definition_docs(flows_dir, info.substitutions)
-    live = _live_snapshot(args, out, stack=stack)
-    managed = set(desired) | set(info.flow_ids)
-    live_flows = {k: v for k, v in live.flows.items() if args_all(args) or k in managed}
-    return diff(desired, live_flows, a_label=f"definitions ({flows_dir})", b_label=f"stack:{stack} (live)")
-
-
-def args_all(args: argparse.Namespace) -> bool:
-    return bool(getattr(args, "all", False))
-
-
 def cmd_drift(args: argparse.Namespace, out: Output) -> int:
-    result = drift_result(args.stack, out, args)
+    from provider import promote
+
+    progress = Progress(out.err, "reading flows")
+    result = promote.source_drift(
+        args.stack, flows_dir=getattr(args, "flows", None), include_all=args.all, progress=progress
+    )
+    progress.done()
     doc = {"stack": args.stack, "drift": not result.identical, "diff": result.to_json()}
     human = (
         f"stack {args.stack}: no drift"
@@ -410,11 +398,7 @@ def cmd_drift(args: argparse.Namespace, out: Output) -> int:
 
 
 def cmd_audit(args: argparse.Namespace, out: Output) -> int:
-    path = Path(args.file) if args.file else None
-    if path is None and args.stack:
-        info_log = _stack(args.stack, with_state=False).audit_log
-        path = Path(info_log) if info_log else None
-    path = path or telemetry.default_audit_log()
+    path = _configured_path(args.file, args.stack, "audit_log") or telemetry.default_audit_log()
     result = audit_mod.read(path, since=_parse_since(args.since), flow=args.flow)
     entries = [e for e in result.entries if not args.stack or e.get("stack") == args.stack]
     if args.limit:
@@ -501,11 +485,7 @@ def _ms(value: float | None) -> str:
 
 
 def cmd_metrics(args: argparse.Namespace, out: Output) -> int:
-    directory = Path(args.dir) if args.dir else None
-    if directory is None and args.stack:
-        configured = _stack(args.stack, with_state=False).metrics_dir
-        directory = Path(configured) if configured else None
-    directory = directory or telemetry.default_metrics_dir()
+    directory = _configured_path(args.dir, args.stack, "metrics_dir") or telemetry.default_metrics_dir()
     merged = metrics_mod.load(directory, args.stack, _parse_since(args.since))
     written: list[str] = []
     if args.write:

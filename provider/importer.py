@@ -29,10 +29,9 @@ from pulumi.automation._stack import ImportResource
 from provider import definitions as defs
 from provider import flow_resource as fr
 from provider import snapshot as snap
-from provider import sources, workspace
+from provider import sources, stacks, workspace
 from provider.models import Flow
 
-RESOURCE_TYPE = "pulumi-python:dynamic/architect:Flow"
 PROVIDER_KEY = "__provider"
 # Pulumi's marker of a secret value in serialized state (a plaintext secret is encrypted on save).
 SECRET_SIG_KEY = "4dabf18193072939515e22adb298388d"
@@ -92,22 +91,6 @@ def _secret(value: Any) -> dict[str, Any]:
     return {SECRET_SIG_KEY: SECRET_SIG, "plaintext": json.dumps(value)}
 
 
-def connection_input(info: sources.StackInfo) -> dict[str, Any]:
-    """The `__connection` input as __main__.py builds it from the stack config (never diffed)."""
-    config = info.raw_config
-    out: dict[str, Any] = {
-        "apiUrl": config.get("apiUrl"),
-        "region": config.get("region"),
-        "clientId": config.get("clientId"),
-        "clientSecret": config.get("clientSecret"),
-        "conflictPolicy": config.get("conflictPolicy") or "merge",
-        "stack": info.name,
-        "metricsDir": config.get("metricsDir"),
-        "auditLog": config.get("auditLog"),
-    }
-    return {k: v for k, v in out.items() if v is not None}
-
-
 def serialized_provider() -> str:
     from pulumi.dynamic.dynamic import serialize_provider
 
@@ -141,7 +124,7 @@ def resource_spec(
     for doc in (inputs, outputs):
         doc[fr.CONNECTION_KEY] = _secret(connection)
         doc[PROVIDER_KEY] = provider
-    return {"type": RESOURCE_TYPE, "name": key, "id": flow.id, "inputs": inputs, "outputs": outputs}
+    return {"type": stacks.FLOW_TYPE, "name": key, "id": flow.id, "inputs": inputs, "outputs": outputs}
 
 
 def import_stack(
@@ -187,7 +170,7 @@ def import_stack(
         return report
 
     if to_import:
-        connection = connection_input(info)
+        connection = stacks.connection_input(info.raw_config, info.stack)
         provider = serialized_provider()
         specs = [
             resource_spec(key, prepared.definitions[key], flow, key_to_id, connection, provider)

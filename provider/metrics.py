@@ -207,6 +207,14 @@ def _histogram(
     return family
 
 
+def _counter(stack: str, name: str, doc: str, label: str, counts: Counter[str]) -> CounterMetricFamily:
+    """A counter family with one series per key of `counts`, labelled with the stack and `label`."""
+    family = CounterMetricFamily(name, doc, labels=["stack", label])
+    for value, n in sorted(counts.items()):
+        family.add_metric([stack, value], n)
+    return family
+
+
 def families(data: MetricsData) -> list[Metric]:
     """The Prometheus metric families for `data` (every series labelled with the stack)."""
     s = data.stack
@@ -239,20 +247,18 @@ def families(data: MetricsData) -> list[Metric]:
             if value is not None:
                 quantiles.add_metric([s, method, path, str(q)], value)
     out.append(quantiles)
-    retries = CounterMetricFamily(
-        "genesys_flows_api_retries", "Retried attempts by reason.", labels=["stack", "reason"]
+    out.append(
+        _counter(s, "genesys_flows_api_retries", "Retried attempts by reason.", "reason", data.retries)
     )
-    for reason, n in sorted(data.retries.items()):
-        retries.add_metric([s, reason], n)
-    out.append(retries)
-    conflicts = CounterMetricFamily(
-        "genesys_flows_conflicts",
-        "Version conflicts (409 general.resource.conflict) by resolution.",
-        labels=["stack", "resolution"],
+    out.append(
+        _counter(
+            s,
+            "genesys_flows_conflicts",
+            "Version conflicts (409 general.resource.conflict) by resolution.",
+            "resolution",
+            data.conflicts,
+        )
     )
-    for resolution, n in sorted(data.conflicts.items()):
-        conflicts.add_metric([s, resolution], n)
-    out.append(conflicts)
     limited = CounterMetricFamily(
         "genesys_flows_rate_limited_responses", "429 responses received.", labels=["stack"]
     )
@@ -272,12 +278,11 @@ def families(data: MetricsData) -> list[Metric]:
         waits.add_metric([s, reason], n)
         wait_seconds.add_metric([s, reason], data.wait_seconds.get(reason, 0.0))
     out += [waits, wait_seconds]
-    validation = CounterMetricFamily(
-        "genesys_flows_validation_failures", "Validation problems by rule.", labels=["stack", "rule"]
+    out.append(
+        _counter(
+            s, "genesys_flows_validation_failures", "Validation problems by rule.", "rule", data.validation
+        )
     )
-    for rule, n in sorted(data.validation.items()):
-        validation.add_metric([s, rule], n)
-    out.append(validation)
     mutations = CounterMetricFamily(
         "genesys_flows_mutations",
         "Flow creates/updates/deletes by outcome.",

@@ -83,8 +83,8 @@ def parity(
     """The two stacks' live orgs compared by logical key, substitutions undone (see module doc)."""
     a = sources.stack_info(source)
     b = sources.stack_info(target)
-    definitions_a = _definitions(sources.flows_dir_for(a, flows_dir), a.substitutions)
-    definitions_b = _definitions(sources.flows_dir_for(b, flows_dir), b.substitutions)
+    definitions_a = sources.definition_docs_or_empty(sources.flows_dir_for(a, flows_dir), a.substitutions)
+    definitions_b = sources.definition_docs_or_empty(sources.flows_dir_for(b, flows_dir), b.substitutions)
     snap_a = sources.org_snapshot(
         sources.client_for(a.connection),
         known_ids=a.flow_ids,
@@ -109,14 +109,15 @@ def parity(
     return diff(left.flows, right.flows, a_label=f"stack:{source}", b_label=f"stack:{target}")
 
 
-def _definitions(flows_dir: Path, substitutions: dict[str, str]) -> dict[str, snap.FlowDoc]:
-    try:
-        return sources.definition_docs(flows_dir, substitutions)
-    except Exception:
-        return {}
-
-
-def source_drift(stack: str, *, flows_dir: str | Path | None) -> DiffResult:
+def source_drift(
+    stack: str,
+    *,
+    flows_dir: str | Path | None,
+    include_all: bool = False,
+    progress: sources.Progress | None = None,
+) -> DiffResult:
+    """The stack's live org against its definitions (substitutions applied): the flows either side
+    defines or the stack's state manages (`include_all`: every live flow). `archctl drift` too."""
     info = sources.stack_info(stack)
     directory = sources.flows_dir_for(info, flows_dir)
     desired = sources.definition_docs(directory, info.substitutions)
@@ -125,11 +126,12 @@ def source_drift(stack: str, *, flows_dir: str | Path | None) -> DiffResult:
         known_ids=info.flow_ids,
         definitions=desired,
         source={"label": stack},
+        progress=progress,
     )
     managed = set(desired) | set(info.flow_ids)
     return diff(
         desired,
-        {k: v for k, v in live.flows.items() if k in managed},
+        {k: v for k, v in live.flows.items() if include_all or k in managed},
         a_label=f"definitions ({directory})",
         b_label=f"stack:{stack} (live)",
     )

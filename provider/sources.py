@@ -6,11 +6,12 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
 from provider import snapshot as snap
+from provider import stacks
 from provider.client import ArchitectClient
 from provider.engine import PROJECT_DIR
 from provider.errors import ConfigurationError
@@ -21,19 +22,13 @@ from provider.settings import ConnectionSettings
 Progress = Callable[[int, int | None, str], None]
 
 
-@dataclass
-class StackInfo:
-    """What the CLI needs to know about one stack: its connection, substitutions and known flow ids."""
+@dataclass(frozen=True)
+class StackInfo(stacks.StackSettings):
+    """A stack's settings plus what the CLI also needs: the flow ids its state knows, and its raw
+    `genesys-flows:*` config (secrets in clear: never printed)."""
 
-    name: str
-    connection: ConnectionSettings
-    substitutions: dict[str, str] = field(default_factory=dict)
-    conflict_policy: str = "merge"
-    metrics_dir: str | None = None
-    audit_log: str | None = None
     flow_ids: dict[str, str] = field(default_factory=dict)  # logical key -> flow id (from the state)
-    flows_dir: str | None = None  # genesys-flows:flowsDir, when set
-    raw_config: dict[str, Any] = field(default_factory=dict, repr=False)  # genesys-flows:* (secrets in clear)
+    raw_config: dict[str, Any] = field(default_factory=dict, repr=False)
 
 
 def project_dir() -> Path:
@@ -53,6 +48,16 @@ def definition_docs(
 
     loaded = definitions.load_definitions(Path(directory), dict(substitutions) if substitutions else None)
     return {key: snap.normalize(definitions.as_document(d)) for key, d in sorted(loaded.items())}
+
+
+def definition_docs_or_empty(directory: Path, substitutions: Mapping[str, str]) -> dict[str, snap.FlowDoc]:
+    """`definition_docs`, for naming live flows only: a missing or broken folder just means no names."""
+    from provider.definitions import DefinitionError
+
+    try:
+        return definition_docs(directory, substitutions)
+    except DefinitionError:
+        return {}
 
 
 def placeholders_kept(directory: Path) -> dict[str, str]:
@@ -108,27 +113,19 @@ def org_snapshot(
 def stack_info(name: str, *, with_state: bool = True) -> StackInfo:
     """A stack's settings (its `genesys-flows:*` config, via provider.stacks) and, with `with_state`,
     the flow ids its Pulumi state knows by logical key (none before its first `up`)."""
-    from provider import stacks, workspace
+    from provider import workspace  # the Automation API: only when a stack is used
 
     root = project_dir()
     if not (root / "stacks" / f"Pulumi.{name}.yaml").exists() and not (root / f"Pulumi.{name}.yaml").exists():
         raise ConfigurationError(f"no stack {name!r}: stacks/Pulumi.{name}.yaml does not exist in {root}")
-    home = os.environ.get("PULUMI_HOME")
-    config = stacks.read_config(name, work_dir=root, pulumi_home=Path(home) if home else None)
-    settings = stacks.settings_from_config(name, config, work_dir=root)
-    info = StackInfo(
-        name=name,
-        connection=settings.connection,
-        substitutions=dict(settings.substitutions),
-        conflict_policy=settings.conflict_policy,
-        metrics_dir=settings.metrics_dir,
-        audit_log=settings.audit_log,
-        flows_dir=config.get("flowsDir") or None,
+    config = stacks.read_config(name, work_dir=root)
+    settings = stacks.settings_from_config(name, config)
+    flow_ids = workspace.state_flow_ids(workspace.stack(name, root, create=True)) if with_state else {}
+    return StackInfo(
+        **{f.name: getattr(settings, f.name) for f in fields(stacks.StackSettings)},
+        flow_ids=flow_ids,
         raw_config=dict(config),
     )
-    if with_state:
-        info.flow_ids = workspace.state_flow_ids(workspace.stack(name, root, create=True))
-    return info
 
 
 @dataclass

@@ -1,8 +1,8 @@
-"""A stack's settings as the program sees them, for tools that run outside `pulumi up` (the CLI).
+"""A stack's settings as the program and the tools that run outside `pulumi up` (the CLI) see them.
 
-    settings = stack_settings("dev")            # reads stacks/Pulumi.dev.yaml through the Pulumi CLI
-    client = ArchitectClient(settings.connection, conflict_policy=settings.conflict_policy)
-    prepared = definitions.prepare(settings.flows_dir, settings.substitutions)
+    config = read_config("dev")                 # stacks/Pulumi.dev.yaml through the Automation API
+    settings = settings_from_config("dev", config)
+    connection_input(config, "dev")             # the `__connection` input of every Flow
 
 The config is read with the Automation API (a `LocalWorkspace` on the project, with the offline
 engine settings of provider/engine.py), which decrypts secrets with the stack's passphrase; the stack
@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from provider.engine import PROJECT_DIR, offline_env, pulumi_command
+from provider.engine import PROJECT_DIR
 from provider.errors import ConfigurationError
 from provider.settings import ConnectionSettings
 
@@ -26,6 +26,16 @@ NAMESPACE = "genesys-flows"
 CONFLICT_POLICIES = ("merge", "overwrite", "fail")
 #: The resource type of `provider.flow_resource.Flow` in a stack's state.
 FLOW_TYPE = "pulumi-python:dynamic/architect:Flow"
+#: The config keys that make up a Flow's `__connection` input (besides the stack's name).
+CONNECTION_CONFIG_KEYS: tuple[str, ...] = (
+    "apiUrl",
+    "region",
+    "clientId",
+    "clientSecret",
+    "conflictPolicy",
+    "metricsDir",
+    "auditLog",
+)
 
 
 @dataclass(frozen=True)
@@ -39,46 +49,16 @@ class StackSettings:
     conflict_policy: str = "merge"
     metrics_dir: str | None = None
     audit_log: str | None = None
-    flows_dir: Path = PROJECT_DIR / "flows"
+    flows_dir: str | None = None  # genesys-flows:flowsDir, when set (relative: to the project)
 
 
-def _workspace(
-    work_dir: Path, env: Mapping[str, str] | None, backend_dir: Path | None, pulumi_home: Path | None
-) -> Any:
-    from pulumi import automation as auto
-
-    engine_env = offline_env(backend_dir=backend_dir, pulumi_home=pulumi_home, base=dict(env or os.environ))
-    return auto.LocalWorkspace(
-        work_dir=str(work_dir),
-        pulumi_home=engine_env["PULUMI_HOME"],
-        env_vars=engine_env,
-        pulumi_command=pulumi_command(),
-    )
-
-
-def read_config(
-    stack: str,
-    *,
-    work_dir: str | Path = PROJECT_DIR,
-    env: Mapping[str, str] | None = None,
-    backend_dir: Path | None = None,
-    pulumi_home: Path | None = None,
-) -> dict[str, Any]:
+def read_config(stack: str, *, work_dir: str | Path = PROJECT_DIR) -> dict[str, Any]:
     """The stack's config values (secrets decrypted), by key without the `genesys-flows:` prefix."""
-    from pulumi import automation as auto
+    from provider import workspace
 
-    workspace = _workspace(Path(work_dir), env, backend_dir, pulumi_home)
-    try:
-        auto.Stack.select(stack, workspace)
-    except auto.StackNotFoundError:
-        auto.Stack.create(stack, workspace)
-    values = workspace.get_all_config(stack)
-    out: dict[str, Any] = {}
+    values = workspace.stack(stack, Path(work_dir), create=True).get_all_config()
     prefix = NAMESPACE + ":"
-    for key, item in values.items():
-        if key.startswith(prefix):
-            out[key[len(prefix) :]] = item.value
-    return out
+    return {key[len(prefix) :]: item.value for key, item in values.items() if key.startswith(prefix)}
 
 
 def settings_from_config(
@@ -86,7 +66,6 @@ def settings_from_config(
     config: Mapping[str, Any],
     *,
     env: Mapping[str, str] | None = None,
-    work_dir: str | Path = PROJECT_DIR,
 ) -> StackSettings:
     """`StackSettings` from config values (as `read_config` returns them). `ConfigurationError` names
     what is missing or wrong."""
@@ -113,7 +92,6 @@ def settings_from_config(
         client_secret=config.get("clientSecret") or None,
         env=os.environ if env is None else env,
     )
-    flows_dir = Path(config.get("flowsDir") or Path(work_dir) / "flows")
     return StackSettings(
         stack=stack,
         connection=connection,
@@ -121,41 +99,18 @@ def settings_from_config(
         conflict_policy=policy,
         metrics_dir=config.get("metricsDir") or None,
         audit_log=config.get("auditLog") or None,
-        flows_dir=flows_dir,
+        flows_dir=config.get("flowsDir") or None,
     )
 
 
-def stack_settings(
-    stack: str,
-    *,
-    work_dir: str | Path = PROJECT_DIR,
-    env: Mapping[str, str] | None = None,
-    backend_dir: Path | None = None,
-    pulumi_home: Path | None = None,
-) -> StackSettings:
-    """The settings of `stack` (see the module docstring). `env` is the environment for the engine
-    and for the GENESYSCLOUD_* fallbacks (default: this process's)."""
-    config = read_config(stack, work_dir=work_dir, env=env, backend_dir=backend_dir, pulumi_home=pulumi_home)
-    return settings_from_config(stack, config, env=env, work_dir=work_dir)
-
-
-def stack_flow_ids(
-    stack: str,
-    *,
-    work_dir: str | Path = PROJECT_DIR,
-    env: Mapping[str, str] | None = None,
-    backend_dir: Path | None = None,
-    pulumi_home: Path | None = None,
-) -> dict[str, str]:
-    """Logical key → flow id of every flow in the stack's state (empty for a new stack)."""
-    from pulumi import automation as auto
-
-    workspace = _workspace(Path(work_dir), env, backend_dir, pulumi_home)
-    try:
-        deployment = workspace.export_stack(stack)
-    except auto.StackNotFoundError:
-        return {}
-    return flow_ids_from_deployment(deployment.deployment or {})
+def connection_input(values: Mapping[str, Any], stack: str) -> dict[str, Any]:
+    """A Flow's `__connection` input from the stack's config values (the program passes the client
+    secret as a Pulumi secret Output; `archctl import` as the decrypted value it marks secret). Unset
+    values are left out, so the provider falls back to the environment for them."""
+    out = {key: values.get(key) for key in CONNECTION_CONFIG_KEYS}
+    out["conflictPolicy"] = out["conflictPolicy"] or "merge"
+    out["stack"] = stack
+    return {k: v for k, v in out.items() if v is not None}
 
 
 def flow_ids_from_deployment(deployment: Mapping[str, Any]) -> dict[str, str]:
@@ -168,12 +123,13 @@ def flow_ids_from_deployment(deployment: Mapping[str, Any]) -> dict[str, str]:
 
 
 __all__ = [
+    "CONFLICT_POLICIES",
+    "CONNECTION_CONFIG_KEYS",
     "FLOW_TYPE",
     "NAMESPACE",
     "StackSettings",
+    "connection_input",
     "flow_ids_from_deployment",
     "read_config",
     "settings_from_config",
-    "stack_flow_ids",
-    "stack_settings",
 ]

@@ -13,6 +13,8 @@ import pytest
 from provider import workspace
 from provider.engine import PROJECT_DIR
 
+from .conftest import clear_genesys_env
+
 
 @dataclass
 class Project:
@@ -40,13 +42,7 @@ def make_project(
         (root / "flows").mkdir()
     for var in ("PULUMI_BACKEND_URL", "PULUMI_CONFIG_PASSPHRASE_FILE", "PULUMI_ACCESS_TOKEN"):
         monkeypatch.delenv(var, raising=False)
-    for var in (
-        "GENESYSCLOUD_OAUTHCLIENT_ID",
-        "GENESYSCLOUD_OAUTHCLIENT_SECRET",
-        "GENESYSCLOUD_REGION",
-        "GENESYSCLOUD_API_URL",
-    ):
-        monkeypatch.delenv(var, raising=False)
+    clear_genesys_env(monkeypatch)
     (tmp_path / "backend").mkdir()
     monkeypatch.setenv("PULUMI_BACKEND_URL", (tmp_path / "backend").resolve().as_uri())
     monkeypatch.setenv("PULUMI_HOME", str(tmp_path / "home"))

@@ -186,3 +186,13 @@ def test_read_filters_and_tolerates_a_torn_line(tmp_path: Path) -> None:
     future = datetime.now(UTC) + timedelta(hours=1)
     assert audit.read(path, since=future).entries == []
     assert len(audit.read(path, since=audit.parse_time("2000-01-01")).entries) == 2
+
+
+def test_a_failed_write_is_an_error_not_a_recorded_entry() -> None:
+    # /dev/full refuses every write (ENOSPC): record() must not return as if the entry were on disk.
+    log = audit.AuditLog(Path("/dev/full"), "dev")
+    try:
+        with pytest.raises(OSError):
+            log.record(MutationEvent("create", "id-1", "Main", None, 1, "success", None, "corr", 0.1))
+    finally:
+        log.close()

@@ -18,6 +18,7 @@ from provider.models import Flow
 from provider.recorder import MutationEvent, RequestEvent
 
 from .clihelp import archctl, archctl_json
+from .conftest import clear_genesys_env
 
 COMMANDS = ["validate", "graph", "export", "diff", "drift", "audit", "metrics", "import", "promote", "schema"]
 
@@ -81,13 +82,7 @@ def test_usage_errors_exit_2() -> None:
 
 
 def test_configuration_error_exit_2(monkeypatch) -> None:
-    for var in (
-        "GENESYSCLOUD_OAUTHCLIENT_ID",
-        "GENESYSCLOUD_OAUTHCLIENT_SECRET",
-        "GENESYSCLOUD_REGION",
-        "GENESYSCLOUD_API_URL",
-    ):
-        monkeypatch.delenv(var, raising=False)
+    clear_genesys_env(monkeypatch)
     run = archctl_json("export", "--region", "us-east-1", "--out", "/tmp/x", expect=2)
     assert run.doc["error"]["kind"] == "configuration"
     assert "GENESYSCLOUD_OAUTHCLIENT_ID" in run.doc["error"]["message"]

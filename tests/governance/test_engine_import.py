@@ -5,32 +5,19 @@ from __future__ import annotations
 import pytest
 
 from emulator.testing import DEMO_CLIENTS
-from provider import auth, pacing, telemetry
 from provider.client import ArchitectClient
 from provider.models import Block, FlowFields
-from provider.settings import ConnectionSettings
 
 from .clihelp import archctl_json
+from .conftest import demo_settings
 from .enginehelp import make_project
 
-pytestmark = [pytest.mark.engine, pytest.mark.slow]
-
-
-@pytest.fixture(autouse=True)
-def _fresh_state():
-    auth.clear_cache()
-    pacing.reset_pacers()
-    yield
-    telemetry.reset_for_tests()
+pytestmark = [pytest.mark.engine, pytest.mark.slow, pytest.mark.usefixtures("fresh_state")]
 
 
 def test_import_then_preview_shows_no_changes(emulator, tmp_path, monkeypatch) -> None:
     project = make_project(tmp_path, monkeypatch, emulator.url, flows=False)
-    client = ArchitectClient(
-        ConnectionSettings.resolve(
-            api_url=emulator.url, client_id="dev-rw", client_secret=DEMO_CLIENTS["dev-rw"], env={}
-        )
-    )
+    client = ArchitectClient(demo_settings(emulator.url, "dev-rw"))
     sup = client.create_flow(FlowFields(name="Support Line", lifecycle_state="published", description="help"))
     bot = client.create_flow(FlowFields(name="Chat Bot", type="DIGITALBOT", lifecycle_state="draft"))
     client.create_flow(

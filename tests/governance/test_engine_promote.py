@@ -8,22 +8,14 @@ import json
 import pytest
 
 from emulator.testing import DEMO_CLIENTS
-from provider import auth, metrics, pacing, telemetry
+from provider import metrics
 from provider.client import ArchitectClient
-from provider.settings import ConnectionSettings
 
 from .clihelp import archctl, archctl_json
+from .conftest import demo_settings
 from .enginehelp import make_project
 
-pytestmark = [pytest.mark.engine, pytest.mark.slow]
-
-
-@pytest.fixture(autouse=True)
-def _fresh_state():
-    auth.clear_cache()
-    pacing.reset_pacers()
-    yield
-    telemetry.reset_for_tests()
+pytestmark = [pytest.mark.engine, pytest.mark.slow, pytest.mark.usefixtures("fresh_state")]
 
 
 def test_up_metrics_and_audit_match_the_emulator_then_promote(emulator, tmp_path, monkeypatch) -> None:
@@ -77,11 +69,7 @@ def test_up_metrics_and_audit_match_the_emulator_then_promote(emulator, tmp_path
     assert human.code == 0 and "no differences" in human.out
 
     # -- a hand edit in staging: parity fails, with the difference shown
-    staging = ArchitectClient(
-        ConnectionSettings.resolve(
-            api_url=emulator.url, client_id="staging-rw", client_secret=DEMO_CLIENTS["staging-rw"], env={}
-        )
-    )
+    staging = ArchitectClient(demo_settings(emulator.url, "staging-rw"))
     flow = next(f for f in staging.list_flows() if f.name == "Customer Lookup")
     staging.update_flow(
         flow.id, flow.to_fields().model_copy(update={"description": "edited by hand"}), base=flow

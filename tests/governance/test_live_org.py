@@ -9,32 +9,17 @@ from pathlib import Path
 import pytest
 
 from emulator.testing import DEMO_CLIENTS
-from provider import auth, pacing, telemetry
+from provider import auth, telemetry
 from provider.client import ArchitectClient
 from provider.errors import ConflictError, ValidationError
 from provider.models import Block, FlowFields
 from provider.retry import RetryPolicy
-from provider.settings import ConnectionSettings
 
 from .clihelp import archctl, archctl_json
+from .conftest import demo_settings
 
 SECRET = DEMO_CLIENTS["dev-rw"]
-
-
-@pytest.fixture(autouse=True)
-def _fresh_state():
-    auth.clear_cache()
-    pacing.reset_pacers()
-    yield
-    telemetry.reset_for_tests()
-    auth.clear_cache()
-    pacing.reset_pacers()
-
-
-def _settings(emulator, client_id="dev-rw") -> ConnectionSettings:
-    return ConnectionSettings.resolve(
-        api_url=emulator.url, client_id=client_id, client_secret=DEMO_CLIENTS[client_id], env={}
-    )
+pytestmark = pytest.mark.usefixtures("fresh_state")
 
 
 def _policy() -> RetryPolicy:
@@ -68,7 +53,7 @@ def test_metrics_equal_the_emulator_statistics(emulator, tmp_path) -> None:
     rec = telemetry.recorder(
         "dev", metrics_dir=tmp_path / "m", audit_log=tmp_path / "a.jsonl", client_id="dev-rw"
     )
-    client = ArchitectClient(_settings(emulator), retry=_policy(), recorder=rec)
+    client = ArchitectClient(demo_settings(emulator.url), retry=_policy(), recorder=rec)
     emulator.admin.set_faults(error_rate=1.0, statuses=[503], methods=["PATCH"], max_faults=2, seed=1)
     ids = _sample_org(client)
     for key in ("support", "billing"):
@@ -101,7 +86,7 @@ def test_metrics_equal_the_emulator_statistics(emulator, tmp_path) -> None:
 
 def test_rate_limit_waits_are_measured(emulator, tmp_path) -> None:
     rec = telemetry.recorder("dev", metrics_dir=tmp_path / "m", audit_log=tmp_path / "a.jsonl")
-    client = ArchitectClient(_settings(emulator), retry=_policy(), recorder=rec, pacing=False)
+    client = ArchitectClient(demo_settings(emulator.url), retry=_policy(), recorder=rec, pacing=False)
     emulator.admin.set_rate_limit(3, window_seconds=1)
     for _ in range(5):
         client.list_flows()
@@ -117,7 +102,7 @@ def test_rate_limit_waits_are_measured(emulator, tmp_path) -> None:
 def test_audit_matches_the_emulator_write_log(emulator, tmp_path) -> None:
     log = tmp_path / "a.jsonl"
     rec = telemetry.recorder("dev", metrics_dir=tmp_path / "m", audit_log=log, client_id="dev-rw")
-    client = ArchitectClient(_settings(emulator), retry=_policy(), recorder=rec)
+    client = ArchitectClient(demo_settings(emulator.url), retry=_policy(), recorder=rec)
     with telemetry.flow_context("support"):
         sup = client.create_flow(FlowFields(name="Support", lifecycle_state="published"))
     with telemetry.flow_context("main"):
@@ -143,7 +128,7 @@ def test_audit_matches_the_emulator_write_log(emulator, tmp_path) -> None:
     assert entries[2]["version_before"] == 1 and entries[2]["version_after"] == 2
     text = log.read_text()
     assert SECRET not in text
-    token = auth.cached_token(_settings(emulator))
+    token = auth.cached_token(demo_settings(emulator.url))
     assert token is not None and token.access_token not in text
 
 
@@ -156,7 +141,7 @@ def _env(monkeypatch, emulator) -> None:
 
 def test_export_then_diff_against_the_live_org(emulator, tmp_path, monkeypatch) -> None:
     _env(monkeypatch, emulator)
-    client = ArchitectClient(_settings(emulator), retry=_policy())
+    client = ArchitectClient(demo_settings(emulator.url), retry=_policy())
     ids = _sample_org(client)
     for i in range(30):  # more than a page
         client.create_flow(FlowFields(name=f"Extra {i:02d}", lifecycle_state="draft"))
