@@ -38,6 +38,7 @@ import pulumi
 from pulumi.dynamic import (
     CheckFailure,
     CheckResult,
+    ConfigureRequest,
     CreateResult,
     DiffResult,
     ReadResult,
@@ -60,6 +61,7 @@ from provider.models import Flow as ApiFlow
 from provider.models import FlowFields, FlowType
 from provider.recorder import Recorder
 from provider.settings import ConnectionSettings
+from provider.stacks import CONNECTION_CONFIG_KEYS, NAMESPACE
 from provider.validation import RULE_UNKNOWN, Problem, validate_flow
 
 log = logging.getLogger(__name__)
@@ -177,11 +179,28 @@ _clients: dict[tuple[str, ...], Any] = {}
 _clients_lock = threading.Lock()
 
 
+#: The stack's connection config, from `FlowProvider.configure`: the engine hands dynamic providers
+#: the whole stack config (the current one in preview and up; in refresh and destroy, the one the
+#: last up recorded for the provider). It wins over the copy in each flow's state, which is written
+#: only when that flow is created or updated, so a rotated secret or a moved org reaches every
+#: flow's refresh and destroy after the next up.
+_stack_connection: dict[str, Any] = {}
+
+
+def _connection(props: Mapping[str, Any]) -> dict[str, Any]:
+    stored = _plain(props.get(CONNECTION_KEY) or {})
+    conn = dict(stored) if isinstance(stored, Mapping) else {}
+    if "apiUrl" in _stack_connection or "region" in _stack_connection:
+        conn.pop("apiUrl", None)
+        conn.pop("region", None)
+    conn.update(_stack_connection)
+    return conn
+
+
 def connection_settings(props: Mapping[str, Any], env: Mapping[str, str] | None = None) -> ConnectionSettings:
-    """The connection from the `__connection` input (the environment fills what it lacks)."""
-    conn = _plain(props.get(CONNECTION_KEY) or {})
-    if not isinstance(conn, Mapping):
-        conn = {}
+    """The connection: the stack's config, else the `__connection` input stored with the resource,
+    and the environment for what both lack."""
+    conn = _connection(props)
     return ConnectionSettings.resolve(
         region=conn.get("region") or None,
         api_url=conn.get("apiUrl") or None,
@@ -193,16 +212,14 @@ def connection_settings(props: Mapping[str, Any], env: Mapping[str, str] | None 
 
 def conflict_policy(props: Mapping[str, Any]) -> ConflictPolicy:
     """The stack's policy (`check` has already rejected any value but these three)."""
-    conn = _plain(props.get(CONNECTION_KEY) or {})
-    policy = conn.get("conflictPolicy") if isinstance(conn, Mapping) else None
+    policy = _connection(props).get("conflictPolicy")
     return "overwrite" if policy == "overwrite" else "fail" if policy == "fail" else "merge"
 
 
 def get_client(props: Mapping[str, Any]) -> ArchitectClient:
     """The process-wide client for the connection in `props` (built on first use)."""
     settings = connection_settings(props)
-    conn = _plain(props.get(CONNECTION_KEY) or {})
-    conn = conn if isinstance(conn, Mapping) else {}
+    conn = _connection(props)
     stack = str(conn.get("stack") or os.environ.get("PULUMI_STACK") or "default")
     metrics_dir = conn.get("metricsDir") or None
     audit_log = conn.get("auditLog") or None
@@ -306,6 +323,12 @@ class FlowProvider(ResourceProvider):
     """CRUD of one Architect flow per resource. Holds no state (see the module docstring)."""
 
     serialize_as_secret_always = False
+
+    def configure(self, req: ConfigureRequest) -> None:
+        """Remember the current stack's connection config (module-level: the instance is pickled)."""
+        values = {key: req.config.get(f"{NAMESPACE}:{key}") for key in CONNECTION_CONFIG_KEYS}
+        _stack_connection.clear()
+        _stack_connection.update({k: v for k, v in values.items() if v not in (None, "")})
 
     def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
         """Client-side validation; each problem is a `CheckFailure` naming the field and the rule.

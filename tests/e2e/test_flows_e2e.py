@@ -416,3 +416,32 @@ def test_create_refuses_to_adopt_an_existing_flow(tmp_path: Path, emulator: Emul
     message = str(failure.value)
     assert "already exists" in message and existing in message and "archctl import" in message
     assert [f["id"] for f in org.live_flows()] == [existing]
+
+
+# ------------------------------------------------- the current stack config reaches every operation
+
+
+def test_a_rotated_secret_reaches_refresh_and_destroy_after_the_next_up(
+    tmp_path: Path, emulator: EmulatorProcess
+):
+    project = make_project(tmp_path, {"a": _flow("Config Flow")})
+    stack = open_stack(project, tmp_path, emulator.url)
+    assert stack.up().summary.result == "succeeded"
+
+    # A changed secret is no change of any flow, so no flow update stores it in the flow's state.
+    # After the next `up` (which records the stack config for the provider), refresh must use it:
+    # here a wrong one, so refresh fails; the connection stored with the flow would still work.
+    stack.set_config(f"{NAMESPACE}:clientSecret", auto.ConfigValue("not-the-secret", secret=True))
+    with Meter(emulator) as meter:
+        assert stack.up().summary.result == "succeeded"
+    assert meter.result.writes == 0
+    with pytest.raises(auto.CommandError) as failure:
+        stack.refresh()
+    assert "invalid_client" in str(failure.value)
+    assert "not-the-secret" not in str(failure.value)
+
+    stack.set_config(f"{NAMESPACE}:clientSecret", auto.ConfigValue(SECRET, secret=True))
+    stack.up()
+    assert stack.refresh().summary.result == "succeeded"
+    assert stack.destroy().summary.result == "succeeded"
+    assert Org(emulator.url).live_flows() == []

@@ -7,6 +7,8 @@ import copy
 from typing import Any
 
 import pytest
+from pulumi.dynamic import ConfigureRequest
+from pulumi.dynamic.config import Config as DynamicConfig
 from pulumi.output import Unknown
 from pulumi.runtime.rpc import UNKNOWN
 
@@ -331,3 +333,33 @@ def test_connection_settings_fall_back_to_the_environment():
     assert settings.client_secret == "from-env"
     assert settings.api_base_url == "https://api.mypurecloud.ie"
     assert "from-env" not in repr(settings)
+
+
+@pytest.fixture
+def configured():
+    """Calls the provider's `configure` as the engine does, and forgets the stack config afterwards."""
+
+    def configure(values: dict[str, Any]) -> None:
+        raw = {f"genesys-flows:{key}": value for key, value in values.items()}
+        provider.configure(ConfigureRequest(DynamicConfig(raw_config=raw, project_name="genesys-flows")))
+
+    yield configure
+    fr._stack_connection.clear()
+
+
+def test_the_current_stack_config_wins_over_the_connection_in_the_state(configured):
+    # A secret rotated (or an org moved) in the stack config must reach refresh and destroy, which
+    # only see the connection stored in the state by the last create or update.
+    configured({"clientSecret": "rotated-secret", "region": "eu-west-1", "conflictPolicy": "overwrite"})
+    settings = fr.connection_settings(outputs(), env={})
+    assert settings.client_secret == "rotated-secret"
+    assert settings.client_id == CONNECTION["clientId"]  # not in the config: the stored one
+    assert settings.api_base_url == "https://api.mypurecloud.ie"  # region replaces the stored apiUrl
+    assert fr.conflict_policy(outputs()) == "overwrite"
+
+
+def test_without_stack_config_the_stored_connection_is_used(configured):
+    configured({})
+    settings = fr.connection_settings(outputs(), env={})
+    assert settings.client_secret == CONNECTION["clientSecret"]
+    assert settings.api_base_url == CONNECTION["apiUrl"]
