@@ -240,6 +240,8 @@ IMPORT = _obj(
             )
         ),
         "already_managed": _arr({"type": "string"}),
+        "kept_files": _arr({"type": "string"}),
+        "problems": _arr({"type": "string"}),
         "preview_changes": {"type": "object", "additionalProperties": {"type": "integer"}},
         "ok": {"type": "boolean"},
     }

@@ -19,6 +19,8 @@
 from __future__ import annotations
 
 import json
+import shutil
+import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -60,6 +62,8 @@ class ImportReport:
             "flows_dir": self.flows_dir,
             "imported": self.imported,
             "already_managed": self.already_managed,
+            "kept_files": self.kept_files,
+            "problems": self.problems,
             "preview_changes": self.preview_changes,
             "ok": self.ok,
         }
@@ -127,6 +131,19 @@ def resource_spec(
     return {"type": stacks.FLOW_TYPE, "name": key, "id": flow.id, "inputs": inputs, "outputs": outputs}
 
 
+def _prepare_with(
+    directory: Path, new_files: dict[Path, str], substitutions: dict[str, str]
+) -> defs.PreparedSet:
+    """The definitions `directory` would hold with `new_files` written, checked in a staging copy."""
+    with tempfile.TemporaryDirectory(prefix="archctl-import-") as tmp:
+        staging = Path(tmp)
+        for existing in defs.definition_files(directory):
+            shutil.copyfile(existing, staging / existing.name)
+        for path, text in new_files.items():
+            (staging / path.name).write_text(text, encoding="utf-8")
+        return defs.prepare(staging, substitutions)
+
+
 def import_stack(
     stack: str,
     *,
@@ -151,6 +168,7 @@ def import_stack(
     key_to_id = {key: flow_id for flow_id, key in keys.items()}
 
     to_import: list[tuple[str, Flow, Path]] = []
+    new_files: dict[Path, str] = {}
     for flow in sorted(flows, key=lambda f: keys[f.id]):
         key = keys[flow.id]
         path = directory / f"{key}.yaml"
@@ -158,16 +176,18 @@ def import_stack(
         if path.exists() and not overwrite:
             report.kept_files.append(path.name)
         else:
-            path.write_text(defs.dump_definition(defs.to_logical(flow, keys)), encoding="utf-8")
+            new_files[path] = defs.dump_definition(defs.to_logical(flow, keys))
         if managed:
             report.already_managed.append(key)
         else:
             to_import.append((key, flow, path))
 
-    prepared = defs.prepare(directory, info.substitutions)
-    if prepared.problems:
+    prepared = _prepare_with(directory, new_files, info.substitutions)
+    if prepared.problems:  # nothing written: the folder stays as it was
         report.problems = [str(p) for p in prepared.problems]
         return report
+    for path, text in new_files.items():
+        path.write_text(text, encoding="utf-8")
 
     if to_import:
         connection = stacks.connection_input(info.raw_config, info.stack)

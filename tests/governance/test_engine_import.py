@@ -32,6 +32,15 @@ def test_import_then_preview_shows_no_changes(emulator, tmp_path, monkeypatch) -
     )
     writes_before = emulator.admin.stats()["writes"]
 
+    # A definitions folder with a problem: import reports it and writes no file (nothing half-written)
+    flows_dir = project.root / "flows"
+    broken = flows_dir / "broken.yaml"
+    broken.write_text("name: Broken\nlifecycle_state: draft\nreferences: [no-such-flow]\n")
+    refused = archctl_json("import", "--stack", "dev", expect=1)
+    assert any("no-such-flow" in p for p in refused.doc["problems"]), refused.doc
+    assert sorted(p.name for p in flows_dir.iterdir()) == ["broken.yaml"]
+    broken.unlink()
+
     run = archctl_json("import", "--stack", "dev", expect=0)
     assert sorted(r["key"] for r in run.doc["imported"]) == ["chat-bot", "front-door", "support-line"]
     assert all(v == 0 for k, v in run.doc["preview_changes"].items() if k != "same")
