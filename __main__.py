@@ -109,6 +109,10 @@ def main() -> None:
             reference_ids={ref: resources[ref].id for ref in definition.references},
             connection=connection,
             flow_key=key,
+            # A renamed definition file keeps its flow: the old key is an alias of the resource.
+            opts=pulumi.ResourceOptions(aliases=[pulumi.Alias(name=a) for a in definition.aliases])
+            if definition.aliases
+            else None,
         )
 
     pulumi.export(

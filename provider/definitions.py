@@ -52,6 +52,7 @@ from provider.validation import RULE_INVALID, RULE_TRANSITION, Problem, validate
 #: Rules of problems found before the contract's own rules apply.
 RULE_YAML = "definition.yaml.invalid"
 RULE_KEY = "definition.key.invalid"
+RULE_ALIAS = "definition.alias.invalid"
 RULE_PLACEHOLDER = "definition.placeholder.unknown"
 
 SCHEMA_FILE = "flow.schema.json"
@@ -131,6 +132,12 @@ class FlowFile(BaseModel):
         json_schema_extra={"uniqueItems": True},
     )
     blocks: list[BlockDefinition] = Field(default_factory=list, description="The block tree")
+    aliases: list[str] = Field(
+        default_factory=list,
+        description="Keys this flow had before (earlier file names): after renaming a file, list its "
+        "old key here so the stack keeps managing the same flow instead of creating a new one",
+        json_schema_extra={"uniqueItems": True},
+    )
 
 
 class FlowDefinition(FlowFile):
@@ -309,8 +316,11 @@ def prepare(directory: str | Path, substitutions: Mapping[str, str] | None = Non
     for key, data in raw.items():
         rendered, found = substitute_value(data, subs, flow=key)
         flow_problems = list(found)
+        fields = (
+            {k: v for k, v in rendered.items() if k != "aliases"} if isinstance(rendered, dict) else rendered
+        )
         flow_problems.extend(
-            p for p in validate_flow(rendered, flow=key, current=None) if not _is_state_dependent(p)
+            p for p in validate_flow(fields, flow=key, current=None) if not _is_state_dependent(p)
         )
         refs = rendered.get("references")
         ref_list = [r for r in refs if isinstance(r, str)] if isinstance(refs, list) else []
@@ -321,11 +331,37 @@ def prepare(directory: str | Path, substitutions: Mapping[str, str] | None = Non
             except PydanticValidationError as exc:
                 flow_problems.extend(_pydantic_problems(key, exc))
         problems.extend(flow_problems)
+    problems.extend(_alias_problems(raw))
     report = precheck(nodes)
     problems.extend(report.problems)
     result.problems = sorted(problems, key=lambda p: p.flow)  # stable: by flow, then as found
     result.order = [key for key in report.order if key in result.definitions]
     return result
+
+
+def _alias_problems(raw: Mapping[str, Any]) -> list[Problem]:
+    """An alias is a well-formed key that no current file has and no other flow claims."""
+    problems: list[Problem] = []
+    claimed: dict[str, str] = {}
+    for key, data in raw.items():
+        aliases = data.get("aliases") if isinstance(data, dict) else None
+        if not isinstance(aliases, list) or not all(isinstance(a, str) for a in aliases):
+            continue  # absent, or of the wrong type: the model's validation reports that
+        for i, alias in enumerate(aliases):
+            field = f"aliases[{i}]"
+            if not KEY_RE.fullmatch(alias):
+                problems.append(Problem(key, field, RULE_ALIAS, f"{alias!r} is not a valid flow key"))
+            elif alias in raw:
+                problems.append(
+                    Problem(key, field, RULE_ALIAS, f"{alias!r} is the key of a current definition file")
+                )
+            elif alias in claimed:
+                problems.append(
+                    Problem(key, field, RULE_ALIAS, f"{alias!r} is already an alias of {claimed[alias]!r}")
+                )
+            else:
+                claimed[alias] = key
+    return problems
 
 
 def load_definitions(
@@ -456,6 +492,7 @@ def _all_references(definition: FlowDefinition | FlowFile) -> list[str]:
 
 
 __all__ = [
+    "RULE_ALIAS",
     "RULE_KEY",
     "RULE_PLACEHOLDER",
     "RULE_YAML",

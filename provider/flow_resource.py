@@ -437,9 +437,10 @@ class FlowProvider(ResourceProvider):
         where = f" (id {existing.id})" if existing is not None else ""
         return FlowProviderError(
             f"flow {key!r}: a live {fields.type.value} flow named {fields.name!r} already exists in the "
-            f"organization{where}, and Pulumi does not manage it. Nothing was adopted: to manage it from "
-            f"this stack, adopt it with `archctl import --stack <stack>`; or rename the definition, or "
-            f"delete the existing flow"
+            f"organization{where}, and this resource does not manage it. Nothing was adopted. If it is "
+            f"this stack's flow and you renamed its definition file, add `aliases: [<old key>]` to the "
+            f"file; to adopt a flow made outside Pulumi, run `archctl import --stack <stack>`; or rename "
+            f"the flow in the definition, or delete the existing flow"
         )
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:

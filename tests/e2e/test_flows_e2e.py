@@ -445,3 +445,29 @@ def test_a_rotated_secret_reaches_refresh_and_destroy_after_the_next_up(
     assert stack.refresh().summary.result == "succeeded"
     assert stack.destroy().summary.result == "succeeded"
     assert Org(emulator.url).live_flows() == []
+
+
+# ------------------------------------------------------------- renaming a definition file, aliases
+
+
+def test_a_renamed_definition_file_with_an_alias_keeps_its_flow(tmp_path: Path, emulator: EmulatorProcess):
+    project = make_project(
+        tmp_path, {"greeting": _flow("Greeting"), "menu": _flow("Menu", refs=["greeting"])}
+    )
+    stack = open_stack(project, tmp_path, emulator.url)
+    before = flow_ids(stack.up())
+
+    # Without an alias the renamed file is a new resource, whose create finds the old flow's name.
+    (project / "flows" / "greeting.yaml").rename(project / "flows" / "welcome.yaml")
+    write_flow(project, "menu", _flow("Menu", refs=["welcome"]))
+    with pytest.raises(auto.CommandError) as failure:
+        stack.up()
+    assert "aliases: [<old key>]" in str(failure.value)
+
+    write_flow(project, "welcome", {**_flow("Greeting"), "aliases": ["greeting"]})
+    assert summary(stack.preview()).get("create", 0) == 0
+    with Meter(emulator) as meter:
+        after = flow_ids(stack.up())
+    assert meter.result.writes == 0  # the same flow, nothing created or deleted
+    assert after == {"welcome": before["greeting"], "menu": before["menu"]}
+    assert sorted(f["id"] for f in Org(emulator.url).live_flows()) == sorted(before.values())

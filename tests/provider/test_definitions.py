@@ -177,6 +177,29 @@ def test_files_that_are_not_definitions(tmp_path: Path):
     assert prepared.definitions == {}
 
 
+def test_aliases_name_earlier_keys_and_never_reach_the_api(tmp_path: Path):
+    write(tmp_path, "greeting", flow("Greeting", aliases=["old-greeting"]))
+    prepared = prepare(tmp_path)
+    assert prepared.ok, prepared.problems
+    definition = prepared.definitions["greeting"]
+    assert definition.aliases == ["old-greeting"]
+    assert "aliases" not in to_flow_fields(definition, {}).to_wire()
+    assert "aliases" not in defs.as_document(definition)
+
+
+def test_bad_aliases_are_problems(tmp_path: Path):
+    write(tmp_path, "a", flow("A", aliases=["b", "not a key", "old"]))
+    write(tmp_path, "b", flow("B", aliases=["old"]))
+    write(tmp_path, "c", flow("C", aliases="old"))
+    found = {(p.flow, p.field, p.rule) for p in prepare(tmp_path).problems}
+    assert found == {
+        ("a", "aliases[0]", defs.RULE_ALIAS),  # the key of a current file
+        ("a", "aliases[1]", defs.RULE_ALIAS),  # not a key
+        ("b", "aliases[0]", defs.RULE_ALIAS),  # already claimed by a
+        ("c", "aliases", "architect.flow.field.invalid"),  # not a list
+    }
+
+
 def test_archived_is_left_to_the_provider(tmp_path: Path):
     """Whether `archived` is allowed depends on the flow's current state, which only Pulumi knows."""
     write(tmp_path, "a", flow(state="archived"))
