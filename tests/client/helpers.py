@@ -2,11 +2,37 @@
 
 from __future__ import annotations
 
+import threading
 import time
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from provider.models import FlowFields
 from provider.retry import RetryPolicy
+
+
+def in_threads(
+    work: Callable[..., object], args: Sequence[tuple[Any, ...]], *, together: bool = False
+) -> list[BaseException]:
+    """Runs `work(*a)` for each `a` in a thread of its own (released at once when `together`) and
+    returns what they raised."""
+    errors: list[BaseException] = []
+    barrier = threading.Barrier(len(args))
+
+    def run(*a: Any) -> None:
+        if together:
+            barrier.wait()
+        try:
+            work(*a)
+        except BaseException as exc:  # reported to the caller
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run, args=a) for a in args]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return errors
 
 
 class SleepSpy:

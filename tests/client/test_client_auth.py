@@ -3,31 +3,20 @@ after a revocation."""
 
 from __future__ import annotations
 
-import threading
-
 from provider import auth
 from provider.client import ArchitectClient
-from tests.client.helpers import FLOW, FLOWS, api_calls, simple
+from tests.client.helpers import FLOW, FLOWS, api_calls, in_threads, simple
 
 
 def test_one_token_for_100_calls_across_threads_and_clients(make_client, emulator):
     flow = make_client().create_flow(simple("Shared"))
-    errors: list[BaseException] = []
 
     def worker() -> None:
         client = make_client()  # a new client object each thread: the cache is per process
-        try:
-            for _ in range(11):
-                client.get_flow(flow.id)
-        except BaseException as exc:  # pragma: no cover - reported below
-            errors.append(exc)
+        for _ in range(11):
+            client.get_flow(flow.id)
 
-    threads = [threading.Thread(target=worker) for _ in range(9)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert not errors
+    assert in_threads(worker, [()] * 9) == []
     stats = emulator.admin.stats()
     assert api_calls(stats) == {("POST", FLOWS, 201): 1, ("GET", FLOW, 200): 99}
     assert stats["token_requests"] == 1
@@ -38,20 +27,11 @@ def test_pacing_waits_longer_than_a_token_lives_never_send_an_expired_token(make
     # a limit of 4 requests per 2 s, a token could expire during the wait (5 of 9 creates failed).
     emulator.admin.set_token_lifetime(2)
     emulator.admin.set_rate_limit(4, window_seconds=2)
-    errors: list[BaseException] = []
 
     def create(i: int) -> None:
-        try:
-            make_client().create_flow(simple(f"Paced {i}"))
-        except BaseException as exc:  # pragma: no cover - reported below
-            errors.append(exc)
+        make_client().create_flow(simple(f"Paced {i}"))
 
-    threads = [threading.Thread(target=create, args=(i,)) for i in range(9)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert errors == []
+    assert in_threads(create, [(i,) for i in range(9)]) == []
     stats = emulator.admin.stats()
     assert api_calls(stats) == {("POST", FLOWS, 201): 9}  # no 401, no 429
     assert stats["token_requests"] >= 2  # the run outlasted the first token
@@ -98,22 +78,7 @@ def test_concurrent_401s_refresh_once(make_client, emulator):
     client = make_client()
     flow = client.create_flow(simple("Herd"))
     emulator.admin.revoke_tokens("dev-rw")
-    barrier = threading.Barrier(6)
-    errors: list[BaseException] = []
-
-    def worker() -> None:
-        barrier.wait()
-        try:
-            client.get_flow(flow.id)
-        except BaseException as exc:  # pragma: no cover
-            errors.append(exc)
-
-    threads = [threading.Thread(target=worker) for _ in range(6)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert not errors
+    assert in_threads(lambda: client.get_flow(flow.id), [()] * 6, together=True) == []
     # however many 401s came back, the refused token was replaced once
     assert emulator.admin.stats()["token_requests"] == 2
 

@@ -4,13 +4,12 @@ exact call counts (the PATCH, the two GETs, the retried PATCH)."""
 from __future__ import annotations
 
 import logging
-import threading
 
 import pytest
 
 from provider.errors import ConflictError, MergeConflictError
 from provider.models import Block, Flow
-from tests.client.helpers import FLOW, FLOWS, VERSION, api_calls, simple
+from tests.client.helpers import FLOW, FLOWS, VERSION, api_calls, in_threads, simple
 
 
 def setup_two_writers(make_client):
@@ -108,22 +107,11 @@ def test_concurrent_writers_of_different_fields_all_land(make_client, emulator):
         changed(base, blocks=[Block(id="x", type="t")]),
         changed(base, lifecycle_state="published"),
     ]
-    errors: list[BaseException] = []
-    barrier = threading.Barrier(len(wanted))
 
     def worker(desired) -> None:
-        barrier.wait()
-        try:
-            client.update_flow(base.id, desired, base=base)
-        except BaseException as exc:  # pragma: no cover - reported below
-            errors.append(exc)
+        client.update_flow(base.id, desired, base=base)
 
-    threads = [threading.Thread(target=worker, args=(w,)) for w in wanted]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert not errors
+    assert in_threads(worker, [(w,) for w in wanted], together=True) == []
     final = client.get_flow(base.id)
     assert final.version == 5
     assert (final.description, final.name, [b.id for b in final.blocks], final.lifecycle_state.value) == (
