@@ -1,0 +1,40 @@
+"""The canonical flow document: one flow as the project manages it, whatever the platform.
+
+Every outside form (definition files, a platform's wire form, Pulumi inputs/outputs, snapshot files)
+converts to and from this one model. References are *logical keys* (definition file names), never
+platform ids; a platform maps them to ids through the `ids` it is given.
+
+The content is platform-specific and exactly one of the two is set:
+- `blocks`: the Architecture API's block tree (platform `architecture-api`);
+- `archy`: the Archy YAML text, placeholders already substituted (platform `genesys-cloud`).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from provider.models import Block, FlowType, LifecycleState
+
+
+class FlowDocument(BaseModel):
+    """One flow: identity (`key`), the managed fields and its content."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    key: str
+    name: str
+    type: FlowType
+    description: str = ""
+    lifecycle_state: LifecycleState
+    #: Logical keys of the flows this flow uses (declared, or derived from the content).
+    references: tuple[str, ...] = ()
+    blocks: tuple[Block, ...] | None = None
+    archy: str | None = None
+    #: Earlier keys of this flow (renamed definition files).
+    aliases: tuple[str, ...] = Field(default=())
+
+    def content(self) -> Any:
+        """The platform content: the Archy text or the block tree."""
+        return self.archy if self.archy is not None else self.blocks

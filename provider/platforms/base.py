@@ -1,0 +1,105 @@
+"""The platform seam: what the provider, the program's pre-check and the CLI need from a platform.
+
+A platform speaks one flows API. It takes canonical `FlowDocument`s (logical keys) plus `ids`
+(logical key → flow id of the referenced flows) and answers `LiveFlow`s (ids). It validates what it
+can without the network (`validate`), and it owns every API call: retries, pacing, locks, jobs,
+conflict detection. Errors are `provider.errors.ArchitectError` subclasses.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Literal, Protocol, runtime_checkable
+
+from provider.domain.document import FlowDocument
+from provider.validation import Problem
+
+#: What an update does when someone else changed the flow since the state last saw it.
+ConflictPolicy = Literal["merge", "overwrite", "fail"]
+PLATFORM_NAMES: tuple[str, ...] = ("architecture-api", "genesys-cloud")
+
+
+@dataclass(frozen=True)
+class FlowRef:
+    """Another flow, as a consumer or a consumed resource is reported."""
+
+    id: str
+    name: str = ""
+    type: str = ""
+
+
+@dataclass(frozen=True)
+class LiveFlow:
+    """A flow as the platform holds it. `references` are flow ids.
+
+    `revision` is the platform's concurrency token, opaque to callers and recorded in the state after
+    every write: the `_version` (architecture-api), or the version pointers
+    `published=<id>;checkedIn=<id>` (genesys-cloud). `content` is the block tree (architecture-api)
+    or the Archy YAML text (genesys-cloud; None when it was not fetched).
+    """
+
+    id: str
+    name: str
+    type: str
+    description: str
+    lifecycle_state: str
+    revision: str
+    references: tuple[str, ...] = ()
+    content: object | None = None
+    #: Who last changed the content, where the platform says (e.g. genesys-cloud `publishedBy.name`).
+    changed_by: str | None = None
+    self_uri: str | None = None
+    extra: Mapping[str, str] = field(default_factory=dict)
+
+
+@runtime_checkable
+class Platform(Protocol):
+    """One flows API. Implementations: `architecture_api.ArchitectureApiPlatform`,
+    `genesys_cloud.GenesysCloudPlatform`."""
+
+    name: str
+    #: The conflict policies this platform supports (genesys-cloud: no `merge`).
+    conflict_policies: frozenset[str]
+
+    def validate(self, document: FlowDocument) -> list[Problem]:
+        """Every rule of this platform that holds without the network (all problems at once)."""
+        ...
+
+    def create(self, document: FlowDocument, ids: Mapping[str, str]) -> LiveFlow:
+        """Create the flow; never a duplicate (an ambiguous create is resolved by a lookup), never
+        adopting an existing flow of the same type and name silently."""
+        ...
+
+    def read(self, flow_id: str) -> LiveFlow | None:
+        """The live flow, or None when it is gone (404/410)."""
+        ...
+
+    def update(
+        self,
+        flow_id: str,
+        document: FlowDocument,
+        ids: Mapping[str, str],
+        *,
+        base: LiveFlow,
+        policy: ConflictPolicy,
+    ) -> LiveFlow:
+        """Make the flow match `document`. `base` is the flow as the state last recorded it (its
+        `revision` detects someone else's change; the policy decides what happens then)."""
+        ...
+
+    def delete(self, flow_id: str, *, name: str = "") -> None:
+        """Delete the flow; already gone is success; in use fails naming the consumers."""
+        ...
+
+    def find(self, name: str, type: str) -> LiveFlow | None:
+        """The live flow of exactly this type and name (case-insensitive), if any."""
+        ...
+
+    def list(self) -> Iterator[LiveFlow]:
+        """Every live flow of the organization."""
+        ...
+
+    def consumers(self, flow_id: str) -> list[FlowRef]:
+        """The flows that use this one."""
+        ...
