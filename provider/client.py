@@ -16,18 +16,15 @@ from __future__ import annotations
 import dataclasses
 import logging
 import time
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from collections.abc import Iterator
 from typing import Any, Literal
 from urllib.parse import quote
 
-from provider import auth
 from provider.errors import (
     ArchitectError,
     ConflictError,
     MergeConflictError,
     NotFoundError,
-    TransportError,
     ValidationError,
     error_from_response,
 )
@@ -43,11 +40,10 @@ from provider.models import (
     VersionInfo,
     VersionListing,
 )
-from provider.pacing import Pacer, pacer_for
-from provider.recorder import ConflictEvent, MutationEvent, NullRecorder, Recorder, RequestEvent
-from provider.retry import RetryPolicy, parse_retry_after
+from provider.recorder import ConflictEvent, MutationEvent, Recorder
+from provider.requestor import Requestor
+from provider.retry import RetryPolicy
 from provider.settings import ConnectionSettings
-from provider.transport import HttpResult, get_session, send
 from provider.validation import Problem, validate_flow
 
 log = logging.getLogger(__name__)
@@ -63,18 +59,6 @@ T_VERSION = API + "/flows/{flowId}/versions/{versionId}"
 T_DEPENDENCIES = API + "/dependencytracking/object"
 
 CODE_VERSION_CONFLICT = "general.resource.conflict"
-
-
-@dataclass
-class _Outcome:
-    status: int
-    body: Any
-    correlation_id: str | None
-    attempts: int
-    #: An earlier attempt failed ambiguously (it may have been applied before this answer).
-    ambiguous_before: bool = False
-    #: Set when a pre-retry lookup found the result (no further request was sent).
-    shortcut: Any = None
 
 
 def _short(value: Any, limit: int = 200) -> str:
@@ -101,13 +85,15 @@ class ArchitectClient:
         if conflict_policy not in CONFLICT_POLICIES:
             raise ValueError(f"conflict_policy must be one of {', '.join(CONFLICT_POLICIES)}")
         self.settings = settings
-        self.retry = retry or RetryPolicy()
-        self.recorder: Recorder = recorder or NullRecorder()
         self.conflict_policy: ConflictPolicy = conflict_policy
-        self._session = get_session(settings.api_base_url)
-        self._login_session = get_session(settings.login_base_url)
-        self._pacer: Pacer | None = pacer_for(settings.client_id, settings.api_base_url) if pacing else None
-        self.last_correlation_id: str | None = None
+        self._requestor = Requestor(settings, retry=retry, recorder=recorder, pacing=pacing)
+        self.retry = self._requestor.retry
+        self.recorder: Recorder = self._requestor.recorder
+        self._call = self._requestor.call
+        self._pages = self._requestor.pages
+        self._safe = self._requestor.safe
+        self._on_wait = self._requestor.on_wait
+        self._pacer = self._requestor._pacer
 
     def __repr__(self) -> str:
         return f"ArchitectClient(api={self.settings.api_base_url!r}, client_id={self.settings.client_id!r})"
@@ -427,163 +413,6 @@ class ArchitectClient:
         self._audit(action, flow_id, name, base_version, None, time.monotonic(), error)
         raise error
 
-    def _pages(self, path: str, template: str, params: dict[str, Any]) -> Iterator[Any]:
-        next_path: str | None = path
-        next_params: dict[str, Any] | None = {**params, "pageNumber": 1}
-        while next_path is not None:
-            out = self._call("GET", next_path, template, params=next_params)
-            yield out.body
-            next_uri = out.body.get("nextUri") if isinstance(out.body, dict) else None
-            entities = out.body.get("entities") if isinstance(out.body, dict) else None
-            if not next_uri or not entities:
-                return
-            if next_uri.startswith(("http://", "https://")):
-                next_uri = "/" + next_uri.split("/", 3)[3]
-            next_path, next_params = next_uri, None
-
-    def _call(
-        self,
-        method: str,
-        path: str,
-        template: str,
-        *,
-        params: dict[str, Any] | None = None,
-        body: Any = None,
-        ok: tuple[int, ...] = (200,),
-        handled: tuple[int, ...] = (),
-        before_retry: Callable[[], Any] | None = None,
-    ) -> _Outcome:
-        """One logical call: auth, pacing, retries per the policy, the recorder. Returns statuses in
-        `ok` or `handled`; raises the matching `ArchitectError` for any other."""
-        policy = self.retry
-        started = policy.clock()
-        url = self.settings.api_base_url + path
-        timeout = (self.settings.connect_timeout, self.settings.read_timeout)
-        attempt = 0
-        refused: str | None = None
-        reauthenticated = False
-        ambiguous_before = False
-        while True:
-            attempt += 1
-            # Pace first, then take the token: a wait for the pacer can outlast a short-lived token.
-            ticket = self._pacer.acquire(on_wait=self._on_wait) if self._pacer is not None else None
-            try:
-                token = auth.get_token(
-                    self.settings, self._login_session, policy=policy, recorder=self.recorder, refused=refused
-                )
-            except BaseException:
-                if self._pacer is not None:
-                    self._pacer.release(ticket, None)
-                raise
-            sent_at = time.monotonic()
-            try:
-                result: HttpResult = send(
-                    self._session,
-                    method,
-                    url,
-                    timeout=timeout,
-                    headers={"Authorization": f"Bearer {token}"},
-                    params=params,
-                    json_body=body,
-                )
-            except BaseException as exc:
-                # Give the pacer its slot back whatever went wrong: a leaked in-flight slot would
-                # shrink the bucket for good (and block every caller while the limit is unknown).
-                if self._pacer is not None:
-                    self._pacer.release(ticket, None)
-                if not isinstance(exc, TransportError):
-                    raise
-                decision = policy.decide(
-                    method=method,
-                    attempt=attempt,
-                    started=started,
-                    transport_error=exc.code or "connection",
-                    ambiguous=exc.ambiguous,
-                )
-                self._record(method, template, None, time.monotonic() - sent_at, attempt, decision, None)
-                if not decision.retry:
-                    raise
-                ambiguous_before = ambiguous_before or exc.ambiguous
-                policy.sleep(decision.delay)
-                if decision.lookup_first and before_retry is not None:
-                    found = before_retry()
-                    if found is not None:
-                        return _Outcome(0, None, None, attempt, True, shortcut=found)
-                continue
-
-            if self._pacer is not None:
-                self._pacer.release(ticket, result.headers, status=result.status)
-            if result.correlation_id:
-                self.last_correlation_id = result.correlation_id
-            status = result.status
-            if status in ok or status in handled:
-                self._record(method, template, status, result.latency_s, attempt, None, result.correlation_id)
-                return _Outcome(status, result.body, result.correlation_id, attempt, ambiguous_before)
-
-            if status == 401 and not reauthenticated:
-                reauthenticated = True
-                refused = token
-                self._record(
-                    method, template, status, result.latency_s, attempt, "401", result.correlation_id
-                )
-                continue
-
-            retry_after = parse_retry_after(result.headers.get("Retry-After"))
-            if status == 429 and self._pacer is not None:
-                self._pacer.throttled(retry_after)
-            decision = policy.decide(
-                method=method, attempt=attempt, started=started, status=status, retry_after=retry_after
-            )
-            self._record(method, template, status, result.latency_s, attempt, decision, result.correlation_id)
-            if not decision.retry:
-                raise error_from_response(
-                    status,
-                    result.body,
-                    method=method,
-                    path=path.split("?", 1)[0],
-                    correlation_id=result.correlation_id,
-                    retry_after=retry_after,
-                )
-            if status == 429:
-                self._on_wait(decision.delay, "retry-after")
-            elif status >= 500 and method not in ("GET", "HEAD"):
-                ambiguous_before = True
-            policy.sleep(decision.delay)
-            if decision.lookup_first and before_retry is not None:
-                found = before_retry()
-                if found is not None:
-                    return _Outcome(0, None, result.correlation_id, attempt, True, shortcut=found)
-
-    def _record(
-        self,
-        method: str,
-        template: str,
-        status: int | None,
-        latency: float,
-        attempt: int,
-        decision: Any,
-        correlation_id: str | None,
-    ) -> None:
-        if isinstance(decision, str) or decision is None:
-            reason = decision
-        else:
-            reason = decision.reason if decision.retry else None
-        self._safe(
-            self.recorder.on_request,
-            RequestEvent(
-                method=method,
-                path_template=template,
-                status=status,
-                latency_s=latency,
-                attempt=attempt,
-                retry_reason=reason,
-                correlation_id=correlation_id,
-            ),
-        )
-
-    def _on_wait(self, seconds: float, reason: str) -> None:
-        self._safe(self.recorder.on_rate_limit_wait, seconds, reason)
-
     def _conflict_event(self, flow_id: str, resolution: Any, fields: dict[str, Any]) -> None:
         self._safe(
             self.recorder.on_conflict, ConflictEvent(flow_id=flow_id, resolution=resolution, fields=fields)
@@ -615,13 +444,6 @@ class ArchitectClient:
                 client_id=self.settings.client_id,
             ),
         )
-
-    @staticmethod
-    def _safe(fn: Callable[..., None], *args: Any) -> None:
-        try:
-            fn(*args)
-        except Exception:
-            log.exception("recorder failed")
 
 
 def _name_problems(exc: ArchitectError, flow_name: str) -> None:

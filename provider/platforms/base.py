@@ -96,7 +96,7 @@ class Platform(Protocol):
         """The live flow of exactly this type and name (case-insensitive), if any."""
         ...
 
-    def list(self) -> Iterator[LiveFlow]:
+    def list_flows(self) -> Iterator[LiveFlow]:
         """Every live flow of the organization."""
         ...
 

@@ -1,0 +1,219 @@
+"""The one requestor: every API call of a platform client goes through `Requestor.call`.
+
+It owns authentication (the shared token cache), pacing (the header-fed pacer shared by every client
+of the process with the same client id and API), retries per the `RetryPolicy` (honouring
+`Retry-After`), and reporting each request to the `Recorder`. Platform clients build paths and
+interpret bodies; they never loop on errors themselves.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from provider import auth
+from provider.errors import TransportError, error_from_response
+from provider.pacing import Pacer, pacer_for
+from provider.recorder import NullRecorder, Recorder, RequestEvent
+from provider.retry import RetryPolicy, parse_retry_after
+from provider.settings import ConnectionSettings
+from provider.transport import HttpResult, get_session, send
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Outcome:
+    status: int
+    body: Any
+    correlation_id: str | None
+    attempts: int
+    #: An earlier attempt failed ambiguously (it may have been applied before this answer).
+    ambiguous_before: bool = False
+    #: Set when a pre-retry lookup found the result (no further request was sent).
+    shortcut: Any = None
+
+
+class Requestor:
+    """Authenticated, paced, retried calls to one organization's API (thread-safe)."""
+
+    def __init__(
+        self,
+        settings: ConnectionSettings,
+        *,
+        retry: RetryPolicy | None = None,
+        recorder: Recorder | None = None,
+        pacing: bool = True,
+    ) -> None:
+        self.settings = settings
+        self.retry = retry or RetryPolicy()
+        self.recorder: Recorder = recorder or NullRecorder()
+        self._session = get_session(settings.api_base_url)
+        self._login_session = get_session(settings.login_base_url)
+        self._pacer: Pacer | None = pacer_for(settings.client_id, settings.api_base_url) if pacing else None
+        self.last_correlation_id: str | None = None
+
+    def pages(self, path: str, template: str, params: dict[str, Any]) -> Iterator[Any]:
+        next_path: str | None = path
+        next_params: dict[str, Any] | None = {**params, "pageNumber": 1}
+        while next_path is not None:
+            out = self.call("GET", next_path, template, params=next_params)
+            yield out.body
+            next_uri = out.body.get("nextUri") if isinstance(out.body, dict) else None
+            entities = out.body.get("entities") if isinstance(out.body, dict) else None
+            if not next_uri or not entities:
+                return
+            if next_uri.startswith(("http://", "https://")):
+                next_uri = "/" + next_uri.split("/", 3)[3]
+            next_path, next_params = next_uri, None
+
+    def call(
+        self,
+        method: str,
+        path: str,
+        template: str,
+        *,
+        params: dict[str, Any] | None = None,
+        body: Any = None,
+        ok: tuple[int, ...] = (200,),
+        handled: tuple[int, ...] = (),
+        before_retry: Callable[[], Any] | None = None,
+    ) -> Outcome:
+        """One logical call: auth, pacing, retries per the policy, the recorder. Returns statuses in
+        `ok` or `handled`; raises the matching `ArchitectError` for any other."""
+        policy = self.retry
+        started = policy.clock()
+        url = self.settings.api_base_url + path
+        timeout = (self.settings.connect_timeout, self.settings.read_timeout)
+        attempt = 0
+        refused: str | None = None
+        reauthenticated = False
+        ambiguous_before = False
+        while True:
+            attempt += 1
+            # Pace first, then take the token: a wait for the pacer can outlast a short-lived token.
+            ticket = self._pacer.acquire(on_wait=self.on_wait) if self._pacer is not None else None
+            try:
+                token = auth.get_token(
+                    self.settings, self._login_session, policy=policy, recorder=self.recorder, refused=refused
+                )
+            except BaseException:
+                if self._pacer is not None:
+                    self._pacer.release(ticket, None)
+                raise
+            sent_at = time.monotonic()
+            try:
+                result: HttpResult = send(
+                    self._session,
+                    method,
+                    url,
+                    timeout=timeout,
+                    headers={"Authorization": f"Bearer {token}"},
+                    params=params,
+                    json_body=body,
+                )
+            except BaseException as exc:
+                # Give the pacer its slot back whatever went wrong: a leaked in-flight slot would
+                # shrink the bucket for good (and block every caller while the limit is unknown).
+                if self._pacer is not None:
+                    self._pacer.release(ticket, None)
+                if not isinstance(exc, TransportError):
+                    raise
+                decision = policy.decide(
+                    method=method,
+                    attempt=attempt,
+                    started=started,
+                    transport_error=exc.code or "connection",
+                    ambiguous=exc.ambiguous,
+                )
+                self.record(method, template, None, time.monotonic() - sent_at, attempt, decision, None)
+                if not decision.retry:
+                    raise
+                ambiguous_before = ambiguous_before or exc.ambiguous
+                policy.sleep(decision.delay)
+                if decision.lookup_first and before_retry is not None:
+                    found = before_retry()
+                    if found is not None:
+                        return Outcome(0, None, None, attempt, True, shortcut=found)
+                continue
+
+            if self._pacer is not None:
+                self._pacer.release(ticket, result.headers, status=result.status)
+            if result.correlation_id:
+                self.last_correlation_id = result.correlation_id
+            status = result.status
+            if status in ok or status in handled:
+                self.record(method, template, status, result.latency_s, attempt, None, result.correlation_id)
+                return Outcome(status, result.body, result.correlation_id, attempt, ambiguous_before)
+
+            if status == 401 and not reauthenticated:
+                reauthenticated = True
+                refused = token
+                self.record(method, template, status, result.latency_s, attempt, "401", result.correlation_id)
+                continue
+
+            retry_after = parse_retry_after(result.headers.get("Retry-After"))
+            if status == 429 and self._pacer is not None:
+                self._pacer.throttled(retry_after)
+            decision = policy.decide(
+                method=method, attempt=attempt, started=started, status=status, retry_after=retry_after
+            )
+            self.record(method, template, status, result.latency_s, attempt, decision, result.correlation_id)
+            if not decision.retry:
+                raise error_from_response(
+                    status,
+                    result.body,
+                    method=method,
+                    path=path.split("?", 1)[0],
+                    correlation_id=result.correlation_id,
+                    retry_after=retry_after,
+                )
+            if status == 429:
+                self.on_wait(decision.delay, "retry-after")
+            elif status >= 500 and method not in ("GET", "HEAD"):
+                ambiguous_before = True
+            policy.sleep(decision.delay)
+            if decision.lookup_first and before_retry is not None:
+                found = before_retry()
+                if found is not None:
+                    return Outcome(0, None, result.correlation_id, attempt, True, shortcut=found)
+
+    def record(
+        self,
+        method: str,
+        template: str,
+        status: int | None,
+        latency: float,
+        attempt: int,
+        decision: Any,
+        correlation_id: str | None,
+    ) -> None:
+        if isinstance(decision, str) or decision is None:
+            reason = decision
+        else:
+            reason = decision.reason if decision.retry else None
+        self.safe(
+            self.recorder.on_request,
+            RequestEvent(
+                method=method,
+                path_template=template,
+                status=status,
+                latency_s=latency,
+                attempt=attempt,
+                retry_reason=reason,
+                correlation_id=correlation_id,
+            ),
+        )
+
+    def on_wait(self, seconds: float, reason: str) -> None:
+        self.safe(self.recorder.on_rate_limit_wait, seconds, reason)
+
+    @staticmethod
+    def safe(fn: Callable[..., None], *args: Any) -> None:
+        try:
+            fn(*args)
+        except Exception:
+            log.exception("recorder failed")
