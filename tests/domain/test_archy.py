@@ -1,0 +1,111 @@
+"""provider.domain.archy: type, name and referenced flows of Archy documents, resolved across a set."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from provider.domain import archy
+from provider.models import FlowType
+
+SAMPLES = Path(__file__).resolve().parents[2] / "flows" / "genesys-cloud"
+
+
+def doc(text: str) -> archy.ArchyFlow:
+    return archy.read(yaml.safe_load(text))
+
+
+def test_reads_type_name_description_and_references_in_document_order():
+    flow = doc(
+        """
+inboundCall:
+  name: Main
+  description: The front door
+  menus:
+    - menu:
+        choices:
+          - menuTask:
+              actions:
+                - callCommonModule:
+                    commonModule:
+                      Verify: {ver_latestPublished: {}}
+                - transferToFlow: {targetFlow: {name: Billing}}
+                - transferToFlowSecure: {targetFlow: {name: Payments}}
+"""
+    )
+    assert (flow.type, flow.name, flow.description) == (FlowType.INBOUNDCALL, "Main", "The front door")
+    assert [(r.name, r.type, r.action) for r in flow.references] == [
+        ("Verify", FlowType.COMMONMODULE, "callCommonModule"),
+        ("Billing", None, "transferToFlow"),
+        ("Payments", FlowType.SECURECALL, "transferToFlowSecure"),
+    ]
+    assert flow.references[1].path == "inboundCall.menus[0].menu.choices[0].menuTask.actions[1].transferToFlow"
+
+
+@pytest.mark.parametrize(
+    ("text", "field", "words"),
+    [
+        ("[1, 2]", "", "exactly one top-level key"),
+        ("{inboundCall: {name: a}, commonModule: {name: b}}", "", "exactly one top-level key"),
+        ("{callFlow: {name: a}}", "callFlow", "unknown Archy flow type"),
+        ("{inboundCall: [1]}", "inboundCall", "must hold a mapping"),
+        ("{inboundCall: {description: x}}", "inboundCall.name", "is required"),
+        ("{inboundCall: {name: '  '}}", "inboundCall.name", "is required"),
+        ("{inboundCall: {name: a, description: [1]}}", "inboundCall.description", "must be text"),
+    ],
+)
+def test_unusable_documents_name_the_field(text, field, words):
+    with pytest.raises(archy.ArchyError) as info:
+        doc(text)
+    assert info.value.field == field
+    assert words in info.value.message
+
+
+def test_deep_documents_do_not_hit_the_recursion_limit():
+    body: object = {"transferToFlow": {"targetFlow": {"name": "Deep"}}}
+    for _ in range(5000):
+        body = {"next": [body]}
+    refs = archy.references(body)
+    assert [r.name for r in refs] == ["Deep"]
+
+
+def test_resolve_by_type_and_case_insensitive_name_and_report_unknown_and_ambiguous():
+    flows = {
+        "main": doc("{inboundCall: {name: Main, x: {transferToFlow: {targetFlow: {name: twin}}}}}"),
+        "mod": doc("{commonModule: {name: Shared}}"),
+        "user": doc("{inboundCall: {name: User, a: {callCommonModule: {commonModule: {SHARED: {}}}}}}"),
+        "lost": doc("{inboundCall: {name: Lost, a: {callCommonModule: {commonModule: {Main: {}}}}}}"),
+        "twin-a": doc("{inboundCall: {name: Twin}}"),
+        "twin-b": doc("{inboundChat: {name: Twin}}"),
+    }
+    resolved, problems = archy.resolve(flows)
+    assert resolved["user"] == ["mod"]
+    assert resolved["lost"] == []  # "Main" is an INBOUNDCALL, not a COMMONMODULE
+    rules = {(p.flow, p.rule) for p in problems}
+    assert rules == {("lost", "architect.flow.reference.unknown"), ("main", archy.RULE_AMBIGUOUS)}
+    ambiguous = next(p for p in problems if p.flow == "main")
+    assert "twin-a, twin-b" in ambiguous.message
+
+
+def test_declared_references_must_agree_with_the_content():
+    assert archy.reference_problems("k", None, ["a"]) == []
+    assert archy.reference_problems("k", ["a"], ["a"]) == []
+    (problem,) = archy.reference_problems("k", ["b"], ["a"])
+    assert (problem.flow, problem.field, problem.rule) == ("k", "references", archy.RULE_REFERENCES_DISAGREE)
+    assert "uses a" in problem.message and "lists b" in problem.message
+
+
+def test_the_sample_set_resolves_to_a_chain_a_diamond_and_shared_modules():
+    flows = {
+        path.name.removesuffix(".archy.yaml"): doc(path.read_text(encoding="utf-8"))
+        for path in SAMPLES.glob("*.archy.yaml")
+    }
+    resolved, problems = archy.resolve(flows)
+    assert problems == []
+    assert resolved["vip-line"] == ["main-ivr"]
+    assert resolved["main-ivr"] == ["billing-line", "support-line"]
+    assert resolved["billing-line"] == ["verify-caller"]
+    assert resolved["support-line"] == ["business-hours", "verify-caller"]
+    assert resolved["holiday-line"] == ["business-hours"]
