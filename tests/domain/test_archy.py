@@ -41,7 +41,8 @@ inboundCall:
         ("Billing", None, "transferToFlow"),
         ("Payments", FlowType.SECURECALL, "transferToFlowSecure"),
     ]
-    assert flow.references[1].path == "inboundCall.menus[0].menu.choices[0].menuTask.actions[1].transferToFlow"
+    expected = "inboundCall.menus[0].menu.choices[0].menuTask.actions[1].transferToFlow"
+    assert flow.references[1].path == expected
 
 
 @pytest.mark.parametrize(
