@@ -7,7 +7,9 @@
   is expanded, keeps memory flat — definitions never need them);
 - duplicate mapping keys (PyYAML keeps the last one silently), naming the key and both lines;
 - nesting deeper than `MAX_DEPTH` (the composer recurses per level: without a bound, deep input
-  ends in `RecursionError` with a huge traceback).
+  ends in `RecursionError` with a huge traceback);
+- more than `MAX_NODES` values (each costs ~1 KB as a node: 1 MiB of short keys would need ~180 MB;
+  the largest valid flow, 2,000 blocks, needs ~20,000).
 
 Every refusal is a `YamlError` whose message names the source, the line and the rule, and never
 quotes the text (a file may be a link to something that is not a definition at all).
@@ -23,11 +25,13 @@ from yaml.nodes import MappingNode, Node, ScalarNode
 
 MAX_BYTES = 1024 * 1024
 MAX_DEPTH = 100
+MAX_NODES = 50_000
 
 RULE_SIZE = "yaml.size"
 RULE_ALIAS = "yaml.alias"
 RULE_DUPLICATE = "yaml.duplicate-key"
 RULE_DEPTH = "yaml.depth"
+RULE_NODES = "yaml.nodes"
 RULE_SYNTAX = "yaml.syntax"
 RULE_VALUE = "yaml.value"
 
@@ -54,6 +58,7 @@ class _Loader(yaml.SafeLoader):
         super().__init__(text)
         self.source = source
         self.depth = 0
+        self.nodes = 0
 
     def compose_node(self, parent: Node | None, index: Any) -> Node | None:
         event = self.peek_event()
@@ -64,6 +69,14 @@ class _Loader(yaml.SafeLoader):
                 _line(event.start_mark),
                 RULE_ALIAS,
                 f"{kind}{event.anchor} is not allowed: definitions may not use YAML anchors or aliases",
+            )
+        self.nodes += 1
+        if self.nodes > MAX_NODES:
+            raise YamlError(
+                self.source,
+                _line(event.start_mark),
+                RULE_NODES,
+                f"more than {MAX_NODES} values: larger than any flow definition can be",
             )
         if not isinstance(event, CollectionStartEvent):
             return super().compose_node(parent, index)
