@@ -122,9 +122,9 @@ def send(
         kind, never_sent, exc_name = failure
         where = url.split("?", 1)[0]
         if kind == "timeout" and not never_sent:
-            what = f"the server did not answer within {timeout[1]:g} s ({exc_name})"
+            what = f"the server did not answer within {round(timeout[1], 1):g} s ({exc_name})"
         elif kind == "timeout":
-            what = f"could not connect within {timeout[0]:g} s ({exc_name})"
+            what = f"could not connect within {round(timeout[0], 1):g} s ({exc_name})"
         else:
             what = f"{kind} error ({exc_name})"
         raise TransportError(
