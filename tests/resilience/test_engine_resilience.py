@@ -109,3 +109,25 @@ def test_a_second_checkout_never_deploys_into_another_checkouts_emulator(
             subprocess.run(["kill", pid_file.read_text().strip()], check=False)
     assert emulator.admin.stats()["writes"] == 0
     assert not (second / "stacks" / "Pulumi.dev.yaml").read_text().count(str(own))
+
+
+# -- a 429 storm -----------------------------------------------------------------------------------
+
+
+def test_a_429_storm_completes_in_one_up(tmp_path: Path, emulator: EmulatorProcess):
+    """60% of the API calls answered 429 with `Retry-After: 1` (and no rate-limit headers)."""
+    import time
+
+    project = make_project(tmp_path)
+    stack = open_stack(project, tmp_path, emulator.url)
+    emulator.admin.set_faults(error_rate=0.6, statuses=[429], seed=11)
+    started = time.monotonic()
+    result = stack.up()
+    wall = time.monotonic() - started
+    admin = emulator.admin
+    injected = int(admin.session.get(f"{admin.base_url}/_emulator/faults", timeout=30).json()["injected"])
+    admin.clear_faults()
+    assert result.summary.result == "succeeded"
+    assert (result.summary.resource_changes or {}).get("create") == 10
+    print(f"429 storm: {injected} x 429 (Retry-After: 1), one up in {wall:.1f} s")
+    assert injected > 0
