@@ -45,6 +45,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic import ValidationError as PydanticValidationError
 
+from provider.domain import files, yaml_safe
 from provider.graph import GraphNode, precheck
 from provider.models import Block, FlowFields, FlowType, LifecycleState
 from provider.validation import RULE_INVALID, RULE_TRANSITION, Problem, validate_flow
@@ -249,20 +250,21 @@ class PreparedSet:
 
 
 def definition_files(directory: str | Path) -> list[Path]:
-    """The definition files of `directory` (`*.yaml`, `*.yml`), sorted by name."""
-    root = Path(directory)
-    return sorted(p for p in root.iterdir() if p.is_file() and p.suffix in SUFFIXES)
+    """The definition files of `directory` (`*.yaml`, `*.yml`, any case), sorted by name; files
+    resolving outside the folder are left out (`read_raw` reports them)."""
+    return files.definition_files(directory)[0]
 
 
 def read_raw(directory: str | Path) -> tuple[dict[str, Any], list[Problem]]:
-    """Each file's parsed YAML (PyYAML `safe_load`) by key, and the problems of reading them."""
+    """Each file's parsed YAML (bounded: provider.domain.yaml_safe) by key, and the problems of
+    reading them."""
     root = Path(directory)
-    problems: list[Problem] = []
     raw: dict[str, Any] = {}
     if not root.is_dir():
         return raw, [Problem("", "", RULE_YAML, f"the definitions folder {root} does not exist")]
-    for path in definition_files(root):
-        key = path.stem
+    paths, problems = files.definition_files(root)
+    for path in paths:
+        key = path.name.rsplit(".", 1)[0]
         if not KEY_RE.fullmatch(key):
             problems.append(
                 Problem(
@@ -278,9 +280,10 @@ def read_raw(directory: str | Path) -> tuple[dict[str, Any], list[Problem]]:
             problems.append(Problem(key, "", RULE_KEY, f"{path.name}: another file has the key {key!r}"))
             continue
         try:
-            data = yaml.safe_load(path.read_text(encoding="utf-8"))
-        except (yaml.YAMLError, UnicodeDecodeError, OSError) as exc:
-            problems.append(Problem(key, "", RULE_YAML, f"{path.name} is not valid YAML: {exc}"))
+            data = files.read_definition(path)
+        except yaml_safe.YamlError as exc:
+            rule = files.RULE_FILE if exc.rule == files.RULE_FILE else RULE_YAML
+            problems.append(Problem(key, "", rule, str(exc)))
             continue
         if not isinstance(data, Mapping):
             problems.append(

@@ -9,6 +9,10 @@ steady stream of calls from many threads stays under the limit instead of runnin
 burst is served at the full allowed rate.
 
 Before the first response the limit is unknown: one request at a time goes out as a probe.
+
+A 429's `Retry-After` holds every caller until that moment, exactly (`throttled`); it does not empty
+the bucket: only the rate-limit headers say how much of the window is used (a 429 that carries them
+does, through `release`).
 """
 
 from __future__ import annotations
@@ -52,6 +56,12 @@ class Ticket:
 
     epoch: int
     sent_at: float
+    #: Seconds waited because the server asked (its window was spent, or a 429's Retry-After).
+    paced: float = 0.0
+
+
+class AnswerTimeout(TimeoutError):
+    """`acquire` gave up waiting for the probe's answer: the server is not answering."""
 
 
 class Pacer:
@@ -87,19 +97,33 @@ class Pacer:
         self.inflight = 0
         self.window_length = 1.0  # the longest `reset` seen: the window's length, rounded up
         self._sends: list[float] = []  # send times of this epoch's requests
+        self.blocked_until = float("-inf")  # no request before this moment (a 429's Retry-After)
 
-    def acquire(self, on_wait: Callable[[float, str], None] | None = None) -> Ticket:
-        """Take a token, blocking while none is left in the current window."""
+    def acquire(
+        self, on_wait: Callable[[float, str], None] | None = None, *, deadline: float | None = None
+    ) -> Ticket:
+        """Take a token, blocking while none is left in the current window or a 429's `Retry-After`
+        has not passed. Waiting for the probe's answer stops at `deadline` (this pacer's clock) with
+        `AnswerTimeout`: that wait is on a server that has not answered, not one that asked us to."""
         waited = 0.0
+        paced = 0.0
         with self._cond:
             while True:
                 now = self._clock()
-                if self.unlimited:
+                asked = True  # this wait is one the server asked for
+                if now < self.blocked_until:
+                    delay = self.blocked_until - now
+                elif self.unlimited:
                     break
-                if self.allowed is None:
+                elif self.allowed is None:
                     if self.inflight == 0:
                         break  # the probe
-                    delay = 0.5  # until the probe's answer tells the limit
+                    if deadline is not None and now >= deadline:
+                        raise AnswerTimeout(
+                            f"waited {waited:.0f} s for the server to answer an earlier request"
+                        )
+                    delay = 0.5 if deadline is None else max(0.001, min(0.5, deadline - now))
+                    asked = False
                 else:
                     if now >= self.window_end + self._margin:
                         self._refill(now)
@@ -110,10 +134,12 @@ class Pacer:
                 start = self._clock()
                 self._cond.wait(timeout=delay)
                 waited += self._clock() - start
+                if asked:
+                    paced += self._clock() - start
             now = self._clock()
             self.inflight += 1
             self._sends.append(now)
-            ticket = Ticket(self.epoch, now)
+            ticket = Ticket(self.epoch, now, paced)
         if waited > 0:
             callback = on_wait or self.on_wait
             if callback is not None:
@@ -175,12 +201,11 @@ class Pacer:
             self._cond.notify_all()
 
     def throttled(self, retry_after: float | None) -> None:
-        """A 429 arrived: nothing is left until `retry_after` seconds from now."""
+        """A 429 arrived: no caller sends before `retry_after` seconds from now (exactly that: the
+        bucket itself is only re-synchronised from rate-limit headers, in `release`)."""
         with self._cond:
-            self.remaining = 0
             if retry_after is not None:
-                self.window_end = max(self.window_end, self._clock() + retry_after)
-                self.window_end_known = True
+                self.blocked_until = max(self.blocked_until, self._clock() + retry_after)
             self._cond.notify_all()
 
 

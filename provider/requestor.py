@@ -15,10 +15,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from provider import auth
-from provider.errors import TransportError, error_from_response
-from provider.pacing import Pacer, pacer_for
+from provider.errors import ArchitectError, TransportError, error_from_response
+from provider.pacing import AnswerTimeout, Pacer, pacer_for
 from provider.recorder import NullRecorder, Recorder, RequestEvent
-from provider.retry import RetryPolicy, parse_retry_after
+from provider.retry import RetryDecision, RetryPolicy, parse_retry_after
 from provider.settings import ConnectionSettings
 from provider.transport import HttpResult, get_session, send
 
@@ -83,28 +83,69 @@ class Requestor:
         before_retry: Callable[[], Any] | None = None,
     ) -> Outcome:
         """One logical call: auth, pacing, retries per the policy, the recorder. Returns statuses in
-        `ok` or `handled`; raises the matching `ArchitectError` for any other."""
+        `ok` or `handled`; raises the matching `ArchitectError` for any other.
+
+        This is the one retry loop: a failed token request is an attempt like any other. The
+        policy's deadline does not count the waits the server asked for (`waited`), and each
+        attempt's read timeout is cut to what is left of it, so a server that never answers fails
+        the call within the deadline."""
         policy = self.retry
         started = policy.clock()
         url = self.settings.api_base_url + path
-        timeout = (self.settings.connect_timeout, self.settings.read_timeout)
         attempt = 0
+        throttled = 0  # attempts answered 429
+        waited = 0.0  # seconds the server asked us to wait: Retry-After, its rate-limit window
         refused: str | None = None
         reauthenticated = False
         ambiguous_before = False
         while True:
             attempt += 1
+            left = policy.remaining(started, waited)
+            deadline = time.monotonic() + left
+            read_timeout = max(0.1, min(self.settings.read_timeout, left))
+            timeout = (min(self.settings.connect_timeout, read_timeout), read_timeout)
             # Pace first, then take the token: a wait for the pacer can outlast a short-lived token.
-            ticket = self._pacer.acquire(on_wait=self.on_wait) if self._pacer is not None else None
+            ticket = None
+            if self._pacer is not None:
+                try:
+                    ticket = self._pacer.acquire(on_wait=self.on_wait, deadline=deadline)
+                except AnswerTimeout as exc:
+                    raise TransportError(
+                        f"{method} {path.split('?', 1)[0]} failed: the server did not answer ({exc})",
+                        code="timeout",
+                    ) from None
+                waited += ticket.paced
+            # Failures are handled after the `except` blocks: a raised error keeps no `__context__`
+            # (a requests exception holds the request, whose headers carry credentials).
+            token_error: ArchitectError | None = None
             try:
                 token = auth.get_token(
-                    self.settings, self._login_session, policy=policy, recorder=self.recorder, refused=refused
+                    self.settings,
+                    self._login_session,
+                    policy=policy,
+                    recorder=self.recorder,
+                    refused=refused,
+                    deadline=deadline,
                 )
+            except ArchitectError as exc:
+                token_error = exc
             except BaseException:
                 if self._pacer is not None:
                     self._pacer.release(ticket, None)
                 raise
+            if token_error is not None:
+                if self._pacer is not None:
+                    self._pacer.release(ticket, None)
+                decision = self._token_decision(token_error, attempt, started, throttled, waited)
+                if not decision.retry:
+                    raise _gave_up(token_error, attempt, policy.clock() - started)
+                if token_error.status == 429:
+                    throttled += 1
+                    waited += decision.delay
+                policy.sleep(decision.delay)
+                continue
             sent_at = time.monotonic()
+            send_error: TransportError | None = None
             try:
                 result: HttpResult = send(
                     self._session,
@@ -122,17 +163,21 @@ class Requestor:
                     self._pacer.release(ticket, None)
                 if not isinstance(exc, TransportError):
                     raise
+                send_error = exc
+            if send_error is not None:
                 decision = policy.decide(
                     method=method,
                     attempt=attempt,
                     started=started,
-                    transport_error=exc.code or "connection",
-                    ambiguous=exc.ambiguous,
+                    transport_error=send_error.code or "connection",
+                    ambiguous=send_error.ambiguous,
+                    throttled=throttled,
+                    waited=waited,
                 )
                 self.record(method, template, None, time.monotonic() - sent_at, attempt, decision, None)
                 if not decision.retry:
-                    raise
-                ambiguous_before = ambiguous_before or exc.ambiguous
+                    raise _gave_up(send_error, attempt, policy.clock() - started)
+                ambiguous_before = ambiguous_before or send_error.ambiguous
                 policy.sleep(decision.delay)
                 if decision.lookup_first and before_retry is not None:
                     found = before_retry()
@@ -159,7 +204,13 @@ class Requestor:
             if status == 429 and self._pacer is not None:
                 self._pacer.throttled(retry_after)
             decision = policy.decide(
-                method=method, attempt=attempt, started=started, status=status, retry_after=retry_after
+                method=method,
+                attempt=attempt,
+                started=started,
+                status=status,
+                retry_after=retry_after,
+                throttled=throttled,
+                waited=waited,
             )
             self.record(method, template, status, result.latency_s, attempt, decision, result.correlation_id)
             if not decision.retry:
@@ -172,6 +223,8 @@ class Requestor:
                     retry_after=retry_after,
                 )
             if status == 429:
+                throttled += 1
+                waited += decision.delay
                 self.on_wait(decision.delay, "retry-after")
             elif status >= 500 and method not in ("GET", "HEAD"):
                 ambiguous_before = True
@@ -180,6 +233,34 @@ class Requestor:
                 found = before_retry()
                 if found is not None:
                     return Outcome(0, None, result.correlation_id, attempt, True, shortcut=found)
+
+    def _token_decision(
+        self, exc: ArchitectError, attempt: int, started: float, throttled: int, waited: float
+    ) -> RetryDecision:
+        """Whether a failed token request is retried: as any call, and always resendable (a token
+        request creates nothing, so it never needs a look-up first)."""
+        if isinstance(exc, TransportError):
+            return self.retry.decide(
+                method="POST",
+                attempt=attempt,
+                started=started,
+                transport_error=exc.code or "connection",
+                throttled=throttled,
+                waited=waited,
+                idempotent=True,
+            )
+        if exc.status is None:
+            return RetryDecision(False)
+        return self.retry.decide(
+            method="POST",
+            attempt=attempt,
+            started=started,
+            status=exc.status,
+            retry_after=getattr(exc, "retry_after", None),
+            throttled=throttled,
+            waited=waited,
+            idempotent=True,
+        )
 
     def record(
         self,
@@ -217,3 +298,15 @@ class Requestor:
             fn(*args)
         except Exception:
             log.exception("recorder failed")
+
+
+def _gave_up(exc: ArchitectError, attempts: int, elapsed: float) -> ArchitectError:
+    """A transport error as the call's final error: it says how long we tried (other errors are the
+    server's own answer and stay as they are)."""
+    if not isinstance(exc, TransportError):
+        return exc
+    return TransportError(
+        f"{exc.message}; gave up after {attempts} attempt(s) in {elapsed:.0f} s",
+        ambiguous=exc.ambiguous,
+        code=exc.code,
+    )

@@ -121,8 +121,14 @@ def send(
         # or base64(client_id:client_secret).
         kind, never_sent, exc_name = failure
         where = url.split("?", 1)[0]
+        if kind == "timeout" and not never_sent:
+            what = f"the server did not answer within {round(timeout[1], 1):g} s ({exc_name})"
+        elif kind == "timeout":
+            what = f"could not connect within {round(timeout[0], 1):g} s ({exc_name})"
+        else:
+            what = f"{kind} error ({exc_name})"
         raise TransportError(
-            f"{method} {where} failed: {kind} error ({exc_name})"
+            f"{method} {where} failed: {what}"
             + ("" if never_sent else "; the request may have reached the server"),
             ambiguous=not never_sent,
             code=kind,

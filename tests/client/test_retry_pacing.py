@@ -29,12 +29,13 @@ def policy(**kw) -> tuple[RetryPolicy, FakeClock]:
     return RetryPolicy(sleep=clock.sleep, clock=clock, random=lambda: 1.0, **kw), clock
 
 
-def test_429_honours_retry_after_capped():
+def test_429_honours_retry_after_exactly_and_never_retries_early():
     p, clock = policy(retry_after_cap=30)
     d = p.decide(method="POST", attempt=1, started=clock(), status=429, retry_after=7)
     assert d.retry and d.delay == 7 and d.reason == "429" and not d.lookup_first
+    # beyond the cap: fail (with the server's Retry-After in the error), never retry before it
     d = p.decide(method="GET", attempt=1, started=clock(), status=429, retry_after=600)
-    assert d.retry and d.delay == 30
+    assert not d.retry and d.reason == "429"
     d = p.decide(method="GET", attempt=1, started=clock(), status=429)  # no header: backoff
     assert d.retry and d.delay == p.base_delay
 
@@ -84,9 +85,15 @@ def test_max_attempts_and_deadline():
     assert not p.decide(method="GET", attempt=3, started=clock(), status=503).retry
     p, clock = policy(deadline_seconds=10)
     started = clock()
-    clock.now += 9
-    assert not p.decide(method="GET", attempt=1, started=started, status=429, retry_after=5).retry
-    assert p.decide(method="GET", attempt=1, started=started, status=429, retry_after=0.5).retry
+    clock.now += 9.9
+    assert not p.decide(method="GET", attempt=1, started=started, status=503).retry  # 9.9 + 0.2 > 10
+    # waits the server asked for do not count against the deadline; 429s not against max_attempts
+    assert p.decide(method="GET", attempt=1, started=started, status=429, retry_after=5).retry
+    assert p.decide(method="GET", attempt=8, throttled=7, started=started, status=503, waited=5).retry
+    clock.now += 1
+    assert not p.decide(
+        method="GET", attempt=9, throttled=8, started=started, status=429, retry_after=1
+    ).retry
 
 
 def test_token_refresh_margin():
