@@ -23,7 +23,7 @@ from .config import EmulatorConfig
 from .errors import ApiError, code_for_status, detail
 from .http import error_response, json_response
 from .middleware import ASGIApp, EmulatorMiddleware
-from .routes import admin, architecture_api, oauth
+from .routes import admin, architecture_api, genesys_cloud, oauth
 from .routes.architecture_api import QUERY_HINTS
 from .runtime import Runtime
 from .store import dumps
@@ -48,6 +48,7 @@ def create_app(config: EmulatorConfig, data_path: str | Path) -> tuple[ASGIApp, 
     surfaces = [
         oauth.router(runtime),
         architecture_api.router(runtime),
+        genesys_cloud.router(runtime),
         admin.router(runtime),
     ]
     for surface in surfaces:

@@ -7,6 +7,8 @@ from pathlib import Path
 from .auth import Auth, RateLimiter
 from .config import EmulatorConfig
 from .faults import FaultInjector
+from .genesys.settings import GenesysSettings
+from .genesys.store import GenesysStore
 from .stats import Stats
 from .store import Store
 
@@ -21,9 +23,13 @@ class Runtime:
         self.limiter = RateLimiter(config.rate_limit, config.rate_limit_window_seconds)
         self.faults = FaultInjector()
         self.stats = Stats()
+        self.genesys = GenesysStore(self.store)
+        self.genesys_settings = GenesysSettings()
 
     async def reset(self) -> None:
         await self.store.write(self.store.reset)
+        await self.store.write(self.genesys.reset)
+        self.genesys_settings.reset()
         self.stats.reset()
         self.faults.clear()
         self.limiter.configure(self.config.rate_limit, self.config.rate_limit_window_seconds)

@@ -1,5 +1,7 @@
 """The admin API under `/_emulator/` (X-Emulator-Admin-Key): reset, statistics, faults, rate limit,
-token lifetime and revocation. Never part of the served OpenAPI document."""
+token lifetime and revocation, and the real-platform controls under `/_emulator/genesys/` (async
+delay, acting as a UI user, dependency tracking rebuilding, job faults, upload URL lifetime). Never
+part of the served OpenAPI document."""
 
 import hmac
 import json
@@ -11,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from ..errors import ApiError
 from ..faults import FaultSettings
+from ..genesys.render import user_actor
 from ..http import json_body, json_response
 from ..runtime import Runtime
 from ..store import dumps
@@ -52,6 +55,41 @@ async def admin_body(runtime: Runtime, request: Request, model: type[BaseModel])
             f"{'.'.join(str(p) for p in e['loc']) or 'body'}: {e['msg']}" for e in exc.errors()
         )
         raise ApiError(400, "bad.request", f"Invalid admin request: {problems}") from None
+
+
+class _AdminAsyncDelay(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+    seconds: float = Field(ge=0, le=600)
+
+
+class _AdminUploadTtl(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+    seconds: float = Field(ge=0, le=86400)
+
+
+class _AdminFlow(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+    org: str
+    flow_id: str
+
+
+class _AdminLock(_AdminFlow):
+    user_name: str = Field(min_length=1, max_length=200)
+
+
+class _AdminPublishAsUser(_AdminLock):
+    yaml: str = Field(max_length=1024 * 1024)
+
+
+class _AdminRebuilding(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+    rebuilding: bool
+
+
+class _AdminJobFaults(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+    fail_next: int = Field(ge=0)
+    text: str = Field(min_length=1, max_length=10000)
 
 
 def router(runtime: Runtime) -> APIRouter:
@@ -103,5 +141,57 @@ def router(runtime: Runtime) -> APIRouter:
         body = await admin_body(runtime, request, _AdminRevoke)
         revoked = await runtime.auth.revoke(body.client_id)
         return json_response(dumps({"revoked": revoked}))
+
+    # -- the real Genesys Cloud flows API ------------------------------------------------------------
+
+    gc = runtime.genesys
+    settings = runtime.genesys_settings
+
+    def known_org(org: str) -> str:
+        if org not in runtime.config.organizations:
+            raise ApiError(400, "bad.request", f"Unknown organization {org[:80]!r}.")
+        return org
+
+    @app.put("/_emulator/genesys/async-delay")
+    async def admin_async_delay(request: Request) -> Response:
+        body = await admin_body(runtime, request, _AdminAsyncDelay)
+        settings.async_delay = body.seconds
+        return json_response(dumps({"seconds": body.seconds}))
+
+    @app.put("/_emulator/genesys/upload-ttl")
+    async def admin_upload_ttl(request: Request) -> Response:
+        body = await admin_body(runtime, request, _AdminUploadTtl)
+        settings.upload_ttl = body.seconds
+        return json_response(dumps({"seconds": body.seconds}))
+
+    @app.post("/_emulator/genesys/lock")
+    async def admin_lock(request: Request) -> Response:
+        body = await admin_body(runtime, request, _AdminLock)
+        actor = user_actor(known_org(body.org), body.user_name)
+        return json_response(dumps(await runtime.store.write(gc.lock_as, body.org, body.flow_id, actor)))
+
+    @app.post("/_emulator/genesys/unlock")
+    async def admin_unlock(request: Request) -> Response:
+        body = await admin_body(runtime, request, _AdminFlow)
+        return json_response(dumps(await runtime.store.write(gc.unlock, known_org(body.org), body.flow_id)))
+
+    @app.post("/_emulator/genesys/publish-as-user")
+    async def admin_publish_as_user(request: Request) -> Response:
+        body = await admin_body(runtime, request, _AdminPublishAsUser)
+        actor = user_actor(known_org(body.org), body.user_name)
+        doc = await runtime.store.write(gc.publish_as, body.org, body.flow_id, actor, body.yaml)
+        return json_response(dumps(doc))
+
+    @app.put("/_emulator/genesys/dependency-tracking")
+    async def admin_rebuilding(request: Request) -> Response:
+        body = await admin_body(runtime, request, _AdminRebuilding)
+        settings.rebuilding = body.rebuilding
+        return json_response(dumps({"rebuilding": body.rebuilding}))
+
+    @app.put("/_emulator/genesys/job-faults")
+    async def admin_job_faults(request: Request) -> Response:
+        body = await admin_body(runtime, request, _AdminJobFaults)
+        settings.set_job_faults(body.fail_next, body.text)
+        return json_response(dumps({"fail_next": body.fail_next, "text": body.text}))
 
     return app
