@@ -148,7 +148,7 @@ def test_export_returns_the_uploaded_text_verbatim_or_a_zip(emulator: EmulatorPr
     first_text = archy("inboundCall", "Exported") + "  # a comment kept verbatim\n\n"
     first = gc.deploy_ok(first_text)
     second_text = archy("commonModule", "Exported Module")
-    second = gc.deploy_ok(second_text)
+    gc.deploy_ok(second_text)
     one = gc.export({"id": first["id"]})
     assert one.status_code == 200 and one.content.decode("utf-8") == first_text
     both = gc.export({"id": first["id"]}, {"name": "Exported Module", "type": "COMMONMODULE"})
