@@ -394,7 +394,15 @@ class GenesysStore:
     @staticmethod
     def parse_version(version: str) -> int | None:
         head, dot, tail = version.partition(".")
-        if dot and tail == "0" and head.isdigit() and len(head) < 10 and int(head) >= 1 and head[0] != "0":
+        if (
+            dot
+            and tail == "0"
+            and head.isascii()
+            and head.isdigit()
+            and len(head) < 10
+            and int(head) >= 1
+            and head[0] != "0"
+        ):
             return int(head)
         return None
 
