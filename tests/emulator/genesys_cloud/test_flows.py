@@ -119,6 +119,13 @@ def test_rename_in_place_and_publish_through_rest(emulator: EmulatorProcess) -> 
     flow = gc.wait_idle(fid)
     assert flow["publishedVersion"]["id"] == "2.0" and flow["publishedVersion"]["type"] == "PUBLISH"
     assert flow["name"] == "Rest Cycle 2" and flow["active"] is True
+    assert "publishedBy" not in flow and flow["publishedVersion"]["createdByClient"]["id"] == "dev-rw"
+    other = gc.create("Rest Cycle 3")
+    assert_gc_error(
+        gc.put(f"{FLOWS}/{other['id']}", json={"name": "REST CYCLE 2"}), 409, "architect.flow.already.exists"
+    )
+    gc.ok(gc.delete(f"{FLOWS}/{other['id']}"))
+    assert_gc_error(gc.put(f"{FLOWS}/{other['id']}", json={"name": "x"}), 410, "architect.flow.deleted")
     versions = gc.ok(gc.get(f"{FLOWS}/{fid}/versions"), "FlowVersionEntityListing")
     assert [v["id"] for v in versions["entities"]] == ["2.0", "1.0"]
     first = gc.ok(gc.get(f"{FLOWS}/{fid}/versions/1.0"), "FlowVersion")
