@@ -3,6 +3,7 @@ rate limiting, correlation ids, fault injection, statistics, reset, and durabili
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 import requests
@@ -105,20 +106,42 @@ def test_kill_9_keeps_real_platform_state_and_pending_work(tmp_path: Path) -> No
         module = gc.deploy_ok(archy("commonModule", "Durable Module"))
         created = gc.create("Durable Draft")
         gc.ok(gc.delete(f"{FLOWS}/{created['id']}"))
+        locked = gc.create("Durable Lock")
+        emu.admin.gc_lock_as_user("dev", locked["id"], "Alice Architect")
         emu.admin.gc_set_async_delay(0.5)
+        gc.ok(gc.action("checkout", module["id"]))
+        checkin = gc.ok(gc.action("checkin", module["id"]), "Operation")
         pending = gc.register_job()
         gc.ok(gc.upload(pending, archy("inboundCall", "Durable Caller")))
-        before = gc.flow(module["id"])
         emu.kill()
         assert emu.returncode == -9
 
         emu.start()
         again = Gc(emu.url)
-        assert again.flow(module["id"]) == before
+        assert again.flow(locked["id"])["lockedUser"]["name"] == "Alice Architect"
         assert_gc_error(again.get(f"{FLOWS}/{created['id']}"), 410, "architect.flow.deleted")
-        # The job uploaded before the crash completes after the restart (its due time is persisted).
+        # Work started before the crash completes after the restart (its due time is persisted).
+        flow = again.wait_idle(module["id"])
+        assert flow["currentOperation"]["id"] == checkin["id"]
+        assert flow["checkedInVersion"]["id"] == "2.0" and flow["publishedVersion"]["id"] == "1.0"
         done = again.wait_job(pending["id"])
         assert done["status"] == "Success"
         assert again.export({"id": module["id"]}).text == archy("commonModule", "Durable Module")
     finally:
         emu.stop()
+
+
+def test_concurrent_checkouts_have_one_winner(emulator: EmulatorProcess) -> None:
+    flow = Gc(emulator.url, "dev-admin").deploy_ok(archy("inboundCall", "Contended"))
+    clients = [Gc(emulator.url, client) for client in ("dev-admin", "dev-rw")]
+    results: list[int] = []
+
+    def take(gc: Gc) -> None:
+        results.append(gc.action("checkout", flow["id"]).status_code)
+
+    threads = [threading.Thread(target=take, args=(gc,)) for gc in clients]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert sorted(results) == [200, 409]
