@@ -13,7 +13,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from ..errors import ApiError, detail
-from ..genesys import render
+from ..genesys import openapi, render
 from ..genesys.domain import FLOW_TYPE_OF_OBJECT, FLOW_TYPES, check_name
 from ..genesys.store import EXPORT, IMPORT
 from ..http import authenticate, json_body, json_response, listing, read_body, request_state
@@ -23,6 +23,7 @@ from ..store import dumps
 
 FLOWS = "/api/v2/flows"
 DEPENDENCIES = "/api/v2/architect/dependencytracking"
+OPENAPI = "/openapi-genesys-cloud.json"
 UPLOAD = "/_upload"
 DOWNLOAD = "/_download"
 UPLOAD_SIGNATURE_HEADER = "x-emulator-upload-signature"
@@ -126,6 +127,10 @@ def router(runtime: Runtime) -> APIRouter:
 
     def page(request: Request, docs: list[dict[str, Any]], total: int, number: int, size: int) -> Response:
         return listing(request, [dumps(d) for d in docs], total, number, size)
+
+    @app.get(OPENAPI)
+    async def openapi_document() -> Response:
+        return json_response(dumps(openapi.document()))
 
     # -- flows --------------------------------------------------------------------------------------
 
