@@ -53,6 +53,11 @@ def test_create_validation(emulator: EmulatorProcess) -> None:
         "architect.flow.already.exists",
     )
     gc.create("Same Name", "INQUEUECALL")  # names are unique per type only
+    not_json = gc.post(FLOWS, data="name=x", headers={"Content-Type": "application/x-www-form-urlencoded"})
+    assert_gc_error(not_json, 415, "unsupported.media.type")
+    assert_gc_error(
+        gc.post(FLOWS, data="[1]", headers={"Content-Type": "application/json"}), 400, "bad.request"
+    )
 
 
 def test_unknown_flow_and_actions_need_the_flow_parameter(emulator: EmulatorProcess) -> None:

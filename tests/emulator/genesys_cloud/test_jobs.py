@@ -217,6 +217,14 @@ def test_dependency_tracking_and_in_use_refusals(emulator: EmulatorProcess) -> N
     )
     gc.ok(gc.delete(f"{FLOWS}/{caller['id']}"))
     gc.ok(gc.delete(f"{FLOWS}/{module['id']}"))
+    assert_gc_error(gc.get(f"{DEPS}/consumingresources", params=params), 410, "architect.flow.deleted")
+    unknown = {**params, "id": "00000000-0000-0000-0000-000000000000"}
+    assert_gc_error(gc.get(f"{DEPS}/consumingresources", params=unknown), 404, "architect.flow.not.found")
+    assert_gc_error(
+        gc.get(f"{DEPS}/consumingresources", params={**params, "objectType": "QUEUE"}),
+        400,
+        "architect.dependency.object.invalid.type",
+    )
     # Dependency tracking while "being rebuilt": 206 with a listing the SDK parses.
     other = gc.deploy_ok(archy("commonModule", "Another"))
     emulator.admin.gc_dependency_rebuilding(True)
