@@ -96,7 +96,7 @@ def _paging(request: Request) -> tuple[int, int]:
 
 
 def router(runtime: Runtime) -> APIRouter:
-    """The real-platform routes over the shared runtime (not in the served OpenAPI document)."""
+    """The real-platform routes over the shared runtime (described by their own OpenAPI document)."""
     app = APIRouter(include_in_schema=False)
     gc = runtime.genesys
     settings = runtime.genesys_settings
