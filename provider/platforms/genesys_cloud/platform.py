@@ -330,8 +330,10 @@ class GenesysCloudPlatform:
             self._check_revision(live, base, policy, document.name)
             live = self._clear_foreign_lock(live, document.name)
             description = self._description(document)
-            renamed = live.name != document.name or (live.description or "") != description
             content = base.extra.get(EXTRA_ARCHY_SHA) != archy_sha(document.archy)
+            # A new name must be given in place first: a job under a new name would create a second
+            # flow. A description alone may come with the job; whatever it left different is PUT after.
+            renamed = live.name != document.name
             if renamed:
                 self._rename(live, document.name, description, base, publish=not content and _published(live))
             if content:
@@ -341,9 +343,11 @@ class GenesysCloudPlatform:
                         f"the Archy job for {document.name!r} wrote flow {job_flow}, not {flow_id}",
                         code="job.flow.mismatch",
                     )
-            flow = self._settle(
-                flow_id, document, job_ran=content, current=None if (renamed or content) else live
-            )
+            current = live if not (renamed or content) else self._api.get_flow(flow_id)
+            if current is not None and (current.description or "") != description:
+                self._rename(current, document.name, description, base, publish=_published(current))
+                current = None
+            flow = self._settle(flow_id, document, job_ran=content, current=current)
             result = self._live(flow, document, ids)
         except ArchitectError as exc:
             self._audit("update", flow_id, document.name, before, None, started, exc)
