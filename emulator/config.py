@@ -1,8 +1,10 @@
 """The emulator's configuration: organizations, their OAuth clients, and the tunable limits.
 
 The shipped default (`default_config.yaml`) holds DEMO VALUES ONLY: three organizations `dev`,
-`staging`, `prod`, each with a read-write client `<org>-rw` and a read-only client `<org>-ro`
-whose secret is `<client id>-demo-secret`, and the admin key `emulator-admin-demo-key`.
+`staging`, `prod`, each with a read-write client `<org>-rw`, a read-only client `<org>-ro` and an
+Architect admin client `<org>-admin` whose secret is `<client id>-demo-secret`, and the admin key
+`emulator-admin-demo-key`. Scopes gate the Architecture API; permissions gate the real Genesys Cloud
+flows API (`<org>-admin` all, `<org>-rw` all but `architect:flow:unlock`, `<org>-ro` view only).
 """
 
 from __future__ import annotations
@@ -19,6 +21,32 @@ SCOPE_READ = "architect:flow:read"
 SCOPE_WRITE = "architect:flow:write"
 KNOWN_SCOPES = frozenset({SCOPE_READ, SCOPE_WRITE})
 
+# Permissions of the real Genesys Cloud flows API (contract section 6); they gate only those routes.
+PERM_UNLOCK = "architect:flow:unlock"
+VIEW_PERMISSIONS = frozenset(
+    {
+        "architect:flow:view",
+        "architect:job:view",
+        "architect:jobExport:view",
+        "architect:dependencyTracking:view",
+    }
+)
+ALL_PERMISSIONS = VIEW_PERMISSIONS | {
+    "architect:flow:add",
+    "architect:flow:edit",
+    "architect:flow:publish",
+    "architect:flow:delete",
+    PERM_UNLOCK,
+    "architect:job:create",
+    "architect:jobExport:create",
+}
+
+
+def default_permissions(scopes: frozenset[str]) -> frozenset[str]:
+    """A client configured without `permissions`: write scope -> all but unlock, else view only."""
+    return ALL_PERMISSIONS - {PERM_UNLOCK} if SCOPE_WRITE in scopes else VIEW_PERMISSIONS
+
+
 DEFAULT_CONFIG_PATH = Path(__file__).with_name("default_config.yaml")
 ADMIN_KEY_ENV = "EMULATOR_ADMIN_KEY"
 
@@ -33,6 +61,7 @@ class ClientConfig:
     secret: str
     org: str
     scopes: frozenset[str]
+    permissions: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -95,7 +124,16 @@ def parse_config(raw: Any, *, environ: Mapping[str, str] | None = None) -> Emula
                 raise ConfigError(f"client {client_id!r} needs a non-empty secret")
             if not isinstance(scopes, list) or not set(scopes) <= KNOWN_SCOPES:
                 raise ConfigError(f"client {client_id!r}: scopes must be a list from {sorted(KNOWN_SCOPES)}")
-            clients[client_id] = ClientConfig(client_id, secret, org, frozenset(scopes))
+            permissions = client_raw.get("permissions")
+            if permissions is None:
+                granted = default_permissions(frozenset(scopes))
+            elif isinstance(permissions, list) and set(permissions) <= ALL_PERMISSIONS:
+                granted = frozenset(permissions)
+            else:
+                raise ConfigError(
+                    f"client {client_id!r}: permissions must be a list from {sorted(ALL_PERMISSIONS)}"
+                )
+            clients[client_id] = ClientConfig(client_id, secret, org, frozenset(scopes), granted)
     return EmulatorConfig(
         organizations=tuple(orgs_raw),
         clients=clients,

@@ -57,6 +57,7 @@ class ApiError(Exception):
         message: str,
         details: Sequence[Mapping[str, str]] = (),
         headers: Mapping[str, str] | None = None,
+        extra: Mapping[str, Any] | None = None,
     ) -> None:
         super().__init__(message)
         self.status = status
@@ -64,14 +65,25 @@ class ApiError(Exception):
         self.message = message
         self.details = [dict(d) for d in details]
         self.headers = dict(headers or {})
+        # Further ErrorBody fields of the real platform (entityId, entityName, messageParams, ...);
+        # the Architecture API never sets them, so its bodies keep exactly the contract's six keys.
+        self.extra = dict(extra or {})
 
 
-def error_body(status: int, code: str, message: str, context_id: str, details: Sequence[Any] = ()) -> bytes:
+def error_body(
+    status: int,
+    code: str,
+    message: str,
+    context_id: str,
+    details: Sequence[Any] = (),
+    extra: Mapping[str, Any] | None = None,
+) -> bytes:
     return json.dumps(
         {
             "message": message,
             "code": code,
             "status": status,
+            **(extra or {}),
             "contextId": context_id,
             "details": list(details),
             "errors": [],

@@ -14,6 +14,18 @@ VERSION = "/api/v2/architect/flows/{flowId}/versions/{versionId}"
 DEPENDENCIES = "/api/v2/architect/dependencytracking/object"
 TOKEN = "/oauth/token"
 UNMATCHED = "(unmatched)"
+# The real Genesys Cloud flows API.
+GC_FLOWS = "/api/v2/flows"
+GC_FLOW = "/api/v2/flows/{flowId}"
+GC_JOBS = "/api/v2/flows/jobs"
+GC_JOB = "/api/v2/flows/jobs/{jobId}"
+GC_EXPORTS = "/api/v2/flows/export/jobs"
+GC_EXPORT = "/api/v2/flows/export/jobs/{jobId}"
+GC_UPLOAD = "/_upload/{jobId}"
+GC_DOWNLOAD = "/_download/{jobId}"
+GC_ACTIONS = {
+    a: f"/api/v2/flows/actions/{a}" for a in ("checkout", "checkin", "publish", "deactivate", "unlock")
+}
 
 _TEMPLATES: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"/api/v2/architect/flows"), FLOWS),
@@ -22,10 +34,45 @@ _TEMPLATES: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"/api/v2/architect/flows/([^/]+)/versions/[^/]+"), VERSION),
     (re.compile(r"/api/v2/architect/dependencytracking/object"), DEPENDENCIES),
     (re.compile(r"/oauth/token"), TOKEN),
+    (re.compile(r"/api/v2/flows"), GC_FLOWS),
+    (re.compile(r"/api/v2/flows/jobs"), GC_JOBS),
+    (re.compile(r"/api/v2/flows/jobs/([^/]+)"), GC_JOB),
+    (re.compile(r"/api/v2/flows/export/jobs"), GC_EXPORTS),
+    (re.compile(r"/api/v2/flows/export/jobs/([^/]+)"), GC_EXPORT),
+    *((re.compile(re.escape(path)), path) for path in GC_ACTIONS.values()),
+    (re.compile(r"/api/v2/flows/([^/]+)"), GC_FLOW),
+    (re.compile(r"/api/v2/flows/([^/]+)/versions"), "/api/v2/flows/{flowId}/versions"),
+    (re.compile(r"/api/v2/flows/([^/]+)/versions/[^/]+"), "/api/v2/flows/{flowId}/versions/{versionId}"),
+    (
+        re.compile(r"/api/v2/flows/([^/]+)/versions/[^/]+/configuration"),
+        "/api/v2/flows/{flowId}/versions/{versionId}/configuration",
+    ),
+    (re.compile(r"/api/v2/flows/([^/]+)/latestconfiguration"), "/api/v2/flows/{flowId}/latestconfiguration"),
+    (
+        re.compile(r"/api/v2/architect/dependencytracking/consumedresources"),
+        "/api/v2/architect/dependencytracking/consumedresources",
+    ),
+    (
+        re.compile(r"/api/v2/architect/dependencytracking/consumingresources"),
+        "/api/v2/architect/dependencytracking/consumingresources",
+    ),
+    (re.compile(r"/_upload/[^/]+"), GC_UPLOAD),
+    (re.compile(r"/_download/[^/]+"), GC_DOWNLOAD),
 ]
 _NOT_COUNTED = re.compile(r"/_emulator(/.*)?|/healthz|/openapi\.json|/docs(/.*)?|/redoc")
-_WRITES = {("POST", FLOWS), ("PATCH", FLOW), ("DELETE", FLOW)}
-_WRITE_SUCCESS = {"POST": 201, "PATCH": 200, "DELETE": 204}
+_WRITE_SUCCESS = {
+    ("POST", FLOWS): 201,
+    ("PATCH", FLOW): 200,
+    ("DELETE", FLOW): 204,
+    # The real platform answers 200 to every write (its uploads too).
+    ("POST", GC_FLOWS): 200,
+    ("PUT", GC_FLOW): 200,
+    ("DELETE", GC_FLOW): 200,
+    ("POST", GC_JOBS): 200,
+    ("POST", GC_EXPORTS): 200,
+    ("PUT", GC_UPLOAD): 200,
+    **{("POST", path): 200 for path in GC_ACTIONS.values()},
+}
 
 
 def is_counted(path: str) -> bool:
@@ -72,8 +119,8 @@ class Stats:
                 self.faults_injected += 1
                 if fault.startswith("drop"):
                     self.dropped += 1
-            if (method, template) in _WRITES:
-                if status == _WRITE_SUCCESS[method]:
+            if (method, template) in _WRITE_SUCCESS:
+                if status == _WRITE_SUCCESS[(method, template)]:
                     self.writes += 1
                 self.write_seq += 1
                 self.write_log.append(

@@ -27,7 +27,7 @@ import yaml
 DEMO_CLIENTS: dict[str, str] = {
     f"{org}-{kind}": f"{org}-{kind}-demo-secret"
     for org in ("dev", "staging", "prod")
-    for kind in ("rw", "ro")
+    for kind in ("admin", "rw", "ro")
 }
 # Demo admin key of the default configuration (EMULATOR_ADMIN_KEY overrides it).
 ADMIN_KEY = "emulator-admin-demo-key"
@@ -89,6 +89,44 @@ class AdminClient:
 
     def revoke_tokens(self, client_id: str | None = None) -> int:
         return int(self._call("POST", "revoke-tokens", json={"client_id": client_id}).json()["revoked"])
+
+    # -- the real Genesys Cloud flows API ----------------------------------------------------------
+
+    def gc_set_async_delay(self, seconds: float) -> None:
+        """How long check-in, publish and jobs take to complete (default 0.2 s)."""
+        self._call("PUT", "genesys/async-delay", json={"seconds": float(seconds)})
+
+    def gc_set_upload_ttl(self, seconds: float) -> None:
+        """How long a job's presigned upload URL stays valid (default 900 s)."""
+        self._call("PUT", "genesys/upload-ttl", json={"seconds": float(seconds)})
+
+    def gc_lock_as_user(self, org: str, flow_id: str, user_name: str) -> dict[str, Any]:
+        """Lock the flow as a UI user (`lockedUser`); returns the flow."""
+        body = {"org": org, "flow_id": flow_id, "user_name": user_name}
+        result: dict[str, Any] = self._call("POST", "genesys/lock", json=body).json()
+        return result
+
+    def gc_unlock(self, org: str, flow_id: str) -> dict[str, Any]:
+        result: dict[str, Any] = self._call(
+            "POST", "genesys/unlock", json={"org": org, "flow_id": flow_id}
+        ).json()
+        return result
+
+    def gc_publish_as_user(
+        self, org: str, flow_id: str, yaml_text: str, user_name: str = "Alice Architect"
+    ) -> dict[str, Any]:
+        """An out-of-band edit: `yaml_text` becomes a new published version by that UI user."""
+        body = {"org": org, "flow_id": flow_id, "user_name": user_name, "yaml": yaml_text}
+        result: dict[str, Any] = self._call("POST", "genesys/publish-as-user", json=body).json()
+        return result
+
+    def gc_dependency_rebuilding(self, on: bool) -> None:
+        """While on, both dependency-tracking routes answer 206 ("being rebuilt")."""
+        self._call("PUT", "genesys/dependency-tracking", json={"rebuilding": on})
+
+    def gc_job_faults(self, fail_next: int, text: str) -> None:
+        """The next `fail_next` import jobs end in Failure with `text` and change nothing."""
+        self._call("PUT", "genesys/job-faults", json={"fail_next": fail_next, "text": text})
 
 
 class EmulatorProcess:

@@ -27,7 +27,7 @@ def test_default_config_matches_the_documented_demo_values() -> None:
         assert client.org == client_id.rsplit("-", 1)[0]
         expected = (
             {"architect:flow:read", "architect:flow:write"}
-            if client_id.endswith("-rw")
+            if client_id.endswith(("-rw", "-admin"))
             else {"architect:flow:read"}
         )
         assert client.scopes == expected

@@ -1,0 +1,35 @@
+"""Admin-tunable behaviour of the real-platform routes (in memory; `/_emulator/reset` restores it)."""
+
+from __future__ import annotations
+
+import threading
+
+DEFAULT_ASYNC_DELAY = 0.2
+DEFAULT_UPLOAD_TTL = 15 * 60.0
+
+
+class GenesysSettings:
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.reset()
+
+    def reset(self) -> None:
+        with self._lock:
+            self.async_delay = DEFAULT_ASYNC_DELAY
+            self.upload_ttl = DEFAULT_UPLOAD_TTL
+            self.rebuilding = False
+            self._fail_next = 0
+            self._fail_text = ""
+
+    def set_job_faults(self, fail_next: int, text: str) -> None:
+        with self._lock:
+            self._fail_next = fail_next
+            self._fail_text = text
+
+    def take_job_fault(self) -> str | None:
+        """The failure text for the job starting now, if an injected job fault is pending."""
+        with self._lock:
+            if self._fail_next <= 0:
+                return None
+            self._fail_next -= 1
+            return self._fail_text
