@@ -749,10 +749,16 @@ class GenesysCloudPlatform:
             extra[EXTRA_ARCHY_SHA] = archy_sha(document.archy)
             version = flow.publishedVersion or flow.checkedInVersion
             if self.track_dependencies and version is not None and flow.type and flow.type != "SPEECH":
-                consumed = self.consumed_flows(flow.id, version.id, flow.type)
-                references = tuple(sorted(ref.id for ref in consumed))
+                try:
+                    consumed = self.consumed_flows(flow.id, version.id, flow.type)
+                except ServerError as exc:
+                    # The deploy itself succeeded: report it, with the references marked unknown.
+                    log.warning("flow %r: consumed flows unknown: %s", document.name, exc)
+                    extra["referencesUnknown"] = exc.code or "unavailable"
+                    consumed = None
+                references = tuple(sorted(ref.id for ref in consumed or ()))
                 declared = {ids[k] for k in document.references if ids and k in ids}
-                if ids is not None and declared != set(references):
+                if consumed is not None and ids is not None and declared != set(references):
                     log.warning(
                         "flow %r: its content uses %s but the definition declares %s",
                         document.name,
