@@ -103,8 +103,9 @@ def flow(
         num = state.get(pointer)
         if num is not None and num in versions:
             doc[key] = flow_version(flow_id, name, versions[num])
-    if state.get("published_by") is not None and state.get("published") is not None:
-        doc["publishedBy"] = entity_ref(state["published_by"])
+    publisher = state.get("published_by")
+    if publisher is not None and publisher["kind"] == "user" and state.get("published") is not None:
+        doc["publishedBy"] = entity_ref(publisher)  # a `User`: an OAuth client is not one
     if state.get("op") is not None:
         doc["currentOperation"] = operation(state["op"])
     doc["selfUri"] = f"{FLOWS}/{flow_id}"

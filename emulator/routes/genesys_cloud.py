@@ -67,7 +67,7 @@ def _int_query(request: Request, name: str, default: int, high: int) -> int:
     raw = _query(request, name)
     if raw is None:
         return default
-    if not raw.isdigit() or len(raw) > 9 or not 1 <= int(raw) <= high:
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > 9 or not 1 <= int(raw) <= high:
         raise _invalid(
             f"Query parameter '{name}' must be an integer from 1 to {high} (got {raw[:40]!r}).", name
         )
@@ -364,8 +364,8 @@ def router(runtime: Runtime) -> APIRouter:
             wanted.append(
                 {
                     "id": str(ref.get("id") or ""),
-                    "name": ref.get("name"),
-                    "type": ref.get("type"),
+                    "name": str(ref.get("name") or ""),
+                    "type": str(ref.get("type") or ""),
                     "version": str(ref["version"]) if ref.get("version") else None,
                     "fileName": file_name,
                 }

@@ -3,6 +3,8 @@ sections 2 and 5), every answer checked against the official SDK's models."""
 
 from __future__ import annotations
 
+from PureCloudPlatformClientV2 import ApiClient
+
 from emulator.testing import EmulatorProcess
 
 from ._gc import FLOWS, Gc, archy, assert_gc_error, check_sdk, poll, sdk_body, unique
@@ -104,11 +106,14 @@ def test_rename_in_place_and_publish_through_rest(emulator: EmulatorProcess) -> 
     flow = gc.deploy_ok(archy("inboundCall", "Rest Cycle"))
     fid = flow["id"]
     assert flow["publishedVersion"]["id"] == "1.0" and flow["checkedInVersion"]["id"] == "1.0"
-    gc.ok(gc.action("checkout", fid), "Flow")
-    gc.ok(
-        gc.put(f"{FLOWS}/{fid}", json=sdk_body("Flow", name="Rest Cycle 2", type="INBOUNDCALL")),
-        "Flow",
+    # The SDK's round trip: the Flow read back, renamed, and sent whole (server-managed keys ignored).
+    model = check_sdk(gc.ok(gc.action("checkout", fid), "Flow"), "Flow")
+    model.name = "Rest Cycle 1"
+    assert (
+        gc.ok(gc.put(f"{FLOWS}/{fid}", json=ApiClient().sanitize_for_serialization(model)), "Flow")["name"]
+        == "Rest Cycle 1"
     )
+    gc.ok(gc.put(f"{FLOWS}/{fid}", json=sdk_body("Flow", name="Rest Cycle 2", type="INBOUNDCALL")), "Flow")
     op = gc.ok(gc.action("checkin", fid), "Operation")
     assert op["actionName"] == "CHECKIN" and op["actionStatus"] == "STARTED" and op["complete"] is False
     flow = gc.wait_idle(fid)
@@ -119,6 +124,13 @@ def test_rename_in_place_and_publish_through_rest(emulator: EmulatorProcess) -> 
     flow = gc.wait_idle(fid)
     assert flow["publishedVersion"]["id"] == "2.0" and flow["publishedVersion"]["type"] == "PUBLISH"
     assert flow["name"] == "Rest Cycle 2" and flow["active"] is True
+    assert "publishedBy" not in flow and flow["publishedVersion"]["createdByClient"]["id"] == "dev-rw"
+    other = gc.create("Rest Cycle 3")
+    assert_gc_error(
+        gc.put(f"{FLOWS}/{other['id']}", json={"name": "REST CYCLE 2"}), 409, "architect.flow.already.exists"
+    )
+    gc.ok(gc.delete(f"{FLOWS}/{other['id']}"))
+    assert_gc_error(gc.put(f"{FLOWS}/{other['id']}", json={"name": "x"}), 410, "architect.flow.deleted")
     versions = gc.ok(gc.get(f"{FLOWS}/{fid}/versions"), "FlowVersionEntityListing")
     assert [v["id"] for v in versions["entities"]] == ["2.0", "1.0"]
     first = gc.ok(gc.get(f"{FLOWS}/{fid}/versions/1.0"), "FlowVersion")

@@ -7,6 +7,7 @@ import io
 import zipfile
 
 import requests
+from PureCloudPlatformClientV2 import models as sdk_models
 
 from emulator.testing import EmulatorProcess
 
@@ -148,7 +149,7 @@ def test_export_returns_the_uploaded_text_verbatim_or_a_zip(emulator: EmulatorPr
     first_text = archy("inboundCall", "Exported") + "  # a comment kept verbatim\n\n"
     first = gc.deploy_ok(first_text)
     second_text = archy("commonModule", "Exported Module")
-    second = gc.deploy_ok(second_text)
+    gc.deploy_ok(second_text)
     one = gc.export({"id": first["id"]})
     assert one.status_code == 200 and one.content.decode("utf-8") == first_text
     both = gc.export({"id": first["id"]}, {"name": "Exported Module", "type": "COMMONMODULE"})
@@ -159,6 +160,15 @@ def test_export_returns_the_uploaded_text_verbatim_or_a_zip(emulator: EmulatorPr
     # An older version by id.
     gc.deploy_ok(archy("inboundCall", "Exported") + "  # v2\n")
     assert gc.export({"id": first["id"], "version": "1.0"}).content.decode() == first_text
+    reference = sdk_models.ArchitectFlowReference()
+    reference.id, reference.version = first["id"], "1.0"
+    details = sdk_models.ExportDetails()
+    details.flow, details.export_type, details.file_name = reference, "Yaml", "first_v1"
+    registered = gc.ok(
+        gc.post(f"{FLOWS}/export/jobs", json=sdk_body("RegisterArchitectExportJob", flows=[details])),
+        "RegisterArchitectExportJobResponse",
+    )
+    assert registered["totalFlows"] == 1
     body = sdk_body("RegisterArchitectExportJob", flows=[])
     assert_gc_error(gc.post(f"{FLOWS}/export/jobs", json=body), 400, "invalid.value")
 
