@@ -41,6 +41,7 @@ from provider.errors import (
     ServerError,
     TransportError,
     ValidationError,
+    error_from_response,
 )
 from provider.models import ErrorDetail
 from provider.platforms.base import ConflictPolicy, FlowRef, LiveFlow
@@ -70,6 +71,11 @@ CODE_EXISTS = "architect.flow.already.exists"
 #: Job failures caused by the platform's own rate limit (Archy exits 107 on a 429): rerun the job.
 _JOB_THROTTLED = re.compile(r"\b429\b|too many requests|exit code:?\s*107", re.IGNORECASE)
 _JOB_LOCKED = re.compile(r"\blocked\b|forceUnlock", re.IGNORECASE)
+#: 409 codes that, answering the replay of an ambiguous attempt, mean the first attempt went through.
+_OWN_REPLAY_CODES: dict[str, tuple[str, ...]] = {
+    "checkin": ("architect.flow.not.locked.by.user", "architect.operation.already.in.progress"),
+    "publish": ("architect.operation.already.in.progress",),
+}
 #: Extra key holding the sha256 of the Archy text last deployed (decides whether a job is needed).
 EXTRA_ARCHY_SHA = "archySha256"
 
@@ -530,10 +536,10 @@ class GenesysCloudPlatform:
                 )
             body = {"name": name, "description": description, "type": live.type}
             self._api.put_flow(live.id, {k: v for k, v in body.items() if v is not None})
-            self._operation(live.id, "checkin", self._api.action("checkin", live.id).body)
+            self._operation(live.id, "checkin", self._async_action("checkin", live.id))
             holding = False
             if publish:
-                self._operation(live.id, "publish", self._api.action("publish", live.id).body)
+                self._operation(live.id, "publish", self._async_action("publish", live.id))
         finally:
             if holding:
                 self._release(live.id, name)
@@ -542,7 +548,7 @@ class GenesysCloudPlatform:
         """Give back our own lock after a failed step: check in (no special permission); when that
         is refused, unlock. Logged, never raised: the original error is the one that matters."""
         try:
-            self._operation(flow_id, "checkin", self._api.action("checkin", flow_id).body)
+            self._operation(flow_id, "checkin", self._async_action("checkin", flow_id))
             return
         except ArchitectError as exc:
             log.warning(
@@ -552,6 +558,25 @@ class GenesysCloudPlatform:
             self._api.action("unlock", flow_id)
         except ArchitectError as exc:
             log.error("flow %r (%s) is left locked by this client: %s", name, flow_id, exc)
+
+    def _async_action(self, action: str, flow_id: str) -> Any:
+        """Start a checkin/publish; its `Operation` body. When an earlier attempt may have been
+        applied (its answer was lost), the replay's 409 is our own first attempt: the lock is already
+        released, or the operation is already running. Then the flow's `currentOperation` tells."""
+        out = self._api.action(action, flow_id, handled=(409,))
+        if out.status != 409:
+            return out.body
+        code = _code(out.body)
+        if out.ambiguous_before and code in _OWN_REPLAY_CODES.get(action, ()):
+            log.info("%s of flow %s: the replay met our own first attempt (%s)", action, flow_id, code)
+            return None
+        raise error_from_response(
+            409,
+            out.body,
+            method="POST",
+            path=f"/api/v2/flows/actions/{action}",
+            correlation_id=out.correlation_id,
+        )
 
     def _operation(self, flow_id: str, action: str, body: Any) -> None:
         """Wait for an asynchronous checkin/publish; a FAILURE raises with the platform's message."""
@@ -603,7 +628,7 @@ class GenesysCloudPlatform:
             if flow.publishedVersion is not None:
                 flow = self._api.get_flow(flow_id) or flow
         elif want == "published" and flow.publishedVersion is None and not job_ran:
-            self._operation(flow_id, "publish", self._api.action("publish", flow_id).body)
+            self._operation(flow_id, "publish", self._async_action("publish", flow_id))
             flow = self._api.get_flow(flow_id) or flow
         return flow
 

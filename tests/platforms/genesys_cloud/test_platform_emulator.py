@@ -283,3 +283,21 @@ def test_every_call_is_counted_by_the_recorder(make: Make, emulator: EmulatorPro
     ]
     served = sum(r["count"] for r in emulator.admin.stats()["requests"] if r["path"].startswith("/api/v2/"))
     assert len(counted) == served
+
+
+@pytest.mark.parametrize("seed", [3, 7, 21, 42, 99])
+def test_rename_and_update_under_dropped_answers_leave_one_unlocked_flow(
+    make: Make, emulator: EmulatorProcess, seed: int
+) -> None:
+    gc, recorder = make()
+    base = gc.create(document("Main IVR"), {})
+    emulator.admin.set_faults(
+        drop_rate=0.5, drop_mode="after", seed=seed, methods=["POST", "PUT"], max_faults=4
+    )
+    renamed = gc.update(base.id, document("Main IVR Renamed"), {}, base=base, policy="fail")
+    updated = gc.update(base.id, document("Main IVR Renamed", note="v3"), {}, base=renamed, policy="fail")
+    emulator.admin.clear_faults()
+    assert emulator.admin.stats()["dropped"] > 0
+    assert updated.id == base.id and live_names(gc) == ["Main IVR Renamed"]
+    assert raw_lock(gc, base.id) == (None, None)
+    assert [e.outcome for e in recorder.mutations] == ["success"] * 3

@@ -435,3 +435,15 @@ def test_consumers_reads_published_and_checked_in(
     ivr = deployed(platform, "Main IVR", uses=("Greeting",))
     (ref,) = platform.consumers(module.id)
     assert (ref.id, ref.name, ref.type) == (ivr.id, "Main IVR", "INBOUNDCALL")
+
+
+@pytest.mark.parametrize("action", ["checkout", "checkin"])
+def test_rename_with_a_lost_action_answer_completes_once(
+    platform: GenesysCloudPlatform, fake: FakeGenesysCloud, action: str
+) -> None:
+    base = deployed(platform)
+    fake.fail_next("POST", f"/api/v2/flows/actions/{action}", drop_after=True)
+    live = platform.update(base.id, document("Main IVR Renamed"), {}, base=base, policy="fail")
+    assert live.id == base.id and live.name == "Main IVR Renamed"
+    assert fake.flows[base.id].locked_client is None
+    assert len(fake.by_name("Main IVR Renamed")) == 1 and fake.by_name("Main IVR") == []
