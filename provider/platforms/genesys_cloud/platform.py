@@ -354,7 +354,9 @@ class GenesysCloudPlatform:
                 self._rename(current, document.name, description, base, publish=_published(current))
                 current = None
             flow = self._settle(flow_id, document, job_ran=content, current=current)
-            result = self._live(flow, document, ids)
+            # Same versions as the state recorded: the consumed flows are the recorded ones too.
+            same = not (renamed or content) and revision_of(flow) == base.revision
+            result = self._live(flow, document, ids, known_references=base.references if same else None)
         except ArchitectError as exc:
             self._audit("update", flow_id, document.name, before, None, started, exc)
             raise
@@ -759,7 +761,12 @@ class GenesysCloudPlatform:
         return archy.parse(document.archy).description
 
     def _live(
-        self, flow: Flow, document: FlowDocument | None = None, ids: Mapping[str, str] | None = None
+        self,
+        flow: Flow,
+        document: FlowDocument | None = None,
+        ids: Mapping[str, str] | None = None,
+        *,
+        known_references: tuple[str, ...] | None = None,
     ) -> LiveFlow:
         extra: dict[str, str] = {}
         if flow.publishedVersion is not None:
@@ -773,7 +780,9 @@ class GenesysCloudPlatform:
         if document is not None and document.archy is not None:
             extra[EXTRA_ARCHY_SHA] = archy_sha(document.archy)
             version = flow.publishedVersion or flow.checkedInVersion
-            if self.track_dependencies and version is not None and flow.type and flow.type != "SPEECH":
+            if known_references is not None:
+                references = known_references
+            elif self.track_dependencies and version is not None and flow.type and flow.type != "SPEECH":
                 try:
                     consumed = self.consumed_flows(flow.id, version.id, flow.type)
                 except ServerError as exc:
