@@ -132,11 +132,12 @@ class GenesysCloudProxy:
                         ambiguous=True,
                         code="upload",
                     )
-                if result_error is not None:
+                if status is None and result_error is not None:
                     raise result_error
+                said = f": {result_error.message}" if result_error is not None else ""
                 raise ArchitectError(
                     f"upload of the Archy file was refused (HTTP {status}): the presigned URL expired "
-                    "or a required header was missing",
+                    f"or a required header was missing{said}",
                     status=status,
                     code="upload.refused",
                 )

@@ -11,7 +11,14 @@ from typing import Any
 import pytest
 
 from emulator.testing import DEMO_CLIENTS, EmulatorProcess
-from provider.errors import ConflictError, ForbiddenError, JobFailedError, LockedError, ValidationError
+from provider.errors import (
+    ArchitectError,
+    ConflictError,
+    ForbiddenError,
+    JobFailedError,
+    LockedError,
+    ValidationError,
+)
 from provider.platforms.genesys_cloud import GenesysCloudPlatform
 from provider.recorder import ListRecorder
 from provider.retry import RetryPolicy
@@ -301,3 +308,20 @@ def test_rename_and_update_under_dropped_answers_leave_one_unlocked_flow(
     assert updated.id == base.id and live_names(gc) == ["Main IVR Renamed"]
     assert raw_lock(gc, base.id) == (None, None)
     assert [e.outcome for e in recorder.mutations] == ["success"] * 3
+
+
+def test_expired_upload_url_fails_clearly_and_creates_nothing(
+    gc: GenesysCloudPlatform, emulator: EmulatorProcess
+) -> None:
+    emulator.admin.gc_set_upload_ttl(0)
+    with pytest.raises(ArchitectError) as info:
+        gc.create(document("Main IVR"), {})
+    assert info.value.code == "upload.refused" and "expired" in str(info.value)
+    assert live_names(gc) == []
+
+
+def test_drift_content_of_any_version_through_an_export_job(gc: GenesysCloudPlatform) -> None:
+    base = gc.create(document("Main IVR"), {})
+    gc.update(base.id, document("Main IVR", note="v2"), {}, base=base, policy="fail")
+    assert gc.fetch_content(base.id, "1.0") == archy_text("Main IVR")
+    assert gc.fetch_content(base.id) == archy_text("Main IVR", note="v2")
