@@ -87,6 +87,75 @@ def deploy(
     return wall, calls, latency
 
 
+def document_named(name: str, note: str = "", state: str = "published") -> FlowDocument:
+    body: dict[str, Any] = {"name": name, "description": note or "benchmark flow"}
+    body["tasks"] = [{"task": {"name": "Main", "actions": [{"disconnect": {"name": "Bye"}}]}}]
+    return FlowDocument(
+        key=name.lower().replace(" ", "-"),
+        name=name,
+        type=FlowType.INBOUNDCALL,
+        lifecycle_state=LifecycleState(state),
+        archy=yaml.safe_dump({"inboundCall": body}, sort_keys=False),
+    )
+
+
+def calls_per_operation(emu: EmulatorProcess) -> None:
+    """API calls (and presigned uploads) of each operation, counted by the recorder."""
+    emu.admin.reset()
+    auth.clear_cache()
+    pacing.reset_pacers()
+    settings = ConnectionSettings.resolve(
+        api_url=emu.url, client_id="dev-rw", client_secret=DEMO_CLIENTS["dev-rw"], env={}
+    )
+    recorder = ListRecorder()
+    platform = GenesysCloudPlatform(settings, recorder=recorder)
+    platform.read("warm-up")  # the token request is not an operation's
+    minimum = {
+        "create": "2 + upload (register, 1 job status)",
+        "update, nothing changed": "0",
+        "update, content": "2 + upload",
+        "rename in place (+ its content job)": "3 (checkout, PUT, checkin) + 2 + upload",
+        "published → draft": "1 (deactivate)",
+        "delete": "1 (DELETE)",
+    }
+
+    def measure(label: str, fn: Any) -> Any:
+        before = len(recorder.requests)
+        result = fn()
+        events = [r for r in recorder.requests[before:] if r.path_template != TOKEN]
+        uploads = sum(1 for r in events if r.path_template == UPLOAD)
+        print(
+            f"  {label:38s} {len(events) - uploads} API call(s) + {uploads} upload(s); contract minimum "
+            f"{minimum[label]}"
+        )
+        return result
+
+    print("API calls per operation (emulator async delay 0.2 s: one job status poll)")
+    base = measure("create", lambda: platform.create(document_named("Ops Flow"), {}))
+    same = measure(
+        "update, nothing changed",
+        lambda: platform.update(base.id, document_named("Ops Flow"), {}, base=base, policy="fail"),
+    )
+    v2 = measure(
+        "update, content",
+        lambda: platform.update(base.id, document_named("Ops Flow", "v2"), {}, base=same, policy="fail"),
+    )
+    renamed = measure(
+        "rename in place (+ its content job)",
+        lambda: platform.update(base.id, document_named("Ops Flow 2", "v2"), {}, base=v2, policy="fail"),
+    )
+    measure(
+        "published → draft",
+        lambda: platform.update(
+            base.id, document_named("Ops Flow 2", "v2", "draft"), {}, base=renamed, policy="fail"
+        ),
+    )
+    measure("delete", lambda: platform.delete(base.id, name="Ops Flow 2"))
+    print("  (+1 GET before every update: the version-pointer check that prevents lost updates;")
+    print("   +1 GET after each write: the new pointers; +1 dependency-tracking call: the consumed flows)")
+    print()
+
+
 def window_floor(calls: int, limit: int, window: float) -> float:
     """The least wall time `calls` requests need under a fixed-window limit: the windows that must
     pass before the last request may be sent."""
@@ -105,6 +174,7 @@ def main() -> None:
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory() as tmp, EmulatorProcess(Path(tmp) / "bench.db") as emu:
+        calls_per_operation(emu)
         emu.admin.reset()
         emu.admin.set_rate_limit(args.limit, window_seconds=args.window)
         wall, calls, latency = deploy(emu, args.flows, args.workers, "ours")

@@ -355,7 +355,12 @@ class GenesysCloudPlatform:
                 current = None
             flow = self._settle(flow_id, document, job_ran=content, current=current)
             # Same versions as the state recorded: the consumed flows are the recorded ones too.
-            same = not (renamed or content) and revision_of(flow) == base.revision
+            same = (
+                not (renamed or content)
+                and revision_of(flow) == base.revision
+                and EXTRA_ARCHY_SHA in base.extra  # `base` came from a deploy, which tracked them
+                and "referencesUnknown" not in base.extra
+            )
             result = self._live(flow, document, ids, known_references=base.references if same else None)
         except ArchitectError as exc:
             self._audit("update", flow_id, document.name, before, None, started, exc)
