@@ -341,7 +341,7 @@ class GenesysCloudPlatform:
             # flow. A description alone may come with the job; whatever it left different is PUT after.
             renamed = live.name != document.name
             if renamed:
-                self._rename(live, document.name, description, base, publish=not content and _published(live))
+                self._rename(live, document.name, description, publish=not content and _published(live))
             if content:
                 job_flow = self._run_job(document, known_id=flow_id)
                 if job_flow != flow_id:
@@ -351,7 +351,7 @@ class GenesysCloudPlatform:
                     )
             current = live if not (renamed or content) else self._api.get_flow(flow_id)
             if current is not None and (current.description or "") != description:
-                self._rename(current, document.name, description, base, publish=_published(current))
+                self._rename(current, document.name, description, publish=_published(current))
                 current = None
             flow = self._settle(flow_id, document, job_ran=content, current=current)
             # Same versions as the state recorded: the consumed flows are the recorded ones too.
@@ -487,7 +487,10 @@ class GenesysCloudPlatform:
                 code="job.failed",
             )
 
-    def _one_job(self, text: str, name: str) -> ArchitectJobStateResponse:
+    def _one_job(self, text: str, name: str, *, fresh_tries: int = 2) -> ArchitectJobStateResponse:
+        """Register, upload, poll. When the upload's fate is unknown and the job never started, a
+        new job is registered (at most `fresh_tries` times; a job is create-or-update by name, so a
+        second one can never make a second flow)."""
         job = self._api.register_job()
         uncertain = False
         try:
@@ -515,14 +518,15 @@ class GenesysCloudPlatform:
             last = exc.last
             if (
                 uncertain
+                and fresh_tries > 0
                 and isinstance(last, ArchitectJobStateResponse)
                 and last.status.lower() == "registered"
             ):
                 log.info("upload for %r never reached its job; running a new job", name)
-                return self._one_job(text, name)
+                return self._one_job(text, name, fresh_tries=fresh_tries - 1)
             raise
 
-    def _rename(self, live: Flow, name: str, description: str, base: LiveFlow, *, publish: bool) -> None:
+    def _rename(self, live: Flow, name: str, description: str, *, publish: bool) -> None:
         """checkout → PUT → checkin (→ publish): the same flow under its new name. The lock taken here
         is released on every path."""
         out = self._api.action("checkout", live.id, handled=(409,))

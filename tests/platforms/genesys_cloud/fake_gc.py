@@ -61,6 +61,7 @@ class Fault:
     drop_after: bool = False  # apply, then drop the connection
     count: int = 1
     body: Any = None
+    drop_before: bool = False  # drop the connection without applying
 
 
 class FakeGenesysCloud(BaseAdapter):
@@ -93,8 +94,9 @@ class FakeGenesysCloud(BaseAdapter):
         drop_after: bool = False,
         count: int = 1,
         body: Any = None,
+        drop_before: bool = False,
     ) -> None:
-        self.faults.append(Fault(method, path, status, drop_after, count, body))
+        self.faults.append(Fault(method, path, status, drop_after, count, body, drop_before))
 
     def writes(self) -> list[tuple[str, str, int | None]]:
         return [e for e in self.log if e[0] != "GET" and e[1] != "/oauth/token"]
@@ -137,6 +139,9 @@ class FakeGenesysCloud(BaseAdapter):
                 fault.count -= 1
                 if fault.count <= 0:
                     self.faults.remove(fault)
+                if fault.drop_before:
+                    self.log.append((method, path, None))
+                    raise requests.exceptions.ConnectionError("connection reset before an answer")
                 if fault.status is not None:
                     self.log.append((method, path, fault.status))
                     return self._response(

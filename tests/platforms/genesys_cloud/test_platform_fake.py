@@ -444,3 +444,13 @@ def test_rename_with_a_lost_action_answer_completes_once(
     assert live.id == base.id and live.name == "Main IVR Renamed"
     assert fake.flows[base.id].locked_client is None
     assert len(fake.by_name("Main IVR Renamed")) == 1 and fake.by_name("Main IVR") == []
+
+
+def test_upload_that_never_reached_its_job_gets_a_fresh_job(
+    platform: GenesysCloudPlatform, fake: FakeGenesysCloud
+) -> None:
+    fake.fail_next("PUT", "/_upload/", drop_before=True, count=4)  # every attempt of the first upload
+    live = platform.create(document("Main IVR"), {})
+    assert [job["status"] for job in fake.jobs.values()] == ["Registered", "Success"]
+    (flow,) = fake.by_name("Main IVR")
+    assert live.id == flow.id and len(flow.versions) == 1
