@@ -67,6 +67,7 @@ RULE_NAME_MISMATCH = "genesys.flow.archy.name.mismatch"
 CODE_CHANGED_ELSEWHERE = "architect.flow.changed.elsewhere"
 CODE_LOCKED = "architect.flow.locked.by.user"
 CODE_EXISTS = "architect.flow.already.exists"
+CODE_JOB_TIMEOUT = "job.timeout"
 
 #: Job failures caused by the platform's own rate limit (Archy exits 107 on a 429): rerun the job.
 _JOB_THROTTLED = re.compile(r"\b429\b|too many requests|exit code:?\s*107", re.IGNORECASE)
@@ -281,12 +282,12 @@ class GenesysCloudPlatform:
                 )
             try:
                 flow_id = self._run_job(document, known_id=None)
-            except (TransportError, ServerError, PollTimeout) as exc:
+            except ArchitectError as exc:
+                if not isinstance(exc, TransportError | ServerError) and exc.code != CODE_JOB_TIMEOUT:
+                    raise
                 # The job may have run although its answer was lost: the same lookup decides.
                 found = self._find_flow(document.name, str(document.type))
                 if found is None:
-                    if isinstance(exc, PollTimeout):
-                        raise ArchitectError(str(exc), code="job.timeout") from None
                     raise
                 log.info(
                     "create of %r: its job's answer was lost; found the flow (%s)", document.name, found.id
@@ -333,10 +334,12 @@ class GenesysCloudPlatform:
                     f"({live.type} → {document.type}); it must be replaced",
                     code="architect.flow.validate.failed",
                 )
-            self._check_revision(live, base, policy, document.name)
+            moved = self._check_revision(live, base, policy, document.name)
             live = self._clear_foreign_lock(live, document.name)
             description = self._description(document)
-            content = base.extra.get(EXTRA_ARCHY_SHA) != archy_sha(document.archy)
+            # Someone else's version is live (policy overwrite): ours is deployed again even when our
+            # text did not change since the state's deploy.
+            content = moved or base.extra.get(EXTRA_ARCHY_SHA) != archy_sha(document.archy)
             # A new name must be given in place first: a job under a new name would create a second
             # flow. A description alone may come with the job; whatever it left different is PUT after.
             renamed = live.name != document.name
@@ -524,7 +527,8 @@ class GenesysCloudPlatform:
             ):
                 log.info("upload for %r never reached its job; running a new job", name)
                 return self._one_job(text, name, fresh_tries=fresh_tries - 1)
-            raise
+            status = last.status if isinstance(last, ArchitectJobStateResponse) else "unknown"
+            raise ArchitectError(f"{exc} (last status {status})", code=CODE_JOB_TIMEOUT) from None
 
     def _rename(self, live: Flow, name: str, description: str, *, publish: bool) -> None:
         """checkout → PUT → checkin (→ publish): the same flow under its new name. The lock taken here
@@ -645,12 +649,13 @@ class GenesysCloudPlatform:
 
     # ------------------------------------------------------------------ internals: checks
 
-    def _check_revision(self, live: Flow, base: LiveFlow, policy: ConflictPolicy, name: str) -> None:
+    def _check_revision(self, live: Flow, base: LiveFlow, policy: ConflictPolicy, name: str) -> bool:
+        """True when someone else moved the version pointers (and the policy lets us go on)."""
         if not base.revision:
-            return
+            return False
         now = revision_of(live)
         if now == base.revision:
-            return
+            return False
         by = _ref_name(live.publishedBy)
         if by is None and live.checkedInVersion is not None:
             by = _ref_name(live.checkedInVersion.createdBy) or _ref_name(
@@ -673,6 +678,7 @@ class GenesysCloudPlatform:
             )
         log.warning("%s; overwriting it (conflict policy 'overwrite')", message)
         self._conflict(live.id, "overwritten", fields)
+        return True
 
     def _holder(self, flow: Flow) -> str | None:
         """Who holds the flow's lock, when it is not this client."""

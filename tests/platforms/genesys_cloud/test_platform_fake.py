@@ -9,6 +9,7 @@ from collections.abc import Callable
 import pytest
 
 from provider.errors import (
+    ArchitectError,
     ConfigurationError,
     ConflictError,
     ForbiddenError,
@@ -454,3 +455,23 @@ def test_upload_that_never_reached_its_job_gets_a_fresh_job(
     assert [job["status"] for job in fake.jobs.values()] == ["Registered", "Success"]
     (flow,) = fake.by_name("Main IVR")
     assert live.id == flow.id and len(flow.versions) == 1
+
+
+def test_overwrite_restores_our_content_even_when_our_text_did_not_change(
+    platform: GenesysCloudPlatform, fake: FakeGenesysCloud
+) -> None:
+    base = deployed(platform)
+    fake.publish_as_user(base.id, archy_text("Main IVR", note="edited in Architect"), "Ann Architect")
+    live = platform.update(base.id, document("Main IVR"), {}, base=base, policy="overwrite")
+    assert fake.flows[base.id].versions[-1].config == archy_text("Main IVR")
+    assert live.revision == "published=3.0;checkedIn=3.0"
+
+
+def test_job_that_never_ends_times_out_and_is_audited(make_platform: Make, fake: FakeGenesysCloud) -> None:
+    platform, recorder = make_platform(job_timeout_s=20.0)
+    base = deployed(platform)
+    fake.job_polls = 10**6
+    with pytest.raises(ArchitectError) as info:
+        platform.update(base.id, document("Main IVR", note="v2"), {}, base=base, policy="fail")
+    assert info.value.code == "job.timeout" and "Started" in str(info.value)
+    assert (recorder.mutations[-1].action, recorder.mutations[-1].outcome) == ("update", "failure")
