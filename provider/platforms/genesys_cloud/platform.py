@@ -21,7 +21,6 @@ Decisions only; every HTTP call is in `_proxy`. What it does, and what CX-as-Cod
 from __future__ import annotations
 
 import functools
-import hashlib
 import logging
 import re
 import threading
@@ -54,16 +53,21 @@ from provider.validation import Problem
 from . import archy
 from ._proxy import GenesysCloudProxy, object_type
 from .polling import Backoff, PollTimeout, poll
-from .wire import ArchitectJobStateResponse, EntityRef, Flow, Operation
+from .rules import validate_document
+from .versions import (
+    EXTRA_ARCHY_SHA,
+    archy_sha,
+    error_code,
+    flow_type_of,
+    is_published,
+    pointer,
+    ref_name,
+    revision_of,
+)
+from .wire import ArchitectJobStateResponse, Flow, Operation
 
 log = logging.getLogger(__name__)
 
-RULE_ARCHIVED = "genesys.flow.lifecycle.archived.unsupported"
-RULE_BLOCKS = "genesys.flow.blocks.unsupported"
-RULE_ARCHY_REQUIRED = "genesys.flow.archy.required"
-RULE_ARCHY_INVALID = "genesys.flow.archy.invalid"
-RULE_TYPE_MISMATCH = "genesys.flow.archy.type.mismatch"
-RULE_NAME_MISMATCH = "genesys.flow.archy.name.mismatch"
 CODE_CHANGED_ELSEWHERE = "architect.flow.changed.elsewhere"
 CODE_LOCKED = "architect.flow.locked.by.user"
 CODE_EXISTS = "architect.flow.already.exists"
@@ -77,33 +81,6 @@ _OWN_REPLAY_CODES: dict[str, tuple[str, ...]] = {
     "checkin": ("architect.flow.not.locked.by.user", "architect.operation.already.in.progress"),
     "publish": ("architect.operation.already.in.progress",),
 }
-#: Extra key holding the sha256 of the Archy text last deployed (decides whether a job is needed).
-EXTRA_ARCHY_SHA = "archySha256"
-
-
-def archy_sha(text: str) -> str:
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
-
-
-def revision_of(flow: Flow) -> str:
-    """The concurrency token of this platform: the two version pointers."""
-    published = flow.publishedVersion.id if flow.publishedVersion else ""
-    checked_in = flow.checkedInVersion.id if flow.checkedInVersion else ""
-    return f"published={published};checkedIn={checked_in}"
-
-
-def _pointer(revision: str, key: str) -> str | None:
-    for part in revision.split(";"):
-        name, _, value = part.partition("=")
-        if name == key:
-            return value or None
-    return None
-
-
-def _ref_name(ref: EntityRef | None) -> str | None:
-    if ref is None:
-        return None
-    return ref.name or ref.id
 
 
 class GenesysCloudPlatform:
@@ -156,45 +133,7 @@ class GenesysCloudPlatform:
 
     def validate(self, document: FlowDocument) -> list[Problem]:
         """Every rule of this platform that holds without the network (all problems at once)."""
-        flow = document.name or document.key
-        problems: list[Problem] = []
-
-        def add(field: str, rule: str, message: str) -> None:
-            problems.append(Problem(flow=flow, field=field, rule=rule, message=message))
-
-        if str(document.lifecycle_state) == "archived":
-            add(
-                "lifecycle_state",
-                RULE_ARCHIVED,
-                "'archived' does not exist on genesys-cloud: use 'draft' (checked in, not published) or "
-                "delete the definition",
-            )
-        if document.blocks is not None:
-            add("blocks", RULE_BLOCKS, "genesys-cloud flows carry Archy YAML ('archy'), not a 'blocks' tree")
-        if document.archy is None:
-            add(
-                "archy", RULE_ARCHY_REQUIRED, "a genesys-cloud flow needs its content as Archy YAML ('archy')"
-            )
-            return problems
-        try:
-            parsed = archy.parse(document.archy)
-        except archy.ArchyError as exc:
-            add("archy", RULE_ARCHY_INVALID, str(exc))
-            return problems
-        if parsed.type != str(document.type):
-            add(
-                "type",
-                RULE_TYPE_MISMATCH,
-                f"the definition says {document.type} but the Archy document is {parsed.top_key} "
-                f"({parsed.type})",
-            )
-        if parsed.name != document.name:
-            add(
-                "name",
-                RULE_NAME_MISMATCH,
-                f"the definition says {document.name!r} but the Archy document's name is {parsed.name!r}",
-            )
-        return problems
+        return validate_document(document)
 
     # ------------------------------------------------------------------ reads
 
@@ -226,7 +165,7 @@ class GenesysCloudPlatform:
             )
             for dep in entities:
                 if dep.id != flow_id:
-                    found.setdefault(dep.id, FlowRef(dep.id, dep.name or "", _flow_type(dep.type)))
+                    found.setdefault(dep.id, FlowRef(dep.id, dep.name or "", flow_type_of(dep.type)))
         return list(found.values())
 
     def consumed_flows(self, flow_id: str, version: str, type: str) -> list[FlowRef]:
@@ -234,7 +173,7 @@ class GenesysCloudPlatform:
         obj = object_type(type)
         entities = self._rebuilt(lambda: self._api.consumed(flow_id, version, obj), "consumed resources")
         return [
-            FlowRef(d.id, d.name or "", _flow_type(d.type))
+            FlowRef(d.id, d.name or "", flow_type_of(d.type))
             for d in entities
             if d.type and (d.type.endswith("FLOW") or d.type == "WORKFLOW")
         ]
@@ -298,7 +237,7 @@ class GenesysCloudPlatform:
         except ArchitectError as exc:
             self._audit("create", None, document.name, None, None, started, exc)
             raise
-        self._audit("create", live.id, live.name, None, _pointer(live.revision, "checkedIn"), started, None)
+        self._audit("create", live.id, live.name, None, pointer(live.revision, "checkedIn"), started, None)
         return live
 
     def update(
@@ -317,7 +256,7 @@ class GenesysCloudPlatform:
                 "the flow) or 'overwrite' (replace their change, logged)"
             )
         started = self._clock()
-        before = _pointer(base.revision, "checkedIn")
+        before = pointer(base.revision, "checkedIn")
         self._require_valid(document, "update", flow_id=flow_id)
         assert document.archy is not None
         try:
@@ -344,7 +283,7 @@ class GenesysCloudPlatform:
             # flow. A description alone may come with the job; whatever it left different is PUT after.
             renamed = live.name != document.name
             if renamed:
-                self._rename(live, document.name, description, publish=not content and _published(live))
+                self._rename(live, document.name, description, publish=not content and is_published(live))
             if content:
                 job_flow = self._run_job(document, known_id=flow_id)
                 if job_flow != flow_id:
@@ -354,7 +293,7 @@ class GenesysCloudPlatform:
                     )
             current = live if not (renamed or content) else self._api.get_flow(flow_id)
             if current is not None and (current.description or "") != description:
-                self._rename(current, document.name, description, publish=_published(current))
+                self._rename(current, document.name, description, publish=is_published(current))
                 current = None
             flow = self._settle(flow_id, document, job_ran=content, current=current)
             # Same versions as the state recorded: the consumed flows are the recorded ones too.
@@ -369,7 +308,7 @@ class GenesysCloudPlatform:
             self._audit("update", flow_id, document.name, before, None, started, exc)
             raise
         self._audit(
-            "update", flow_id, result.name, before, _pointer(result.revision, "checkedIn"), started, None
+            "update", flow_id, result.name, before, pointer(result.revision, "checkedIn"), started, None
         )
         return result
 
@@ -425,7 +364,7 @@ class GenesysCloudPlatform:
                 raise ConflictError(
                     f"{label} is in use by: {shown}; delete or change those flows first",
                     status=409,
-                    code=_code(out.body) or "architect.flow.cannot.delete.used.in.flows",
+                    code=error_code(out.body) or "architect.flow.cannot.delete.used.in.flows",
                     details=[ErrorDetail(entityId=c.id, entityName=c.name) for c in consumers],
                 )
             break
@@ -581,7 +520,7 @@ class GenesysCloudPlatform:
         out = self._api.action(action, flow_id, handled=(409,))
         if out.status != 409:
             return out.body
-        code = _code(out.body)
+        code = error_code(out.body)
         if out.ambiguous_before and code in _OWN_REPLAY_CODES.get(action, ()):
             log.info("%s of flow %s: the replay met our own first attempt (%s)", action, flow_id, code)
             return None
@@ -656,11 +595,9 @@ class GenesysCloudPlatform:
         now = revision_of(live)
         if now == base.revision:
             return False
-        by = _ref_name(live.publishedBy)
+        by = ref_name(live.publishedBy)
         if by is None and live.checkedInVersion is not None:
-            by = _ref_name(live.checkedInVersion.createdBy) or _ref_name(
-                live.checkedInVersion.createdByClient
-            )
+            by = ref_name(live.checkedInVersion.createdBy) or ref_name(live.checkedInVersion.createdByClient)
         who = by or "unknown"
         message = (
             f"flow {name!r} ({live.id}) was changed outside this stack: the state recorded "
@@ -683,10 +620,10 @@ class GenesysCloudPlatform:
     def _holder(self, flow: Flow) -> str | None:
         """Who holds the flow's lock, when it is not this client."""
         if flow.lockedUser is not None:
-            return f"user {_ref_name(flow.lockedUser) or 'unknown'}"
+            return f"user {ref_name(flow.lockedUser) or 'unknown'}"
         client = flow.lockedClient
         if client is not None and self.settings.client_id not in (client.id, client.name):
-            return f"OAuth client {_ref_name(client) or 'unknown'}"
+            return f"OAuth client {ref_name(client) or 'unknown'}"
         return None
 
     def _clear_foreign_lock(self, flow: Flow, name: str) -> Flow:
@@ -822,7 +759,7 @@ class GenesysCloudPlatform:
             lifecycle_state="published" if flow.publishedVersion is not None else "draft",
             revision=revision_of(flow),
             references=references,
-            changed_by=_ref_name(flow.publishedBy),
+            changed_by=ref_name(flow.publishedBy),
             self_uri=flow.selfUri,
             extra=extra,
         )
@@ -863,20 +800,3 @@ class GenesysCloudPlatform:
                 client_id=self.settings.client_id,
             ),
         )
-
-
-def _published(flow: Flow) -> bool:
-    return flow.publishedVersion is not None
-
-
-def _flow_type(dep_type: str | None) -> str:
-    if not dep_type:
-        return ""
-    if dep_type == "WORKFLOW":
-        return dep_type
-    return dep_type[: -len("FLOW")] if dep_type.endswith("FLOW") else dep_type
-
-
-def _code(body: Any) -> str | None:
-    code = body.get("code") if isinstance(body, dict) else None
-    return code if isinstance(code, str) else None
