@@ -59,7 +59,9 @@ _TEMPLATES: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"/_upload/[^/]+"), GC_UPLOAD),
     (re.compile(r"/_download/[^/]+"), GC_DOWNLOAD),
 ]
-_NOT_COUNTED = re.compile(r"/_emulator(/.*)?|/healthz|/openapi\.json|/docs(/.*)?|/redoc")
+_NOT_COUNTED = re.compile(
+    r"/_emulator(/.*)?|/healthz|/openapi\.json|/openapi-genesys-cloud\.json|/docs(/.*)?|/redoc"
+)
 _WRITE_SUCCESS = {
     ("POST", FLOWS): 201,
     ("PATCH", FLOW): 200,

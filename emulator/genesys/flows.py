@@ -9,12 +9,14 @@ transaction, everything that is due, in due order. Nothing runs in the backgroun
 
 from __future__ import annotations
 
+import functools
 import json
 import sqlite3
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Concatenate, ParamSpec, TypeVar
 
 from ..errors import ApiError, detail
 from ..store import Store
@@ -82,6 +84,21 @@ def _conflict(
     code: str, message: str, flow_id: str, name: str, status: int = 409, details: Any = ()
 ) -> ApiError:
     return ApiError(status, code, message, details, extra={"entityId": flow_id, "entityName": name})
+
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def snapshot(read: Callable[Concatenate[Any, P], R]) -> Callable[Concatenate[Any, P], R]:
+    """Run a store read in one read transaction: its several queries see one consistent snapshot."""
+
+    @functools.wraps(read)
+    def wrapper(self: Any, *args: P.args, **kwargs: P.kwargs) -> R:
+        with self.store._read_tx():
+            return read(self, *args, **kwargs)
+
+    return wrapper
 
 
 @dataclass
@@ -306,6 +323,7 @@ class FlowStore:
 
     # -- reads --------------------------------------------------------------------------------------
 
+    @snapshot
     def get_flow(self, org: str, flow_id: str, include_deleted: bool = False) -> dict[str, Any]:
         conn = self.store.conn()
         rec = self._load(conn, org, flow_id)
@@ -323,6 +341,7 @@ class FlowStore:
         )
         return None if row is None else str(row[0])
 
+    @snapshot
     def list_flows(
         self,
         org: str,
@@ -349,20 +368,15 @@ class FlowStore:
         conn = self.store.conn()
         column = {"id": "id", "name": "name_key", "type": "type"}[sort_by]
         order = "DESC" if descending else "ASC"
-        conn.execute("BEGIN")
-        try:
-            total = conn.execute(f"SELECT COUNT(*) FROM gc_flows WHERE {clause}", args).fetchone()[0]
-            rows = conn.execute(
-                f"SELECT id, org, type, name, deleted, state FROM gc_flows WHERE {clause} "
-                f"ORDER BY {column} {order}, seq {order} LIMIT ? OFFSET ?",
-                (*args, limit, offset),
-            ).fetchall()
-            docs = [
-                self._render(conn, FlowRec(r[0], r[1], r[2], r[3], bool(r[4]), json.loads(r[5])))
-                for r in rows
-            ]
-        finally:
-            conn.execute("COMMIT")
+        total = conn.execute(f"SELECT COUNT(*) FROM gc_flows WHERE {clause}", args).fetchone()[0]
+        rows = conn.execute(
+            f"SELECT id, org, type, name, deleted, state FROM gc_flows WHERE {clause} "
+            f"ORDER BY {column} {order}, seq {order} LIMIT ? OFFSET ?",
+            (*args, limit, offset),
+        ).fetchall()
+        docs = [
+            self._render(conn, FlowRec(r[0], r[1], r[2], r[3], bool(r[4]), json.loads(r[5]))) for r in rows
+        ]
         return total, docs
 
     def _readable(self, conn: sqlite3.Connection, org: str, flow_id: str, include_deleted: bool) -> FlowRec:
@@ -373,6 +387,7 @@ class FlowStore:
             raise _flow_deleted(flow_id, rec.name)
         return rec
 
+    @snapshot
     def list_versions(
         self, org: str, flow_id: str, include_deleted: bool, offset: int, limit: int
     ) -> tuple[int, list[dict[str, Any]]]:
@@ -409,11 +424,13 @@ class FlowStore:
             )
         return v
 
+    @snapshot
     def get_version(self, org: str, flow_id: str, version: str, include_deleted: bool) -> dict[str, Any]:
         conn = self.store.conn()
         rec = self._readable(conn, org, flow_id, include_deleted)
         return render.flow_version(flow_id, rec.name, self._version_or_404(conn, rec, version))
 
+    @snapshot
     def get_configuration(self, org: str, flow_id: str, version: str | None, include_deleted: bool) -> str:
         conn = self.store.conn()
         rec = self._readable(conn, org, flow_id, include_deleted)

@@ -22,7 +22,7 @@ from .domain import (
     parse_archy,
     stub_yaml,
 )
-from .flows import FlowRec, FlowStore, held_by, holder_text, to_json
+from .flows import FlowRec, FlowStore, held_by, holder_text, snapshot, to_json
 
 IMPORT = "import"
 EXPORT = "export"
@@ -216,6 +216,7 @@ class GenesysStore(FlowStore):
         self._save(conn, rec)
         data["flow_id"] = rec.id
 
+    @snapshot
     def get_job(self, org: str, job_id: str, kind: str) -> tuple[str, dict[str, Any]] | None:
         job = self._job(self.store.conn(), job_id)
         if job is None or job[0] != org or job[1] != kind:
@@ -282,6 +283,7 @@ class GenesysStore(FlowStore):
         file_name = want.get("fileName") or f"{rec.name}_{rec.type}"
         return {"flow_id": rec.id, "num": num, "file": f"{file_name}.yaml"}, None
 
+    @snapshot
     def download(self, job_id: str, sig: str) -> list[tuple[str, str]] | None:
         """(file name, YAML text) of each exported flow; None when the URL is not valid."""
         conn = self.store.conn()
@@ -303,6 +305,7 @@ class GenesysStore(FlowStore):
 
     # -- dependency tracking ------------------------------------------------------------------------
 
+    @snapshot
     def consumed(
         self, org: str, flow_id: str, version: str, object_type: str, include_deleted: bool = False
     ) -> list[dict[str, Any]]:
@@ -324,6 +327,7 @@ class GenesysStore(FlowStore):
                 )
         return result
 
+    @snapshot
     def consuming(
         self, org: str, flow_id: str, object_type: str, flow_filter: str | None
     ) -> list[dict[str, Any]]:

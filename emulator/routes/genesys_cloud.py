@@ -13,7 +13,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from ..errors import ApiError, detail
-from ..genesys import render
+from ..genesys import openapi, render
 from ..genesys.domain import FLOW_TYPE_OF_OBJECT, FLOW_TYPES, check_name
 from ..genesys.store import EXPORT, IMPORT
 from ..http import authenticate, json_body, json_response, listing, read_body, request_state
@@ -23,6 +23,7 @@ from ..store import dumps
 
 FLOWS = "/api/v2/flows"
 DEPENDENCIES = "/api/v2/architect/dependencytracking"
+OPENAPI = "/openapi-genesys-cloud.json"
 UPLOAD = "/_upload"
 DOWNLOAD = "/_download"
 UPLOAD_SIGNATURE_HEADER = "x-emulator-upload-signature"
@@ -113,10 +114,9 @@ def router(runtime: Runtime) -> APIRouter:
         await settle()
         return GcCtx(info.client_id, info.org, render.client_actor(info.client_id))
 
-    def flow_param(request: Request) -> str:
+    def flow_param(request: Request, org: str) -> str:
         flow_id = _required(request, "flow")
-        state = request_state(request)
-        state["flow_id"] = flow_id
+        note_flow(request, org, flow_id)
         return flow_id
 
     def note_flow(request: Request, org: str, flow_id: str) -> None:
@@ -126,6 +126,10 @@ def router(runtime: Runtime) -> APIRouter:
 
     def page(request: Request, docs: list[dict[str, Any]], total: int, number: int, size: int) -> Response:
         return listing(request, [dumps(d) for d in docs], total, number, size)
+
+    @app.get(OPENAPI)
+    async def openapi_document() -> Response:
+        return json_response(dumps(openapi.document()))
 
     # -- flows --------------------------------------------------------------------------------------
 
@@ -216,20 +220,20 @@ def router(runtime: Runtime) -> APIRouter:
     @app.post(FLOWS + "/actions/checkout")
     async def checkout(request: Request) -> Response:
         c = await ctx(request, "architect:flow:edit")
-        flow_id = flow_param(request)
+        flow_id = flow_param(request, c.org)
         return json_response(dumps(await runtime.store.write(gc.checkout, c.org, c.actor, flow_id)))
 
     @app.post(FLOWS + "/actions/checkin")
     async def checkin(request: Request) -> Response:
         c = await ctx(request, "architect:flow:edit")
-        flow_id = flow_param(request)
+        flow_id = flow_param(request, c.org)
         op = await runtime.store.write(gc.checkin, c.org, c.actor, flow_id, settings.async_delay)
         return json_response(dumps(op))
 
     @app.post(FLOWS + "/actions/publish")
     async def publish(request: Request) -> Response:
         c = await ctx(request, "architect:flow:publish")
-        flow_id = flow_param(request)
+        flow_id = flow_param(request, c.org)
         version = _query(request, "version") or None
         op = await runtime.store.write(gc.publish, c.org, c.actor, flow_id, version, settings.async_delay)
         return json_response(dumps(op))
@@ -237,13 +241,13 @@ def router(runtime: Runtime) -> APIRouter:
     @app.post(FLOWS + "/actions/deactivate")
     async def deactivate(request: Request) -> Response:
         c = await ctx(request, "architect:flow:publish")
-        flow_id = flow_param(request)
+        flow_id = flow_param(request, c.org)
         return json_response(dumps(await runtime.store.write(gc.deactivate, c.org, c.actor, flow_id)))
 
     @app.post(FLOWS + "/actions/unlock")
     async def unlock(request: Request) -> Response:
         c = await ctx(request, "architect:flow:unlock")
-        flow_id = flow_param(request)
+        flow_id = flow_param(request, c.org)
         return json_response(dumps(await runtime.store.write(gc.unlock, c.org, flow_id)))
 
     # -- versions and configuration -----------------------------------------------------------------

@@ -92,6 +92,7 @@ def test_job_references_missing_unpublished_and_stubs(emulator: EmulatorProcess)
 
 def test_job_rejects_bad_yaml(emulator: EmulatorProcess) -> None:
     gc = Gc(emulator.url)
+    emulator.admin.gc_set_async_delay(0)  # each job completes before its upload is answered
     bad = {
         "inboundCall: [unclosed": "not valid YAML",
         "just a string": "one top-level key",

@@ -92,7 +92,8 @@ def test_stats_write_log_has_real_platform_writes(emulator: EmulatorProcess) -> 
         ("DELETE", "/api/v2/flows/{flowId}", 200),
     ]
     assert log[0]["flow_id"] == flow["id"] and log[0]["flow_name"] == "Logged"
-    assert log[2]["flow_id"] == flow["id"] and log[0]["client_id"] == "dev-rw" and log[0]["org"] == "dev"
+    assert log[2]["flow_id"] == flow["id"] and log[2]["flow_name"] == "Logged 2"
+    assert log[0]["client_id"] == "dev-rw" and log[0]["org"] == "dev"
     emulator.admin.reset()
     assert emulator.admin.stats()["write_log"] == []
     assert gc.ok(gc.get(FLOWS, params={"deleted": "true"}), "FlowEntityListing")["total"] == 0
