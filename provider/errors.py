@@ -75,10 +75,32 @@ class ConflictError(ArchitectError):
 
     @property
     def consumers(self) -> list[ErrorDetail]:
-        """For `architect.flow.in.use`: the flows that depend on this one."""
-        if self.code != "architect.flow.in.use":
+        """For `architect.flow.in.use` (genesys-cloud: `architect.flow.cannot.delete.used.in.*`,
+        `architect.flow.cannot.deactivate.used.in.*`): the flows that depend on this one."""
+        if self.code not in IN_USE_CODES and not (self.code or "").startswith(IN_USE_PREFIXES):
             return []
         return [d for d in self.details if d.entityId or d.entityName]
+
+
+IN_USE_CODES = frozenset({"architect.flow.in.use", "architect.dependency.object.in.use"})
+IN_USE_PREFIXES = ("architect.flow.cannot.delete.used.", "architect.flow.cannot.deactivate.used.")
+
+
+class LockedError(ConflictError):
+    """The flow is locked by someone else (a user in Architect or another OAuth client); `holder`
+    names them. Nothing was written."""
+
+    def __init__(self, message: str, *, holder: str | None = None, **kwargs: Any) -> None:
+        super().__init__(message, **kwargs)
+        self.holder = holder
+
+
+class JobFailedError(ArchitectError):
+    """A platform job (genesys-cloud Archy import/export) ended in Failure; `messages` quotes it."""
+
+    def __init__(self, message: str, *, messages: Sequence[str] = (), **kwargs: Any) -> None:
+        super().__init__(message, **kwargs)
+        self.messages: list[str] = list(messages)
 
 
 class MergeConflictError(ConflictError):

@@ -36,11 +36,13 @@ class RequestEvent:
 class MutationEvent:
     """One create/update/delete as a whole (after its retries and conflict resolution)."""
 
-    action: Literal["create", "update", "delete"]
+    #: "unlock": a forced unlock of someone else's lock (genesys-cloud `forceUnlock`), audited.
+    action: Literal["create", "update", "delete", "unlock"]
     flow_id: str | None
     flow_name: str | None
-    version_before: int | None
-    version_after: int | None
+    #: An int `_version` (architecture-api) or a version id such as "2.0" (genesys-cloud).
+    version_before: int | str | None
+    version_after: int | str | None
     outcome: Literal["success", "failure"]
     error_code: str | None = None
     correlation_id: str | None = None

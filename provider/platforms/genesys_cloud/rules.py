@@ -1,0 +1,55 @@
+"""The genesys-cloud rules a flow document must keep, checked without the network (all at once)."""
+
+from __future__ import annotations
+
+from provider.domain.document import FlowDocument
+from provider.validation import Problem
+
+from . import archy
+
+RULE_ARCHIVED = "genesys.flow.lifecycle.archived.unsupported"
+RULE_BLOCKS = "genesys.flow.blocks.unsupported"
+RULE_ARCHY_REQUIRED = "genesys.flow.archy.required"
+RULE_ARCHY_INVALID = "genesys.flow.archy.invalid"
+RULE_TYPE_MISMATCH = "genesys.flow.archy.type.mismatch"
+RULE_NAME_MISMATCH = "genesys.flow.archy.name.mismatch"
+
+
+def validate_document(document: FlowDocument) -> list[Problem]:
+    """Every rule of this platform that holds without the network (all problems at once)."""
+    flow = document.name or document.key
+    problems: list[Problem] = []
+
+    def add(field: str, rule: str, message: str) -> None:
+        problems.append(Problem(flow=flow, field=field, rule=rule, message=message))
+
+    if str(document.lifecycle_state) == "archived":
+        add(
+            "lifecycle_state",
+            RULE_ARCHIVED,
+            "'archived' does not exist on genesys-cloud: use 'draft' (checked in, not published) or "
+            "delete the definition",
+        )
+    if document.blocks is not None:
+        add("blocks", RULE_BLOCKS, "genesys-cloud flows carry Archy YAML ('archy'), not a 'blocks' tree")
+    if document.archy is None:
+        add("archy", RULE_ARCHY_REQUIRED, "a genesys-cloud flow needs its content as Archy YAML ('archy')")
+        return problems
+    try:
+        parsed = archy.parse(document.archy)
+    except archy.ArchyError as exc:
+        add("archy", RULE_ARCHY_INVALID, str(exc))
+        return problems
+    if parsed.type != str(document.type):
+        add(
+            "type",
+            RULE_TYPE_MISMATCH,
+            f"the definition says {document.type} but the Archy document is {parsed.top_key} ({parsed.type})",
+        )
+    if parsed.name != document.name:
+        add(
+            "name",
+            RULE_NAME_MISMATCH,
+            f"the definition says {document.name!r} but the Archy document's name is {parsed.name!r}",
+        )
+    return problems

@@ -1,0 +1,54 @@
+"""What a flow's version pointers and references say: the revision token recorded in the state, the
+content fingerprint, who changed it. Pure helpers over the `wire` models."""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+from .wire import EntityRef, Flow
+
+#: Extra key holding the sha256 of the Archy text last deployed (decides whether a job is needed).
+EXTRA_ARCHY_SHA = "archySha256"
+
+
+def archy_sha(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def revision_of(flow: Flow) -> str:
+    """The concurrency token of this platform: the two version pointers."""
+    published = flow.publishedVersion.id if flow.publishedVersion else ""
+    checked_in = flow.checkedInVersion.id if flow.checkedInVersion else ""
+    return f"published={published};checkedIn={checked_in}"
+
+
+def pointer(revision: str, key: str) -> str | None:
+    for part in revision.split(";"):
+        name, _, value = part.partition("=")
+        if name == key:
+            return value or None
+    return None
+
+
+def ref_name(ref: EntityRef | None) -> str | None:
+    if ref is None:
+        return None
+    return ref.name or ref.id
+
+
+def is_published(flow: Flow) -> bool:
+    return flow.publishedVersion is not None
+
+
+def flow_type_of(dep_type: str | None) -> str:
+    if not dep_type:
+        return ""
+    if dep_type == "WORKFLOW":
+        return dep_type
+    return dep_type[: -len("FLOW")] if dep_type.endswith("FLOW") else dep_type
+
+
+def error_code(body: Any) -> str | None:
+    code = body.get("code") if isinstance(body, dict) else None
+    return code if isinstance(code, str) else None

@@ -1,0 +1,114 @@
+"""The Genesys Cloud flows API answers this platform reads, as pydantic models named and shaped like
+the official SDK's (`purecloudplatformclientv2`: `Flow`, `FlowVersion`, `Operation`, …), camelCase.
+Lenient: unknown keys are ignored and every field the client can live without is optional, so a
+platform that adds fields never breaks a deploy.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class _Wire(BaseModel):
+    model_config = ConfigDict(extra="ignore", populate_by_name=True)
+
+
+class EntityRef(_Wire):
+    """`DomainEntityRef` / `AddressableEntityRef` / `User` (only what the client reads)."""
+
+    id: str | None = None
+    name: str | None = None
+    selfUri: str | None = None
+
+
+class FlowVersion(_Wire):
+    id: str
+    name: str | None = None
+    type: str | None = None  # SAVE | CHECKIN | PUBLISH
+    createdBy: EntityRef | None = None
+    createdByClient: EntityRef | None = None
+    datePublished: int | str | None = None
+
+
+class Operation(_Wire):
+    id: str | None = None
+    complete: bool | None = None
+    actionName: str | None = None
+    actionStatus: str | None = (
+        None  # LOCKED | UNLOCKED | STARTED | PENDING_GENERATION | … | SUCCESS | FAILURE
+    )
+    errorCode: str | None = None
+    errorMessage: str | None = None
+    errorDetails: list[dict[str, Any]] | None = None
+    user: EntityRef | None = None
+    client: EntityRef | None = None
+
+
+class Flow(_Wire):
+    id: str
+    name: str = ""
+    description: str | None = None
+    type: str | None = None
+    active: bool | None = None
+    deleted: bool | None = None
+    lockedUser: EntityRef | None = None
+    lockedClient: EntityRef | None = None
+    publishedVersion: FlowVersion | None = None
+    checkedInVersion: FlowVersion | None = None
+    savedVersion: FlowVersion | None = None
+    publishedBy: EntityRef | None = None
+    currentOperation: Operation | None = None
+    selfUri: str | None = None
+
+
+class FlowEntityListing(_Wire):
+    entities: list[Flow] = Field(default_factory=list)
+    nextUri: str | None = None
+
+
+class RegisterArchitectJobResponse(_Wire):
+    id: str
+    presignedUrl: str
+    headers: dict[str, str] = Field(default_factory=dict)
+
+
+class ArchitectJobMessage(_Wire):
+    text: str | None = None
+    type: str | None = None
+
+
+class ArchitectJobStateResponse(_Wire):
+    id: str
+    status: str  # Registered | Started | Success | Failure
+    command: str | None = None
+    flow: EntityRef | None = None
+    messages: list[ArchitectJobMessage] = Field(default_factory=list)
+
+
+class RegisterArchitectExportJobResponse(_Wire):
+    id: str
+    status: str | None = None
+
+
+class ArchitectExportJobStateResponse(_Wire):
+    id: str
+    status: str
+    downloadUrl: str | None = None
+    messages: list[ArchitectJobMessage] = Field(default_factory=list)
+
+
+class Dependency(_Wire):
+    """One consumed or consuming resource (`Dependency` / `ConsumedResourcesEntityListing` entity)."""
+
+    id: str
+    name: str | None = None
+    type: str | None = None  # dependency object type, e.g. COMMONMODULEFLOW
+    version: str | None = None
+    deleted: bool | None = None
+
+
+class DependencyListing(_Wire):
+    entities: list[Dependency] = Field(default_factory=list)
+    nextUri: str | None = None
