@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from provider.domain import yaml_safe
 from provider.models import FlowType
 from provider.validation import RULE_UNKNOWN, Problem
 
@@ -41,7 +42,7 @@ class ArchyError(ValueError):
     """The document is not a usable Archy flow; `field` says where (e.g. `inboundCall.name`)."""
 
     def __init__(self, field: str, message: str) -> None:
-        super().__init__(message)
+        super().__init__(f"{field}: {message}" if field else message)
         self.field = field
         self.message = message
 
@@ -63,6 +64,18 @@ class ArchyFlow:
     name: str
     description: str
     references: tuple[ArchyRef, ...]
+    #: The document's top-level key (`inboundCall`, ...), for messages.
+    top_key: str
+
+
+def parse(text: str, *, source: str = "archy") -> ArchyFlow:
+    """Parse Archy YAML with the bounded loader (no aliases, no duplicate keys, bounded depth and
+    size) and read it; `ArchyError` when it is unusable."""
+    try:
+        document = yaml_safe.load(text, source=source)
+    except yaml_safe.YamlError as exc:
+        raise ArchyError("", str(exc)) from None
+    return read(document)
 
 
 def read(document: object) -> ArchyFlow:
@@ -73,7 +86,7 @@ def read(document: object) -> ArchyFlow:
     flow_type = ARCHY_TYPES.get(str(key))
     if flow_type is None:
         known = ", ".join(ARCHY_TYPES)
-        raise ArchyError(str(key), f"unknown Archy flow type {key!r}; use one of {known}")
+        raise ArchyError(str(key), f"unknown top-level key {key!r} (the flow type); use one of {known}")
     if not isinstance(body, Mapping):
         raise ArchyError(str(key), f"{key} must hold a mapping (name, description, actions, ...)")
     name = body.get("name")
@@ -82,7 +95,7 @@ def read(document: object) -> ArchyFlow:
     description = body.get("description")
     if description is not None and not isinstance(description, str):
         raise ArchyError(f"{key}.description", f"{key}.description must be text")
-    return ArchyFlow(flow_type, name, description or "", tuple(references(body, str(key))))
+    return ArchyFlow(flow_type, name, description or "", tuple(references(body, str(key))), str(key))
 
 
 def references(body: object, root: str = "") -> list[ArchyRef]:
@@ -108,16 +121,11 @@ def _refs_of(node: Mapping[object, object], path: str) -> list[ArchyRef]:
     call = node.get("callCommonModule")
     if isinstance(call, Mapping):
         modules = call.get("commonModule")
-        if isinstance(modules, Mapping):
-            for module_name in modules:
-                out.append(
-                    ArchyRef(
-                        str(module_name),
-                        FlowType.COMMONMODULE,
-                        "callCommonModule",
-                        f"{path}.callCommonModule",
-                    )
-                )
+        names = (
+            list(modules) if isinstance(modules, Mapping) else [modules] if isinstance(modules, str) else []
+        )
+        where = f"{path}.callCommonModule"
+        out.extend(ArchyRef(str(n), FlowType.COMMONMODULE, "callCommonModule", where) for n in names)
     for action, flow_type in (("transferToFlow", None), ("transferToFlowSecure", FlowType.SECURECALL)):
         transfer = node.get(action)
         if isinstance(transfer, Mapping):

@@ -50,7 +50,7 @@ inboundCall:
     [
         ("[1, 2]", "", "exactly one top-level key"),
         ("{inboundCall: {name: a}, commonModule: {name: b}}", "", "exactly one top-level key"),
-        ("{callFlow: {name: a}}", "callFlow", "unknown Archy flow type"),
+        ("{callFlow: {name: a}}", "callFlow", "unknown top-level key"),
         ("{inboundCall: [1]}", "inboundCall", "must hold a mapping"),
         ("{inboundCall: {description: x}}", "inboundCall.name", "is required"),
         ("{inboundCall: {name: '  '}}", "inboundCall.name", "is required"),
@@ -110,3 +110,38 @@ def test_the_sample_set_resolves_to_a_chain_a_diamond_and_shared_modules():
     assert resolved["billing-line"] == ["verify-caller"]
     assert resolved["support-line"] == ["business-hours", "verify-caller"]
     assert resolved["holiday-line"] == ["business-hours"]
+
+
+@pytest.mark.parametrize(("key", "flow_type"), sorted(archy.ARCHY_TYPES.items()))
+def test_every_top_level_key_of_the_contract_maps_to_its_type(key, flow_type):
+    parsed = archy.parse(f"{key}:\n  name: X1\n")
+    assert (parsed.type, parsed.top_key) == (flow_type, key)
+
+
+@pytest.mark.parametrize(
+    ("text", "fragment"),
+    [
+        ("inboundCall: [unclosed", "line 1"),
+        ("", "exactly one top-level key"),
+        ("inboundCall: &a {name: A}\n", "yaml.alias"),
+        ("inboundCall:\n  name: A\n  name: B\n", "yaml.duplicate-key"),
+    ],
+)
+def test_parse_uses_the_bounded_loader_and_says_why(text, fragment):
+    with pytest.raises(archy.ArchyError) as info:
+        archy.parse(text, source="main.archy.yaml")
+    assert fragment in str(info.value)
+
+
+def test_malformed_reference_shapes_are_ignored_not_fatal():
+    tree = {
+        "callCommonModule": {"commonModule": None},
+        "transferToFlow": {"targetFlow": "not a mapping"},
+        "transferToFlowSecure": {"targetFlow": {"name": 42}},
+    }
+    assert archy.references(tree) == []
+
+
+def test_a_module_named_by_a_plain_string_counts():
+    (ref,) = archy.references({"callCommonModule": {"commonModule": "Shared"}})
+    assert (ref.name, ref.type) == ("Shared", FlowType.COMMONMODULE)

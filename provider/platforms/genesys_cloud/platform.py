@@ -28,6 +28,7 @@ import time
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any, Literal
 
+from provider.domain import archy
 from provider.domain.document import FlowDocument
 from provider.errors import (
     ArchitectError,
@@ -50,7 +51,6 @@ from provider.retry import RetryPolicy
 from provider.settings import ConnectionSettings
 from provider.validation import Problem
 
-from . import archy
 from ._proxy import GenesysCloudProxy, object_type
 from .polling import Backoff, PollTimeout, poll
 from .rules import validate_document

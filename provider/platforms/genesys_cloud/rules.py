@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
+from provider.domain import archy
 from provider.domain.document import FlowDocument
 from provider.validation import Problem
-
-from . import archy
 
 RULE_ARCHIVED = "genesys.flow.lifecycle.archived.unsupported"
 RULE_BLOCKS = "genesys.flow.blocks.unsupported"

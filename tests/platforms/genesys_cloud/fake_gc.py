@@ -20,7 +20,7 @@ import requests
 from requests.adapters import BaseAdapter
 from requests.structures import CaseInsensitiveDict
 
-from provider.platforms.genesys_cloud import archy
+from provider.domain import archy
 from provider.transport import get_session
 
 UPLOAD_HEADERS = {"Content-Type": "text/plain", "x-amz-meta-jobid": ""}
