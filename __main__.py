@@ -23,11 +23,11 @@ from typing import Any
 
 import pulumi
 
-from provider.definitions import prepare, render_problems
-from provider.flow_resource import Flow
-from provider.settings import ENV_API_URL, ENV_CLIENT_ID, ENV_CLIENT_SECRET, ENV_REGION
-from provider.stacks import CONFLICT_POLICIES, CONNECTION_CONFIG_KEYS, NAMESPACE, connection_input
-from provider.validation import Problem
+from provider.deploy.resource import Flow
+from provider.deploy.stacks import CONFLICT_POLICIES, CONNECTION_CONFIG_KEYS, NAMESPACE, connection_input
+from provider.domain.loading import prepare, render_problems
+from provider.domain.rules import Problem
+from provider.platforms.http.settings import ENV_API_URL, ENV_CLIENT_ID, ENV_CLIENT_SECRET, ENV_REGION
 
 
 def _program_dir() -> Path:

@@ -27,9 +27,9 @@ sys.path.insert(0, str(ROOT))
 from pulumi import automation as auto  # noqa: E402
 
 from emulator.testing import EmulatorProcess  # noqa: E402
-from provider.engine import PROJECT_DIR, offline_env, pulumi_command  # noqa: E402
+from provider.deploy.engine import PROJECT_DIR, offline_env, pulumi_command  # noqa: E402
 
-REAL_IMPORT = "from provider.flow_resource import Flow\n"
+REAL_IMPORT = "from provider.deploy.resource import Flow\n"
 NULL_IMPORT = "from bench.null_provider import NullFlow as Flow\n"
 
 

@@ -15,7 +15,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from provider.models import Block, FlowType, LifecycleState
+from provider.domain.models import Block, FlowType, LifecycleState
 
 
 class FlowDocument(BaseModel):

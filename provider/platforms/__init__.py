@@ -5,3 +5,40 @@
 
 Platforms import no Pulumi.
 """
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from provider.errors import ConfigurationError
+
+if TYPE_CHECKING:
+    from provider.platforms.base import Platform, PlatformConfig
+    from provider.platforms.http.recorder import Recorder
+
+DEFAULT = "architecture-api"
+
+
+def get_platform(config: PlatformConfig, *, recorder: Recorder | None = None) -> Platform:
+    """The platform `config.platform` names (`genesys-flows:platform`, default architecture-api),
+    connected with the config's connection. Each implementation is imported only when chosen."""
+    name = config.platform or DEFAULT
+    if name == "architecture-api":
+        from provider.platforms.architecture_api.client import ArchitectClient
+        from provider.platforms.architecture_api.platform import ArchitectureApiPlatform
+
+        client = ArchitectClient(config.connection(), recorder=recorder)
+        return ArchitectureApiPlatform(client)
+    if name == "genesys-cloud":
+        try:
+            from provider.platforms import genesys_cloud  # type: ignore[attr-defined,unused-ignore]
+        except ImportError:
+            raise ConfigurationError(
+                f"stack {config.stack!r}: genesys-flows:platform is genesys-cloud, but this version has "
+                "no genesys-cloud platform yet; use architecture-api"
+            ) from None
+        platform: Platform = genesys_cloud.GenesysCloudPlatform.from_config(config, recorder=recorder)
+        return platform
+    raise ConfigurationError(
+        f"stack {config.stack!r}: genesys-flows:platform is {name!r}; use architecture-api or genesys-cloud"
+    )

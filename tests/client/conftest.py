@@ -8,11 +8,11 @@ from typing import Any
 
 import pytest
 
-from provider import auth, pacing
-from provider.client import ArchitectClient
-from provider.recorder import ListRecorder
-from provider.retry import RetryPolicy
-from provider.settings import ConnectionSettings
+from provider.platforms.architecture_api.client import ArchitectClient
+from provider.platforms.http import auth, pacing
+from provider.platforms.http.recorder import ListRecorder
+from provider.platforms.http.retry import RetryPolicy
+from provider.platforms.http.settings import ConnectionSettings
 from tests.client.helpers import fast_policy
 
 

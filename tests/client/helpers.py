@@ -7,8 +7,8 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from provider.models import FlowFields
-from provider.retry import RetryPolicy
+from provider.domain.models import FlowFields
+from provider.platforms.http.retry import RetryPolicy
 
 
 def in_threads(

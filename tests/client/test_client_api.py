@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from provider.client import ArchitectClient
+from provider.domain.models import Block, FlowFields, FlowType, LifecycleState
+from provider.domain.rules import RULE_BLOCK_DUPLICATE, RULE_UNKNOWN
 from provider.errors import (
     AuthError,
     ConflictError,
@@ -13,8 +14,7 @@ from provider.errors import (
     NotFoundError,
     ValidationError,
 )
-from provider.models import Block, FlowFields, FlowType, LifecycleState
-from provider.validation import RULE_BLOCK_DUPLICATE, RULE_UNKNOWN
+from provider.platforms.architecture_api.client import ArchitectClient
 from tests.client.helpers import DEPENDENCIES, FLOW, FLOWS, VERSION, VERSIONS, api_calls, simple
 
 
@@ -218,7 +218,7 @@ def test_invalid_client_is_a_clear_error_without_retry(make_settings, emulator):
 
 def test_request_templates_are_the_emulators_one_for_one(client, emulator, recorder):
     from emulator import stats as emulator_stats
-    from provider import client as client_module
+    from provider.platforms.architecture_api import client as client_module
 
     assert (
         client_module.T_FLOWS,

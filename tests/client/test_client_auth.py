@@ -3,8 +3,8 @@ after a revocation."""
 
 from __future__ import annotations
 
-from provider import auth
-from provider.client import ArchitectClient
+from provider.platforms.architecture_api.client import ArchitectClient
+from provider.platforms.http import auth
 from tests.client.helpers import FLOW, FLOWS, api_calls, in_threads, simple
 
 
@@ -101,7 +101,7 @@ def test_transport_errors_keep_no_chained_request_holding_credentials():
     import pytest
 
     from provider.errors import TransportError
-    from provider.settings import ConnectionSettings
+    from provider.platforms.http.settings import ConnectionSettings
     from tests.client.helpers import fast_policy
 
     with socket.socket() as sock:

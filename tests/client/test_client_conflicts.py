@@ -7,8 +7,8 @@ import logging
 
 import pytest
 
+from provider.domain.models import Block, Flow
 from provider.errors import ConflictError, MergeConflictError
-from provider.models import Block, Flow
 from tests.client.helpers import FLOW, FLOWS, VERSION, api_calls, in_threads, simple
 
 
@@ -69,7 +69,7 @@ def test_true_conflict_names_fields_and_values_and_writes_nothing(make_client, e
 def test_overwrite_policy_ours_wins_and_is_logged(make_client, emulator, caplog, recorder):
     ours, theirs, base = setup_two_writers(make_client)
     theirs.update_flow(base.id, changed(base, description="theirs", name="Renamed By Them"), base=base)
-    with caplog.at_level(logging.WARNING, logger="provider.client"):
+    with caplog.at_level(logging.WARNING, logger="provider.platforms.architecture_api.client"):
         result = ours.update_flow(base.id, changed(base, description="ours"), base=base, policy="overwrite")
     assert result.description == "ours" and result.name == "Renamed By Them" and result.version == 3
     assert any("overwriting" in r.getMessage() and "description" in r.getMessage() for r in caplog.records)

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
+from provider.domain.models import Block
 from provider.errors import ConflictError, ServerError
-from provider.models import Block
 from tests.client.helpers import FLOW, FLOWS, VERSION, SleepSpy, api_calls, fast_policy, in_threads, simple
 
 
@@ -168,7 +168,7 @@ def test_duplicate_name_without_an_ambiguous_attempt_is_still_a_conflict(client,
 
 
 def test_pacer_slot_is_released_when_sending_raises_unexpectedly(client, emulator, monkeypatch):
-    from provider import requestor as client_module
+    from provider.platforms.http import requestor as client_module
 
     real_send = client_module.send
     failures = iter([RuntimeError("boom")])

@@ -10,7 +10,7 @@ import pytest
 import requests
 
 from emulator.testing import get_token
-from provider.validation import RULE_BAD_REQUEST, validate_flow
+from provider.domain.rules import RULE_BAD_REQUEST, validate_flow
 
 GOOD: dict[str, Any] = {
     "name": "Parity",

@@ -5,8 +5,8 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from provider.merge import three_way_merge
-from provider.models import MUTABLE_FIELDS
+from provider.domain.models import MUTABLE_FIELDS
+from provider.platforms.architecture_api.merge import three_way_merge
 
 FIELDS = ("name", "description", "lifecycle_state", "blocks", "references")
 

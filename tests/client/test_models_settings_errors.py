@@ -5,6 +5,7 @@ from __future__ import annotations
 import pydantic
 import pytest
 
+from provider.domain.models import MANAGED_FIELDS, Block, Flow, FlowFields, FlowType, LifecycleState
 from provider.errors import (
     ArchitectError,
     AuthError,
@@ -18,8 +19,7 @@ from provider.errors import (
     ValidationError,
     error_from_response,
 )
-from provider.models import MANAGED_FIELDS, Block, Flow, FlowFields, FlowType, LifecycleState
-from provider.settings import (
+from provider.platforms.http.settings import (
     ENV_API_URL,
     ENV_CLIENT_ID,
     ENV_CLIENT_SECRET,
@@ -73,7 +73,7 @@ def test_to_wire_has_exactly_the_managed_fields():
 
 
 def test_the_contract_has_19_types():
-    assert len(FlowType) == 19 and len(LifecycleState) == 3
+    assert len(FlowType) == 21 and len(LifecycleState) == 3
 
 
 def test_all_regions_of_the_contract():

@@ -6,9 +6,9 @@ import threading
 
 import pytest
 
-from provider import auth
-from provider.pacing import Pacer, parse_headers
-from provider.retry import RetryPolicy
+from provider.platforms.http import auth
+from provider.platforms.http.pacing import Pacer, parse_headers
+from provider.platforms.http.retry import RetryPolicy
 
 
 class FakeClock:
@@ -194,7 +194,7 @@ def test_pacer_after_429_waits_for_retry_after():
 
 
 def test_parse_retry_after():
-    from provider.retry import parse_retry_after
+    from provider.platforms.http.retry import parse_retry_after
 
     assert parse_retry_after(None) is None
     assert parse_retry_after("3") == 3.0 and parse_retry_after("1.5") == 1.5

@@ -6,8 +6,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from provider.models import Flow, FlowFields, LifecycleState
-from provider.validation import (
+from provider.domain.models import Flow, FlowFields, LifecycleState
+from provider.domain.rules import (
     RULE_BAD_REQUEST,
     RULE_BLOCK_DUPLICATE,
     RULE_BLOCK_LIMIT,

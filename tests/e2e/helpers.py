@@ -18,7 +18,7 @@ import yaml
 from pulumi import automation as auto
 
 from emulator.testing import DEMO_CLIENTS, EmulatorProcess, get_token
-from provider.engine import PROJECT_DIR, offline_env, pulumi_command
+from provider.deploy.engine import PROJECT_DIR, offline_env, pulumi_command
 
 NS = "genesys-flows"
 API = "/api/v2/architect"
@@ -76,7 +76,7 @@ def open_stack(project: Path, root: Path, emulator_url: str, stack_name: str = "
 
 def raw_export(project: Path, root: Path, stack_name: str = "dev") -> str:
     """`pulumi stack export` as stored (secrets encrypted; the Automation API's export decrypts)."""
-    from provider.engine import tools_bin
+    from provider.deploy.engine import tools_bin
 
     result = subprocess.run(
         [str(tools_bin() / "pulumi"), "stack", "export", "--stack", stack_name],

@@ -13,8 +13,8 @@ import pytest
 from pulumi import automation as auto
 
 from emulator.testing import DEMO_CLIENTS, EmulatorProcess
-from provider.definitions import prepare
-from provider.stacks import NAMESPACE
+from provider.deploy.stacks import NAMESPACE
+from provider.domain.loading import prepare
 from tests.e2e.helpers import (
     FLOW,
     FLOWS,

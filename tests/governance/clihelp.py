@@ -9,7 +9,8 @@ from typing import Any
 
 import jsonschema
 
-from provider import cli, cli_schemas
+from provider.cli import main as cli
+from provider.cli import schemas as cli_schemas
 
 
 @dataclass

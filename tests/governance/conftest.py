@@ -7,8 +7,15 @@ from collections.abc import Iterator
 import pytest
 
 from emulator.testing import DEMO_CLIENTS
-from provider import auth, pacing, telemetry
-from provider.settings import ENV_API_URL, ENV_CLIENT_ID, ENV_CLIENT_SECRET, ENV_REGION, ConnectionSettings
+from provider.governance import telemetry
+from provider.platforms.http import auth, pacing
+from provider.platforms.http.settings import (
+    ENV_API_URL,
+    ENV_CLIENT_ID,
+    ENV_CLIENT_SECRET,
+    ENV_REGION,
+    ConnectionSettings,
+)
 
 
 @pytest.fixture

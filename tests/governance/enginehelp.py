@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from provider import workspace
-from provider.engine import PROJECT_DIR
+from provider.deploy import workspace
+from provider.deploy.engine import PROJECT_DIR
 
 from .conftest import clear_genesys_env
 

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from provider import audit, telemetry
-from provider.recorder import MutationEvent
+from provider.governance import audit, telemetry
+from provider.platforms.http.recorder import MutationEvent
 
 SECRET = "dev-rw-demo-secret"
 
@@ -79,7 +79,7 @@ def test_recorder_is_shared_per_stack_and_folders(tmp_path: Path, monkeypatch) -
 
 
 def test_defaults_are_under_the_project(monkeypatch) -> None:
-    from provider.engine import PROJECT_DIR
+    from provider.deploy.engine import PROJECT_DIR
 
     monkeypatch.delenv(telemetry.METRICS_DIR_ENV, raising=False)
     monkeypatch.delenv(telemetry.AUDIT_LOG_ENV, raising=False)
@@ -90,8 +90,8 @@ def test_defaults_are_under_the_project(monkeypatch) -> None:
 CRASHER = textwrap.dedent(
     """
     import os, signal, sys
-    from provider import telemetry
-    from provider.recorder import MutationEvent
+    from provider.governance import telemetry
+    from provider.platforms.http.recorder import MutationEvent
     path, n = sys.argv[1], int(sys.argv[2])
     rec = telemetry.recorder("dev", metrics_dir=sys.argv[3], audit_log=path, client_id="dev-rw")
     for i in range(n):

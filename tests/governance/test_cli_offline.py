@@ -12,10 +12,12 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from provider import cli, cli_schemas, telemetry
-from provider import snapshot as snap
-from provider.models import Flow
-from provider.recorder import MutationEvent, RequestEvent
+from provider.cli import main as cli
+from provider.cli import schemas as cli_schemas
+from provider.domain import snapshot as snap
+from provider.domain.models import Flow
+from provider.governance import telemetry
+from provider.platforms.http.recorder import MutationEvent, RequestEvent
 
 from .clihelp import archctl, archctl_json
 from .conftest import clear_genesys_env

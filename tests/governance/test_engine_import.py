@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from emulator.testing import DEMO_CLIENTS
-from provider.client import ArchitectClient
-from provider.models import Block, FlowFields
+from provider.domain.models import Block, FlowFields
+from provider.platforms.architecture_api.client import ArchitectClient
 
 from .clihelp import archctl_json
 from .conftest import demo_settings

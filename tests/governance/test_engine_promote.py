@@ -8,8 +8,8 @@ import json
 import pytest
 
 from emulator.testing import DEMO_CLIENTS
-from provider import metrics
-from provider.client import ArchitectClient
+from provider.governance import metrics
+from provider.platforms.architecture_api.client import ArchitectClient
 
 from .clihelp import archctl, archctl_json
 from .conftest import demo_settings

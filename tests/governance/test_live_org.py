@@ -9,11 +9,12 @@ from pathlib import Path
 import pytest
 
 from emulator.testing import DEMO_CLIENTS
-from provider import auth, telemetry
-from provider.client import ArchitectClient
+from provider.domain.models import Block, FlowFields
 from provider.errors import ConflictError, ValidationError
-from provider.models import Block, FlowFields
-from provider.retry import RetryPolicy
+from provider.governance import telemetry
+from provider.platforms.architecture_api.client import ArchitectClient
+from provider.platforms.http import auth
+from provider.platforms.http.retry import RetryPolicy
 
 from .clihelp import archctl, archctl_json
 from .conftest import demo_settings

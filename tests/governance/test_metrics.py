@@ -11,9 +11,9 @@ from pathlib import Path
 
 from prometheus_client.parser import text_string_to_metric_families
 
-from provider import metrics
-from provider.recorder import ConflictEvent, MutationEvent, RequestEvent
-from provider.validation import Problem
+from provider.domain.rules import Problem
+from provider.governance import metrics
+from provider.platforms.http.recorder import ConflictEvent, MutationEvent, RequestEvent
 
 FLOW = "/api/v2/architect/flows/{flowId}"
 FLOWS = "/api/v2/architect/flows"
@@ -125,8 +125,8 @@ def test_threads_lose_no_counts(tmp_path: Path) -> None:
 WORKER = textwrap.dedent(
     """
     import sys
-    from provider import telemetry
-    from provider.recorder import RequestEvent, MutationEvent
+    from provider.governance import telemetry
+    from provider.platforms.http.recorder import RequestEvent, MutationEvent
     stack, mdir, alog, n = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
     rec = telemetry.recorder(stack, metrics_dir=mdir, audit_log=alog, client_id="dev-rw")
     for i in range(n):

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from provider import snapshot as snap
-from provider.models import Flow
+from provider.domain import snapshot as snap
+from provider.domain.models import Flow
 
 
 def live(fid, name, *, type="INBOUNDCALL", refs=(), state="draft", blocks=None):

@@ -7,7 +7,7 @@ import copy
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from provider.structdiff import diff, diff_flow
+from provider.domain.structdiff import diff, diff_flow
 
 
 def flow(**over):
@@ -149,6 +149,6 @@ def trees(draw):
 def test_diff_is_empty_exactly_when_equal(x, y) -> None:
     assert diff_flow(flow(blocks=x), flow(blocks=copy.deepcopy(x))) == []
     changes = diff_flow(flow(blocks=x), flow(blocks=y))
-    from provider.snapshot import normalize
+    from provider.domain.snapshot import normalize
 
     assert (changes == []) == (normalize(flow(blocks=x)) == normalize(flow(blocks=y)))

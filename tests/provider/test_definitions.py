@@ -10,8 +10,9 @@ import jsonschema
 import pytest
 import yaml
 
-from provider import definitions as defs
-from provider.definitions import (
+from provider.deploy.engine import PROJECT_DIR
+from provider.domain import loading as defs
+from provider.domain.loading import (
     DefinitionError,
     FlowDefinition,
     definitions_schema,
@@ -20,7 +21,6 @@ from provider.definitions import (
     to_flow_fields,
     to_logical,
 )
-from provider.engine import PROJECT_DIR
 
 FLOWS = PROJECT_DIR / "flows"
 DEV_SUBS = {

@@ -12,11 +12,10 @@ from pulumi.dynamic.config import Config as DynamicConfig
 from pulumi.output import Unknown
 from pulumi.runtime.rpc import UNKNOWN
 
-from provider import flow_resource as fr
-from provider.errors import ConflictError, GoneError, MergeConflictError, NotFoundError
-from provider.flow_resource import FlowProvider, FlowProviderError, inputs_from_flow
-from provider.models import ErrorDetail
-from provider.models import Flow as ApiFlow
+from provider.deploy import resource as fr
+from provider.deploy.resource import FlowProvider, FlowProviderError, inputs_from_flow
+from provider.domain.models import Flow as ApiFlow
+from provider.errors import ConflictError, ErrorDetail, GoneError, MergeConflictError, NotFoundError
 
 CONNECTION = {
     "apiUrl": "http://127.0.0.1:1",

@@ -21,14 +21,16 @@ from typing import Any, NoReturn, TextIO
 
 from pulumi import automation as auto
 
-from provider import audit as audit_mod
-from provider import cli_schemas, sources, telemetry
-from provider import metrics as metrics_mod
-from provider import snapshot as snap
-from provider.definitions import DefinitionError
+from provider.cli import schemas as cli_schemas
+from provider.deploy import sources
+from provider.domain import snapshot as snap
+from provider.domain.loading import DefinitionError
+from provider.domain.structdiff import DiffResult, diff
 from provider.errors import ArchitectError, AuthError, ConfigurationError, ForbiddenError, TransportError
-from provider.settings import ConnectionSettings
-from provider.structdiff import DiffResult, diff
+from provider.governance import audit as audit_mod
+from provider.governance import metrics as metrics_mod
+from provider.governance import telemetry
+from provider.platforms.http.settings import ConnectionSettings
 
 EXIT_OK = 0
 EXIT_DIFF = 1
@@ -377,7 +379,7 @@ def cmd_diff(args: argparse.Namespace, out: Output) -> int:
 
 
 def cmd_drift(args: argparse.Namespace, out: Output) -> int:
-    from provider import promote
+    from provider.deploy import promote
 
     progress = Progress(out.err, "reading flows")
     result = promote.source_drift(
@@ -507,7 +509,7 @@ def cmd_metrics(args: argparse.Namespace, out: Output) -> int:
 
 
 def cmd_import(args: argparse.Namespace, out: Output) -> int:
-    from provider import importer
+    from provider.deploy import importer
 
     report = importer.import_stack(
         args.stack, flows_dir=getattr(args, "flows", None), overwrite=args.overwrite, note=out.note
@@ -520,7 +522,7 @@ def cmd_import(args: argparse.Namespace, out: Output) -> int:
 
 
 def cmd_promote(args: argparse.Namespace, out: Output) -> int:
-    from provider import promote
+    from provider.deploy import promote
 
     report = promote.promote(
         args.source,

@@ -19,10 +19,10 @@ from dataclasses import dataclass, field
 import requests
 
 from provider.errors import AuthError, ConfigurationError, TransportError, error_from_response
-from provider.recorder import NullRecorder, Recorder, RequestEvent
-from provider.retry import RetryPolicy, parse_retry_after
-from provider.settings import ENV_CLIENT_ID, ENV_CLIENT_SECRET, ConnectionSettings
-from provider.transport import send
+from provider.platforms.http.recorder import NullRecorder, Recorder, RequestEvent
+from provider.platforms.http.retry import RetryPolicy, parse_retry_after
+from provider.platforms.http.settings import ENV_CLIENT_ID, ENV_CLIENT_SECRET, ConnectionSettings
+from provider.platforms.http.transport import send
 
 TOKEN_PATH = "/oauth/token"
 REFRESH_MARGIN_MAX = 60.0

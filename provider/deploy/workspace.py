@@ -13,7 +13,10 @@ from typing import Any
 
 from pulumi import automation as auto
 
-from provider.engine import offline_env, pulumi_command
+from provider.deploy.engine import offline_env, pulumi_command
+
+#: The resource type of `provider.deploy.resource.Flow` in a stack's state.
+FLOW_TYPE = "pulumi-python:dynamic/architect:Flow"
 
 
 def engine_env() -> dict[str, str]:
@@ -34,8 +37,6 @@ def stack(name: str, work_dir: Path, *, create: bool = False) -> auto.Stack:
 
 def state_flow_ids(st: auto.Stack) -> dict[str, str]:
     """Logical key (the resource name) → flow id of every flow in the stack's state."""
-    from provider.stacks import flow_ids_from_deployment
-
     return flow_ids_from_deployment(st.export_stack().deployment or {})
 
 
@@ -60,3 +61,12 @@ def changes(summary: Mapping[Any, int] | None) -> dict[str, int]:
 def pending(summary: dict[str, int]) -> dict[str, int]:
     """The operations of a change summary that change something (everything but `same`)."""
     return {k: v for k, v in summary.items() if k != "same" and v}
+
+
+def flow_ids_from_deployment(deployment: Mapping[str, Any]) -> dict[str, str]:
+    """Logical key (the resource name) → flow id, from an exported deployment."""
+    out: dict[str, str] = {}
+    for resource in deployment.get("resources") or []:
+        if resource.get("type") == FLOW_TYPE and resource.get("id") and not resource.get("delete"):
+            out[str(resource["urn"]).rsplit("::", 1)[-1]] = str(resource["id"])
+    return out

@@ -28,11 +28,11 @@ from typing import Any, cast
 
 from pulumi.automation._stack import ImportResource
 
-from provider import definitions as defs
-from provider import flow_resource as fr
-from provider import snapshot as snap
-from provider import sources, stacks, workspace
-from provider.models import Flow
+from provider.deploy import resource as fr
+from provider.deploy import sources, stacks, workspace
+from provider.domain import loading as defs
+from provider.domain import snapshot as snap
+from provider.domain.models import Flow
 
 PROVIDER_KEY = "__provider"
 # Pulumi's marker of a secret value in serialized state (a plaintext secret is encrypted on save).
@@ -128,7 +128,7 @@ def resource_spec(
     for doc in (inputs, outputs):
         doc[fr.CONNECTION_KEY] = _secret(connection)
         doc[PROVIDER_KEY] = provider
-    return {"type": stacks.FLOW_TYPE, "name": key, "id": flow.id, "inputs": inputs, "outputs": outputs}
+    return {"type": workspace.FLOW_TYPE, "name": key, "id": flow.id, "inputs": inputs, "outputs": outputs}
 
 
 def _prepare_with(

@@ -20,6 +20,8 @@ from collections.abc import Iterator
 from typing import Any, Literal
 from urllib.parse import quote
 
+from provider.domain.models import MUTABLE_FIELDS, Flow, FlowFields, FlowType, LifecycleState
+from provider.domain.rules import Problem, validate_flow
 from provider.errors import (
     ArchitectError,
     ConflictError,
@@ -28,23 +30,17 @@ from provider.errors import (
     ValidationError,
     error_from_response,
 )
-from provider.merge import three_way_merge
-from provider.models import (
-    MUTABLE_FIELDS,
+from provider.platforms.architecture_api.merge import three_way_merge
+from provider.platforms.architecture_api.wire import (
     DependencyReport,
-    Flow,
-    FlowFields,
     FlowListing,
-    FlowType,
-    LifecycleState,
     VersionInfo,
     VersionListing,
 )
-from provider.recorder import ConflictEvent, MutationEvent, Recorder
-from provider.requestor import Requestor
-from provider.retry import RetryPolicy
-from provider.settings import ConnectionSettings
-from provider.validation import Problem, validate_flow
+from provider.platforms.http.recorder import ConflictEvent, MutationEvent, Recorder
+from provider.platforms.http.requestor import Requestor
+from provider.platforms.http.retry import RetryPolicy
+from provider.platforms.http.settings import ConnectionSettings
 
 log = logging.getLogger(__name__)
 
@@ -97,15 +93,6 @@ class ArchitectClient:
 
     def __repr__(self) -> str:
         return f"ArchitectClient(api={self.settings.api_base_url!r}, client_id={self.settings.client_id!r})"
-
-    def __enter__(self) -> ArchitectClient:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-    def close(self) -> None:
-        """Release this client. The pooled session and cached token are process-wide and stay."""
 
     # ------------------------------------------------------------------ reads
 

@@ -14,9 +14,14 @@ from pydantic import BaseModel, ConfigDict, Field
 
 
 class FlowType(StrEnum):
+    """The real platform's 21 flow types; a platform's rules reject the ones it does not know
+    (architecture-api: BUSINESSPROCESS, EMAILSEND)."""
+
     BOT = "BOT"
+    BUSINESSPROCESS = "BUSINESSPROCESS"
     COMMONMODULE = "COMMONMODULE"
     DIGITALBOT = "DIGITALBOT"
+    EMAILSEND = "EMAILSEND"
     INBOUNDCALL = "INBOUNDCALL"
     INBOUNDCHAT = "INBOUNDCHAT"
     INBOUNDEMAIL = "INBOUNDEMAIL"
@@ -112,76 +117,3 @@ class Flow(FlowFields):
     def to_json(self) -> dict[str, Any]:
         """The whole object with the contract's wire names (`_version`)."""
         return self.model_dump(mode="json", by_alias=True, exclude_none=True)
-
-
-class ErrorDetail(BaseModel):
-    model_config = ConfigDict(populate_by_name=True, extra="ignore")
-
-    errorCode: str | None = None
-    fieldName: str | None = None
-    entityId: str | None = None
-    entityName: str | None = None
-
-
-class ErrorBody(BaseModel):
-    model_config = ConfigDict(populate_by_name=True, extra="ignore")
-
-    message: str = ""
-    code: str | None = None
-    status: int | None = None
-    contextId: str | None = None
-    details: list[ErrorDetail] = Field(default_factory=list)
-    errors: list[Any] = Field(default_factory=list)
-
-
-class _Listing(BaseModel):
-    model_config = ConfigDict(populate_by_name=True, extra="ignore")
-
-    pageSize: int | None = None
-    pageNumber: int | None = None
-    total: int | None = None
-    pageCount: int | None = None
-    selfUri: str | None = None
-    firstUri: str | None = None
-    lastUri: str | None = None
-    nextUri: str | None = None
-    previousUri: str | None = None
-
-
-class FlowListing(_Listing):
-    entities: list[Flow] = Field(default_factory=list)
-
-
-class VersionInfo(BaseModel):
-    model_config = ConfigDict(populate_by_name=True, extra="ignore")
-
-    version: int
-    lifecycle_state: LifecycleState | None = None
-    dateModified: str | None = None
-    modifiedByClient: str | None = None
-
-
-class VersionListing(_Listing):
-    entities: list[VersionInfo] = Field(default_factory=list)
-
-
-class Dependency(BaseModel):
-    model_config = ConfigDict(populate_by_name=True, extra="ignore")
-
-    id: str
-    name: str | None = None
-    type: str | None = None
-    version: int | None = None
-    lifecycle_state: str | None = None
-    selfUri: str | None = None
-
-
-class DependencyReport(BaseModel):
-    model_config = ConfigDict(populate_by_name=True, extra="ignore")
-
-    id: str
-    name: str | None = None
-    type: str | None = None
-    version: int | None = None
-    consumedResources: list[Dependency] = Field(default_factory=list)
-    consumingResources: list[Dependency] = Field(default_factory=list)

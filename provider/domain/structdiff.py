@@ -19,7 +19,7 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from provider.snapshot import FlowDoc, normalize
+from provider.domain.snapshot import FlowDoc, normalize
 
 ROOT = "(root)"
 

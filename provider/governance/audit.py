@@ -25,7 +25,7 @@ from typing import Any
 
 from pythonjsonlogger.json import JsonFormatter
 
-from provider.recorder import MutationEvent
+from provider.platforms.http.recorder import MutationEvent
 
 ENTRY_FIELDS: tuple[str, ...] = (
     "timestamp",

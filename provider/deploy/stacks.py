@@ -18,14 +18,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from provider.engine import PROJECT_DIR
+from provider.deploy import workspace
 from provider.errors import ConfigurationError
-from provider.settings import ConnectionSettings
+from provider.paths import PROJECT_DIR
+from provider.platforms.http.settings import ConnectionSettings
 
 NAMESPACE = "genesys-flows"
 CONFLICT_POLICIES = ("merge", "overwrite", "fail")
-#: The resource type of `provider.flow_resource.Flow` in a stack's state.
-FLOW_TYPE = "pulumi-python:dynamic/architect:Flow"
 #: The config keys that make up a Flow's `__connection` input (besides the stack's name).
 CONNECTION_CONFIG_KEYS: tuple[str, ...] = (
     "apiUrl",
@@ -54,8 +53,6 @@ class StackSettings:
 
 def read_config(stack: str, *, work_dir: str | Path = PROJECT_DIR) -> dict[str, Any]:
     """The stack's config values (secrets decrypted), by key without the `genesys-flows:` prefix."""
-    from provider import workspace
-
     values = workspace.stack(stack, Path(work_dir), create=True).get_all_config()
     prefix = NAMESPACE + ":"
     return {key[len(prefix) :]: item.value for key, item in values.items() if key.startswith(prefix)}
@@ -113,23 +110,12 @@ def connection_input(values: Mapping[str, Any], stack: str) -> dict[str, Any]:
     return {k: v for k, v in out.items() if v is not None}
 
 
-def flow_ids_from_deployment(deployment: Mapping[str, Any]) -> dict[str, str]:
-    """Logical key (the resource name) → flow id, from an exported deployment."""
-    out: dict[str, str] = {}
-    for resource in deployment.get("resources") or []:
-        if resource.get("type") == FLOW_TYPE and resource.get("id") and not resource.get("delete"):
-            out[str(resource["urn"]).rsplit("::", 1)[-1]] = str(resource["id"])
-    return out
-
-
 __all__ = [
     "CONFLICT_POLICIES",
     "CONNECTION_CONFIG_KEYS",
-    "FLOW_TYPE",
     "NAMESPACE",
     "StackSettings",
     "connection_input",
-    "flow_ids_from_deployment",
     "read_config",
     "settings_from_config",
 ]

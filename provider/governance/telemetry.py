@@ -29,13 +29,13 @@ from contextvars import ContextVar
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from provider.audit import AuditLog
-from provider.engine import PROJECT_DIR
-from provider.metrics import MetricsRecorder, write_merged
-from provider.recorder import ConflictEvent, MutationEvent, Recorder, RequestEvent
+from provider.governance.audit import AuditLog
+from provider.governance.metrics import MetricsRecorder, write_merged
+from provider.paths import PROJECT_DIR
+from provider.platforms.http.recorder import ConflictEvent, MutationEvent, Recorder, RequestEvent
 
 if TYPE_CHECKING:
-    from provider.validation import Problem
+    from provider.domain.rules import Problem
 
 log = logging.getLogger(__name__)
 

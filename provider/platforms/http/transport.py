@@ -42,15 +42,6 @@ def get_session(base_url: str) -> requests.Session:
         return session
 
 
-def close_sessions() -> None:
-    """Close every session of this process (tests, shutdown)."""
-    with _lock:
-        for (pid, _), session in list(_sessions.items()):
-            if pid == os.getpid():
-                session.close()
-        _sessions.clear()
-
-
 @dataclass
 class HttpResult:
     status: int

@@ -10,14 +10,14 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-from provider import snapshot as snap
-from provider import stacks
-from provider.client import ArchitectClient
-from provider.engine import PROJECT_DIR
+from provider.deploy import stacks
+from provider.domain import snapshot as snap
+from provider.domain.models import Flow
 from provider.errors import ConfigurationError
-from provider.models import Flow
-from provider.recorder import Recorder
-from provider.settings import ConnectionSettings
+from provider.paths import PROJECT_DIR
+from provider.platforms.architecture_api.client import ArchitectClient
+from provider.platforms.http.recorder import Recorder
+from provider.platforms.http.settings import ConnectionSettings
 
 Progress = Callable[[int, int | None, str], None]
 
@@ -44,7 +44,7 @@ def definition_docs(
 ) -> dict[str, snap.FlowDoc]:
     """The definitions in `directory` as normalized flow documents by key (substitutions applied;
     without any, placeholders stay as written). `DefinitionError` lists every problem."""
-    from provider import definitions
+    from provider.domain import loading as definitions
 
     loaded = definitions.load_definitions(Path(directory), dict(substitutions) if substitutions else None)
     return {key: snap.normalize(definitions.as_document(d)) for key, d in sorted(loaded.items())}
@@ -52,7 +52,7 @@ def definition_docs(
 
 def definition_docs_or_empty(directory: Path, substitutions: Mapping[str, str]) -> dict[str, snap.FlowDoc]:
     """`definition_docs`, for naming live flows only: a missing or broken folder just means no names."""
-    from provider.definitions import DefinitionError
+    from provider.domain.loading import DefinitionError
 
     try:
         return definition_docs(directory, substitutions)
@@ -63,7 +63,7 @@ def definition_docs_or_empty(directory: Path, substitutions: Mapping[str, str]) 
 def placeholders_kept(directory: Path) -> dict[str, str]:
     """Substitutions that leave every placeholder of the definitions as written (`{{x}}` → `{{x}}`),
     for checking definitions without a stack."""
-    from provider import definitions
+    from provider.domain import loading as definitions
 
     names: set[str] = set()
     for path in definitions.definition_files(directory) if Path(directory).is_dir() else []:
@@ -111,9 +111,9 @@ def org_snapshot(
 
 
 def stack_info(name: str, *, with_state: bool = True) -> StackInfo:
-    """A stack's settings (its `genesys-flows:*` config, via provider.stacks) and, with `with_state`,
+    """A stack's settings (its `genesys-flows:*` config, via provider.deploy.stacks) and, with `with_state`,
     the flow ids its Pulumi state knows by logical key (none before its first `up`)."""
-    from provider import workspace  # the Automation API: only when a stack is used
+    from provider.deploy import workspace  # the Automation API: only when a stack is used
 
     root = project_dir()
     if not (root / "stacks" / f"Pulumi.{name}.yaml").exists() and not (root / f"Pulumi.{name}.yaml").exists():
@@ -138,7 +138,7 @@ class ValidationResult:
 def validate_definitions(directory: Path, substitutions: Mapping[str, str] | None) -> ValidationResult:
     """Every problem of the definitions in `directory`: each flow's rules and the reference graph.
     Without substitutions (no stack), placeholders are kept as written."""
-    from provider import definitions
+    from provider.domain import loading as definitions
 
     subs = dict(substitutions) if substitutions is not None else placeholders_kept(directory)
     prepared = definitions.prepare(Path(directory), subs)

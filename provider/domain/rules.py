@@ -2,25 +2,24 @@
 
 `validate_flow` returns *all* problems of one flow at once (never raises on bad input, including raw
 dicts straight from YAML with wrong types). Rules that need the whole set of flows (unknown
-references, cycles, published-references-only) live in `provider.graph`.
+references, cycles, published-references-only) live in `provider.domain.graph`.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import Enum
 from typing import Any
 
 from pydantic import BaseModel
 
-from provider.models import (
+from provider.domain.models import (
     ALLOWED_TRANSITIONS,
     CREATE_STATES,
     MANAGED_FIELDS,
     SERVER_FIELDS,
-    ErrorDetail,
     Flow,
     FlowFields,
     FlowType,
@@ -319,17 +318,3 @@ def _check_blocks(blocks: Sequence[Any], add: Any, block_refs: list[tuple[_PathN
 def validate_reference_declared(fields: FlowFields | Mapping[str, Any], *, flow: str) -> list[Problem]:
     """Only the undeclared-reference rule: every block `reference` also appears in `references`."""
     return [p for p in validate_flow(fields, flow=flow, current=None) if p.rule == RULE_UNDECLARED]
-
-
-def problems_from_details(
-    details: Iterable[ErrorDetail], status: int | None, code: str | None, *, flow: str = ""
-) -> list[Problem]:
-    """The server's error details as `Problem`s (`flow` when the caller knows which flow it was)."""
-    out = []
-    for d in details:
-        rule = d.errorCode or code or f"http.{status}"
-        field = d.fieldName or ""
-        entity = d.entityName or d.entityId
-        message = f"the server rejected {field or 'the flow'}" + (f" ({entity})" if entity else "")
-        out.append(Problem(flow=flow, field=field, rule=rule, message=message))
-    return out

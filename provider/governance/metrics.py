@@ -39,12 +39,12 @@ from prometheus_client import CollectorRegistry, write_to_textfile
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily
 from prometheus_client.registry import Collector
 
-from provider.recorder import ConflictEvent, MutationEvent, RequestEvent
+from provider.platforms.http.recorder import ConflictEvent, MutationEvent, RequestEvent
 
 if TYPE_CHECKING:
     from prometheus_client import Metric
 
-    from provider.validation import Problem
+    from provider.domain.rules import Problem
 
 SUMMARY_FORMAT = "genesys-flows.metrics/1"
 #: Histogram buckets, in seconds.
@@ -317,7 +317,7 @@ def registry_for(data: MetricsData) -> CollectorRegistry:
 
 
 class MetricsRecorder:
-    """A `provider.recorder.Recorder` that counts everything for one stack in this process."""
+    """A `provider.platforms.http.recorder.Recorder` that counts everything for one stack in this process."""
 
     def __init__(self, stack: str, metrics_dir: Path) -> None:
         self.stack = stack

@@ -1,6 +1,6 @@
 """How this project drives the Pulumi engine offline: the CLI it built, and the settings it runs with.
 
-Used by the Makefile (through `python -m provider.engine env`), the tests, the benchmarks and the
+Used by the Makefile (through `python -m provider.deploy.engine env`), the tests, the benchmarks and the
 CLI's promotion command, so every run of the engine uses the same offline settings: a local file
 backend, no update checks, no automatic plugin downloads and a passphrase secrets provider.
 """
@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from pulumi import automation as auto
 
-PROJECT_DIR = Path(__file__).resolve().parent.parent
+from provider.paths import PROJECT_DIR
 
 # A demo value, documented as such in the README: it only protects the local demo stacks'
 # secrets. Set PULUMI_CONFIG_PASSPHRASE (or PULUMI_CONFIG_PASSPHRASE_FILE) to use your own.
@@ -73,7 +73,7 @@ def pulumi_command() -> auto.PulumiCommand:
 
 
 def _print_env() -> None:
-    """`python -m provider.engine env`: shell exports for the Makefile."""
+    """`python -m provider.deploy.engine env`: shell exports for the Makefile."""
     env = offline_env()
     for key in (
         "PATH",
@@ -96,4 +96,4 @@ if __name__ == "__main__":
     if sys.argv[1:] == ["env"]:
         _print_env()
     else:
-        sys.exit("usage: python -m provider.engine env")
+        sys.exit("usage: python -m provider.deploy.engine env")

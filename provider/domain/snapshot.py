@@ -46,7 +46,7 @@ from typing import Any
 
 import yaml
 
-from provider.models import Flow
+from provider.domain.models import Flow
 
 FORMAT = "genesys-flows.snapshot/1"
 INDEX_FILE = "_snapshot.yaml"

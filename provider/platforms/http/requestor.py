@@ -14,13 +14,13 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from provider import auth
 from provider.errors import TransportError, error_from_response
-from provider.pacing import Pacer, pacer_for
-from provider.recorder import NullRecorder, Recorder, RequestEvent
-from provider.retry import RetryPolicy, parse_retry_after
-from provider.settings import ConnectionSettings
-from provider.transport import HttpResult, get_session, send
+from provider.platforms.http import auth
+from provider.platforms.http.pacing import Pacer, pacer_for
+from provider.platforms.http.recorder import NullRecorder, Recorder, RequestEvent
+from provider.platforms.http.retry import RetryPolicy, parse_retry_after
+from provider.platforms.http.settings import ConnectionSettings
+from provider.platforms.http.transport import HttpResult, get_session, send
 
 log = logging.getLogger(__name__)
 

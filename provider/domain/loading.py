@@ -16,7 +16,7 @@ The pieces, for the Pulumi program and the `archctl` CLI alike:
 
 - `prepare(directory, substitutions)` → `PreparedSet(definitions, order, problems)`: read every file,
   apply the per-stack `{{name}}` substitutions, validate each flow (the contract's rules, see
-  provider.validation) and pre-check the reference graph (unknown keys, cycles, published flows
+  provider.domain.rules) and pre-check the reference graph (unknown keys, cycles, published flows
   referencing drafts). It never raises on bad input: *all* problems come back at once, each naming
   the flow (its key), the field and the rule.
 - `load_definitions(directory, substitutions=None)`: the same, but raises `DefinitionError` (listing
@@ -45,9 +45,16 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic import ValidationError as PydanticValidationError
 
-from provider.graph import GraphNode, precheck
-from provider.models import Block, FlowFields, FlowType, LifecycleState
-from provider.validation import RULE_INVALID, RULE_TRANSITION, Problem, validate_flow
+from provider.domain.convert import (
+    as_document,
+    canonical_blocks,
+    map_block_references,
+    to_flow_fields,
+    to_logical,
+)
+from provider.domain.graph import GraphNode, precheck
+from provider.domain.models import FlowType, LifecycleState
+from provider.domain.rules import RULE_INVALID, RULE_TRANSITION, Problem, validate_flow
 
 #: Rules of problems found before the contract's own rules apply.
 RULE_YAML = "definition.yaml.invalid"
@@ -157,12 +164,6 @@ def definitions_schema() -> dict[str, Any]:
 def schema_text() -> str:
     """`definitions_schema()` as the text committed in flows/flow.schema.json."""
     return json.dumps(definitions_schema(), indent=2, sort_keys=False) + "\n"
-
-
-def write_schema(directory: str | Path) -> Path:
-    path = Path(directory) / SCHEMA_FILE
-    path.write_text(schema_text(), encoding="utf-8")
-    return path
 
 
 # ------------------------------------------------------------------------------------ substitutions
@@ -388,107 +389,12 @@ def load_definitions(
     return dict(sorted(prepared.definitions.items()))
 
 
-# --------------------------------------------------------------------------------------- conversion
-
-
-def canonical_blocks(blocks: Iterable[Any]) -> list[dict[str, Any]]:
-    """Blocks as plain dicts in one canonical shape: `id`, `type`, then `reference` and `children`
-    only when set. Accepts models or mappings; used wherever block trees are compared."""
-    out: list[dict[str, Any]] = []
-    for block in blocks:
-        data = block.model_dump(mode="json") if isinstance(block, BaseModel) else dict(block)
-        item: dict[str, Any] = {"id": data.get("id"), "type": data.get("type")}
-        if data.get("reference") is not None:
-            item["reference"] = data["reference"]
-        children = data.get("children") or []
-        if children:
-            item["children"] = canonical_blocks(children)
-        out.append(item)
-    return out
-
-
-def map_block_references(blocks: Iterable[Any], mapping: Mapping[str, str] | Any) -> list[dict[str, Any]]:
-    """Canonical blocks with each `reference` passed through `mapping` (a dict or a callable);
-    a reference a dict does not hold is kept as it is."""
-
-    def convert(ref: str) -> str:
-        if callable(mapping):
-            return str(mapping(ref))
-        return str(mapping.get(ref, ref))
-
-    def walk(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        out = []
-        for item in items:
-            new = dict(item)
-            if new.get("reference") is not None:
-                new["reference"] = convert(new["reference"])
-            if new.get("children"):
-                new["children"] = walk(new["children"])
-            out.append(new)
-        return out
-
-    return walk(canonical_blocks(blocks))
-
-
-def as_document(definition: FlowDefinition | FlowFile) -> dict[str, Any]:
-    """The definition's content as plain data (the file's fields, logical keys, no `key`)."""
-    return {
-        "name": definition.name,
-        "description": definition.description,
-        "type": definition.type.value,
-        "lifecycle_state": definition.lifecycle_state.value,
-        "references": list(definition.references),
-        "blocks": canonical_blocks(definition.blocks),
-    }
-
-
 def dump_definition(document: FlowDefinition | FlowFile | Mapping[str, Any]) -> str:
     """YAML text of one definition file (with the schema modeline), e.g. for `archctl import`."""
     data = as_document(document) if isinstance(document, BaseModel) else dict(document)
     data.pop("key", None)
     body = yaml.safe_dump(data, sort_keys=False, allow_unicode=True, default_flow_style=False)
     return f"{SCHEMA_MODELINE}\n{body}"
-
-
-def to_flow_fields(definition: FlowDefinition | FlowFile, ids: Mapping[str, str]) -> FlowFields:
-    """The definition as the client's `FlowFields`: every logical key (in `references` and in blocks)
-    replaced by the flow id `ids` maps it to. `KeyError` names a key without an id."""
-    missing = [ref for ref in _all_references(definition) if ref not in ids]
-    if missing:
-        raise KeyError(f"no flow id for the referenced key(s): {', '.join(sorted(set(missing)))}")
-    return FlowFields(
-        name=definition.name,
-        description=definition.description,
-        type=definition.type,
-        lifecycle_state=definition.lifecycle_state,
-        references=[ids[r] for r in definition.references],
-        blocks=[Block.model_validate(b) for b in map_block_references(definition.blocks, ids)],
-    )
-
-
-def to_logical(fields: FlowFields | Mapping[str, Any], key_of_id: Mapping[str, str]) -> dict[str, Any]:
-    """A live flow's managed fields as a definition document: ids mapped back to logical keys (an id
-    `key_of_id` does not know is kept as it is)."""
-    data = fields.to_wire() if isinstance(fields, FlowFields) else dict(fields)
-    return {
-        "name": data.get("name", ""),
-        "description": data.get("description", "") or "",
-        "type": str(getattr(data.get("type"), "value", data.get("type") or FlowType.INBOUNDCALL.value)),
-        "lifecycle_state": str(getattr(data.get("lifecycle_state"), "value", data.get("lifecycle_state"))),
-        "references": [key_of_id.get(r, r) for r in data.get("references") or []],
-        "blocks": map_block_references(data.get("blocks") or [], key_of_id),
-    }
-
-
-def _all_references(definition: FlowDefinition | FlowFile) -> list[str]:
-    refs = list(definition.references)
-    stack = list(definition.blocks)
-    while stack:
-        block = stack.pop()
-        if block.reference is not None:
-            refs.append(block.reference)
-        stack.extend(block.children)
-    return refs
 
 
 __all__ = [

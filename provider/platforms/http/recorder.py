@@ -9,12 +9,11 @@ logs the exception and carries on.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal, Protocol, runtime_checkable
 
 if TYPE_CHECKING:
-    from provider.validation import Problem
+    from provider.domain.rules import Problem
 
 log = logging.getLogger(__name__)
 
@@ -87,35 +86,6 @@ class NullRecorder:
 
     def on_rate_limit_wait(self, seconds: float, reason: str) -> None:
         pass
-
-
-class MultiRecorder:
-    """Fans every event out to several recorders; one failing recorder does not stop the others."""
-
-    def __init__(self, recorders: Iterable[Recorder]) -> None:
-        self.recorders = list(recorders)
-
-    def _each(self, name: str, *args: Any) -> None:
-        for recorder in self.recorders:
-            try:
-                getattr(recorder, name)(*args)
-            except Exception:
-                log.exception("recorder %r failed in %s", recorder, name)
-
-    def on_request(self, event: RequestEvent) -> None:
-        self._each("on_request", event)
-
-    def on_mutation(self, event: MutationEvent) -> None:
-        self._each("on_mutation", event)
-
-    def on_conflict(self, event: ConflictEvent) -> None:
-        self._each("on_conflict", event)
-
-    def on_validation_problem(self, problem: Problem) -> None:
-        self._each("on_validation_problem", problem)
-
-    def on_rate_limit_wait(self, seconds: float, reason: str) -> None:
-        self._each("on_rate_limit_wait", seconds, reason)
 
 
 class ListRecorder:
