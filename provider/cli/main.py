@@ -25,7 +25,6 @@ from provider.cli import schemas as cli_schemas
 from provider.deploy import sources
 from provider.domain import snapshot as snap
 from provider.domain.loading import DefinitionError
-from provider.domain.structdiff import DiffResult, diff
 from provider.errors import ArchitectError, AuthError, ConfigurationError, ForbiddenError, TransportError
 from provider.governance import audit as audit_mod
 from provider.governance import metrics as metrics_mod
@@ -352,17 +351,6 @@ def _resolve_side(spec: str, args: argparse.Namespace, out: Output) -> tuple[sna
     raise CliError(f"{spec!r} is neither a folder, `stack:NAME`, a stack in stacks/, nor `live`")
 
 
-def parity_diff(
-    a: snap.Snapshot, b: snap.Snapshot, subs_a: dict[str, str] | None, subs_b: dict[str, str] | None
-) -> DiffResult:
-    """Differences by logical key; each side's substitution values replaced by their placeholders."""
-    if subs_a:
-        a = snap.unsubstitute(a, subs_a)
-    if subs_b:
-        b = snap.unsubstitute(b, subs_b)
-    return diff(a.flows, b.flows, a_label=a.label, b_label=b.label)
-
-
 def cmd_diff(args: argparse.Namespace, out: Output) -> int:
     a, stack_a = _resolve_side(args.a, args, out)
     b, stack_b = _resolve_side(args.b, args, out)
@@ -370,7 +358,9 @@ def cmd_diff(args: argparse.Namespace, out: Output) -> int:
     if stack_a and stack_b and not args.raw:
         subs_a = _stack(stack_a, with_state=False).substitutions
         subs_b = _stack(stack_b, with_state=False).substitutions
-    result = parity_diff(a, b, subs_a, subs_b)
+    from provider.deploy import promote
+
+    result = promote.compare(a, b, subs_a, subs_b)
     out.emit(result.to_json(), result.render())
     return EXIT_OK if result.identical else EXIT_DIFF
 

@@ -1,6 +1,6 @@
 """JSON Schemas (draft 2020-12) of every `archctl <command> --json` output.
 
-`archctl schema [COMMAND]` prints them; docs/cli.md documents them; the tests validate every command's
+`archctl schema [COMMAND]` prints them; the README documents them; the tests validate every command's
 output against them. A command that fails with exit code 2 (usage, configuration or connection error)
 prints an `error` document instead (`ERROR`), in `--json` mode too.
 """

@@ -39,6 +39,18 @@ CONFLICT_POLICIES: dict[str, tuple[str, ...]] = {
     "architecture-api": ("merge", "overwrite", "fail"),
     "genesys-cloud": ("fail", "overwrite"),
 }
+#: The keys a Flow's `__connection` input and the provider's platforms are built from.
+CONNECTION_KEYS: tuple[str, ...] = (
+    "platform",
+    "apiUrl",
+    "region",
+    "clientId",
+    "clientSecret",
+    "conflictPolicy",
+    "forceUnlock",
+    "metricsDir",
+    "auditLog",
+)
 #: Every key the model reads (without the namespace).
 KEYS: tuple[str, ...] = (
     "platform",
@@ -151,6 +163,8 @@ def _text(value: Any) -> str | None:
 
 
 def _bool(value: Any) -> bool | None:
+    if value is None:
+        return False
     if isinstance(value, bool):
         return value
     text = str(value).strip().lower()
@@ -192,7 +206,7 @@ def parse(stack: str, values: Mapping[str, Any]) -> StackConfig:
         bad("conflictPolicy", f"is {policy!r}; on platform {platform} use one of {', '.join(allowed)}")
         policy = allowed[0]
 
-    force_unlock = _bool(values.get("forceUnlock", False))
+    force_unlock = _bool(values.get("forceUnlock"))
     if force_unlock is None:
         bad("forceUnlock", f"is {values.get('forceUnlock')!r}; use true or false")
         force_unlock = False

@@ -33,6 +33,7 @@ from provider.deploy import sources, stacks, workspace
 from provider.domain import loading as defs
 from provider.domain import snapshot as snap
 from provider.domain.models import Flow
+from provider.platforms.architecture_api.platform import live_flow
 
 PROVIDER_KEY = "__provider"
 # Pulumi's marker of a secret value in serialized state (a plaintext secret is encrypted on save).
@@ -124,7 +125,7 @@ def resource_spec(
         fr.CONNECTION_KEY: connection,
     }
     inputs = fr.normalize_inputs(props)
-    outputs = fr.outputs(inputs, flow)
+    outputs = fr.outputs(inputs, live_flow(flow))
     for doc in (inputs, outputs):
         doc[fr.CONNECTION_KEY] = _secret(connection)
         doc[PROVIDER_KEY] = provider

@@ -11,7 +11,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -100,13 +100,31 @@ def parity(
     managed = set(a.flow_ids) | set(b.flow_ids) | set(definitions_a)
     snap_a.flows = {k: v for k, v in snap_a.flows.items() if k in managed}
     snap_b.flows = {k: v for k, v in snap_b.flows.items() if k in managed}
-    left = snap.unsubstitute(snap_a, a.substitutions)
-    right = snap.unsubstitute(snap_b, b.substitutions)
     if progress:
         progress(
-            f"parity: comparing {len(left.flows)} flow(s) of {source} with {len(right.flows)} of {target}"
+            f"parity: comparing {len(snap_a.flows)} flow(s) of {source} with {len(snap_b.flows)} of {target}"
         )
-    return diff(left.flows, right.flows, a_label=f"stack:{source}", b_label=f"stack:{target}")
+    return compare(
+        snap_a, snap_b, a.substitutions, b.substitutions, a_label=f"stack:{source}", b_label=f"stack:{target}"
+    )
+
+
+def compare(
+    a: snap.Snapshot,
+    b: snap.Snapshot,
+    subs_a: Mapping[str, str] | None,
+    subs_b: Mapping[str, str] | None,
+    *,
+    a_label: str | None = None,
+    b_label: str | None = None,
+) -> DiffResult:
+    """Two snapshots compared by logical key, each side's substitution values replaced by their
+    placeholders (parity; `archctl diff` of two stacks and `archctl promote` both use it)."""
+    if subs_a:
+        a = snap.unsubstitute(a, dict(subs_a))
+    if subs_b:
+        b = snap.unsubstitute(b, dict(subs_b))
+    return diff(a.flows, b.flows, a_label=a_label or a.label, b_label=b_label or b.label)
 
 
 def source_drift(

@@ -47,11 +47,15 @@ from pulumi.dynamic import (
     ResourceProvider,
     UpdateResult,
 )
+from pydantic import ValidationError as PydanticValidationError
 
-from provider.deploy.stacks import CONNECTION_CONFIG_KEYS, NAMESPACE
-from provider.domain.loading import canonical_blocks, map_block_references, to_logical
+from provider import platforms
+from provider.deploy import config as stack_config
+from provider.deploy.config import NAMESPACE, StackConfig
+from provider.domain import convert
+from provider.domain.document import FlowDocument
+from provider.domain.models import MANAGED_FIELDS, FlowType
 from provider.domain.models import Flow as ApiFlow
-from provider.domain.models import FlowFields, FlowType
 from provider.domain.rules import RULE_UNKNOWN, Problem, validate_flow
 from provider.errors import (
     ArchitectError,
@@ -61,7 +65,7 @@ from provider.errors import (
     ValidationError,
 )
 from provider.governance import telemetry
-from provider.platforms.architecture_api.client import ArchitectClient, ConflictPolicy
+from provider.platforms.base import ConflictPolicy, LiveFlow, Platform
 from provider.platforms.http.recorder import Recorder
 from provider.platforms.http.settings import ConnectionSettings
 
@@ -71,7 +75,7 @@ CONNECTION_KEY = "__connection"
 FLOW_KEY = "flowKey"
 REFERENCE_IDS = "referenceIds"
 #: The managed fields, as the inputs hold them (references and block references as logical keys).
-FIELD_KEYS: tuple[str, ...] = ("name", "description", "type", "lifecycle_state", "blocks", "references")
+FIELD_KEYS: tuple[str, ...] = MANAGED_FIELDS
 #: What `diff` compares: the managed fields and the ids the references resolve to.
 DIFF_KEYS: tuple[str, ...] = (*FIELD_KEYS, REFERENCE_IDS)
 #: Server-side outputs.
@@ -81,7 +85,7 @@ INTERNAL_KEYS: frozenset[str] = frozenset({CONNECTION_KEY, FLOW_KEY, "__provider
 
 CODE_NAME_DUPLICATE = "architect.flow.name.duplicate"
 CODE_IN_USE = "architect.flow.in.use"
-DEFAULT_TYPE = FlowType.INBOUNDCALL.value
+DEFAULT_TYPE = str(FlowType.INBOUNDCALL)
 
 
 class FlowProviderError(Exception):
@@ -129,15 +133,15 @@ def _normalize_field(key: str, value: Any) -> Any:
     if key == "description":
         return "" if value is None else value
     if key == "type":
-        return DEFAULT_TYPE if value is None else str(getattr(value, "value", value))
+        return DEFAULT_TYPE if value is None else str(value)
     if key == "lifecycle_state":
-        return None if value is None else str(getattr(value, "value", value))
+        return None if value is None else str(value)
     if key == "blocks":
         if value is None:
             return []
         if isinstance(value, list) and all(isinstance(b, Mapping) for b in value):
             try:
-                return canonical_blocks(value)
+                return convert.canonical_blocks(value)
             except (TypeError, ValueError):
                 return value
         return value
@@ -174,11 +178,13 @@ def changed_fields(olds: Mapping[str, Any], news: Mapping[str, Any]) -> list[str
     return changed
 
 
-# ---------------------------------------------------------------------------------------- clients
+# ------------------------------------------------------------------------------ the process caches
+# The only process-wide state of the provider, forced by the dynamic-provider SDK: the provider
+# instance is pickled into the state, so it can hold neither the platform clients (sessions, tokens,
+# locks) nor the stack config `configure` receives.
 
-_clients: dict[tuple[str, ...], Any] = {}
-_clients_lock = threading.Lock()
-
+_platforms: dict[tuple[str, ...], Platform] = {}
+_platforms_lock = threading.Lock()
 
 #: The stack's connection config, from `FlowProvider.configure`: the engine hands dynamic providers
 #: the whole stack config (the current one in preview and up; in refresh and destroy, the one the
@@ -198,52 +204,50 @@ def _connection(props: Mapping[str, Any]) -> dict[str, Any]:
     return conn
 
 
+def stack_config_of(props: Mapping[str, Any]) -> StackConfig:
+    """The stack config of a resource: the stack's (from `configure`), else the connection stored
+    with the resource."""
+    conn = _connection(props)
+    stack = str(conn.get("stack") or os.environ.get("PULUMI_STACK") or "default")
+    return stack_config.parse(stack, conn)
+
+
 def connection_settings(props: Mapping[str, Any], env: Mapping[str, str] | None = None) -> ConnectionSettings:
     """The connection: the stack's config, else the `__connection` input stored with the resource,
     and the environment for what both lack."""
-    conn = _connection(props)
-    return ConnectionSettings.resolve(
-        region=conn.get("region") or None,
-        api_url=conn.get("apiUrl") or None,
-        client_id=conn.get("clientId") or None,
-        client_secret=conn.get("clientSecret") or None,
-        env=os.environ if env is None else env,
-    )
+    return stack_config_of(props).connection(env)
 
 
 def conflict_policy(props: Mapping[str, Any]) -> ConflictPolicy:
-    """The stack's policy (`check` has already rejected any value but these three)."""
-    policy = _connection(props).get("conflictPolicy")
-    return "overwrite" if policy == "overwrite" else "fail" if policy == "fail" else "merge"
+    """The stack's conflict policy (validated by the stack-config model)."""
+    return stack_config_of(props).conflict_policy
 
 
-def get_client(props: Mapping[str, Any]) -> ArchitectClient:
-    """The process-wide client for the connection in `props` (built on first use)."""
-    settings = connection_settings(props)
-    conn = _connection(props)
-    stack = str(conn.get("stack") or os.environ.get("PULUMI_STACK") or "default")
-    metrics_dir = conn.get("metricsDir") or None
-    audit_log = conn.get("auditLog") or None
+def get_platform(props: Mapping[str, Any]) -> Platform:
+    """The process-wide platform for the connection in `props` (built on first use)."""
+    config = stack_config_of(props)
+    settings = config.connection()
     secret_digest = hashlib.sha256(settings.client_secret.encode()).hexdigest()
     key = (
+        config.platform,
         settings.api_base_url,
         settings.client_id,
         secret_digest,
-        stack,
-        str(metrics_dir or ""),
-        str(audit_log or ""),
+        config.stack,
+        str(config.metrics_dir or ""),
+        str(config.audit_log or ""),
     )
-    with _clients_lock:
-        client = _clients.get(key)
-        if client is None:
-            client = ArchitectClient(settings, recorder=_recorder(stack, metrics_dir, audit_log, settings))
-            _clients[key] = client
-        return client
+    with _platforms_lock:
+        platform = _platforms.get(key)
+        if platform is None:
+            platform = platforms.get_platform(config, recorder=_recorder(config, settings))
+            _platforms[key] = platform
+        return platform
 
 
-def _recorder(stack: str, metrics_dir: Any, audit_log: Any, settings: ConnectionSettings) -> Recorder:
+def _recorder(config: StackConfig, settings: ConnectionSettings) -> Recorder:
     return telemetry.recorder(
-        stack, metrics_dir=metrics_dir, audit_log=audit_log, client_id=settings.client_id
+        config.stack, metrics_dir=config.metrics_dir, audit_log=config.audit_log, client_id=settings.client_id
     )
 
 
@@ -254,40 +258,52 @@ def _key(props: Mapping[str, Any]) -> str:
     return str(props.get(FLOW_KEY) or props.get("name") or "?")
 
 
-def to_fields(props: Mapping[str, Any]) -> FlowFields:
-    """The managed fields of `props` (inputs or outputs) as the client's `FlowFields`: logical keys
-    replaced by the ids in `referenceIds`."""
+def reference_ids(props: Mapping[str, Any]) -> dict[str, str]:
+    """`referenceIds` of `props`; every referenced key must have an id."""
     ids = dict(props.get(REFERENCE_IDS) or {})
     missing = [r for r in props.get("references") or [] if r not in ids]
     if missing:
         raise FlowProviderError(
             f"flow {_key(props)!r}: no flow id for the referenced key(s) {', '.join(missing)}"
         )
-    return FlowFields.model_validate(
-        {
-            "name": props.get("name"),
-            "description": props.get("description") or "",
-            "type": props.get("type") or DEFAULT_TYPE,
-            "lifecycle_state": props.get("lifecycle_state"),
-            "references": [ids[r] for r in props.get("references") or []],
-            "blocks": map_block_references(props.get("blocks") or [], ids),
-        }
+    return ids
+
+
+def to_document(props: Mapping[str, Any]) -> FlowDocument:
+    """The managed fields of `props` (inputs or outputs) as the canonical document (logical keys)."""
+    return convert.from_inputs(props, key=_key(props))
+
+
+def to_base(flow_id: str, olds: Mapping[str, Any]) -> LiveFlow:
+    """The flow as the state last saw it (the base of an update): fields with ids, and its revision."""
+    ids = reference_ids(olds)
+    return LiveFlow(
+        id=flow_id,
+        name=olds.get("name") or "",
+        type=str(olds.get("type") or DEFAULT_TYPE),
+        description=olds.get("description") or "",
+        lifecycle_state=str(olds.get("lifecycle_state")),
+        revision=str(int(olds.get("version") or 0)),
+        references=tuple(ids[r] for r in olds.get("references") or []),
+        content=convert.map_block_references(olds.get("blocks") or [], ids),
     )
 
 
-def to_base(flow_id: str, olds: Mapping[str, Any]) -> ApiFlow:
-    """The flow as the state last saw it (the base of an update): fields, id and `_version`."""
-    fields = to_fields(olds).to_wire()
-    return ApiFlow.model_validate({**fields, "id": flow_id, "_version": int(olds.get("version") or 0)})
-
-
-def inputs_from_flow(flow: ApiFlow, previous: Mapping[str, Any]) -> dict[str, Any]:
+def inputs_from_flow(flow: LiveFlow, previous: Mapping[str, Any]) -> dict[str, Any]:
     """The inputs a live flow corresponds to: ids mapped back to logical keys through the previous
     `referenceIds` (an id it does not know stays an id, so the next diff shows it); the flow key and
     the connection are kept from `previous`."""
     known = dict(previous.get(REFERENCE_IDS) or {})
     key_of_id = {flow_id: key for key, flow_id in known.items()}
-    logical = to_logical(flow, key_of_id)
+    wire = {
+        "name": flow.name,
+        "description": flow.description,
+        "type": flow.type,
+        "lifecycle_state": flow.lifecycle_state,
+        "references": list(flow.references),
+        "blocks": flow.content or [],
+    }
+    logical = convert.to_logical(wire, key_of_id)
     ids: dict[str, str] = {}
     for flow_id in flow.references:
         ids[key_of_id.get(flow_id, flow_id)] = flow_id
@@ -298,16 +314,20 @@ def inputs_from_flow(flow: ApiFlow, previous: Mapping[str, Any]) -> dict[str, An
     return inputs
 
 
-def outputs(inputs: Mapping[str, Any], flow: ApiFlow) -> dict[str, Any]:
-    """The outputs: the (normalized) inputs plus the server's view of the flow."""
+def _version(revision: str) -> int | str:
+    return int(revision) if revision.isdigit() else revision
+
+
+def outputs(inputs: Mapping[str, Any], flow: LiveFlow) -> dict[str, Any]:
+    """The outputs: the (normalized) inputs plus the platform's view of the flow."""
     out = normalize_inputs(inputs)
     out.update(
         {
             "flowId": flow.id,
-            "version": flow.version,
-            "lifecycleState": flow.lifecycle_state.value,
-            "dateModified": flow.dateModified,
-            "selfUri": flow.selfUri,
+            "version": _version(flow.revision),
+            "lifecycleState": flow.lifecycle_state,
+            "dateModified": flow.extra.get("dateModified") or None,
+            "selfUri": flow.self_uri,
         }
     )
     return out
@@ -326,23 +346,28 @@ class FlowProvider(ResourceProvider):
     serialize_as_secret_always = False
 
     def configure(self, req: ConfigureRequest) -> None:
-        """Remember the current stack's connection config (module-level: the instance is pickled)."""
-        values = {key: req.config.get(f"{NAMESPACE}:{key}") for key in CONNECTION_CONFIG_KEYS}
+        """Remember the current stack's connection config (module-level: the instance is pickled).
+        Validated by the stack-config model: a wrong value fails here naming the key."""
+        raw = {key: req.config.get(f"{NAMESPACE}:{key}") for key in stack_config.KEYS}
+        values = {k: v for k, v in raw.items() if v not in (None, "")}
+        stack = os.environ.get("PULUMI_STACK") or "default"
+        stack_config.parse(stack, values)
         _stack_connection.clear()
-        _stack_connection.update({k: v for k, v in values.items() if v not in (None, "")})
+        _stack_connection.update({k: v for k, v in values.items() if k in stack_config.CONNECTION_KEYS})
 
     def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
-        """Client-side validation; each problem is a `CheckFailure` naming the field and the rule.
-        Fields whose value is not known yet (preview) are not checked."""
+        """Client-side validation (the domain's rules and the platform's); each problem is a
+        `CheckFailure` naming the field and the rule. Fields not known yet (preview) are not checked."""
         olds = _olds or {}
         inputs = normalize_inputs(news)
         key = _key(inputs)
         data = {k: inputs[k] for k in FIELD_KEYS}
         unknown = {k for k in FIELD_KEYS if contains_unknown(data[k])}
-        current = self._current(olds, inputs, key)
-        problems = validate_flow(
-            {k: v for k, v in data.items() if k not in unknown}, flow=key, current=current
-        )
+        known = {k: v for k, v in data.items() if k not in unknown}
+        problems = validate_flow(known, flow=key, current=self._current(olds, inputs, key))
+        conn = _plain(inputs.get(CONNECTION_KEY) or {})
+        platform = _connection(inputs).get("platform") if isinstance(conn, Mapping) else None
+        problems += platforms.platform_problems(str(platform or platforms.DEFAULT), known, flow=key)
         failures = [
             CheckFailure(p.field or "name", f"{p.rule}: {p.message} (flow {key})")
             for p in problems
@@ -361,17 +386,6 @@ class FlowProvider(ResourceProvider):
                             f"(flow {key})",
                         )
                     )
-        conn = _plain(inputs.get(CONNECTION_KEY) or {})
-        if isinstance(conn, Mapping) and not contains_unknown(conn):
-            policy = conn.get("conflictPolicy")
-            if policy not in (None, "merge", "overwrite", "fail"):
-                failures.append(
-                    CheckFailure(
-                        CONNECTION_KEY,
-                        f"invalid.conflict.policy: conflictPolicy {policy!r} is not one of merge, "
-                        f"overwrite, fail (flow {key})",
-                    )
-                )
         return CheckResult(inputs, failures)
 
     @staticmethod
@@ -394,7 +408,7 @@ class FlowProvider(ResourceProvider):
                     "lifecycle_state": old_state,
                 }
             )
-        except Exception:
+        except PydanticValidationError:
             return None
 
     def diff(self, _id: str, _olds: dict[str, Any], _news: dict[str, Any]) -> DiffResult:
@@ -409,17 +423,17 @@ class FlowProvider(ResourceProvider):
         )
 
     def create(self, props: dict[str, Any]) -> CreateResult:
-        """POST the flow. Never duplicates on retry (the client looks before resending); if a live
-        flow with this name and type already exists, fails saying so (nothing is adopted silently)."""
+        """Create the flow. Never duplicates on retry (the platform looks before resending); if a
+        live flow with this name and type already exists, fails saying so (nothing is adopted)."""
         key = _key(props)
-        client = get_client(props)
-        fields = to_fields(props)
+        platform = get_platform(props)
+        document = to_document(props)
         with telemetry.flow_context(key):
             try:
-                flow = client.create_flow(fields)
+                flow = platform.create(document, reference_ids(props))
             except ConflictError as exc:
                 if exc.code == CODE_NAME_DUPLICATE:
-                    raise self._exists_error(client, key, fields) from None
+                    raise self._exists_error(platform, key, document) from None
                 raise FlowProviderError(f"flow {key!r}: create failed: {exc}") from None
             except ValidationError as exc:
                 raise FlowProviderError(
@@ -430,14 +444,14 @@ class FlowProvider(ResourceProvider):
         return CreateResult(flow.id, outputs(props, flow))
 
     @staticmethod
-    def _exists_error(client: Any, key: str, fields: FlowFields) -> FlowProviderError:
+    def _exists_error(platform: Platform, key: str, document: FlowDocument) -> FlowProviderError:
         try:
-            existing = client.find_flow(fields.name, fields.type)
+            existing = platform.find(document.name, str(document.type))
         except ArchitectError:
             existing = None
         where = f" (id {existing.id})" if existing is not None else ""
         return FlowProviderError(
-            f"flow {key!r}: a live {fields.type.value} flow named {fields.name!r} already exists in the "
+            f"flow {key!r}: a live {document.type} flow named {document.name!r} already exists in the "
             f"organization{where}, and this resource does not manage it. Nothing was adopted. If it is "
             f"this stack's flow and you renamed its definition file, add `aliases: [<old key>]` to the "
             f"file; to adopt a flow made outside Pulumi, run `archctl import --stack <stack>`; or rename "
@@ -448,33 +462,34 @@ class FlowProvider(ResourceProvider):
         """Refresh: the whole live flow (so content drift shows), with inputs rebuilt from it. A flow
         that is gone (404/410) drops out of the state."""
         key = _key(props)
-        client = get_client(props)
+        platform = get_platform(props)
         with telemetry.flow_context(key):
             try:
-                flow = client.get_flow(id_)
-            except NotFoundError:
-                log.info("flow %s (%s) is gone: dropping it from the state", key, id_)
-                return ReadResult("", {})
+                flow = platform.read(id_)
             except ArchitectError as exc:
                 raise FlowProviderError(f"flow {key!r}: read of {id_} failed: {exc}") from None
+        if flow is None:
+            log.info("flow %s (%s) is gone: dropping it from the state", key, id_)
+            return ReadResult("", {})
         inputs = inputs_from_flow(flow, props)
         return ReadResult(flow.id, outputs(inputs, flow), inputs)
 
     def update(self, _id: str, _olds: dict[str, Any], _news: dict[str, Any]) -> UpdateResult:
-        """One PATCH with the `_version` from the state and the changed fields; a concurrent change is
+        """One write from the revision in the state with the changed fields; a concurrent change is
         handled by the stack's conflict policy (merge, overwrite or fail)."""
         key = _key(_news)
-        client = get_client(_news)
+        platform = get_platform(_news)
         base = to_base(_id, _olds)
-        desired = to_fields(_news)
         policy = conflict_policy(_news)
         with telemetry.flow_context(key):
             try:
-                flow = client.update_flow(_id, desired, base=base, policy=policy)
+                flow = platform.update(
+                    _id, to_document(_news), reference_ids(_news), base=base, policy=policy
+                )
             except MergeConflictError as exc:
                 fields = ", ".join(exc.fields)
                 raise FlowProviderError(
-                    f"flow {key!r} ({_id}): someone else changed {fields} since version {base.version}, "
+                    f"flow {key!r} ({_id}): someone else changed {fields} since version {base.revision}, "
                     f"and so does this update; nothing was written (conflict policy {policy!r}). "
                     f"Details: {exc.message}. Run `pulumi refresh` to see their change, then update the "
                     f"definition, or set genesys-flows:conflictPolicy to overwrite"
@@ -493,13 +508,13 @@ class FlowProvider(ResourceProvider):
         return UpdateResult(outputs(_news, flow))
 
     def delete(self, _id: str, _props: dict[str, Any]) -> None:
-        """DELETE the flow; already gone (404/410) is success; still in use is an error naming the
+        """Delete the flow; already gone (404/410) is success; still in use is an error naming the
         flows that use it."""
         key = _key(_props)
-        client = get_client(_props)
+        platform = get_platform(_props)
         with telemetry.flow_context(key):
             try:
-                client.delete_flow(_id, name=_props.get("name"))
+                platform.delete(_id, name=_props.get("name") or "")
             except NotFoundError:
                 return
             except ConflictError as exc:
@@ -577,5 +592,6 @@ __all__ = [
     "inputs_from_flow",
     "normalize_inputs",
     "outputs",
-    "to_fields",
+    "reference_ids",
+    "to_document",
 ]

@@ -12,29 +12,16 @@ in the program, values missing from the config come from the GENESYSCLOUD_* envi
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from provider.deploy import config as stack_config
 from provider.deploy import workspace
-from provider.errors import ConfigurationError
+from provider.deploy.config import NAMESPACE
 from provider.paths import PROJECT_DIR
 from provider.platforms.http.settings import ConnectionSettings
-
-NAMESPACE = "genesys-flows"
-CONFLICT_POLICIES = ("merge", "overwrite", "fail")
-#: The config keys that make up a Flow's `__connection` input (besides the stack's name).
-CONNECTION_CONFIG_KEYS: tuple[str, ...] = (
-    "apiUrl",
-    "region",
-    "clientId",
-    "clientSecret",
-    "conflictPolicy",
-    "metricsDir",
-    "auditLog",
-)
 
 
 @dataclass(frozen=True)
@@ -49,6 +36,7 @@ class StackSettings:
     metrics_dir: str | None = None
     audit_log: str | None = None
     flows_dir: str | None = None  # genesys-flows:flowsDir, when set (relative: to the project)
+    platform: str = stack_config.DEFAULT_PLATFORM
 
 
 def read_config(stack: str, *, work_dir: str | Path = PROJECT_DIR) -> dict[str, Any]:
@@ -64,39 +52,18 @@ def settings_from_config(
     *,
     env: Mapping[str, str] | None = None,
 ) -> StackSettings:
-    """`StackSettings` from config values (as `read_config` returns them). `ConfigurationError` names
-    what is missing or wrong."""
-    import json
-
-    policy = str(config.get("conflictPolicy") or "merge")
-    if policy not in CONFLICT_POLICIES:
-        raise ConfigurationError(
-            f"stack {stack!r}: {NAMESPACE}:conflictPolicy is {policy!r}; use one of "
-            + ", ".join(CONFLICT_POLICIES)
-        )
-    raw_subs = config.get("substitutions") or {}
-    if isinstance(raw_subs, str):
-        try:
-            raw_subs = json.loads(raw_subs)
-        except ValueError as exc:
-            raise ConfigurationError(f"stack {stack!r}: {NAMESPACE}:substitutions is not an object") from exc
-    if not isinstance(raw_subs, Mapping):
-        raise ConfigurationError(f"stack {stack!r}: {NAMESPACE}:substitutions must be an object")
-    connection = ConnectionSettings.resolve(
-        region=config.get("region") or None,
-        api_url=config.get("apiUrl") or None,
-        client_id=config.get("clientId") or None,
-        client_secret=config.get("clientSecret") or None,
-        env=os.environ if env is None else env,
-    )
+    """`StackSettings` from config values (as `read_config` returns them), through the one
+    stack-config model. `StackConfigError` names every key that is wrong."""
+    model = stack_config.parse(stack, config)
     return StackSettings(
         stack=stack,
-        connection=connection,
-        substitutions={str(k): str(v) for k, v in raw_subs.items()},
-        conflict_policy=policy,
-        metrics_dir=config.get("metricsDir") or None,
-        audit_log=config.get("auditLog") or None,
-        flows_dir=config.get("flowsDir") or None,
+        connection=model.connection(env),
+        substitutions=model.substitutions,
+        conflict_policy=model.conflict_policy,
+        metrics_dir=model.metrics_dir,
+        audit_log=model.audit_log,
+        flows_dir=model.flows_dir,
+        platform=model.platform,
     )
 
 
@@ -104,15 +71,10 @@ def connection_input(values: Mapping[str, Any], stack: str) -> dict[str, Any]:
     """A Flow's `__connection` input from the stack's config values (the program passes the client
     secret as a Pulumi secret Output; `archctl import` as the decrypted value it marks secret). Unset
     values are left out, so the provider falls back to the environment for them."""
-    out = {key: values.get(key) for key in CONNECTION_CONFIG_KEYS}
-    out["conflictPolicy"] = out["conflictPolicy"] or "merge"
-    out["stack"] = stack
-    return {k: v for k, v in out.items() if v is not None}
+    return {**stack_config.parse(stack, values).connection_values(), "stack": stack}
 
 
 __all__ = [
-    "CONFLICT_POLICIES",
-    "CONNECTION_CONFIG_KEYS",
     "NAMESPACE",
     "StackSettings",
     "connection_input",

@@ -126,6 +126,20 @@ def document(definition: Any, *, key: str | None = None) -> FlowDocument:
     )
 
 
+def from_inputs(data: Mapping[str, Any], *, key: str) -> FlowDocument:
+    """A Flow resource's inputs or outputs (plain data, logical keys; see provider.deploy.resource)
+    as the canonical document. Absent optional fields take their defaults."""
+    return FlowDocument(
+        key=key,
+        name=data.get("name") or "",
+        type=data.get("type") or FlowType.INBOUNDCALL,
+        description=data.get("description") or "",
+        lifecycle_state=data["lifecycle_state"],
+        references=tuple(data.get("references") or ()),
+        blocks=tuple(Block.model_validate(b) for b in canonical_blocks(data.get("blocks") or ())),
+    )
+
+
 def logical_fields(doc: FlowDocument) -> dict[str, Any]:
     """The managed fields of a document as plain data with logical keys (what the rules check)."""
     data = as_document(doc)
@@ -136,6 +150,7 @@ __all__ = [
     "as_document",
     "canonical_blocks",
     "document",
+    "from_inputs",
     "logical_fields",
     "map_block_references",
     "to_flow_fields",

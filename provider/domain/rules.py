@@ -8,7 +8,7 @@ references, cycles, published-references-only) live in `provider.domain.graph`.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import Enum
 from typing import Any
@@ -102,34 +102,42 @@ def validate_flow(
     def add(field: str, rule: str, message: str) -> None:
         problems.append(Problem(flow=flow, field=field, rule=rule, message=message))
 
+    data = _data_of(fields)
+    if data is None:
+        add("", RULE_INVALID, f"a flow definition must be a mapping, not {type(fields).__name__}")
+        return problems
+    _check_keys(data, add, creating=current is None)
+    _check_name(data.get("name"), add)
+    _check_description(data.get("description"), add)
+    _check_type(data, add, current)
+    _check_lifecycle_state(_plain(data.get("lifecycle_state")), add, current)
+    declared = _check_references(data.get("references"), add, current)
+    _check_blocks_of(data.get("blocks"), add, declared)
+    return problems
+
+
+_Add = Callable[[str, str, str], None]
+
+
+def _data_of(fields: FlowFields | Mapping[str, Any]) -> Mapping[str, Any] | None:
+    """The fields as wire-named plain data (a `Flow` adds its id and `_version`); None if not a mapping."""
     if isinstance(fields, FlowFields):
         data: Mapping[str, Any] = fields.to_wire()
         if isinstance(fields, Flow):
             data = {**data, "id": fields.id, "_version": fields.version}
-    else:
-        mapping = _as_mapping(fields)
-        if mapping is None:
-            add(
-                "",
-                RULE_INVALID,
-                f"a flow definition must be a mapping, not {type(fields).__name__}",
-            )
-            return problems
-        data = mapping
+        return data
+    return _as_mapping(fields)
 
-    creating = current is None
+
+def _check_keys(data: Mapping[str, Any], add: _Add, *, creating: bool) -> None:
     for key in data:
         if not isinstance(key, str) or key not in _TOP_KEYS:
-            add(
-                str(key),
-                RULE_BAD_REQUEST,
-                f"unknown field {key!r}; known: {', '.join(MANAGED_FIELDS)}",
-            )
+            add(str(key), RULE_BAD_REQUEST, f"unknown field {key!r}; known: {', '.join(MANAGED_FIELDS)}")
         elif creating and key in SERVER_FIELDS:
             add(key, RULE_BAD_REQUEST, f"{key!r} is assigned by the server and cannot be sent on create")
 
-    # name
-    name = data.get("name")
+
+def _check_name(name: Any, add: _Add) -> None:
     if name is None:
         add("name", RULE_REQUIRED, "name is required")
     elif not isinstance(name, str):
@@ -139,37 +147,43 @@ def validate_flow(
     elif len(name.strip()) > NAME_MAX:
         add("name", RULE_INVALID, f"name is {len(name.strip())} characters; at most {NAME_MAX} are allowed")
 
-    # description
-    description = data.get("description")
-    if description is not None:
-        if not isinstance(description, str):
-            add("description", RULE_INVALID, f"must be a string, not {type(description).__name__}")
-        elif len(description) > DESCRIPTION_MAX:
-            add(
-                "description",
-                RULE_INVALID,
-                f"description is {len(description)} characters; at most {DESCRIPTION_MAX} are allowed",
-            )
 
-    # type
+def _check_description(description: Any, add: _Add) -> None:
+    if description is None:
+        return
+    if not isinstance(description, str):
+        add("description", RULE_INVALID, f"must be a string, not {type(description).__name__}")
+    elif len(description) > DESCRIPTION_MAX:
+        add(
+            "description",
+            RULE_INVALID,
+            f"description is {len(description)} characters; at most {DESCRIPTION_MAX} are allowed",
+        )
+
+
+def _check_type(data: Mapping[str, Any], add: _Add, current: Flow | None) -> None:
+    """A known type; on an update, the same type and id as the current flow (both immutable)."""
     flow_type = _plain(data.get("type"))
     if flow_type is not None and (not isinstance(flow_type, str) or flow_type not in FLOW_TYPES):
         add("type", RULE_INVALID, f"type {_short(flow_type)} is not one of {', '.join(sorted(FLOW_TYPES))}")
         flow_type = None
-    if current is not None:
-        current_type = _plain(current.type)
-        if flow_type is not None and flow_type != current_type:
-            add("type", RULE_IMMUTABLE, f"type cannot change (it is {current_type}, asked {flow_type})")
-        sent_id = data.get("id")
-        if sent_id is not None and sent_id != current.id:
-            add("id", RULE_IMMUTABLE, f"id cannot change (it is {current.id!r}, asked {_short(sent_id)})")
+    if current is None:
+        return
+    current_type = _plain(current.type)
+    if flow_type is not None and flow_type != current_type:
+        add("type", RULE_IMMUTABLE, f"type cannot change (it is {current_type}, asked {flow_type})")
+    sent_id = data.get("id")
+    if sent_id is not None and sent_id != current.id:
+        add("id", RULE_IMMUTABLE, f"id cannot change (it is {current.id!r}, asked {_short(sent_id)})")
 
-    # lifecycle_state
-    state = _plain(data.get("lifecycle_state"))
+
+def _check_lifecycle_state(state: Any, add: _Add, current: Flow | None) -> None:
+    """Required on create (draft or published); on an update, a transition the contract allows."""
     if state is None:
-        if creating:
+        if current is None:
             add("lifecycle_state", RULE_REQUIRED, "required on create (draft or published)")
-    elif not isinstance(state, str) or state not in LIFECYCLE_STATES:
+        return
+    if not isinstance(state, str) or state not in LIFECYCLE_STATES:
         add(
             "lifecycle_state",
             RULE_INVALID,
@@ -192,37 +206,37 @@ def validate_flow(
                 f"cannot go from {before} to {state}; from {before} a flow can go to: {allowed}",
             )
 
-    # references
+
+def _check_references(references: Any, add: _Add, current: Flow | None) -> set[str]:
+    """Each reference a non-empty id, listed once, not the flow itself. Returns the declared ones."""
     declared: set[str] = set()
-    references = data.get("references")
-    if references is not None:
-        if isinstance(references, str) or not isinstance(references, Sequence):
-            add(
-                "references",
-                RULE_INVALID,
-                f"must be a list of flow ids, not {type(references).__name__}",
-            )
-        else:
-            for index, ref in enumerate(references):
-                where = f"references[{index}]"
-                if not isinstance(ref, str) or not ref.strip():
-                    add(where, RULE_INVALID, f"a reference must be a non-empty flow id, not {_short(ref)}")
-                    continue
-                if ref in declared:
-                    add(where, RULE_INVALID, f"reference {ref!r} is listed more than once")
-                declared.add(ref)
-                if current is not None and ref == current.id:
-                    add(where, RULE_UNKNOWN, "a flow cannot reference itself")
+    if references is None:
+        return declared
+    if isinstance(references, str) or not isinstance(references, Sequence):
+        add("references", RULE_INVALID, f"must be a list of flow ids, not {type(references).__name__}")
+        return declared
+    for index, ref in enumerate(references):
+        where = f"references[{index}]"
+        if not isinstance(ref, str) or not ref.strip():
+            add(where, RULE_INVALID, f"a reference must be a non-empty flow id, not {_short(ref)}")
+            continue
+        if ref in declared:
+            add(where, RULE_INVALID, f"reference {ref!r} is listed more than once")
+        declared.add(ref)
+        if current is not None and ref == current.id:
+            add(where, RULE_UNKNOWN, "a flow cannot reference itself")
+    return declared
 
-    # blocks
+
+def _check_blocks_of(blocks: Any, add: _Add, declared: set[str]) -> None:
+    """The block tree's shape, and every block reference also declared in `references`."""
+    if blocks is None:
+        return
+    if isinstance(blocks, str) or not isinstance(blocks, Sequence):
+        add("blocks", RULE_INVALID, f"blocks must be a list of blocks, not {type(blocks).__name__}")
+        return
     block_refs: list[tuple[_PathNode, str]] = []
-    blocks = data.get("blocks")
-    if blocks is not None:
-        if isinstance(blocks, str) or not isinstance(blocks, Sequence):
-            add("blocks", RULE_INVALID, f"blocks must be a list of blocks, not {type(blocks).__name__}")
-        else:
-            _check_blocks(blocks, add, block_refs)
-
+    _check_blocks(blocks, add, block_refs)
     for node, ref in block_refs:
         if ref not in declared:
             add(
@@ -230,7 +244,6 @@ def validate_flow(
                 RULE_UNDECLARED,
                 f"block reference {ref!r} must also be listed in references",
             )
-    return problems
 
 
 def _render(node: _PathNode) -> str:

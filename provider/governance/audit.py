@@ -5,8 +5,8 @@ file opened with O_APPEND (so several processes append without interleaving), un
 `fsync`. A line that `record()` returned for is on disk: a process killed right after keeps it. The
 file is never rewritten or truncated by this code.
 
-Entry fields (see docs/cli.md): timestamp (UTC, ISO 8601), event ("mutation"), action, stack,
-flow_key, flow_id, flow_name, version_before, version_after, outcome, error_code, correlation_id,
+Entry fields (see the README, *Audit trail*): timestamp (UTC, ISO 8601), event ("mutation"), action,
+stack, flow_key, flow_id, flow_name, version_before, version_after, outcome, error_code, correlation_id,
 latency_s, client_id, pid. Never a secret or a token: entries are built from a fixed set of fields.
 """
 

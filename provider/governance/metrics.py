@@ -15,7 +15,8 @@ and `write_merged()` (under an fcntl lock) merges every per-process file of the 
     <metrics_dir>/<stack>.json    the JSON summary: counts, retries, conflicts, 429s, waits,
                                   validation failures, and p50/p95/p99 latency per operation.
 
-The JSON shape (`SUMMARY_FORMAT`) is documented in docs/cli.md; `archctl metrics` reads the same files.
+The JSON shape (`SUMMARY_FORMAT`) is documented in the README (*Metrics files*); `archctl metrics`
+reads the same files.
 """
 
 from __future__ import annotations

@@ -8,15 +8,27 @@ Platforms import no Pulumi.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 
 from provider.errors import ConfigurationError
 
 if TYPE_CHECKING:
+    from provider.domain.rules import Problem
     from provider.platforms.base import Platform, PlatformConfig
     from provider.platforms.http.recorder import Recorder
 
 DEFAULT = "architecture-api"
+
+
+def platform_problems(name: str, data: Mapping[str, Any], *, flow: str) -> list[Problem]:
+    """The rules platform `name` adds to the domain's, checked without the network on a flow's
+    managed fields (logical keys; fields not known yet left out)."""
+    if name == "architecture-api":
+        from provider.platforms.architecture_api.platform import platform_problems as rules
+
+        return rules(data, flow=flow)
+    return []
 
 
 def get_platform(config: PlatformConfig, *, recorder: Recorder | None = None) -> Platform:

@@ -110,9 +110,12 @@ class PlatformConfig(Protocol):
     """What `provider.platforms.get_platform` needs from a stack's config
     (`provider.deploy.config.StackConfig` is one)."""
 
-    stack: str
-    platform: str
-    conflict_policy: ConflictPolicy
-    force_unlock: bool
-
+    @property
+    def stack(self) -> str: ...
+    @property
+    def platform(self) -> str: ...
+    @property
+    def conflict_policy(self) -> ConflictPolicy: ...
+    @property
+    def force_unlock(self) -> bool: ...
     def connection(self) -> ConnectionSettings: ...

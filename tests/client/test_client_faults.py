@@ -167,10 +167,9 @@ def test_duplicate_name_without_an_ambiguous_attempt_is_still_a_conflict(client,
     assert info.value.code == "architect.flow.name.duplicate"
 
 
-def test_pacer_slot_is_released_when_sending_raises_unexpectedly(client, emulator, monkeypatch):
-    from provider.platforms.http import requestor as client_module
+def test_pacer_slot_is_released_when_sending_raises_unexpectedly(make_client, emulator):
+    from provider.platforms.http.transport import send as real_send
 
-    real_send = client_module.send
     failures = iter([RuntimeError("boom")])
 
     def send(*args, **kwargs):
@@ -179,7 +178,7 @@ def test_pacer_slot_is_released_when_sending_raises_unexpectedly(client, emulato
             raise failure
         return real_send(*args, **kwargs)
 
-    monkeypatch.setattr(client_module, "send", send)
+    client = make_client(transport=send)
     with pytest.raises(RuntimeError):
         client.list_flows()
     assert client._pacer is not None and client._pacer.inflight == 0

@@ -163,12 +163,18 @@ def test_never_rewritten_and_no_secret(tmp_path: Path, monkeypatch) -> None:
     monkeypatch.setenv("GENESYSCLOUD_OAUTHCLIENT_SECRET", SECRET)
     path = tmp_path / "a.jsonl"
     path.write_text('{"earlier": "entry"}\n')
+    mode_before = os.stat(path).st_mode & 0o777
     rec = telemetry.recorder("dev", metrics_dir=tmp_path / "m", audit_log=path, client_id="dev-rw")
     rec.on_mutation(MutationEvent("create", "i", "n", None, 1, "success"))
     text = path.read_text()
     assert text.startswith('{"earlier": "entry"}\n')
     assert SECRET not in text
-    assert oct(os.stat(path).st_mode & 0o777) in ("0o600", "0o644")
+    # an existing log keeps its mode (it was created outside); a new one is the owner's only
+    assert os.stat(path).st_mode & 0o777 == mode_before
+    fresh = tmp_path / "new.jsonl"
+    rec = telemetry.recorder("dev", metrics_dir=tmp_path / "m", audit_log=fresh, client_id="dev-rw")
+    rec.on_mutation(MutationEvent("create", "i", "n", None, 1, "success"))
+    assert os.stat(fresh).st_mode & 0o777 == 0o600
 
 
 def test_read_filters_and_tolerates_a_torn_line(tmp_path: Path) -> None:

@@ -155,15 +155,18 @@ def test_processes_write_their_own_files_and_merge(tmp_path: Path) -> None:
     assert doc["total_requests"] == sum(100 + k for k in range(4))
     assert len(doc["processes"]) == 4
     assert doc["mutations"] == [{"action": "create", "outcome": "success", "count": 4}]
-    # each process rewrote the merged files at exit; the last one saw all four
-    prom, summary = metrics.write_merged(mdir, "dev")
-    assert json.loads(summary.read_text())["total_requests"] == doc["total_requests"]
+    # Each process rewrites the merged files at exit. One more process, started after the four have
+    # exited, must leave merged files that count all five (written by its at-exit hook, not by us).
+    subprocess.run([sys.executable, "-c", WORKER, "dev", str(mdir), str(alog), "1"], check=True, timeout=120)
+    total = doc["total_requests"] + 1
+    summary, prom = mdir / "dev.json", mdir / "dev.prom"
+    assert json.loads(summary.read_text())["total_requests"] == total
     samples = _samples(prom.read_text())
     key = (
         "genesys_flows_api_requests_total",
         (("method", "GET"), ("path", FLOW), ("stack", "dev"), ("status", "200")),
     )
-    assert samples[key] == doc["total_requests"]
+    assert samples[key] == total
     assert metrics.load(mdir, "staging")["staging"].total_requests == 5
     assert set(metrics.load(mdir)) == {"dev", "staging"}
 

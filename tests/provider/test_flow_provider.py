@@ -13,9 +13,12 @@ from pulumi.output import Unknown
 from pulumi.runtime.rpc import UNKNOWN
 
 from provider.deploy import resource as fr
+from provider.deploy.config import StackConfigError
 from provider.deploy.resource import FlowProvider, FlowProviderError, inputs_from_flow
+from provider.domain import convert
 from provider.domain.models import Flow as ApiFlow
 from provider.errors import ConflictError, ErrorDetail, GoneError, MergeConflictError, NotFoundError
+from provider.platforms.architecture_api.platform import ArchitectureApiPlatform, live_flow
 
 CONNECTION = {
     "apiUrl": "http://127.0.0.1:1",
@@ -62,7 +65,7 @@ def outputs(**overrides: Any) -> dict[str, Any]:
 
 
 def live(**overrides: Any) -> ApiFlow:
-    data = fr.to_fields(inputs()).to_wire()
+    data = convert.to_flow_fields(fr.to_document(inputs()), fr.reference_ids(inputs())).to_wire()
     data.update({"id": "id-main", "_version": 3, "dateModified": "2026-01-02T00:00:00.000Z"})
     data["selfUri"] = "/api/v2/architect/flows/id-main"
     data.update(overrides)
@@ -126,10 +129,12 @@ def test_check_applies_the_lifecycle_rules_against_the_state():
     assert provider.check(olds, inputs(lifecycle_state="published", type="WORKFLOW")).failures == []
 
 
-def test_check_rejects_an_unknown_conflict_policy():
-    news = inputs(__connection={**CONNECTION, "conflictPolicy": "yolo"})
-    failures = provider.check({}, news).failures
-    assert [f.property for f in failures] == ["__connection"]
+def test_check_applies_the_platform_rules():
+    failures = provider.check({}, inputs(type="EMAILSEND")).failures
+    assert [(f.property, f.reason.split(":")[0]) for f in failures] == [
+        ("type", "architect.flow.field.invalid")
+    ]
+    assert "not supported by the architecture-api platform" in failures[0].reason
 
 
 # --------------------------------------------------------------------------------------------- diff
@@ -180,19 +185,19 @@ def test_diff_treats_defaults_as_equal():
 
 def test_read_rebuilds_inputs_from_the_live_flow():
     flow = live(description="changed in the org")
-    rebuilt = inputs_from_flow(flow, outputs())
+    rebuilt = inputs_from_flow(live_flow(flow), outputs())
     assert rebuilt["description"] == "changed in the org"
     assert rebuilt["references"] == ["menu", "greeting"]
     assert rebuilt["blocks"][1]["children"][0]["reference"] == "menu"
     assert rebuilt["referenceIds"] == {"menu": "id-menu", "greeting": "id-greeting"}
     assert rebuilt["flowKey"] == "main-ivr" and rebuilt["__connection"] == CONNECTION
     # the next diff against the definition shows exactly the drift
-    assert fr.changed_fields(fr.outputs(rebuilt, flow), inputs()) == ["description"]
+    assert fr.changed_fields(fr.outputs(rebuilt, live_flow(flow)), inputs()) == ["description"]
 
 
 def test_read_keeps_an_id_it_does_not_know():
     flow = live(references=["id-menu", "id-greeting", "id-stranger"])
-    rebuilt = inputs_from_flow(flow, outputs())
+    rebuilt = inputs_from_flow(live_flow(flow), outputs())
     assert rebuilt["references"] == ["menu", "greeting", "id-stranger"]
     assert rebuilt["referenceIds"]["id-stranger"] == "id-stranger"
     assert set(fr.changed_fields(rebuilt, inputs())) == {"references", "referenceIds"}
@@ -232,7 +237,8 @@ class FakeClient:
 def fake(monkeypatch: pytest.MonkeyPatch):
     def install(**behaviour: Any) -> FakeClient:
         client = FakeClient(**behaviour)
-        monkeypatch.setattr(fr, "get_client", lambda props: client)
+        platform = ArchitectureApiPlatform(client)  # type: ignore[arg-type]
+        monkeypatch.setattr(fr, "get_platform", lambda props: platform)
         return client
 
     return install
@@ -290,6 +296,7 @@ def test_update_patches_from_the_state_with_the_stack_policy(fake):
     _name, (flow_id, desired, base, policy) = client.calls[0]
     assert flow_id == "id-main" and policy == "overwrite"
     assert base.version == 3 and base.name == "Main IVR" and base.references == ["id-menu", "id-greeting"]
+    assert base.blocks[1].children[0].reference == "id-menu"
     assert desired.name == "Main IVR v2"
     assert result.outs is not None and result.outs["version"] == 4
 
@@ -362,3 +369,9 @@ def test_without_stack_config_the_stored_connection_is_used(configured):
     settings = fr.connection_settings(outputs(), env={})
     assert settings.client_secret == CONNECTION["clientSecret"]
     assert settings.api_base_url == CONNECTION["apiUrl"]
+
+
+def test_configure_rejects_a_wrong_stack_setting_naming_the_key(configured):
+    with pytest.raises(StackConfigError) as error:
+        configured({"conflictPolicy": "yolo"})
+    assert "genesys-flows:conflictPolicy" in str(error.value) and "yolo" in str(error.value)

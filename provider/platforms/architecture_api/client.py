@@ -41,6 +41,7 @@ from provider.platforms.http.recorder import ConflictEvent, MutationEvent, Recor
 from provider.platforms.http.requestor import Requestor
 from provider.platforms.http.retry import RetryPolicy
 from provider.platforms.http.settings import ConnectionSettings
+from provider.platforms.http.transport import Send, send
 
 log = logging.getLogger(__name__)
 
@@ -77,12 +78,15 @@ class ArchitectClient:
         recorder: Recorder | None = None,
         conflict_policy: ConflictPolicy = "merge",
         pacing: bool = True,
+        transport: Send = send,
     ) -> None:
         if conflict_policy not in CONFLICT_POLICIES:
             raise ValueError(f"conflict_policy must be one of {', '.join(CONFLICT_POLICIES)}")
         self.settings = settings
         self.conflict_policy: ConflictPolicy = conflict_policy
-        self._requestor = Requestor(settings, retry=retry, recorder=recorder, pacing=pacing)
+        self._requestor = Requestor(
+            settings, retry=retry, recorder=recorder, pacing=pacing, transport=transport
+        )
         self.retry = self._requestor.retry
         self.recorder: Recorder = self._requestor.recorder
         self._call = self._requestor.call
@@ -234,127 +238,110 @@ class ArchitectClient:
             self._reject(
                 problems, action="update", flow_id=flow_id, name=desired.name, base_version=base.version
             )
-
         ours_all = desired.to_wire()
         base_wire = base.to_fields().to_wire()
         ours = {f: ours_all[f] for f in MUTABLE_FIELDS if ours_all.get(f) != base_wire.get(f)}
         if not ours:
             return base
-
-        path = _flow_path(flow_id)
-        version = base.version
-        payload = dict(ours)
-        merge_base: dict[str, Any] | None = None
-        rounds = 0
+        update = _Update(flow_id, desired.name, base, base_wire, ours, policy, started)
         try:
-            while True:
-                out = self._call("PATCH", path, T_FLOW, body={"_version": version, **payload}, handled=(409,))
-                if out.status != 409:
-                    flow = Flow.model_validate(out.body)
-                    self._audit(
-                        "update",
-                        flow_id,
-                        flow.name,
-                        base.version,
-                        flow.version,
-                        started,
-                        None,
-                        out.correlation_id,
-                    )
-                    return flow
-                error = error_from_response(
-                    409, out.body, method="PATCH", path=path, correlation_id=out.correlation_id
-                )
-                if error.code != CODE_VERSION_CONFLICT:
-                    raise error
-                rounds += 1
-                if rounds > self.retry.max_conflict_rounds:
-                    raise ConflictError(
-                        f"flow {desired.name!r} ({flow_id}) kept changing underneath this update: gave up "
-                        f"after {rounds - 1} merge rounds; try again later",
-                        status=409,
-                        code=CODE_VERSION_CONFLICT,
-                        correlation_id=out.correlation_id,
-                    )
-
-                if policy == "fail" and not out.ambiguous_before:
-                    self._conflict_event(flow_id, "failed", {})
-                    raise ConflictError(
-                        f"flow {desired.name!r} ({flow_id}) changed since version {version} and the "
-                        f"conflict policy is 'fail': nothing was written",
-                        status=409,
-                        code=CODE_VERSION_CONFLICT,
-                        correlation_id=out.correlation_id,
-                        details=error.details,
-                    )
-                latest = self.get_flow(flow_id)
-                theirs = latest.to_fields().to_wire()
-                if policy == "fail":
-                    if all(theirs.get(f) == v for f, v in ours.items()):
-                        # Our own earlier (ambiguous) attempt went through; its replay is what conflicted.
-                        self._audit(
-                            "update", flow_id, latest.name, base.version, latest.version, started, None
-                        )
-                        return latest
-                    self._conflict_event(flow_id, "failed", {f: theirs.get(f) for f in ours})
-                    raise ConflictError(
-                        f"flow {desired.name!r} ({flow_id}) changed since version {base.version} (now "
-                        f"{latest.version}) and the conflict policy is 'fail': nothing was written",
-                        status=409,
-                        code=CODE_VERSION_CONFLICT,
-                        correlation_id=out.correlation_id,
-                    )
-                if merge_base is None:
-                    try:
-                        merge_base = self.get_flow_version(flow_id, base.version).to_fields().to_wire()
-                    except NotFoundError:
-                        log.warning(
-                            "version %s of flow %s is gone; merging against the state copy",
-                            base.version,
-                            flow_id,
-                        )
-                        merge_base = base_wire
-                result = three_way_merge(merge_base, theirs, ours, MUTABLE_FIELDS)
-                if result.conflicts and policy == "merge":
-                    self._conflict_event(flow_id, "failed", dict(result.conflicts))
-                    listing = "; ".join(
-                        f"{name}: theirs={_short(t)}, ours={_short(o)}"
-                        for name, (t, o) in result.conflicts.items()
-                    )
-                    raise MergeConflictError(
-                        f"flow {desired.name!r} ({flow_id}) was changed by someone else since version "
-                        f"{base.version} (now {latest.version}), and both sides changed "
-                        f"{', '.join(result.conflicts)}: {listing}. Nothing was written; update the "
-                        f"definition or use the 'overwrite' conflict policy to keep ours",
-                        fields=dict(result.conflicts),
-                        status=409,
-                        code=CODE_VERSION_CONFLICT,
-                        correlation_id=out.correlation_id,
-                    )
-                if result.conflicts:
-                    log.warning(
-                        "flow %r (%s): overwriting fields changed by someone else since version %s: %s",
-                        desired.name,
-                        flow_id,
-                        base.version,
-                        ", ".join(result.conflicts),
-                    )
-                    payload = result.resolved_with_ours()
-                    self._conflict_event(flow_id, "overwritten", dict(result.conflicts))
-                else:
-                    payload = dict(result.to_send)
-                    self._conflict_event(
-                        flow_id, "merged", {"ours": result.ours_changed, "theirs": result.theirs_changed}
-                    )
-                if not payload:
-                    # The latest flow already holds everything we wanted.
-                    self._audit("update", flow_id, latest.name, base.version, latest.version, started, None)
-                    return latest
-                version = latest.version
+            return self._patch_until_applied(update)
         except ArchitectError as exc:
             _name_problems(exc, desired.name)
             self._audit("update", flow_id, desired.name, base.version, None, started, exc)
             raise
+
+    def _patch_until_applied(self, u: _Update) -> Flow:
+        """PATCH; on each version conflict resolve it by the policy and PATCH again (bounded)."""
+        path = _flow_path(u.flow_id)
+        version, payload, rounds = u.base.version, dict(u.ours), 0
+        while True:
+            out = self._call("PATCH", path, T_FLOW, body={"_version": version, **payload}, handled=(409,))
+            if out.status != 409:
+                flow = Flow.model_validate(out.body)
+                audit = (u.flow_id, flow.name, u.base.version, flow.version, u.started, None)
+                self._audit("update", *audit, out.correlation_id)
+                return flow
+            error = error_from_response(
+                409, out.body, method="PATCH", path=path, correlation_id=out.correlation_id
+            )
+            if error.code != CODE_VERSION_CONFLICT:
+                raise error
+            rounds += 1
+            if rounds > self.retry.max_conflict_rounds:
+                raise u.conflict(
+                    f"kept changing underneath this update: gave up after {rounds - 1} merge rounds; "
+                    "try again later",
+                    out.correlation_id,
+                )
+            if u.policy == "fail" and not out.ambiguous_before:
+                self._conflict_event(u.flow_id, "failed", {})
+                raise u.conflict(
+                    f"changed since version {version} and the conflict policy is 'fail': nothing was written",
+                    out.correlation_id,
+                    details=error.details,
+                )
+            latest = self.get_flow(u.flow_id)
+            resolved = self._resolve(u, latest, out.correlation_id)
+            if resolved is None:  # the latest flow already holds everything we wanted
+                self._audit("update", u.flow_id, latest.name, u.base.version, latest.version, u.started, None)
+                return latest
+            version, payload = latest.version, resolved
+
+    def _resolve(self, u: _Update, latest: Flow, correlation_id: str | None) -> dict[str, Any] | None:
+        """What to PATCH onto `latest` after a version conflict (None: nothing left to send)."""
+        theirs = latest.to_fields().to_wire()
+        if u.policy == "fail":
+            if all(theirs.get(f) == v for f, v in u.ours.items()):
+                return None  # our own earlier (ambiguous) attempt went through; its replay conflicted
+            self._conflict_event(u.flow_id, "failed", {f: theirs.get(f) for f in u.ours})
+            raise u.conflict(
+                f"changed since version {u.base.version} (now {latest.version}) and the conflict policy "
+                "is 'fail': nothing was written",
+                correlation_id,
+            )
+        result = three_way_merge(self._merge_base(u), theirs, u.ours, MUTABLE_FIELDS)
+        if result.conflicts and u.policy == "merge":
+            self._conflict_event(u.flow_id, "failed", dict(result.conflicts))
+            listing = "; ".join(
+                f"{name}: theirs={_short(t)}, ours={_short(o)}" for name, (t, o) in result.conflicts.items()
+            )
+            raise MergeConflictError(
+                f"flow {u.name!r} ({u.flow_id}) was changed by someone else since version "
+                f"{u.base.version} (now {latest.version}), and both sides changed "
+                f"{', '.join(result.conflicts)}: {listing}. Nothing was written; update the "
+                f"definition or use the 'overwrite' conflict policy to keep ours",
+                fields=dict(result.conflicts),
+                status=409,
+                code=CODE_VERSION_CONFLICT,
+                correlation_id=correlation_id,
+            )
+        if result.conflicts:
+            log.warning(
+                "flow %r (%s): overwriting fields changed by someone else since version %s: %s",
+                u.name,
+                u.flow_id,
+                u.base.version,
+                ", ".join(result.conflicts),
+            )
+            self._conflict_event(u.flow_id, "overwritten", dict(result.conflicts))
+            return result.resolved_with_ours() or None
+        self._conflict_event(
+            u.flow_id, "merged", {"ours": result.ours_changed, "theirs": result.theirs_changed}
+        )
+        return dict(result.to_send) or None
+
+    def _merge_base(self, u: _Update) -> dict[str, Any]:
+        """The base version as the server kept it, fetched once per update (else the state's copy)."""
+        if u.merge_base is None:
+            try:
+                u.merge_base = self.get_flow_version(u.flow_id, u.base.version).to_fields().to_wire()
+            except NotFoundError:
+                log.warning(
+                    "version %s of flow %s is gone; merging against the state copy", u.base.version, u.flow_id
+                )
+                u.merge_base = u.base_wire
+        return u.merge_base
 
     def delete_flow(self, flow_id: str, *, version: int | None = None, name: str | None = None) -> None:
         """Delete (soft) the flow; `version` is an optional precondition.
@@ -430,6 +417,29 @@ class ArchitectClient:
                 latency_s=time.monotonic() - started,
                 client_id=self.settings.client_id,
             ),
+        )
+
+
+@dataclasses.dataclass
+class _Update:
+    """One `update_flow` in progress: what we send, from which base, under which policy."""
+
+    flow_id: str
+    name: str
+    base: Flow
+    base_wire: dict[str, Any]
+    ours: dict[str, Any]
+    policy: ConflictPolicy
+    started: float
+    merge_base: dict[str, Any] | None = None
+
+    def conflict(self, what: str, correlation_id: str | None, **kwargs: Any) -> ConflictError:
+        return ConflictError(
+            f"flow {self.name!r} ({self.flow_id}) {what}",
+            status=409,
+            code=CODE_VERSION_CONFLICT,
+            correlation_id=correlation_id,
+            **kwargs,
         )
 
 

@@ -7,6 +7,7 @@ client's `Flow` to a `LiveFlow`; every rule, retry and merge stays in the client
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
+from typing import Any
 
 from provider.domain import convert
 from provider.domain.document import FlowDocument
@@ -62,21 +63,11 @@ class ArchitectureApiPlatform:
         self.client = client
 
     def validate(self, document: FlowDocument, *, current: LiveFlow | None = None) -> list[Problem]:
-        problems = validate_flow(
-            convert.logical_fields(document),
-            flow=document.key,
-            current=api_flow(current) if current is not None else None,
+        data = convert.logical_fields(document)
+        base = api_flow(current) if current is not None else None
+        return validate_flow(data, flow=document.key, current=base) + platform_problems(
+            data, flow=document.key
         )
-        if document.type in UNSUPPORTED_TYPES:
-            problems.append(
-                Problem(
-                    flow=document.key,
-                    field="type",
-                    rule=RULE_INVALID,
-                    message=f"type {document.type.value} is not supported by the {NAME} platform",
-                )
-            )
-        return problems
 
     def create(self, document: FlowDocument, ids: Mapping[str, str]) -> LiveFlow:
         return live_flow(self.client.create_flow(convert.to_flow_fields(document, ids)))
@@ -115,3 +106,17 @@ class ArchitectureApiPlatform:
     def consumers(self, flow_id: str) -> list[FlowRef]:
         report = self.client.dependencies(flow_id)
         return [FlowRef(id=d.id, name=d.name or "", type=d.type or "") for d in report.consumingResources]
+
+
+def platform_problems(data: Mapping[str, Any], *, flow: str) -> list[Problem]:
+    """The rules this platform adds to the domain's: the flow types it does not know."""
+    if data.get("type") in {t.value for t in UNSUPPORTED_TYPES}:
+        return [
+            Problem(
+                flow=flow,
+                field="type",
+                rule=RULE_INVALID,
+                message=f"type {data['type']} is not supported by the {NAME} platform",
+            )
+        ]
+    return []

@@ -20,7 +20,7 @@ from provider.platforms.http.pacing import Pacer, pacer_for
 from provider.platforms.http.recorder import NullRecorder, Recorder, RequestEvent
 from provider.platforms.http.retry import RetryPolicy, parse_retry_after
 from provider.platforms.http.settings import ConnectionSettings
-from provider.platforms.http.transport import HttpResult, get_session, send
+from provider.platforms.http.transport import HttpResult, Send, get_session, send
 
 log = logging.getLogger(__name__)
 
@@ -47,8 +47,12 @@ class Requestor:
         retry: RetryPolicy | None = None,
         recorder: Recorder | None = None,
         pacing: bool = True,
+        transport: Send = send,
     ) -> None:
+        """`transport` sends one HTTP exchange (default: `transport.send` over the pooled session);
+        tests and other clients pass their own instead of patching this module."""
         self.settings = settings
+        self._send = transport
         self.retry = retry or RetryPolicy()
         self.recorder: Recorder = recorder or NullRecorder()
         self._session = get_session(settings.api_base_url)
@@ -106,7 +110,7 @@ class Requestor:
                 raise
             sent_at = time.monotonic()
             try:
-                result: HttpResult = send(
+                result: HttpResult = self._send(
                     self._session,
                     method,
                     url,

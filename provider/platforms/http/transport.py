@@ -8,7 +8,7 @@ import os
 import threading
 import time
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 import requests
 from requests.adapters import HTTPAdapter
@@ -73,6 +73,24 @@ def _never_sent(exc: BaseException) -> bool:
             continue
         cursor = cursor.__cause__ or cursor.__context__
     return False
+
+
+class Send(Protocol):
+    """The shape of `send`: what a `Requestor` takes as its transport."""
+
+    def __call__(
+        self,
+        session: requests.Session,
+        method: str,
+        url: str,
+        *,
+        timeout: tuple[float, float],
+        headers: dict[str, str] | None = None,
+        params: dict[str, Any] | None = None,
+        json_body: Any = None,
+        data: Any = None,
+        auth: Any = None,
+    ) -> HttpResult: ...
 
 
 def send(
