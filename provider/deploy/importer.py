@@ -1,6 +1,6 @@
 """`archctl import --stack S`: adopt the flows of an existing organization.
 
-1. List the org's flows and give each a logical key (provider/snapshot.py's rules: the stack's state,
+1. List the org's flows and give each a logical key (provider/domain/snapshot.py's rules: the stack's state,
    then a definition with the same name and type, then a slug of the name).
 2. Write a definition per flow into the flows folder, references by key (an existing file is kept
    unless `--overwrite`).

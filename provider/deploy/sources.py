@@ -101,7 +101,7 @@ def org_snapshot(
     source: Mapping[str, Any] | None = None,
     progress: Progress | None = None,
 ) -> snap.Snapshot:
-    """A snapshot of a live organization, keyed by logical key (see provider/snapshot.py)."""
+    """A snapshot of a live organization, keyed by logical key (see provider/domain/snapshot.py)."""
     flows = list_org(client, progress)
     known = {flow_id: key for key, flow_id in (known_ids or {}).items()}
     return snap.from_flows(flows, known=known, definitions=definitions, source=source)

@@ -5,7 +5,7 @@
     connection_input(config, "dev")             # the `__connection` input of every Flow
 
 The config is read with the Automation API (a `LocalWorkspace` on the project, with the offline
-engine settings of provider/engine.py), which decrypts secrets with the stack's passphrase; the stack
+engine settings of provider/deploy/engine.py), which decrypts secrets with the stack's passphrase; the stack
 is created in the backend when it does not exist there yet (the config file in stacks/ is kept). As
 in the program, values missing from the config come from the GENESYSCLOUD_* environment variables.
 """

@@ -1,7 +1,7 @@
 """The project's Pulumi stacks through the Automation API, with the offline engine settings.
 
 The backend and PULUMI_HOME come from the environment when set (tests point them at temp folders),
-else from provider/engine.py's defaults inside the project.
+else from provider/deploy/engine.py's defaults inside the project.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Structural differences between two sets of flows keyed by logical key (see provider/snapshot.py).
+"""Structural differences between two sets of flows keyed by logical key (see provider/domain/snapshot.py).
 
 Per flow: added (only in B), removed (only in A) or changed. Per changed flow, a list of `Change`s:
 

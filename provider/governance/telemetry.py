@@ -13,7 +13,7 @@ Audit entries are appended (and fsynced) as each mutation is reported. Metrics s
 written to this process's own files at process exit (atexit, which also runs after an unhandled
 exception or SIGINT, the signal Pulumi stops its plugins with), after a mutation (at most once a second)
 and by `flush()`; at exit and on `flush()` the stack's merged `<stack>.prom`/`<stack>.json` are
-rewritten too (see provider/metrics.py).
+rewritten too (see provider/governance/metrics.py).
 """
 
 from __future__ import annotations

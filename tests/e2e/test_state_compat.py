@@ -14,7 +14,7 @@ from pulumi import automation as auto
 
 from emulator.testing import EmulatorProcess
 from provider.deploy.engine import pulumi_command
-from tests.e2e.helpers import NS, Meter, Org, engine_env, make_project, open_stack, summary
+from tests.support.engine import NS, Meter, Org, engine_env, make_project, open_stack, summary
 
 pytestmark = pytest.mark.engine
 

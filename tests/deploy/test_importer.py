@@ -7,16 +7,15 @@ import pytest
 from emulator.testing import DEMO_CLIENTS
 from provider.domain.models import Block, FlowFields
 from provider.platforms.architecture_api.client import ArchitectClient
-
-from .clihelp import archctl_json
-from .conftest import demo_settings
-from .enginehelp import make_project
+from tests.support.cli import archctl_json
+from tests.support.project import cli_project
+from tests.support.state import demo_settings
 
 pytestmark = [pytest.mark.engine, pytest.mark.slow, pytest.mark.usefixtures("fresh_state")]
 
 
 def test_import_then_preview_shows_no_changes(emulator, tmp_path, monkeypatch) -> None:
-    project = make_project(tmp_path, monkeypatch, emulator.url, flows=False)
+    project = cli_project(tmp_path, monkeypatch, emulator.url, flows=False)
     client = ArchitectClient(demo_settings(emulator.url, "dev-rw"))
     sup = client.create_flow(FlowFields(name="Support Line", lifecycle_state="published", description="help"))
     bot = client.create_flow(FlowFields(name="Chat Bot", type="DIGITALBOT", lifecycle_state="draft"))

@@ -15,9 +15,8 @@ from provider.governance import telemetry
 from provider.platforms.architecture_api.client import ArchitectClient
 from provider.platforms.http import auth
 from provider.platforms.http.retry import RetryPolicy
-
-from .clihelp import archctl, archctl_json
-from .conftest import demo_settings
+from tests.support.cli import archctl, archctl_json
+from tests.support.state import demo_settings
 
 SECRET = DEMO_CLIENTS["dev-rw"]
 pytestmark = pytest.mark.usefixtures("fresh_state")

@@ -13,7 +13,7 @@ from provider.platforms.http import auth, pacing
 from provider.platforms.http.recorder import ListRecorder
 from provider.platforms.http.retry import RetryPolicy
 from provider.platforms.http.settings import ConnectionSettings
-from tests.client.helpers import fast_policy
+from tests.support.client import fast_policy
 
 
 @pytest.fixture(autouse=True)

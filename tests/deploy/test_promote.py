@@ -10,17 +10,20 @@ import pytest
 from emulator.testing import DEMO_CLIENTS
 from provider.governance import metrics
 from provider.platforms.architecture_api.client import ArchitectClient
-
-from .clihelp import archctl, archctl_json
-from .conftest import demo_settings
-from .enginehelp import make_project
+from tests.support.cli import archctl, archctl_json
+from tests.support.project import cli_project
+from tests.support.state import demo_settings
 
 pytestmark = [pytest.mark.engine, pytest.mark.slow, pytest.mark.usefixtures("fresh_state")]
 
 
-def test_up_metrics_and_audit_match_the_emulator_then_promote(emulator, tmp_path, monkeypatch) -> None:
-    project = make_project(tmp_path, monkeypatch, emulator.url, flows=True)
-    keys = sorted(p.stem for p in (project.root / "flows").glob("*.yaml"))
+def _keys(project) -> list[str]:
+    return sorted(p.stem for p in (project.root / "flows").glob("*.yaml"))
+
+
+def test_metrics_and_audit_of_an_up_match_the_emulator(emulator, tmp_path, monkeypatch) -> None:
+    project = cli_project(tmp_path, monkeypatch, emulator.url, flows=True)
+    keys = _keys(project)
     dev = project.stack("dev")
     emulator.admin.reset()
 
@@ -58,7 +61,11 @@ def test_up_metrics_and_audit_match_the_emulator_then_promote(emulator, tmp_path
     assert archctl_json("validate", "--stack", "dev", expect=0).doc["ok"] is True
     assert archctl_json("drift", "--stack", "dev", expect=0).doc["drift"] is False
 
-    # -- promotion dev → staging → prod, parity verified
+
+def test_promotion_dev_staging_prod_with_parity(emulator, tmp_path, monkeypatch) -> None:
+    project = cli_project(tmp_path, monkeypatch, emulator.url, flows=True)
+    keys = _keys(project)
+    project.stack("dev").up()
     run = archctl_json("promote", "dev", "staging", expect=0)
     assert run.doc["promoted"] and run.doc["parity"]["identical"]
     assert run.doc["up"]["resource_changes"] == {"create": len(keys) + 1}
@@ -68,7 +75,11 @@ def test_up_metrics_and_audit_match_the_emulator_then_promote(emulator, tmp_path
     human = archctl("diff", "stack:dev", "stack:prod")
     assert human.code == 0 and "no differences" in human.out
 
-    # -- a hand edit in staging: parity fails, with the difference shown
+
+def test_a_hand_edit_in_staging_breaks_parity_visibly(emulator, tmp_path, monkeypatch) -> None:
+    project = cli_project(tmp_path, monkeypatch, emulator.url, flows=True)
+    project.stack("dev").up()
+    archctl_json("promote", "dev", "staging", expect=0)
     staging = ArchitectClient(demo_settings(emulator.url, "staging-rw"))
     flow = next(f for f in staging.list_flows() if f.name == "Customer Lookup")
     staging.update_flow(
@@ -101,7 +112,7 @@ def test_up_metrics_and_audit_match_the_emulator_then_promote(emulator, tmp_path
 
 
 def test_promote_refuses_when_the_source_has_pending_changes(emulator, tmp_path, monkeypatch) -> None:
-    project = make_project(tmp_path, monkeypatch, emulator.url, flows=True)
+    project = cli_project(tmp_path, monkeypatch, emulator.url, flows=True)
     project.stack("dev").up()
     path = project.root / "flows" / "customer-lookup.yaml"
     path.write_text(path.read_text().replace("load the CRM record", "load the CRM record quickly"))

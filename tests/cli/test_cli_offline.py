@@ -18,9 +18,8 @@ from provider.domain import snapshot as snap
 from provider.domain.models import Flow
 from provider.governance import telemetry
 from provider.platforms.http.recorder import MutationEvent, RequestEvent
-
-from .clihelp import archctl, archctl_json
-from .conftest import clear_genesys_env
+from tests.support.cli import archctl, archctl_json
+from tests.support.state import clear_genesys_env
 
 COMMANDS = ["validate", "graph", "export", "diff", "drift", "audit", "metrics", "import", "promote", "schema"]
 

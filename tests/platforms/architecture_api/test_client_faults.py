@@ -7,7 +7,7 @@ import pytest
 
 from provider.domain.models import Block
 from provider.errors import ConflictError, ServerError
-from tests.client.helpers import FLOW, FLOWS, VERSION, SleepSpy, api_calls, fast_policy, in_threads, simple
+from tests.support.client import FLOW, FLOWS, VERSION, SleepSpy, api_calls, fast_policy, in_threads, simple
 
 
 def test_5xx_on_reads_recovered(client, emulator, recorder):

@@ -15,7 +15,7 @@ from provider.errors import (
     ValidationError,
 )
 from provider.platforms.architecture_api.client import ArchitectClient
-from tests.client.helpers import DEPENDENCIES, FLOW, FLOWS, VERSION, VERSIONS, api_calls, simple
+from tests.support.client import DEPENDENCIES, FLOW, FLOWS, VERSION, VERSIONS, api_calls, simple
 
 
 def test_create_is_one_post_and_nothing_else(client, emulator, recorder):

@@ -9,7 +9,7 @@ import pytest
 
 from provider.domain.models import Block, Flow
 from provider.errors import ConflictError, MergeConflictError
-from tests.client.helpers import FLOW, FLOWS, VERSION, api_calls, in_threads, simple
+from tests.support.client import FLOW, FLOWS, VERSION, api_calls, in_threads, simple
 
 
 def setup_two_writers(make_client):

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from provider.platforms.architecture_api.client import ArchitectClient
 from provider.platforms.http import auth
-from tests.client.helpers import FLOW, FLOWS, api_calls, in_threads, simple
+from tests.support.client import FLOW, FLOWS, api_calls, in_threads, simple
 
 
 def test_one_token_for_100_calls_across_threads_and_clients(make_client, emulator):
@@ -102,7 +102,7 @@ def test_transport_errors_keep_no_chained_request_holding_credentials():
 
     from provider.errors import TransportError
     from provider.platforms.http.settings import ConnectionSettings
-    from tests.client.helpers import fast_policy
+    from tests.support.client import fast_policy
 
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

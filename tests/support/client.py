@@ -1,4 +1,4 @@
-"""Helpers of the client tests (importable: `from tests.client.helpers import ...`)."""
+"""Helpers of the client tests (importable: `from tests.support.client import ...`)."""
 
 from __future__ import annotations
 

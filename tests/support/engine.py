@@ -1,13 +1,11 @@
-"""Helpers for the end-to-end tests: a temp copy of the project driven through the Automation API
+"""Helpers for the engine tests: a temp copy of the project driven through the Automation API
 (local file backend and PULUMI_HOME in the temp dir), pointed at a test emulator, and small readers
 of the emulator's statistics and the org's flows."""
 
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
-import sys
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,7 +16,8 @@ import yaml
 from pulumi import automation as auto
 
 from emulator.testing import DEMO_CLIENTS, EmulatorProcess, get_token
-from provider.deploy.engine import PROJECT_DIR, offline_env, pulumi_command
+from provider.deploy.engine import offline_env, pulumi_command
+from tests.support.project import copy_project
 
 NS = "genesys-flows"
 API = "/api/v2/architect"
@@ -27,25 +26,8 @@ FLOW = f"{API}/flows/{{flowId}}"
 
 
 def make_project(root: Path, flows: dict[str, Any] | None = None) -> Path:
-    """A copy of the project (program, stacks, flows) in `root/project`; `flows` (key → definition
-    mapping) replaces the sample set. The virtualenv is this interpreter's."""
-    project = root / "project"
-    project.mkdir(parents=True)
-    text = (PROJECT_DIR / "Pulumi.yaml").read_text()
-    (project / "Pulumi.yaml").write_text(text.replace("virtualenv: .venv", f"virtualenv: {sys.prefix}"))
-    shutil.copy(PROJECT_DIR / "__main__.py", project / "__main__.py")
-    shutil.copytree(PROJECT_DIR / "stacks", project / "stacks")
-    if flows is None:
-        shutil.copytree(PROJECT_DIR / "flows", project / "flows")
-    else:
-        (project / "flows").mkdir()
-        for key, definition in flows.items():
-            write_flow(project, key, definition)
-    return project
-
-
-def write_flow(project: Path, key: str, definition: dict[str, Any]) -> None:
-    (project / "flows" / f"{key}.yaml").write_text(yaml.safe_dump(definition, sort_keys=False))
+    """A copy of the project in `root/project` (see `tests.support.project.copy_project`)."""
+    return copy_project(root / "project", flows)
 
 
 def read_flow(project: Path, key: str) -> dict[str, Any]:
