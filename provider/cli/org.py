@@ -27,6 +27,7 @@ def _live_snapshot(args: argparse.Namespace, out: Output, *, stack: str | None =
     if stack_name:
         info = _stack(stack_name)
         connection = info.connection
+        platform = sources.platform_for(connection, info.platform, stack=stack_name)
         known = info.flow_ids
         definitions = sources.definition_docs_or_empty(_flows_dir(args, info), info.substitutions)
         source = {
@@ -37,12 +38,12 @@ def _live_snapshot(args: argparse.Namespace, out: Output, *, stack: str | None =
         }
     else:
         connection = _connection_from_args(args)
+        platform = sources.platform_for(connection)
         known = {}
         definitions = sources.definition_docs_or_empty(_flows_dir(args), {})
         source = {"kind": "org", "api_url": connection.api_base_url, "label": connection.api_base_url}
-    client = sources.client_for(connection)
     result = sources.org_snapshot(
-        client, known_ids=known, definitions=definitions, source=source, progress=progress
+        platform, known_ids=known, definitions=definitions, source=source, progress=progress
     )
     progress.done(f"{len(result.flows)} flows")
     return result

@@ -158,9 +158,9 @@ def import_stack(
     directory.mkdir(parents=True, exist_ok=True)
     report = ImportReport(stack, str(directory))
 
-    client = sources.client_for(info.connection)
+    platform = sources.platform_for(info.connection, info.platform, stack=info.stack)
     say(f"reading the flows of stack {stack}'s org ({info.connection.api_base_url})")
-    flows = sources.list_org(client)
+    flows = sources.list_org(platform)
     try:
         existing = sources.definition_docs(directory, info.substitutions)
     except defs.DefinitionError:

@@ -66,20 +66,16 @@ def check_definitions(flows_dir: Path, config: StackConfig) -> PreparedSet:
     return prepared
 
 
-def register(prepared: PreparedSet, connection: dict[str, Any]) -> dict[str, Flow]:
-    """One `Flow` per definition, dependencies first."""
+def register(
+    prepared: PreparedSet, connection: dict[str, Any], resource: type[Flow] = Flow
+) -> dict[str, Flow]:
+    """One `resource` (a `Flow`) per definition, dependencies first."""
     resources: dict[str, Flow] = {}
     for key in prepared.order:
         definition = prepared.definitions[key]
-        fields = convert.as_document(definition)
-        resources[key] = Flow(
+        resources[key] = resource(
             key,
-            name=fields["name"],
-            description=fields["description"],
-            type=fields["type"],
-            lifecycle_state=fields["lifecycle_state"],
-            blocks=fields["blocks"],
-            references=fields["references"],
+            **convert.as_document(definition),  # every managed field, by its name
             reference_ids={ref: resources[ref].id for ref in definition.references},
             connection=connection,
             flow_key=key,
@@ -91,7 +87,8 @@ def register(prepared: PreparedSet, connection: dict[str, Any]) -> dict[str, Flo
     return resources
 
 
-def run(program_dir: Path) -> None:
+def run(program_dir: Path, *, resource: type[Flow] = Flow) -> None:
+    """The program. `resource` is the Flow class to register (the benchmark passes a baseline)."""
     stack = pulumi.get_stack()
     try:
         config = read_config(stack)
@@ -100,7 +97,7 @@ def run(program_dir: Path) -> None:
     flows_dir = Path(config.flows_dir) if config.flows_dir else program_dir / "flows"
     prepared = check_definitions(flows_dir, config)
     connection = {**config.connection_values(), "stack": stack}
-    resources = register(prepared, connection)
+    resources = register(prepared, connection, resource)
     pulumi.export(
         "flows",
         {key: {"id": flow.id, "version": flow.version} for key, flow in sorted(resources.items())},

@@ -86,13 +86,13 @@ def parity(
     definitions_a = sources.definition_docs_or_empty(sources.flows_dir_for(a, flows_dir), a.substitutions)
     definitions_b = sources.definition_docs_or_empty(sources.flows_dir_for(b, flows_dir), b.substitutions)
     snap_a = sources.org_snapshot(
-        sources.client_for(a.connection),
+        sources.platform_for(a.connection, a.platform, stack=a.stack),
         known_ids=a.flow_ids,
         definitions=definitions_a,
         source={"label": source},
     )
     snap_b = sources.org_snapshot(
-        sources.client_for(b.connection),
+        sources.platform_for(b.connection, b.platform, stack=b.stack),
         known_ids=b.flow_ids,
         definitions=definitions_b,
         source={"label": target},
@@ -140,7 +140,7 @@ def source_drift(
     directory = sources.flows_dir_for(info, flows_dir)
     desired = sources.definition_docs(directory, info.substitutions)
     live = sources.org_snapshot(
-        sources.client_for(info.connection),
+        sources.platform_for(info.connection, info.platform, stack=info.stack),
         known_ids=info.flow_ids,
         definitions=desired,
         source={"label": stack},

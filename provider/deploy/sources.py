@@ -10,13 +10,13 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
+from provider import platforms
 from provider.deploy import stacks
 from provider.domain import snapshot as snap
 from provider.domain.models import Flow
 from provider.errors import ConfigurationError
 from provider.paths import PROJECT_DIR
-from provider.platforms.architecture_api.client import ArchitectClient
-from provider.platforms.http.recorder import Recorder
+from provider.platforms.base import ConflictPolicy, LiveFlow, Platform
 from provider.platforms.http.settings import ConnectionSettings
 
 Progress = Callable[[int, int | None, str], None]
@@ -77,24 +77,57 @@ def placeholders_kept(directory: Path) -> dict[str, str]:
 # -- live organizations ----------------------------------------------------------------------------
 
 
-def client_for(
-    connection: ConnectionSettings, *, recorder: Recorder | None = None, conflict_policy: str = "merge"
-) -> ArchitectClient:
-    return ArchitectClient(connection, recorder=recorder, conflict_policy=conflict_policy)  # type: ignore[arg-type]
+@dataclass(frozen=True)
+class _Connection:
+    """A `base.PlatformConfig` for a connection given outright (the CLI's --api-url/--region)."""
+
+    stack: str
+    platform: str
+    settings: ConnectionSettings = field(repr=False)
+    conflict_policy: ConflictPolicy = "fail"
+    force_unlock: bool = False
+
+    def connection(self) -> ConnectionSettings:
+        return self.settings
 
 
-def list_org(client: ArchitectClient, progress: Progress | None = None) -> list[Flow]:
-    """Every live flow of the client's organization (the listing already holds whole flows)."""
+def platform_for(
+    connection: ConnectionSettings, platform: str = platforms.DEFAULT, *, stack: str = "(none)"
+) -> Platform:
+    """The platform (`genesys-flows:platform`) of an organization, for reading it."""
+    return platforms.get_platform(_Connection(stack, platform, connection))
+
+
+def _as_flow(live: LiveFlow) -> Flow:
+    """A live flow as the snapshot's `Flow` (block content; other content is not snapshotted here)."""
+    return Flow.model_validate(
+        {
+            "id": live.id,
+            "_version": int(live.revision) if live.revision.isdigit() else 0,
+            "name": live.name,
+            "description": live.description,
+            "type": live.type,
+            "lifecycle_state": live.lifecycle_state,
+            "references": list(live.references),
+            "blocks": live.content if isinstance(live.content, list) else [],
+            "dateModified": live.extra.get("dateModified") or None,
+            "selfUri": live.self_uri,
+        }
+    )
+
+
+def list_org(platform: Platform, progress: Progress | None = None) -> list[Flow]:
+    """Every live flow of the platform's organization (the listing already holds whole flows)."""
     flows: list[Flow] = []
-    for flow in client.iter_flows(page_size=100):
-        flows.append(flow)
+    for live in platform.list_flows():
+        flows.append(_as_flow(live))
         if progress:
-            progress(len(flows), None, flow.name)
+            progress(len(flows), None, live.name)
     return flows
 
 
 def org_snapshot(
-    client: ArchitectClient,
+    platform: Platform,
     *,
     known_ids: Mapping[str, str] | None = None,
     definitions: Mapping[str, Mapping[str, Any]] | None = None,
@@ -102,7 +135,7 @@ def org_snapshot(
     progress: Progress | None = None,
 ) -> snap.Snapshot:
     """A snapshot of a live organization, keyed by logical key (see provider/domain/snapshot.py)."""
-    flows = list_org(client, progress)
+    flows = list_org(platform, progress)
     known = {flow_id: key for key, flow_id in (known_ids or {}).items()}
     return snap.from_flows(flows, known=known, definitions=definitions, source=source)
 

@@ -11,12 +11,13 @@ Inputs are duck-typed (anything with the managed fields as attributes: a `FlowDe
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from enum import StrEnum
 from typing import Any
 
 from pydantic import BaseModel
 
 from provider.domain.document import FlowDocument
-from provider.domain.models import MANAGED_FIELDS, Block, FlowFields, FlowType
+from provider.domain.models import FILE_ORDER, MANAGED_FIELDS, Block, FlowFields, FlowType
 
 
 def canonical_blocks(blocks: Iterable[Any]) -> list[dict[str, Any]]:
@@ -59,15 +60,21 @@ def map_block_references(blocks: Iterable[Any], mapping: Mapping[str, str] | Any
 
 
 def as_document(definition: Any) -> dict[str, Any]:
-    """The definition's content as plain data (the file's fields, logical keys, no `key`)."""
-    return {
-        "name": definition.name,
-        "description": definition.description,
-        "type": definition.type.value,
-        "lifecycle_state": definition.lifecycle_state.value,
-        "references": list(definition.references),
-        "blocks": canonical_blocks(definition.blocks or ()),
-    }
+    """The definition's content as plain data (the file's fields in file order, logical keys, no
+    `key`): every managed field, enums as their values."""
+    return {name: _plain_field(name, getattr(definition, name)) for name in FILE_ORDER}
+
+
+def _plain_field(name: str, value: Any) -> Any:
+    """One managed field as plain data: the block tree canonical, sequences as lists, enums (StrEnums)
+    as their strings."""
+    if name == "blocks":
+        return canonical_blocks(value or ())
+    if isinstance(value, tuple | list):
+        return list(value)
+    if isinstance(value, StrEnum):
+        return str(value)
+    return value
 
 
 def to_flow_fields(definition: Any, ids: Mapping[str, str]) -> FlowFields:
@@ -129,15 +136,9 @@ def document(definition: Any, *, key: str | None = None) -> FlowDocument:
 def from_inputs(data: Mapping[str, Any], *, key: str) -> FlowDocument:
     """A Flow resource's inputs or outputs (plain data, logical keys; see provider.deploy.resource)
     as the canonical document. Absent optional fields take their defaults."""
-    return FlowDocument(
-        key=key,
-        name=data.get("name") or "",
-        type=data.get("type") or FlowType.INBOUNDCALL,
-        description=data.get("description") or "",
-        lifecycle_state=data["lifecycle_state"],
-        references=tuple(data.get("references") or ()),
-        blocks=tuple(Block.model_validate(b) for b in canonical_blocks(data.get("blocks") or ())),
-    )
+    fields = {name: data.get(name) for name in MANAGED_FIELDS if data.get(name) is not None}
+    fields["blocks"] = canonical_blocks(fields.get("blocks") or ())
+    return FlowDocument.model_validate({"name": "", **fields, "key": key})
 
 
 def logical_fields(doc: FlowDocument) -> dict[str, Any]:

@@ -25,7 +25,7 @@ class FlowDocument(BaseModel):
 
     key: str
     name: str
-    type: FlowType
+    type: FlowType = FlowType.INBOUNDCALL
     description: str = ""
     lifecycle_state: LifecycleState
     #: Logical keys of the flows this flow uses (declared, or derived from the content).

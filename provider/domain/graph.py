@@ -41,7 +41,7 @@ class GraphReport:
 
 
 def _state(value: object) -> str:
-    return str(getattr(value, "value", value))
+    return str(value)  # a LifecycleState (a StrEnum) or its string
 
 
 def precheck(

@@ -48,6 +48,8 @@ class LifecycleState(StrEnum):
 
 #: The fields a writer manages (and the provider diffs). `type` is immutable after create.
 MANAGED_FIELDS: tuple[str, ...] = ("name", "description", "type", "lifecycle_state", "blocks", "references")
+#: The same fields in the order definition and snapshot files write them (the block tree last).
+FILE_ORDER: tuple[str, ...] = (*(f for f in MANAGED_FIELDS if f != "blocks"), "blocks")
 #: Fields a PATCH may change (`type` may only be sent unchanged, so the client never sends it).
 MUTABLE_FIELDS: tuple[str, ...] = ("name", "description", "lifecycle_state", "blocks", "references")
 #: Server-assigned fields: never sent on create.

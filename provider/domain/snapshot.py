@@ -46,11 +46,11 @@ from typing import Any
 
 import yaml
 
-from provider.domain.models import Flow
+from provider.domain.models import FILE_ORDER, Flow
 
 FORMAT = "genesys-flows.snapshot/1"
 INDEX_FILE = "_snapshot.yaml"
-FIELD_ORDER: tuple[str, ...] = ("name", "description", "type", "lifecycle_state", "references", "blocks")
+FIELD_ORDER: tuple[str, ...] = FILE_ORDER
 UNKNOWN_PREFIX = "id:"
 
 FlowDoc = dict[str, Any]
@@ -76,10 +76,6 @@ def slugify(name: str) -> str:
     return slug or "flow"
 
 
-def _enum(value: Any) -> Any:
-    return getattr(value, "value", value)
-
-
 def normalize_block(block: Mapping[str, Any]) -> dict[str, Any]:
     out: dict[str, Any] = {"id": str(block.get("id", "")), "type": str(block.get("type", ""))}
     if block.get("reference") is not None:
@@ -96,8 +92,8 @@ def normalize(doc: Mapping[str, Any]) -> FlowDoc:
     return {
         "name": str(doc.get("name", "")),
         "description": str(doc.get("description") or ""),
-        "type": str(_enum(doc.get("type")) or "INBOUNDCALL"),
-        "lifecycle_state": str(_enum(doc.get("lifecycle_state")) or "draft"),
+        "type": str(doc.get("type") or "INBOUNDCALL"),
+        "lifecycle_state": str(doc.get("lifecycle_state") or "draft"),
         "references": refs,
         "blocks": [normalize_block(b) for b in (doc.get("blocks") or [])],
     }
@@ -137,9 +133,9 @@ def assign_keys(
     by_name: dict[tuple[str, str], str] = {}
     for key, definition in (definitions or {}).items():
         name = str(definition.get("name", "")).strip().lower()
-        ftype = str(_enum(definition.get("type")) or "INBOUNDCALL")
+        ftype = str(definition.get("type") or "INBOUNDCALL")
         by_name.setdefault((ftype, name), key)
-    ordered = sorted(flows, key=lambda f: (f.name.strip().lower(), _enum(f.type), f.id))
+    ordered = sorted(flows, key=lambda f: (f.name.strip().lower(), str(f.type), f.id))
     result: dict[str, str] = {}
     used: set[str] = set()
     # Known keys first, so a slug never takes a key the stack owns.
@@ -151,7 +147,7 @@ def assign_keys(
     for flow in ordered:
         if flow.id in result:
             continue
-        named = by_name.get((str(_enum(flow.type)), flow.name.strip().lower()))
+        named = by_name.get((str(flow.type), flow.name.strip().lower()))
         if named and named not in used:
             result[flow.id] = named
             used.add(named)
@@ -161,7 +157,7 @@ def assign_keys(
         base = slugify(flow.name)
         candidate = base
         if candidate in used:
-            candidate = f"{base}-{str(_enum(flow.type)).lower()}"
+            candidate = f"{base}-{str(flow.type).lower()}"
         n = 2
         stem = candidate
         while candidate in used:

@@ -130,9 +130,9 @@ class ArchitectClient:
         if name is not None:
             params["name"] = name
         if type is not None:
-            params["type"] = getattr(type, "value", type)
+            params["type"] = str(type)
         if lifecycle_state is not None:
-            params["lifecycle_state"] = getattr(lifecycle_state, "value", lifecycle_state)
+            params["lifecycle_state"] = str(lifecycle_state)
         for body in self._pages(T_FLOWS, T_FLOWS, params):
             yield from FlowListing.model_validate(body).entities
 
@@ -150,7 +150,7 @@ class ArchitectClient:
 
     def find_flow(self, name: str, type: FlowType | str) -> Flow | None:
         """The live flow with this name (case-insensitive) and type, or None. One GET."""
-        wanted_type = getattr(type, "value", type)
+        wanted_type = str(type)
         wanted = name.casefold()
         for flow in self.iter_flows(name=name, type=wanted_type, page_size=25):
             if flow.name.casefold() == wanted and flow.type.value == wanted_type:
