@@ -391,8 +391,14 @@ class Flow(Resource, module="architect", name="Flow"):
         connection: Mapping[str, Any] | None = None,
         flow_key: str | None = None,
         opts: pulumi.ResourceOptions | None = None,
+        **managed: pulumi.Input[Any],
     ) -> None:
+        """`managed`: any other managed field (`MANAGED_FIELDS`), by its name."""
+        unknown = sorted(set(managed) - set(FIELD_KEYS))
+        if unknown:
+            raise TypeError(f"Flow: unknown field(s) {', '.join(unknown)}; managed: {', '.join(FIELD_KEYS)}")
         props: dict[str, Any] = {
+            **managed,
             "name": name,
             "description": description,
             "type": type,

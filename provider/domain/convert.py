@@ -84,28 +84,26 @@ def to_flow_fields(definition: Any, ids: Mapping[str, str]) -> FlowFields:
     missing = [ref for ref in _all_references(definition) if ref not in ids]
     if missing:
         raise KeyError(f"no flow id for the referenced key(s): {', '.join(sorted(set(missing)))}")
-    return FlowFields(
-        name=definition.name,
-        description=definition.description,
-        type=definition.type,
-        lifecycle_state=definition.lifecycle_state,
-        references=[ids[r] for r in definition.references],
-        blocks=[Block.model_validate(b) for b in map_block_references(definition.blocks or (), ids)],
-    )
+    fields = {name: getattr(definition, name) for name in MANAGED_FIELDS}
+    fields["references"] = [ids[r] for r in definition.references]
+    fields["blocks"] = [Block.model_validate(b) for b in map_block_references(definition.blocks or (), ids)]
+    return FlowFields.model_validate(fields)
 
 
 def to_logical(fields: FlowFields | Mapping[str, Any], key_of_id: Mapping[str, str]) -> dict[str, Any]:
     """A live flow's managed fields as a definition document: ids mapped back to logical keys (an id
     `key_of_id` does not know is kept as it is)."""
     data = fields.to_wire() if isinstance(fields, FlowFields) else dict(fields)
-    return {
-        "name": data.get("name", ""),
-        "description": data.get("description", "") or "",
-        "type": str(data.get("type") or FlowType.INBOUNDCALL),
-        "lifecycle_state": str(data.get("lifecycle_state")),
-        "references": [key_of_id.get(r, r) for r in data.get("references") or []],
-        "blocks": map_block_references(data.get("blocks") or [], key_of_id),
-    }
+    out = {name: data.get(name) for name in FILE_ORDER}  # every managed field, as it is ...
+    out.update(  # ... but these in their canonical form
+        name=data.get("name", ""),
+        description=data.get("description", "") or "",
+        type=str(data.get("type") or FlowType.INBOUNDCALL),
+        lifecycle_state=str(data.get("lifecycle_state")),
+        references=[key_of_id.get(r, r) for r in data.get("references") or []],
+        blocks=map_block_references(data.get("blocks") or [], key_of_id),
+    )
+    return out
 
 
 def _all_references(definition: Any) -> list[str]:
