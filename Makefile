@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STACK ?= dev
 
-.PHONY: deploy test venv tools lint typecheck pytest emulator emulator-stop bench clean
+.PHONY: deploy test test-fast venv tools lint typecheck pytest emulator emulator-stop bench clean
 
 ## deploy: start the local emulator (or reuse a running one) and `pulumi up --yes` the $(STACK) stack
 deploy: venv tools
@@ -12,6 +12,11 @@ deploy: venv tools
 
 ## test: ruff, mypy and pytest (unit, contract, and end-to-end through the real Pulumi engine)
 test: venv tools lint typecheck pytest
+
+## test-fast: lint, types, import contracts and every test that needs neither the engine nor the pulumi CLI
+## (the OpenAPI fuzzing, ~30 s, runs only in `make test`)
+test-fast: venv lint typecheck
+	$(VENV)/bin/pytest -q -m "not engine" --ignore=tests/toolchain --ignore=tests/emulator/test_fuzz.py
 
 venv: $(VENV)/.installed
 
@@ -28,6 +33,7 @@ tools:
 lint: venv
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports
 
 typecheck: venv
 	$(VENV)/bin/mypy provider emulator __main__.py

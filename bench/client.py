@@ -21,11 +21,11 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from emulator.testing import DEMO_CLIENTS, EmulatorProcess
-from provider import auth, pacing
-from provider.client import ArchitectClient
-from provider.models import Flow, FlowFields, LifecycleState
-from provider.retry import RetryPolicy
-from provider.settings import ConnectionSettings
+from provider.domain.models import Flow, FlowFields, LifecycleState
+from provider.platforms.architecture_api.client import ArchitectClient
+from provider.platforms.http import auth, pacing
+from provider.platforms.http.retry import RetryPolicy
+from provider.platforms.http.settings import ConnectionSettings
 
 
 def settings_for(emu: EmulatorProcess, client_id: str = "dev-rw") -> ConnectionSettings:

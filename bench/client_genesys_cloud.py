@@ -38,12 +38,12 @@ import yaml
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from emulator.testing import DEMO_CLIENTS, EmulatorProcess
-from provider import auth, pacing
 from provider.domain.document import FlowDocument
-from provider.models import FlowType, LifecycleState
+from provider.domain.models import FlowType, LifecycleState
 from provider.platforms.genesys_cloud import GenesysCloudPlatform
-from provider.recorder import ListRecorder
-from provider.settings import ConnectionSettings
+from provider.platforms.http import auth, pacing
+from provider.platforms.http.recorder import ListRecorder
+from provider.platforms.http.settings import ConnectionSettings
 
 CX_POLL_S = 15.0
 CX_PARALLELISM = 10

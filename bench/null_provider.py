@@ -9,7 +9,7 @@ from typing import Any
 import pulumi
 from pulumi.dynamic import CreateResult, ReadResult, UpdateResult
 
-from provider.flow_resource import CONNECTION_KEY, FlowProvider, normalize_inputs
+from provider.deploy.resource import CONNECTION_KEY, FlowProvider, normalize_inputs
 
 
 def _outs(props: dict[str, Any], flow_id: str, version: int) -> dict[str, Any]:
@@ -42,7 +42,7 @@ class NullFlowProvider(FlowProvider):
 
 
 class NullFlow(pulumi.dynamic.Resource, module="architect", name="NullFlow"):
-    """`provider.flow_resource.Flow`'s signature, backed by `NullFlowProvider`."""
+    """`provider.deploy.resource.Flow`'s signature, backed by `NullFlowProvider`."""
 
     flowId: pulumi.Output[str]
     version: pulumi.Output[int]

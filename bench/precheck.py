@@ -19,8 +19,8 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from provider.graph import GraphNode, precheck
-from provider.validation import validate_flow
+from provider.domain.graph import GraphNode, precheck
+from provider.domain.rules import validate_flow
 
 
 def make_set(flows: int, refs_per_flow: int, seed: int = 1) -> dict[str, dict[str, Any]]:

@@ -27,10 +27,10 @@ sys.path.insert(0, str(ROOT))
 from pulumi import automation as auto  # noqa: E402
 
 from emulator.testing import EmulatorProcess  # noqa: E402
-from provider.engine import PROJECT_DIR, offline_env, pulumi_command  # noqa: E402
+from provider.deploy.engine import PROJECT_DIR, offline_env, pulumi_command  # noqa: E402
 
-REAL_IMPORT = "from provider.flow_resource import Flow\n"
-NULL_IMPORT = "from bench.null_provider import NullFlow as Flow\n"
+REAL_RUN = "run(_here)\n"
+NULL_RUN = "from bench.null_provider import NullFlow\n\nrun(_here, resource=NullFlow)\n"
 
 
 def layered_dag(count: int, layers: int) -> dict[str, dict[str, Any]]:
@@ -65,9 +65,9 @@ def make_project(root: Path, flows: dict[str, dict[str, Any]], *, null: bool) ->
     text = (PROJECT_DIR / "Pulumi.yaml").read_text()
     (project / "Pulumi.yaml").write_text(text.replace("virtualenv: .venv", f"virtualenv: {sys.prefix}"))
     program = (PROJECT_DIR / "__main__.py").read_text()
-    assert REAL_IMPORT in program
+    assert REAL_RUN in program
     if null:
-        program = program.replace(REAL_IMPORT, NULL_IMPORT)
+        program = program.replace(REAL_RUN, NULL_RUN)
     (project / "__main__.py").write_text(program)
     shutil.copytree(PROJECT_DIR / "stacks", project / "stacks")
     (project / "flows").mkdir()

@@ -54,7 +54,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from emulator.testing import EmulatorProcess  # noqa: E402
-from provider.engine import PROJECT_DIR, offline_env, tools_bin  # noqa: E402
+from provider.deploy.engine import PROJECT_DIR, offline_env, tools_bin  # noqa: E402
 
 STACK = "bench"
 PHASES = ("create", "preview", "change", "refresh", "destroy")

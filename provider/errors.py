@@ -8,13 +8,32 @@ and path, and the client id.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from collections.abc import Iterable, Sequence
+from typing import Any
 
-from provider.models import ErrorBody, ErrorDetail
+from pydantic import BaseModel, ConfigDict, Field
 
-if TYPE_CHECKING:
-    from provider.validation import Problem
+from provider.domain.rules import Problem
+
+
+class ErrorDetail(BaseModel):
+    model_config = ConfigDict(populate_by_name=True, extra="ignore")
+
+    errorCode: str | None = None
+    fieldName: str | None = None
+    entityId: str | None = None
+    entityName: str | None = None
+
+
+class ErrorBody(BaseModel):
+    model_config = ConfigDict(populate_by_name=True, extra="ignore")
+
+    message: str = ""
+    code: str | None = None
+    status: int | None = None
+    contextId: str | None = None
+    details: list[ErrorDetail] = Field(default_factory=list)
+    errors: list[Any] = Field(default_factory=list)
 
 
 class ArchitectError(Exception):
@@ -223,7 +242,19 @@ def error_from_response(
     if cls is RateLimitedError:
         return RateLimitedError(message, retry_after=retry_after, **kwargs)
     if cls is ValidationError:
-        from provider.validation import problems_from_details
-
         return ValidationError(message, problems=problems_from_details(details, status, code), **kwargs)
     return cls(message, **kwargs)
+
+
+def problems_from_details(
+    details: Iterable[ErrorDetail], status: int | None, code: str | None, *, flow: str = ""
+) -> list[Problem]:
+    """The server's error details as `Problem`s (`flow` when the caller knows which flow it was)."""
+    out = []
+    for d in details:
+        rule = d.errorCode or code or f"http.{status}"
+        field = d.fieldName or ""
+        entity = d.entityName or d.entityId
+        message = f"the server rejected {field or 'the flow'}" + (f" ({entity})" if entity else "")
+        out.append(Problem(flow=flow, field=field, rule=rule, message=message))
+    return out

@@ -13,8 +13,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from provider.domain import yaml_safe
-from provider.models import FlowType
-from provider.validation import RULE_UNKNOWN, Problem
+from provider.domain.models import FlowType
+from provider.domain.rules import RULE_UNKNOWN, Problem
 
 #: Archy's top-level key → the platform's flow type.
 ARCHY_TYPES: dict[str, FlowType] = {

@@ -15,7 +15,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from provider.models import Block, FlowType, LifecycleState
+from provider.domain.models import Block, FlowType, LifecycleState
 
 
 class FlowDocument(BaseModel):
@@ -25,7 +25,7 @@ class FlowDocument(BaseModel):
 
     key: str
     name: str
-    type: FlowType
+    type: FlowType = FlowType.INBOUNDCALL
     description: str = ""
     lifecycle_state: LifecycleState
     #: Logical keys of the flows this flow uses (declared, or derived from the content).

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from provider.domain import yaml_safe
-from provider.validation import Problem
+from provider.domain.rules import Problem
 
 SUFFIXES = (".yaml", ".yml")
 RULE_OUTSIDE = "definition.file.outside"

@@ -5,3 +5,46 @@
 
 Platforms import no Pulumi.
 """
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from provider.errors import ConfigurationError
+
+if TYPE_CHECKING:
+    from provider.domain.rules import Problem
+    from provider.platforms.base import Platform, PlatformConfig
+    from provider.platforms.http.recorder import Recorder
+
+DEFAULT = "architecture-api"
+
+
+def platform_problems(name: str, data: Mapping[str, Any], *, flow: str) -> list[Problem]:
+    """The rules platform `name` adds to the domain's, checked without the network on a flow's
+    managed fields (logical keys; fields not known yet left out)."""
+    if name == "architecture-api":
+        from provider.platforms.architecture_api.platform import platform_problems as rules
+
+        return rules(data, flow=flow)
+    return []
+
+
+def get_platform(config: PlatformConfig, *, recorder: Recorder | None = None) -> Platform:
+    """The platform `config.platform` names (`genesys-flows:platform`, default architecture-api),
+    connected with the config's connection. Each implementation is imported only when chosen."""
+    name = config.platform or DEFAULT
+    if name == "architecture-api":
+        from provider.platforms.architecture_api.client import ArchitectClient
+        from provider.platforms.architecture_api.platform import ArchitectureApiPlatform
+
+        client = ArchitectClient(config.connection(), recorder=recorder)
+        return ArchitectureApiPlatform(client)
+    if name == "genesys-cloud":
+        from provider.platforms.genesys_cloud import GenesysCloudPlatform
+
+        return GenesysCloudPlatform.from_config(config, recorder=recorder)
+    raise ConfigurationError(
+        f"stack {config.stack!r}: genesys-flows:platform is {name!r}; use architecture-api or genesys-cloud"
+    )

@@ -13,7 +13,8 @@ from dataclasses import dataclass, field
 from typing import Literal, Protocol, runtime_checkable
 
 from provider.domain.document import FlowDocument
-from provider.validation import Problem
+from provider.domain.rules import Problem
+from provider.platforms.http.settings import ConnectionSettings
 
 #: What an update does when someone else changed the flow since the state last saw it.
 ConflictPolicy = Literal["merge", "overwrite", "fail"]
@@ -103,3 +104,18 @@ class Platform(Protocol):
     def consumers(self, flow_id: str) -> list[FlowRef]:
         """The flows that use this one."""
         ...
+
+
+class PlatformConfig(Protocol):
+    """What `provider.platforms.get_platform` needs from a stack's config
+    (`provider.deploy.config.StackConfig` is one)."""
+
+    @property
+    def stack(self) -> str: ...
+    @property
+    def platform(self) -> str: ...
+    @property
+    def conflict_policy(self) -> ConflictPolicy: ...
+    @property
+    def force_unlock(self) -> bool: ...
+    def connection(self) -> ConnectionSettings: ...

@@ -8,7 +8,7 @@ import pytest
 import yaml
 
 from provider.domain import archy
-from provider.models import FlowType
+from provider.domain.models import FlowType
 
 SAMPLES = Path(__file__).resolve().parents[2] / "flows" / "genesys-cloud"
 

@@ -13,9 +13,10 @@ import pytest
 from pulumi import automation as auto
 
 from emulator.testing import DEMO_CLIENTS, EmulatorProcess
-from provider.definitions import prepare
-from provider.stacks import NAMESPACE
-from tests.e2e.helpers import (
+from provider.deploy.stacks import NAMESPACE
+from provider.domain.loading import prepare
+from tests.support.bad_definitions import BAD_SETS, bad_flow
+from tests.support.engine import (
     FLOW,
     FLOWS,
     Meter,
@@ -26,8 +27,8 @@ from tests.e2e.helpers import (
     raw_export,
     read_flow,
     summary,
-    write_flow,
 )
+from tests.support.project import write_flow
 
 pytestmark = pytest.mark.engine
 
@@ -153,13 +154,15 @@ def _set_block_type(definition: dict[str, Any], block_id: str, block_type: str) 
     raise AssertionError(f"no block {block_id}")
 
 
-def test_update_merge_conflict_and_drift(tmp_path: Path, emulator: EmulatorProcess):
+def _deployed(tmp_path: Path, emulator: EmulatorProcess) -> tuple[Path, auto.Stack, dict[str, str], Org]:
+    """The sample set deployed: project, stack, flow ids by key, and another client of the org."""
     project = make_project(tmp_path)
     stack = open_stack(project, tmp_path, emulator.url)
-    ids = flow_ids(stack.up())
-    org = Org(emulator.url)
+    return project, stack, flow_ids(stack.up()), Org(emulator.url)
 
-    # 4. one block changed: one update in the preview, exactly one PATCH in the up.
+
+def test_one_changed_block_is_one_update_and_one_patch(tmp_path: Path, emulator: EmulatorProcess):
+    project, stack, ids, org = _deployed(tmp_path, emulator)
     support = read_flow(project, "support-menu")
     _set_block_type(support, "outage-check", "outageLookup")
     write_flow(project, "support-menu", support)
@@ -179,7 +182,9 @@ def test_update_merge_conflict_and_drift(tmp_path: Path, emulator: EmulatorProce
     assert any(b["type"] == "outageLookup" for b in live["blocks"])
     stack.preview(expect_no_changes=True)
 
-    # 5a. someone else changes another field; our change merges with theirs.
+
+def test_someone_elses_change_of_another_field_is_merged(tmp_path: Path, emulator: EmulatorProcess):
+    project, stack, ids, org = _deployed(tmp_path, emulator)
     theirs = org.patch(ids["main-ivr"], description="Edited in Architect by the night shift")
     main = read_flow(project, "main-ivr")
     _set_block_type(main, "disconnect", "disconnectWithSurvey")
@@ -193,37 +198,45 @@ def test_update_merge_conflict_and_drift(tmp_path: Path, emulator: EmulatorProce
     assert meter.result.by_status[("PATCH", FLOW, 200)] == 1
     stack.preview(expect_no_changes=True)
 
-    # 5b. someone else changes the same field: the up fails naming it, and their value stays.
-    their_blocks = [*live["blocks"], {"id": "their-block", "type": "playAudio"}]
+
+def test_someone_elses_change_of_the_same_field_fails_naming_it(tmp_path: Path, emulator: EmulatorProcess):
+    project, stack, ids, org = _deployed(tmp_path, emulator)
+    their_blocks = [*org.flow(ids["main-ivr"])["blocks"], {"id": "their-block", "type": "playAudio"}]
     org.patch(ids["main-ivr"], blocks=their_blocks)
+    main = read_flow(project, "main-ivr")
     _set_block_type(main, "disconnect", "disconnectPolitely")
     write_flow(project, "main-ivr", main)
     with pytest.raises(auto.CommandError) as failure:
         stack.up()
     message = str(failure.value)
     assert "main-ivr" in message and "blocks" in message and "someone else changed" in message
-    after = org.flow(ids["main-ivr"])
-    assert after["blocks"] == their_blocks
+    assert org.flow(ids["main-ivr"])["blocks"] == their_blocks
 
-    # 6. refresh shows the drift; the next up restores the definition.
-    _set_block_type(main, "disconnect", "disconnectWithSurvey")  # back to what the state holds
-    write_flow(project, "main-ivr", main)
+
+def test_refresh_shows_drift_and_the_next_up_restores_the_definition(
+    tmp_path: Path, emulator: EmulatorProcess
+):
+    _project, stack, ids, org = _deployed(tmp_path, emulator)
+    their_blocks = [*org.flow(ids["main-ivr"])["blocks"], {"id": "their-block", "type": "playAudio"}]
+    org.patch(ids["main-ivr"], blocks=their_blocks, description="Edited in Architect by the night shift")
     with Meter(emulator) as meter:
         refresh = stack.refresh()
     assert meter.result.writes == 0
     assert refresh.summary.resource_changes == {"same": len(ids), "update": 1}
-    preview = stack.preview()
-    assert summary(preview) == {"update": 1}
+    assert summary(stack.preview()) == {"update": 1}
     with Meter(emulator) as meter:
         stack.up()
     assert meter.result.count("PATCH") == 1
     restored = org.flow(ids["main-ivr"])
     assert not any(b["id"] == "their-block" for b in restored["blocks"])
-    assert any(b["type"] == "disconnectWithSurvey" for b in restored["blocks"])
     assert "Acme Telecom" in restored["description"]  # the definition's, not the night shift's
     stack.preview(expect_no_changes=True)
 
-    # A refresh after the flow was deleted out of band drops it; the next up recreates it.
+
+def test_a_flow_deleted_out_of_band_is_dropped_by_refresh_and_recreated(
+    tmp_path: Path, emulator: EmulatorProcess
+):
+    _project, stack, ids, org = _deployed(tmp_path, emulator)
     org.session.delete(f"{emulator.url}{FLOWS}/{ids['web-chat']}", timeout=10).raise_for_status()
     refresh = stack.refresh()
     assert (
@@ -233,7 +246,9 @@ def test_update_merge_conflict_and_drift(tmp_path: Path, emulator: EmulatorProce
     assert up.summary.resource_changes is not None and up.summary.resource_changes.get("create") == 1
     assert flow_ids(up)["web-chat"] != ids["web-chat"]
 
-    # A lifecycle transition the contract forbids fails the preview (archived → published).
+
+def test_a_forbidden_lifecycle_transition_fails_the_preview(tmp_path: Path, emulator: EmulatorProcess):
+    project, stack, _ids, _org = _deployed(tmp_path, emulator)
     after_hours = read_flow(project, "after-hours")
     write_flow(project, "after-hours", {**after_hours, "lifecycle_state": "archived"})
     stack.up()
@@ -290,53 +305,19 @@ def test_rename_is_an_update_and_type_change_a_replacement(tmp_path: Path, emula
 # ------------------------------------------------------------------------ 8: bad definitions
 
 
-def _flow(
-    name: str, state: str = "draft", refs: list[str] | None = None, blocks: Any = None
-) -> dict[str, Any]:
-    out: dict[str, Any] = {"name": name, "type": "COMMONMODULE", "lifecycle_state": state}
-    if refs:
-        out["references"] = refs
-    out["blocks"] = blocks if blocks is not None else [{"id": "start", "type": "playAudio"}]
-    return out
+#: One engine case per class of error (the reference graph, a flow's rules, the definition files, the
+#: platform's rules, the provider's state-dependent check); every case the program's pre-check
+#: decides is also checked without the engine in tests/deploy/test_program.py.
+ENGINE_CASES = [
+    "cycle",
+    "duplicate-block-id",
+    "unknown-placeholder",
+    "unsupported-type",
+    "bad-lifecycle-transition",
+]
 
 
-BAD_SETS: dict[str, tuple[dict[str, Any], list[tuple[str, str, str]]]] = {
-    "cycle": (
-        {"a": _flow("A", refs=["b"]), "b": _flow("B", refs=["c"]), "c": _flow("C", refs=["a"])},
-        [("a", "references", "architect.flow.reference.cycle")],
-    ),
-    "unknown-key": (
-        {"a": _flow("A", refs=["nowhere"])},
-        [("a", "references[0]", "architect.flow.reference.unknown")],
-    ),
-    "undeclared-block-reference": (
-        {"a": _flow("A", blocks=[{"id": "x", "type": "call", "reference": "b"}]), "b": _flow("B")},
-        [("a", "blocks[0].reference", "architect.flow.reference.undeclared")],
-    ),
-    "duplicate-block-id": (
-        {"a": _flow("A", blocks=[{"id": "x", "type": "t", "children": [{"id": "x", "type": "t"}]}])},
-        [("a", "blocks[0].children[0].id", "architect.flow.block.id.duplicate")],
-    ),
-    "missing-name": (
-        {"a": {"type": "COMMONMODULE", "lifecycle_state": "draft"}},
-        [("a", "name", "architect.flow.field.required")],
-    ),
-    "bad-lifecycle-transition": (
-        {"a": _flow("A", state="archived")},
-        [("a", "lifecycle_state", "architect.flow.lifecycle.transition.invalid")],
-    ),
-    "published-references-draft": (
-        {"a": _flow("A", state="published", refs=["b"]), "b": _flow("B", state="draft")},
-        [("a", "references[0]", "architect.flow.reference.unpublished")],
-    ),
-    "unknown-placeholder": (
-        {"a": _flow("A {{no_such_thing}}")},
-        [("a", "name", "definition.placeholder.unknown"), ("a", "name", "no_such_thing")],
-    ),
-}
-
-
-@pytest.mark.parametrize("case", sorted(BAD_SETS))
+@pytest.mark.parametrize("case", ENGINE_CASES)
 def test_bad_definitions_fail_the_preview_with_no_api_call(
     case: str, tmp_path: Path, emulator: EmulatorProcess
 ):
@@ -356,7 +337,7 @@ def test_bad_definitions_fail_the_preview_with_no_api_call(
 def test_all_problems_are_reported_at_once(tmp_path: Path, emulator: EmulatorProcess):
     flows = dict(BAD_SETS["cycle"][0])
     flows["dup"] = BAD_SETS["duplicate-block-id"][0]["a"]
-    flows["d"] = _flow("D {{nope}}", refs=["missing"])
+    flows["d"] = bad_flow("D {{nope}}", refs=["missing"])
     project = make_project(tmp_path, flows)
     stack = open_stack(project, tmp_path, emulator.url)
     with pytest.raises(auto.CommandError) as failure:
@@ -401,7 +382,7 @@ def test_up_under_short_tokens_and_a_low_rate_limit(tmp_path: Path, emulator: Em
 
 
 def test_create_refuses_to_adopt_an_existing_flow(tmp_path: Path, emulator: EmulatorProcess):
-    project = make_project(tmp_path, {"a": _flow("Existing Flow")})
+    project = make_project(tmp_path, {"a": bad_flow("Existing Flow")})
     org = Org(emulator.url)
     response = org.session.post(
         f"{emulator.url}{FLOWS}",
@@ -424,7 +405,7 @@ def test_create_refuses_to_adopt_an_existing_flow(tmp_path: Path, emulator: Emul
 def test_a_rotated_secret_reaches_refresh_and_destroy_after_the_next_up(
     tmp_path: Path, emulator: EmulatorProcess
 ):
-    project = make_project(tmp_path, {"a": _flow("Config Flow")})
+    project = make_project(tmp_path, {"a": bad_flow("Config Flow")})
     stack = open_stack(project, tmp_path, emulator.url)
     assert stack.up().summary.result == "succeeded"
 
@@ -452,22 +433,35 @@ def test_a_rotated_secret_reaches_refresh_and_destroy_after_the_next_up(
 
 def test_a_renamed_definition_file_with_an_alias_keeps_its_flow(tmp_path: Path, emulator: EmulatorProcess):
     project = make_project(
-        tmp_path, {"greeting": _flow("Greeting"), "menu": _flow("Menu", refs=["greeting"])}
+        tmp_path, {"greeting": bad_flow("Greeting"), "menu": bad_flow("Menu", refs=["greeting"])}
     )
     stack = open_stack(project, tmp_path, emulator.url)
     before = flow_ids(stack.up())
 
     # Without an alias the renamed file is a new resource, whose create finds the old flow's name.
     (project / "flows" / "greeting.yaml").rename(project / "flows" / "welcome.yaml")
-    write_flow(project, "menu", _flow("Menu", refs=["welcome"]))
+    write_flow(project, "menu", bad_flow("Menu", refs=["welcome"]))
     with pytest.raises(auto.CommandError) as failure:
         stack.up()
     assert "aliases: [<old key>]" in str(failure.value)
 
-    write_flow(project, "welcome", {**_flow("Greeting"), "aliases": ["greeting"]})
+    write_flow(project, "welcome", {**bad_flow("Greeting"), "aliases": ["greeting"]})
     assert summary(stack.preview()).get("create", 0) == 0
     with Meter(emulator) as meter:
         after = flow_ids(stack.up())
     assert meter.result.writes == 0  # the same flow, nothing created or deleted
     assert after == {"welcome": before["greeting"], "menu": before["menu"]}
     assert sorted(f["id"] for f in Org(emulator.url).live_flows()) == sorted(before.values())
+
+
+def test_a_wrong_stack_setting_fails_the_preview_naming_the_key(tmp_path: Path, emulator: EmulatorProcess):
+    project = make_project(tmp_path)
+    stack = open_stack(project, tmp_path, emulator.url)
+    stack.set_config(f"{NAMESPACE}:conflictPolicy", auto.ConfigValue("yolo"))
+    with Meter(emulator) as meter, pytest.raises(auto.CommandError) as failure:
+        stack.preview()
+    assert meter.result.total == 0
+    message = str(failure.value)
+    assert "stack 'dev'" in message and "genesys-flows:conflictPolicy is 'yolo'" in message, message
+    assert "Traceback" not in message
+    assert (stack.export_stack().deployment or {}).get("resources") in (None, [])

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from provider import audit, telemetry
-from provider.recorder import MutationEvent
+from provider.governance import audit, telemetry
+from provider.platforms.http.recorder import MutationEvent
 
 SECRET = "dev-rw-demo-secret"
 
@@ -79,7 +79,7 @@ def test_recorder_is_shared_per_stack_and_folders(tmp_path: Path, monkeypatch) -
 
 
 def test_defaults_are_under_the_project(monkeypatch) -> None:
-    from provider.engine import PROJECT_DIR
+    from provider.deploy.engine import PROJECT_DIR
 
     monkeypatch.delenv(telemetry.METRICS_DIR_ENV, raising=False)
     monkeypatch.delenv(telemetry.AUDIT_LOG_ENV, raising=False)
@@ -90,8 +90,8 @@ def test_defaults_are_under_the_project(monkeypatch) -> None:
 CRASHER = textwrap.dedent(
     """
     import os, signal, sys
-    from provider import telemetry
-    from provider.recorder import MutationEvent
+    from provider.governance import telemetry
+    from provider.platforms.http.recorder import MutationEvent
     path, n = sys.argv[1], int(sys.argv[2])
     rec = telemetry.recorder("dev", metrics_dir=sys.argv[3], audit_log=path, client_id="dev-rw")
     for i in range(n):
@@ -163,12 +163,18 @@ def test_never_rewritten_and_no_secret(tmp_path: Path, monkeypatch) -> None:
     monkeypatch.setenv("GENESYSCLOUD_OAUTHCLIENT_SECRET", SECRET)
     path = tmp_path / "a.jsonl"
     path.write_text('{"earlier": "entry"}\n')
+    mode_before = os.stat(path).st_mode & 0o777
     rec = telemetry.recorder("dev", metrics_dir=tmp_path / "m", audit_log=path, client_id="dev-rw")
     rec.on_mutation(MutationEvent("create", "i", "n", None, 1, "success"))
     text = path.read_text()
     assert text.startswith('{"earlier": "entry"}\n')
     assert SECRET not in text
-    assert oct(os.stat(path).st_mode & 0o777) in ("0o600", "0o644")
+    # an existing log keeps its mode (it was created outside); a new one is the owner's only
+    assert os.stat(path).st_mode & 0o777 == mode_before
+    fresh = tmp_path / "new.jsonl"
+    rec = telemetry.recorder("dev", metrics_dir=tmp_path / "m", audit_log=fresh, client_id="dev-rw")
+    rec.on_mutation(MutationEvent("create", "i", "n", None, 1, "success"))
+    assert os.stat(fresh).st_mode & 0o777 == 0o600
 
 
 def test_read_filters_and_tolerates_a_torn_line(tmp_path: Path) -> None:

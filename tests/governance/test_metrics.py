@@ -11,9 +11,9 @@ from pathlib import Path
 
 from prometheus_client.parser import text_string_to_metric_families
 
-from provider import metrics
-from provider.recorder import ConflictEvent, MutationEvent, RequestEvent
-from provider.validation import Problem
+from provider.domain.rules import Problem
+from provider.governance import metrics
+from provider.platforms.http.recorder import ConflictEvent, MutationEvent, RequestEvent
 
 FLOW = "/api/v2/architect/flows/{flowId}"
 FLOWS = "/api/v2/architect/flows"
@@ -125,8 +125,8 @@ def test_threads_lose_no_counts(tmp_path: Path) -> None:
 WORKER = textwrap.dedent(
     """
     import sys
-    from provider import telemetry
-    from provider.recorder import RequestEvent, MutationEvent
+    from provider.governance import telemetry
+    from provider.platforms.http.recorder import RequestEvent, MutationEvent
     stack, mdir, alog, n = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
     rec = telemetry.recorder(stack, metrics_dir=mdir, audit_log=alog, client_id="dev-rw")
     for i in range(n):
@@ -155,15 +155,18 @@ def test_processes_write_their_own_files_and_merge(tmp_path: Path) -> None:
     assert doc["total_requests"] == sum(100 + k for k in range(4))
     assert len(doc["processes"]) == 4
     assert doc["mutations"] == [{"action": "create", "outcome": "success", "count": 4}]
-    # each process rewrote the merged files at exit; the last one saw all four
-    prom, summary = metrics.write_merged(mdir, "dev")
-    assert json.loads(summary.read_text())["total_requests"] == doc["total_requests"]
+    # Each process rewrites the merged files at exit. One more process, started after the four have
+    # exited, must leave merged files that count all five (written by its at-exit hook, not by us).
+    subprocess.run([sys.executable, "-c", WORKER, "dev", str(mdir), str(alog), "1"], check=True, timeout=120)
+    total = doc["total_requests"] + 1
+    summary, prom = mdir / "dev.json", mdir / "dev.prom"
+    assert json.loads(summary.read_text())["total_requests"] == total
     samples = _samples(prom.read_text())
     key = (
         "genesys_flows_api_requests_total",
         (("method", "GET"), ("path", FLOW), ("stack", "dev"), ("status", "200")),
     )
-    assert samples[key] == doc["total_requests"]
+    assert samples[key] == total
     assert metrics.load(mdir, "staging")["staging"].total_requests == 5
     assert set(metrics.load(mdir)) == {"dev", "staging"}
 

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from provider import auth, pacing
+from provider.platforms.http import auth, pacing
 
 
 @pytest.fixture(autouse=True)

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from provider.definitions import RULE_YAML, definition_files, prepare, read_raw
 from provider.domain import files, yaml_safe
+from provider.domain.loading import RULE_YAML, definition_files, prepare, read_raw
 
 REPO = Path(__file__).resolve().parents[2]
 VALID = "name: Main\ntype: INBOUNDCALL\nlifecycle_state: draft\n"
@@ -167,7 +167,7 @@ def test_hostile_files_become_problems_of_their_flow(tmp_path):
 PROBE = """
 import json, resource, sys
 from pathlib import Path
-from provider.definitions import prepare
+from provider.domain.loading import prepare
 prepared = prepare(sys.argv[1], {})
 peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 status = Path("/proc/self/status")

@@ -9,10 +9,10 @@ import time
 
 import pytest
 
-from provider.client import ArchitectClient
 from provider.errors import TransportError
-from provider.retry import RetryPolicy
-from provider.settings import ConnectionSettings
+from provider.platforms.architecture_api.client import ArchitectClient
+from provider.platforms.http.retry import RetryPolicy
+from provider.platforms.http.settings import ConnectionSettings
 from tests.resilience.hung_server import HungServer
 
 DEADLINE = 4.0
@@ -91,8 +91,8 @@ def test_the_error_says_how_long_it_tried(answer_token):
 
 
 def test_waiters_share_the_one_token_request_and_its_failure():
-    from provider import auth
-    from provider.transport import get_session
+    from provider.platforms.http import auth
+    from provider.platforms.http.transport import get_session
 
     errors: list[tuple[float, str]] = []
     with HungServer() as server:

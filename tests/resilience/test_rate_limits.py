@@ -7,11 +7,11 @@ from __future__ import annotations
 import threading
 import time
 
-from provider.client import ArchitectClient
-from provider.pacing import Pacer
-from provider.recorder import ListRecorder
-from provider.retry import RetryPolicy
-from provider.settings import ConnectionSettings
+from provider.platforms.architecture_api.client import ArchitectClient
+from provider.platforms.http.pacing import Pacer
+from provider.platforms.http.recorder import ListRecorder
+from provider.platforms.http.retry import RetryPolicy
+from provider.platforms.http.settings import ConnectionSettings
 
 
 class FakeClock:

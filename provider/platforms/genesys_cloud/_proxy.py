@@ -14,9 +14,9 @@ from typing import Any
 from urllib.parse import quote, urlsplit
 
 from provider.errors import ArchitectError, ServerError, TransportError, error_from_response
-from provider.recorder import RequestEvent
-from provider.requestor import Outcome, Requestor
-from provider.transport import get_session, send
+from provider.platforms.http.recorder import RequestEvent
+from provider.platforms.http.requestor import Outcome, Requestor
+from provider.platforms.http.transport import get_session, send
 
 from .wire import (
     ArchitectExportJobStateResponse,

@@ -30,10 +30,12 @@ from typing import Any, Literal
 
 from provider.domain import archy
 from provider.domain.document import FlowDocument
+from provider.domain.rules import Problem
 from provider.errors import (
     ArchitectError,
     ConfigurationError,
     ConflictError,
+    ErrorDetail,
     ForbiddenError,
     JobFailedError,
     LockedError,
@@ -43,13 +45,11 @@ from provider.errors import (
     ValidationError,
     error_from_response,
 )
-from provider.models import ErrorDetail
-from provider.platforms.base import ConflictPolicy, FlowRef, LiveFlow
-from provider.recorder import ConflictEvent, MutationEvent, Recorder
-from provider.requestor import Requestor
-from provider.retry import RetryPolicy
-from provider.settings import ConnectionSettings
-from provider.validation import Problem
+from provider.platforms.base import ConflictPolicy, FlowRef, LiveFlow, PlatformConfig
+from provider.platforms.http.recorder import ConflictEvent, MutationEvent, Recorder
+from provider.platforms.http.requestor import Requestor
+from provider.platforms.http.retry import RetryPolicy
+from provider.platforms.http.settings import ConnectionSettings
 
 from ._proxy import GenesysCloudProxy, object_type
 from .polling import Backoff, PollTimeout, poll
@@ -123,6 +123,13 @@ class GenesysCloudPlatform:
         self._lock = threading.Lock()
         self._deleting: set[str] = set()
         self._deleted: set[str] = set()
+
+    @classmethod
+    def from_config(cls, config: PlatformConfig, *, recorder: Recorder | None = None) -> GenesysCloudPlatform:
+        """The platform for a stack's config (what `provider.platforms.get_platform` builds)."""
+        return cls(
+            config.connection(), recorder=recorder, force_unlock=config.force_unlock, stack=config.stack
+        )
 
     def __repr__(self) -> str:
         return (

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from provider.domain import archy
 from provider.domain.document import FlowDocument
-from provider.validation import Problem
+from provider.domain.rules import Problem
 
 RULE_ARCHIVED = "genesys.flow.lifecycle.archived.unsupported"
 RULE_BLOCKS = "genesys.flow.blocks.unsupported"

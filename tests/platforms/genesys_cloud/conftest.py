@@ -10,12 +10,12 @@ from typing import Any
 import pytest
 import yaml
 
-from provider import auth, pacing
 from provider.domain.document import FlowDocument
 from provider.platforms.genesys_cloud import GenesysCloudPlatform
-from provider.recorder import ListRecorder
-from provider.retry import RetryPolicy
-from provider.settings import ConnectionSettings
+from provider.platforms.http import auth, pacing
+from provider.platforms.http.recorder import ListRecorder
+from provider.platforms.http.retry import RetryPolicy
+from provider.platforms.http.settings import ConnectionSettings
 from tests.platforms.genesys_cloud.fake_gc import FakeGenesysCloud
 
 

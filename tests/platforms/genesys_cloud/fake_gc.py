@@ -21,7 +21,7 @@ from requests.adapters import BaseAdapter
 from requests.structures import CaseInsensitiveDict
 
 from provider.domain import archy
-from provider.transport import get_session
+from provider.platforms.http.transport import get_session
 
 UPLOAD_HEADERS = {"Content-Type": "text/plain", "x-amz-meta-jobid": ""}
 

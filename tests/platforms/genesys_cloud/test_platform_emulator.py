@@ -20,9 +20,9 @@ from provider.errors import (
     ValidationError,
 )
 from provider.platforms.genesys_cloud import GenesysCloudPlatform
-from provider.recorder import ListRecorder
-from provider.retry import RetryPolicy
-from provider.settings import ConnectionSettings
+from provider.platforms.http.recorder import ListRecorder
+from provider.platforms.http.retry import RetryPolicy
+from provider.platforms.http.settings import ConnectionSettings
 from tests.platforms.genesys_cloud.conftest import archy_text, document
 
 ORG = "dev"

@@ -20,7 +20,7 @@ from provider.errors import (
 from provider.platforms.base import LiveFlow, Platform
 from provider.platforms.genesys_cloud import GenesysCloudPlatform
 from provider.platforms.genesys_cloud.platform import EXTRA_ARCHY_SHA
-from provider.recorder import ListRecorder
+from provider.platforms.http.recorder import ListRecorder
 from tests.platforms.genesys_cloud.conftest import archy_text, document
 from tests.platforms.genesys_cloud.fake_gc import FakeGenesysCloud
 

@@ -1,0 +1,65 @@
+"""`archctl audit` and `archctl metrics`: the audit trail and the metrics files, read back."""
+
+from __future__ import annotations
+
+import argparse
+
+from provider.cli.common import EXIT_OK, Output, _configured_path, _parse_since
+from provider.cli.render import _metrics_human, _table, _v
+from provider.governance import audit as audit_mod
+from provider.governance import metrics as metrics_mod
+from provider.governance import telemetry
+
+
+def cmd_audit(args: argparse.Namespace, out: Output) -> int:
+    path = _configured_path(args.file, args.stack, "audit_log") or telemetry.default_audit_log()
+    result = audit_mod.read(path, since=_parse_since(args.since), flow=args.flow)
+    entries = [e for e in result.entries if not args.stack or e.get("stack") == args.stack]
+    if args.limit:
+        entries = entries[-args.limit :]
+    doc = {
+        "file": str(path),
+        "count": len(entries),
+        "invalid_lines": result.invalid_lines,
+        "entries": entries,
+    }
+    rows = [
+        [
+            e.get("timestamp"),
+            e.get("stack"),
+            e.get("action"),
+            e.get("flow_key") or e.get("flow_name"),
+            (e.get("flow_id") or "")[:8],
+            f"{_v(e.get('version_before'))}→{_v(e.get('version_after'))}",
+            e.get("outcome"),
+            e.get("error_code") or "",
+            e.get("client_id") or "",
+            f"{float(e.get('latency_s') or 0) * 1000:.0f}ms",
+        ]
+        for e in entries
+    ]
+    human = _table(
+        ["time (UTC)", "stack", "action", "flow", "id", "version", "outcome", "error", "client", "took"], rows
+    )
+    note = f"\n({result.invalid_lines} unreadable line(s) skipped)" if result.invalid_lines else ""
+    out.emit(doc, f"{len(entries)} entr{'y' if len(entries) == 1 else 'ies'} in {path}\n{human}{note}")
+    return EXIT_OK
+
+
+def cmd_metrics(args: argparse.Namespace, out: Output) -> int:
+    directory = _configured_path(args.dir, args.stack, "metrics_dir") or telemetry.default_metrics_dir()
+    merged = metrics_mod.load(directory, args.stack, _parse_since(args.since))
+    written: list[str] = []
+    if args.write:
+        for stack in sorted(merged):
+            written += [str(p) for p in metrics_mod.write_merged(directory, stack)]
+    summaries = [merged[s].to_json(samples=False) for s in sorted(merged)]
+    doc = {"dir": str(directory), "stacks": summaries, "written": written}
+    if summaries:
+        human = "\n\n".join(_metrics_human(s) for s in summaries)
+    else:
+        human = f"no metrics in {directory}" + (f" for stack {args.stack}" if args.stack else "")
+    if written:
+        human += "\n\nwrote " + ", ".join(written)
+    out.emit(doc, human)
+    return EXIT_OK

@@ -1,0 +1,131 @@
+"""`archctl export`, `diff` and `drift`: live orgs as snapshots, compared by logical key."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from provider.cli.common import (
+    EXIT_DIFF,
+    EXIT_OK,
+    CliError,
+    Output,
+    Progress,
+    _connection_from_args,
+    _flows_dir,
+    _stack,
+)
+from provider.cli.render import _table
+from provider.deploy import sources
+from provider.domain import snapshot as snap
+
+
+def _live_snapshot(args: argparse.Namespace, out: Output, *, stack: str | None = None) -> snap.Snapshot:
+    """The live org of `--stack` (or of the given stack name), else of the explicit connection options."""
+    stack_name = stack or getattr(args, "stack", None)
+    progress = Progress(out.err, "reading flows")
+    if stack_name:
+        info = _stack(stack_name)
+        connection = info.connection
+        platform = sources.platform_for(connection, info.platform, stack=stack_name)
+        known = info.flow_ids
+        definitions = sources.definition_docs_or_empty(_flows_dir(args, info), info.substitutions)
+        source = {
+            "kind": "org",
+            "stack": stack_name,
+            "api_url": connection.api_base_url,
+            "label": f"stack:{stack_name}",
+        }
+    else:
+        connection = _connection_from_args(args)
+        platform = sources.platform_for(connection)
+        known = {}
+        definitions = sources.definition_docs_or_empty(_flows_dir(args), {})
+        source = {"kind": "org", "api_url": connection.api_base_url, "label": connection.api_base_url}
+    result = sources.org_snapshot(
+        platform, known_ids=known, definitions=definitions, source=source, progress=progress
+    )
+    progress.done(f"{len(result.flows)} flows")
+    return result
+
+
+def cmd_export(args: argparse.Namespace, out: Output) -> int:
+    if not (args.stack or args.api_url or args.region):
+        raise CliError(
+            "export needs --stack S, or --api-url/--region (with the OAuth client in the environment)"
+        )
+    snapshot = _live_snapshot(args, out)
+    progress = Progress(out.err, "writing files")
+    paths = snap.write(snapshot, Path(args.out))
+    progress.done(f"{len(paths)} files in {args.out}")
+    rows = [
+        {
+            "key": key,
+            "id": snapshot.ids.get(key, ""),
+            "name": doc["name"],
+            "type": doc["type"],
+            "file": str(Path(args.out) / f"{key}.yaml"),
+        }
+        for key, doc in sorted(snapshot.flows.items())
+    ]
+    doc = {"out": str(args.out), "source": snapshot.label, "count": len(rows), "flows": rows}
+    human = _table(["key", "name", "type", "id"], [[r["key"], r["name"], r["type"], r["id"]] for r in rows])
+    out.emit(doc, f"exported {len(rows)} flow(s) from {snapshot.label} to {args.out}\n{human}")
+    return EXIT_OK
+
+
+def _resolve_side(spec: str, args: argparse.Namespace, out: Output) -> tuple[snap.Snapshot, str | None]:
+    """A diff side: a snapshot folder, a definitions folder, `stack:NAME`, or `live` (the connection
+    options). Returns the snapshot and, for a stack, its name."""
+    if spec.startswith("stack:"):
+        name = spec.split(":", 1)[1]
+        return _live_snapshot(args, out, stack=name), name
+    if spec == "live":
+        return _live_snapshot(args, out), None
+    path = Path(spec)
+    if path.is_dir():
+        if snap.is_snapshot(path) or not any(path.glob("*.yaml")):
+            try:
+                return snap.read(path), None
+            except snap.SnapshotError as exc:
+                raise CliError(str(exc)) from exc
+        # A definitions folder (no index): substitutions of --stack, if given.
+        subs = _stack(args.stack, with_state=False).substitutions if args.stack else {}
+        docs = sources.definition_docs(path, subs)
+        return snap.Snapshot(flows=docs, source={"kind": "definitions", "label": str(path)}), None
+    candidates = sources.project_dir() / "stacks" / f"Pulumi.{spec}.yaml"
+    if candidates.exists():
+        return _live_snapshot(args, out, stack=spec), spec
+    raise CliError(f"{spec!r} is neither a folder, `stack:NAME`, a stack in stacks/, nor `live`")
+
+
+def cmd_diff(args: argparse.Namespace, out: Output) -> int:
+    a, stack_a = _resolve_side(args.a, args, out)
+    b, stack_b = _resolve_side(args.b, args, out)
+    subs_a = subs_b = None
+    if stack_a and stack_b and not args.raw:
+        subs_a = _stack(stack_a, with_state=False).substitutions
+        subs_b = _stack(stack_b, with_state=False).substitutions
+    from provider.deploy import promote
+
+    result = promote.compare(a, b, subs_a, subs_b)
+    out.emit(result.to_json(), result.render())
+    return EXIT_OK if result.identical else EXIT_DIFF
+
+
+def cmd_drift(args: argparse.Namespace, out: Output) -> int:
+    from provider.deploy import promote
+
+    progress = Progress(out.err, "reading flows")
+    result = promote.source_drift(
+        args.stack, flows_dir=getattr(args, "flows", None), include_all=args.all, progress=progress
+    )
+    progress.done()
+    doc = {"stack": args.stack, "drift": not result.identical, "diff": result.to_json()}
+    human = (
+        f"stack {args.stack}: no drift"
+        if result.identical
+        else f"stack {args.stack}: drift\n{result.render()}"
+    )
+    out.emit(doc, human)
+    return EXIT_OK if result.identical else EXIT_DIFF

@@ -1,0 +1,241 @@
+"""THE stack-config model: a stack's `genesys-flows:*` settings, validated once.
+
+The program (`pulumi.Config`), the dynamic provider (`configure`, the engine's copy of the config) and
+the CLI (the Automation API's `get_all_config`) all hand their raw values to `parse`; every problem is
+reported at once, each naming the key and the stack. Values missing from the config fall back to the
+GENESYSCLOUD_* environment variables when the connection is resolved (`connection`).
+
+Keys: platform (architecture-api | genesys-cloud), apiUrl or region, clientId, clientSecret (a
+secret), conflictPolicy (architecture-api: merge|overwrite|fail, default merge; genesys-cloud:
+fail|overwrite, default fail), forceUnlock (genesys-cloud only, default false), substitutions
+(name → string), metricsDir, auditLog, flowsDir.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping
+from typing import Any
+from urllib.parse import urlsplit
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from provider.errors import ConfigurationError
+from provider.platforms.base import PLATFORM_NAMES, ConflictPolicy
+from provider.platforms.http.settings import (
+    ENV_API_URL,
+    ENV_CLIENT_ID,
+    ENV_CLIENT_SECRET,
+    ENV_REGION,
+    REGIONS,
+    ConnectionSettings,
+)
+
+NAMESPACE = "genesys-flows"
+DEFAULT_PLATFORM = "architecture-api"
+#: Per platform: the conflict policies it supports, the default first.
+CONFLICT_POLICIES: dict[str, tuple[str, ...]] = {
+    "architecture-api": ("merge", "overwrite", "fail"),
+    "genesys-cloud": ("fail", "overwrite"),
+}
+#: The keys a Flow's `__connection` input and the provider's platforms are built from.
+CONNECTION_KEYS: tuple[str, ...] = (
+    "platform",
+    "apiUrl",
+    "region",
+    "clientId",
+    "clientSecret",
+    "conflictPolicy",
+    "forceUnlock",
+    "metricsDir",
+    "auditLog",
+)
+#: Every key the model reads (without the namespace).
+KEYS: tuple[str, ...] = (
+    "platform",
+    "apiUrl",
+    "region",
+    "clientId",
+    "clientSecret",
+    "conflictPolicy",
+    "forceUnlock",
+    "substitutions",
+    "metricsDir",
+    "auditLog",
+    "flowsDir",
+)
+
+
+class StackConfigError(ConfigurationError):
+    """One or more stack settings are wrong; `problems` names each key."""
+
+    def __init__(self, stack: str, problems: list[str]) -> None:
+        lines = "\n".join(f"  - {p}" for p in problems)
+        super().__init__(f"stack {stack!r} is not configured correctly:\n{lines}")
+        self.stack = stack
+        self.problems = problems
+
+
+class StackConfig(BaseModel):
+    """One stack's validated settings. `client_secret` is whatever the caller read (a plain string,
+    or the program's secret Output): never printed, never dumped."""
+
+    model_config = ConfigDict(frozen=True, arbitrary_types_allowed=True)
+
+    stack: str
+    platform: str = DEFAULT_PLATFORM
+    api_url: str | None = None
+    region: str | None = None
+    client_id: str | None = None
+    client_secret: Any = Field(default=None, repr=False, exclude=True)
+    conflict_policy: ConflictPolicy = "merge"
+    force_unlock: bool = False
+    substitutions: dict[str, str] = Field(default_factory=dict)
+    metrics_dir: str | None = None
+    audit_log: str | None = None
+    flows_dir: str | None = None
+
+    def key(self, name: str) -> str:
+        return f"{NAMESPACE}:{name}"
+
+    def missing_connection(self, env: Mapping[str, str] | None = None) -> list[str]:
+        """What the connection lacks in the config and the environment (each naming key and variable)."""
+        environ = os.environ if env is None else env
+        where = f"stacks/Pulumi.{self.stack}.yaml"
+        out = []
+        if not (self.api_url or self.region or environ.get(ENV_API_URL) or environ.get(ENV_REGION)):
+            out.append(
+                f"where the API is: set {NAMESPACE}:apiUrl or {NAMESPACE}:region in {where} "
+                f"(or {ENV_API_URL} / {ENV_REGION})"
+            )
+        if not (self.client_id or environ.get(ENV_CLIENT_ID)):
+            out.append(f"the OAuth client id: set {NAMESPACE}:clientId (or {ENV_CLIENT_ID})")
+        if self.client_secret is None and not environ.get(ENV_CLIENT_SECRET):
+            out.append(
+                f"the OAuth client secret: `pulumi config set --secret {NAMESPACE}:clientSecret ...` "
+                f"(or {ENV_CLIENT_SECRET})"
+            )
+        return out
+
+    def require_connection(self, env: Mapping[str, str] | None = None) -> None:
+        missing = self.missing_connection(env)
+        if missing:
+            raise StackConfigError(self.stack, missing)
+
+    def connection(self, env: Mapping[str, str] | None = None) -> ConnectionSettings:
+        """The resolved connection (config first, then the environment); needs a plain secret."""
+        secret = self.client_secret
+        try:
+            return ConnectionSettings.resolve(
+                region=self.region,
+                api_url=self.api_url,
+                client_id=self.client_id,
+                client_secret=None if secret is None else str(secret),
+                env=os.environ if env is None else env,
+            )
+        except ConfigurationError as exc:
+            raise StackConfigError(self.stack, [exc.message]) from None
+
+    def connection_values(self) -> dict[str, Any]:
+        """The config keys a Flow's `__connection` input and the provider's clients are built from
+        (unset ones left out, so the environment fills them)."""
+        values: dict[str, Any] = {
+            "apiUrl": self.api_url,
+            "region": self.region,
+            "clientId": self.client_id,
+            "clientSecret": self.client_secret,
+            "conflictPolicy": self.conflict_policy,
+            "metricsDir": self.metrics_dir,
+            "auditLog": self.audit_log,
+        }
+        if self.platform != DEFAULT_PLATFORM:
+            values["platform"] = self.platform
+            values["forceUnlock"] = self.force_unlock
+        return {k: v for k, v in values.items() if v is not None}
+
+
+def _text(value: Any) -> str | None:
+    if value is None:
+        return None
+    text = str(value).strip()
+    return text or None
+
+
+def _bool(value: Any) -> bool | None:
+    if value is None:
+        return False
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    return {"true": True, "false": False, "": False}.get(text)
+
+
+def _secret(value: Any) -> Any:
+    """A plain string, or the program's secret Output kept as it is (never converted to text)."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    return value
+
+
+def parse(stack: str, values: Mapping[str, Any]) -> StackConfig:
+    """Validate a stack's raw config values (keys without the namespace). Raises `StackConfigError`
+    listing every problem, each naming the key."""
+    problems: list[str] = []
+
+    def bad(key: str, message: str) -> None:
+        problems.append(f"{NAMESPACE}:{key} {message}")
+
+    platform = _text(values.get("platform")) or DEFAULT_PLATFORM
+    if platform not in PLATFORM_NAMES:
+        bad("platform", f"is {platform!r}; use one of {', '.join(PLATFORM_NAMES)}")
+        platform = DEFAULT_PLATFORM
+
+    api_url = _text(values.get("apiUrl"))
+    if api_url is not None:
+        parts = urlsplit(api_url)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            bad("apiUrl", f"is {api_url!r}; expected http(s)://host[:port], e.g. http://127.0.0.1:8099")
+    region = _text(values.get("region"))
+    if region is not None and region.lower() not in REGIONS:
+        bad("region", f"is {region!r}, an unknown region; use one of {', '.join(REGIONS)}")
+
+    allowed = CONFLICT_POLICIES[platform]
+    policy = _text(values.get("conflictPolicy")) or allowed[0]
+    if policy not in allowed:
+        bad("conflictPolicy", f"is {policy!r}; on platform {platform} use one of {', '.join(allowed)}")
+        policy = allowed[0]
+
+    force_unlock = _bool(values.get("forceUnlock"))
+    if force_unlock is None:
+        bad("forceUnlock", f"is {values.get('forceUnlock')!r}; use true or false")
+        force_unlock = False
+    if force_unlock and platform != "genesys-cloud":
+        bad("forceUnlock", f"is true, but platform {platform} has no locks (genesys-cloud only)")
+
+    raw_subs = values.get("substitutions") or {}
+    if isinstance(raw_subs, str):
+        try:
+            raw_subs = json.loads(raw_subs)
+        except ValueError:
+            raw_subs = None
+    if not isinstance(raw_subs, Mapping):
+        bad("substitutions", "must be an object of name: value")
+        raw_subs = {}
+
+    if problems:
+        raise StackConfigError(stack, problems)
+    return StackConfig(
+        stack=stack,
+        platform=platform,
+        api_url=api_url,
+        region=region,
+        client_id=_text(values.get("clientId")),
+        client_secret=_secret(values.get("clientSecret")),
+        conflict_policy=policy,  # checked against CONFLICT_POLICIES above
+        force_unlock=force_unlock,
+        substitutions={str(k): str(v) for k, v in raw_subs.items()},
+        metrics_dir=_text(values.get("metricsDir")),
+        audit_log=_text(values.get("auditLog")),
+        flows_dir=_text(values.get("flowsDir")),
+    )

@@ -1,0 +1,99 @@
+"""How this project drives the Pulumi engine offline: the CLI it built, and the settings it runs with.
+
+Used by the Makefile (through `python -m provider.deploy.engine env`), the tests, the benchmarks and the
+CLI's promotion command, so every run of the engine uses the same offline settings: a local file
+backend, no update checks, no automatic plugin downloads and a passphrase secrets provider.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from pulumi import automation as auto
+
+from provider.paths import PROJECT_DIR
+
+# A demo value, documented as such in the README: it only protects the local demo stacks'
+# secrets. Set PULUMI_CONFIG_PASSPHRASE (or PULUMI_CONFIG_PASSPHRASE_FILE) to use your own.
+DEMO_PASSPHRASE = "genesys-flows-demo-passphrase"
+
+
+def tools_root() -> Path:
+    """The folder whose bin/ holds pulumi and its plugins (see scripts/install-pulumi)."""
+    return Path(os.environ.get("PULUMI_TOOLS_DIR", PROJECT_DIR / ".tools" / "pulumi"))
+
+
+def tools_bin() -> Path:
+    return tools_root() / "bin"
+
+
+def offline_env(
+    *,
+    backend_dir: Path | None = None,
+    pulumi_home: Path | None = None,
+    base: dict[str, str] | None = None,
+) -> dict[str, str]:
+    """The environment for one engine run: the built CLI and the venv first on PATH, offline flags.
+
+    `backend_dir` and `pulumi_home` default to folders inside the project (git-ignored); tests pass
+    temp folders instead. An explicit PULUMI_BACKEND_URL or passphrase in `base` is kept.
+    """
+    env = dict(os.environ if base is None else base)
+    backend = backend_dir or PROJECT_DIR / ".pulumi" / "backend"
+    home = pulumi_home or PROJECT_DIR / ".pulumi" / "home"
+    backend.mkdir(parents=True, exist_ok=True)
+    home.mkdir(parents=True, exist_ok=True)
+    venv_bin = Path(sys.prefix) / "bin"
+    env["PATH"] = os.pathsep.join([str(tools_bin()), str(venv_bin), env.get("PATH", "")])
+    env.setdefault("PULUMI_BACKEND_URL", backend.resolve().as_uri())
+    env["PULUMI_HOME"] = str(home)
+    env["PULUMI_SKIP_UPDATE_CHECK"] = "true"
+    env["PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION"] = "true"
+    env["PULUMI_AUTOMATION_API_SKIP_VERSION_CHECK"] = "true"
+    env["PULUMI_SKIP_CONFIRMATIONS"] = "true"
+    if "PULUMI_CONFIG_PASSPHRASE" not in env and "PULUMI_CONFIG_PASSPHRASE_FILE" not in env:
+        env["PULUMI_CONFIG_PASSPHRASE"] = DEMO_PASSPHRASE
+    # The dynamic provider process unpickles provider classes by module path.
+    env["PYTHONPATH"] = os.pathsep.join(p for p in [str(PROJECT_DIR), env.get("PYTHONPATH", "")] if p)
+    return env
+
+
+def pulumi_command() -> auto.PulumiCommand:
+    """The Automation API's handle on the CLI that scripts/install-pulumi put in the tools folder."""
+    from pulumi import automation as auto
+
+    pulumi = tools_bin() / "pulumi"
+    if not pulumi.exists():
+        raise FileNotFoundError(f"{pulumi} does not exist: run scripts/install-pulumi (or `make tools`)")
+    return auto.PulumiCommand(root=str(tools_root()), skip_version_check=True)
+
+
+def _print_env() -> None:
+    """`python -m provider.deploy.engine env`: shell exports for the Makefile."""
+    env = offline_env()
+    for key in (
+        "PATH",
+        "PULUMI_BACKEND_URL",
+        "PULUMI_HOME",
+        "PULUMI_SKIP_UPDATE_CHECK",
+        "PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION",
+        "PULUMI_CONFIG_PASSPHRASE",
+        "PYTHONPATH",
+    ):
+        if key in env:
+            print(f"export {key}={_quote(env[key])}")
+
+
+def _quote(value: str) -> str:
+    return "'" + value.replace("'", "'\\''") + "'"
+
+
+if __name__ == "__main__":
+    if sys.argv[1:] == ["env"]:
+        _print_env()
+    else:
+        sys.exit("usage: python -m provider.deploy.engine env")

@@ -1,0 +1,104 @@
+"""The Pulumi program's logic: make the stack's organization match the flow definitions.
+
+1. Read the stack config through the one stack-config model (every wrong key named, with the stack).
+2. Load every `flows/<key>.yaml`, fill the stack's `{{name}}` substitutions, validate each flow (the
+   domain's rules and the platform's) and pre-check the reference graph (unknown keys, cycles,
+   published flows referencing drafts). Any problem fails the run *before a single resource is
+   registered* (so `pulumi preview` makes no API call), listing every problem with its flow, field
+   and rule.
+3. Register one `Flow` per definition, dependencies first, passing each referenced flow's id as the
+   referenced resource's Output: Pulumi's graph then orders creates, updates and deletes.
+4. Export `flows`: logical key → {id, version}.
+
+Errors are `pulumi.RunError`s: the engine prints the message without a traceback.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pulumi
+
+from provider import platforms
+from provider.deploy import config as stack_config
+from provider.deploy.config import NAMESPACE, StackConfig, StackConfigError
+from provider.deploy.resource import Flow
+from provider.domain import convert
+from provider.domain.loading import PreparedSet, prepare, render_problems
+from provider.domain.rules import Problem
+
+
+def read_config(stack: str) -> StackConfig:
+    """The stack's config from `pulumi.Config`, validated; the secret stays a secret Output."""
+    config = pulumi.Config(NAMESPACE)
+    values: dict[str, Any] = {}
+    for key in stack_config.KEYS:
+        if key == "clientSecret":
+            values[key] = config.get_secret(key)  # `get` would warn and reveal it
+        elif key == "substitutions":
+            try:
+                values[key] = config.get_object(key)
+            except Exception:  # not JSON: the model names the key
+                values[key] = config.get(key)
+        else:
+            values[key] = config.get(key)
+    model = stack_config.parse(stack, values)
+    model.require_connection()
+    return model
+
+
+def check_definitions(flows_dir: Path, config: StackConfig) -> PreparedSet:
+    """The definitions, prepared; every problem (the domain's and the platform's) raised at once."""
+    prepared = prepare(flows_dir, config.substitutions)
+    problems: list[Problem] = list(prepared.problems)
+    for key in prepared.order:
+        data = convert.as_document(prepared.definitions[key])
+        problems += platforms.platform_problems(config.platform, data, flow=key)
+    if problems:
+        raise pulumi.RunError(
+            render_problems(
+                problems,
+                f"{len(problems)} problem(s) in the flow definitions of {flows_dir} "
+                f"(stack {config.stack}); nothing was changed",
+            )
+        )
+    return prepared
+
+
+def register(
+    prepared: PreparedSet, connection: dict[str, Any], resource: type[Flow] = Flow
+) -> dict[str, Flow]:
+    """One `resource` (a `Flow`) per definition, dependencies first."""
+    resources: dict[str, Flow] = {}
+    for key in prepared.order:
+        definition = prepared.definitions[key]
+        resources[key] = resource(
+            key,
+            **convert.as_document(definition),  # every managed field, by its name
+            reference_ids={ref: resources[ref].id for ref in definition.references},
+            connection=connection,
+            flow_key=key,
+            # A renamed definition file keeps its flow: the old key is an alias of the resource.
+            opts=pulumi.ResourceOptions(aliases=[pulumi.Alias(name=a) for a in definition.aliases])
+            if definition.aliases
+            else None,
+        )
+    return resources
+
+
+def run(program_dir: Path, *, resource: type[Flow] = Flow) -> None:
+    """The program. `resource` is the Flow class to register (the benchmark passes a baseline)."""
+    stack = pulumi.get_stack()
+    try:
+        config = read_config(stack)
+    except StackConfigError as exc:
+        raise pulumi.RunError(exc.message) from None
+    flows_dir = Path(config.flows_dir) if config.flows_dir else program_dir / "flows"
+    prepared = check_definitions(flows_dir, config)
+    connection = {**config.connection_values(), "stack": stack}
+    resources = register(prepared, connection, resource)
+    pulumi.export(
+        "flows",
+        {key: {"id": flow.id, "version": flow.version} for key, flow in sorted(resources.items())},
+    )

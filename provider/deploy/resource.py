@@ -1,0 +1,435 @@
+"""The Pulumi dynamic provider for Architect flows, and the `Flow` resource the program registers.
+
+`FlowProvider` and `Flow` (module `provider.deploy.resource`, resource type
+`pulumi-python:dynamic/architect:Flow`) are recorded in every stack's state: keep the names stable.
+
+Inputs of a `Flow` (what `check` returns and the state keeps; their shapes: provider/deploy/inputs.py):
+
+    name, description, type, lifecycle_state     the definition's fields
+    references                                   logical keys of the flows it uses
+    blocks                                       the block tree; block `reference`s are logical keys
+    referenceIds                                 logical key → flow id (each the referenced Flow's id
+                                                 Output, so Pulumi orders creates, updates, deletes)
+    flowKey                                      the definition's key (for messages; never diffed)
+    __connection                                 apiUrl/region, clientId, clientSecret (a Pulumi secret),
+                                                 conflictPolicy, stack, metricsDir, auditLog (never
+                                                 diffed; the secret stays encrypted in the state)
+
+Outputs: the inputs plus `flowId`, `version` (the flow's `_version`), `lifecycleState`,
+`dateModified` and `selfUri`. After a create or an update the managed fields in the outputs are the
+ones we asked for (so a field someone else changed and the merge kept does not show as a change);
+after a refresh (`read`) they are the live flow's, so content drift shows up in the next diff.
+
+Every API call goes through the stack's platform (`provider.platforms.get_platform`). The provider
+instance holds nothing: it is pickled into the state in plaintext, so platforms (with their sessions,
+tokens and locks) live in a module-level cache keyed by the connection, built on first use in the
+provider process.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import threading
+from collections.abc import Mapping
+from typing import Any
+
+import pulumi
+from pulumi.dynamic import (
+    CheckFailure,
+    CheckResult,
+    ConfigureRequest,
+    CreateResult,
+    DiffResult,
+    ReadResult,
+    Resource,
+    ResourceProvider,
+    UpdateResult,
+)
+from pydantic import ValidationError as PydanticValidationError
+
+from provider import platforms
+from provider.deploy import config as stack_config
+from provider.deploy.config import NAMESPACE, StackConfig
+from provider.deploy.inputs import (
+    CODE_IN_USE,
+    CODE_NAME_DUPLICATE,
+    CONNECTION_KEY,
+    DEFAULT_TYPE,
+    DIFF_KEYS,
+    FIELD_KEYS,
+    FLOW_KEY,
+    OUTPUT_KEYS,
+    REFERENCE_IDS,
+    FlowProviderError,
+    _key,
+    _plain,
+    changed_fields,
+    contains_unknown,
+    inputs_from_flow,
+    is_unknown,
+    normalize_inputs,
+    outputs,
+    reference_ids,
+    to_base,
+    to_document,
+)
+from provider.domain.document import FlowDocument
+from provider.domain.models import Flow as ApiFlow
+from provider.domain.rules import RULE_UNKNOWN, Problem, validate_flow
+from provider.errors import (
+    ArchitectError,
+    ConflictError,
+    MergeConflictError,
+    NotFoundError,
+    ValidationError,
+)
+from provider.governance import telemetry
+from provider.platforms.base import ConflictPolicy, Platform
+from provider.platforms.http.recorder import Recorder
+from provider.platforms.http.settings import ConnectionSettings
+
+log = logging.getLogger(__name__)
+
+# ------------------------------------------------------------------------------ the process caches
+# The only process-wide state of the provider, forced by the dynamic-provider SDK: the provider
+# instance is pickled into the state, so it can hold neither the platform clients (sessions, tokens,
+# locks) nor the stack config `configure` receives.
+
+_platforms: dict[tuple[str, ...], Platform] = {}
+_platforms_lock = threading.Lock()
+
+#: The stack's connection config, from `FlowProvider.configure`: the engine hands dynamic providers
+#: the whole stack config (the current one in preview and up; in refresh and destroy, the one the
+#: last up recorded for the provider). It wins over the copy in each flow's state, which is written
+#: only when that flow is created or updated, so a rotated secret or a moved org reaches every
+#: flow's refresh and destroy after the next up.
+_stack_connection: dict[str, Any] = {}
+
+
+def _connection(props: Mapping[str, Any]) -> dict[str, Any]:
+    stored = _plain(props.get(CONNECTION_KEY) or {})
+    conn = dict(stored) if isinstance(stored, Mapping) else {}
+    if "apiUrl" in _stack_connection or "region" in _stack_connection:
+        conn.pop("apiUrl", None)
+        conn.pop("region", None)
+    conn.update(_stack_connection)
+    return conn
+
+
+def stack_config_of(props: Mapping[str, Any]) -> StackConfig:
+    """The stack config of a resource: the stack's (from `configure`), else the connection stored
+    with the resource."""
+    conn = _connection(props)
+    stack = str(conn.get("stack") or os.environ.get("PULUMI_STACK") or "default")
+    return stack_config.parse(stack, conn)
+
+
+def connection_settings(props: Mapping[str, Any], env: Mapping[str, str] | None = None) -> ConnectionSettings:
+    """The connection: the stack's config, else the `__connection` input stored with the resource,
+    and the environment for what both lack."""
+    return stack_config_of(props).connection(env)
+
+
+def conflict_policy(props: Mapping[str, Any]) -> ConflictPolicy:
+    """The stack's conflict policy (validated by the stack-config model)."""
+    return stack_config_of(props).conflict_policy
+
+
+def get_platform(props: Mapping[str, Any]) -> Platform:
+    """The process-wide platform for the connection in `props` (built on first use)."""
+    config = stack_config_of(props)
+    settings = config.connection()
+    secret_digest = hashlib.sha256(settings.client_secret.encode()).hexdigest()
+    key = (
+        config.platform,
+        settings.api_base_url,
+        settings.client_id,
+        secret_digest,
+        config.stack,
+        str(config.metrics_dir or ""),
+        str(config.audit_log or ""),
+    )
+    with _platforms_lock:
+        platform = _platforms.get(key)
+        if platform is None:
+            platform = platforms.get_platform(config, recorder=_recorder(config, settings))
+            _platforms[key] = platform
+        return platform
+
+
+def _recorder(config: StackConfig, settings: ConnectionSettings) -> Recorder:
+    return telemetry.recorder(
+        config.stack, metrics_dir=config.metrics_dir, audit_log=config.audit_log, client_id=settings.client_id
+    )
+
+
+def _problems_text(problems: list[Problem]) -> str:
+    return "\n".join(f"  - {p}" for p in problems)
+
+
+# --------------------------------------------------------------------------------------- provider
+
+
+class FlowProvider(ResourceProvider):
+    """CRUD of one Architect flow per resource. Holds no state (see the module docstring)."""
+
+    serialize_as_secret_always = False
+
+    def configure(self, req: ConfigureRequest) -> None:
+        """Remember the current stack's connection config (module-level: the instance is pickled).
+        Validated by the stack-config model: a wrong value fails here naming the key."""
+        raw = {key: req.config.get(f"{NAMESPACE}:{key}") for key in stack_config.KEYS}
+        values = {k: v for k, v in raw.items() if v not in (None, "")}
+        stack = os.environ.get("PULUMI_STACK") or "default"
+        stack_config.parse(stack, values)
+        _stack_connection.clear()
+        _stack_connection.update({k: v for k, v in values.items() if k in stack_config.CONNECTION_KEYS})
+
+    def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
+        """Client-side validation (the domain's rules and the platform's); each problem is a
+        `CheckFailure` naming the field and the rule. Fields not known yet (preview) are not checked."""
+        olds = _olds or {}
+        inputs = normalize_inputs(news)
+        key = _key(inputs)
+        data = {k: inputs[k] for k in FIELD_KEYS}
+        unknown = {k for k in FIELD_KEYS if contains_unknown(data[k])}
+        known = {k: v for k, v in data.items() if k not in unknown}
+        problems = validate_flow(known, flow=key, current=self._current(olds, inputs, key))
+        conn = _plain(inputs.get(CONNECTION_KEY) or {})
+        platform = _connection(inputs).get("platform") if isinstance(conn, Mapping) else None
+        problems += platforms.platform_problems(str(platform or platforms.DEFAULT), known, flow=key)
+        failures = [
+            CheckFailure(p.field or "name", f"{p.rule}: {p.message} (flow {key})")
+            for p in problems
+            if p.field.split("[", 1)[0].split(".", 1)[0] not in unknown
+            # a required field that is only unknown is not missing
+        ]
+        ids = inputs.get(REFERENCE_IDS)
+        if "references" not in unknown and not is_unknown(ids) and isinstance(data["references"], list):
+            known_ids = ids if isinstance(ids, Mapping) else {}
+            for index, ref in enumerate(data["references"]):
+                if isinstance(ref, str) and ref not in known_ids:
+                    failures.append(
+                        CheckFailure(
+                            f"references[{index}]",
+                            f"{RULE_UNKNOWN}: reference {ref!r} has no flow id in {REFERENCE_IDS} "
+                            f"(flow {key})",
+                        )
+                    )
+        return CheckResult(inputs, failures)
+
+    @staticmethod
+    def _current(olds: Mapping[str, Any], news: Mapping[str, Any], key: str) -> ApiFlow | None:
+        """The flow as the state knows it, for the lifecycle-transition rule (None for a create or a
+        replacement, which create a new flow)."""
+        old_state = olds.get("lifecycle_state")
+        if not olds or old_state is None or contains_unknown(old_state):
+            return None
+        new_type = news.get("type") or DEFAULT_TYPE
+        if (olds.get("type") or DEFAULT_TYPE) != new_type:
+            return None
+        try:
+            return ApiFlow.model_validate(
+                {
+                    "id": key,
+                    "_version": 1,
+                    "name": olds.get("name") or key,
+                    "type": new_type,
+                    "lifecycle_state": old_state,
+                }
+            )
+        except PydanticValidationError:
+            return None
+
+    def diff(self, _id: str, _olds: dict[str, Any], _news: dict[str, Any]) -> DiffResult:
+        """An explicit diff over the managed fields and the referenced ids; `type` replaces."""
+        changed = changed_fields(_olds, _news)
+        replaces = ["type"] if "type" in changed else []
+        return DiffResult(
+            changes=bool(changed),
+            replaces=replaces,
+            stables=[] if replaces else ["flowId", "type"],
+            delete_before_replace=False,
+        )
+
+    def create(self, props: dict[str, Any]) -> CreateResult:
+        """Create the flow. Never duplicates on retry (the platform looks before resending); if a
+        live flow with this name and type already exists, fails saying so (nothing is adopted)."""
+        key = _key(props)
+        platform = get_platform(props)
+        document = to_document(props)
+        with telemetry.flow_context(key):
+            try:
+                flow = platform.create(document, reference_ids(props))
+            except ConflictError as exc:
+                if exc.code == CODE_NAME_DUPLICATE:
+                    raise self._exists_error(platform, key, document) from None
+                raise FlowProviderError(f"flow {key!r}: create failed: {exc}") from None
+            except ValidationError as exc:
+                raise FlowProviderError(
+                    f"flow {key!r}: create rejected: {exc.message}\n{_problems_text(exc.problems)}"
+                ) from None
+            except ArchitectError as exc:
+                raise FlowProviderError(f"flow {key!r}: create failed: {exc}") from None
+        return CreateResult(flow.id, outputs(props, flow))
+
+    @staticmethod
+    def _exists_error(platform: Platform, key: str, document: FlowDocument) -> FlowProviderError:
+        try:
+            existing = platform.find(document.name, str(document.type))
+        except ArchitectError:
+            existing = None
+        where = f" (id {existing.id})" if existing is not None else ""
+        return FlowProviderError(
+            f"flow {key!r}: a live {document.type} flow named {document.name!r} already exists in the "
+            f"organization{where}, and this resource does not manage it. Nothing was adopted. If it is "
+            f"this stack's flow and you renamed its definition file, add `aliases: [<old key>]` to the "
+            f"file; to adopt a flow made outside Pulumi, run `archctl import --stack <stack>`; or rename "
+            f"the flow in the definition, or delete the existing flow"
+        )
+
+    def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
+        """Refresh: the whole live flow (so content drift shows), with inputs rebuilt from it. A flow
+        that is gone (404/410) drops out of the state."""
+        key = _key(props)
+        platform = get_platform(props)
+        with telemetry.flow_context(key):
+            try:
+                flow = platform.read(id_)
+            except ArchitectError as exc:
+                raise FlowProviderError(f"flow {key!r}: read of {id_} failed: {exc}") from None
+        if flow is None:
+            log.info("flow %s (%s) is gone: dropping it from the state", key, id_)
+            return ReadResult("", {})
+        inputs = inputs_from_flow(flow, props)
+        return ReadResult(flow.id, outputs(inputs, flow), inputs)
+
+    def update(self, _id: str, _olds: dict[str, Any], _news: dict[str, Any]) -> UpdateResult:
+        """One write from the revision in the state with the changed fields; a concurrent change is
+        handled by the stack's conflict policy (merge, overwrite or fail)."""
+        key = _key(_news)
+        platform = get_platform(_news)
+        base = to_base(_id, _olds)
+        policy = conflict_policy(_news)
+        with telemetry.flow_context(key):
+            try:
+                flow = platform.update(
+                    _id, to_document(_news), reference_ids(_news), base=base, policy=policy
+                )
+            except MergeConflictError as exc:
+                fields = ", ".join(exc.fields)
+                raise FlowProviderError(
+                    f"flow {key!r} ({_id}): someone else changed {fields} since version {base.revision}, "
+                    f"and so does this update; nothing was written (conflict policy {policy!r}). "
+                    f"Details: {exc.message}. Run `pulumi refresh` to see their change, then update the "
+                    f"definition, or set genesys-flows:conflictPolicy to overwrite"
+                ) from None
+            except NotFoundError:
+                raise FlowProviderError(
+                    f"flow {key!r} ({_id}) no longer exists in the organization; run `pulumi refresh` "
+                    f"(it drops out of the state) and `pulumi up` again to recreate it"
+                ) from None
+            except ValidationError as exc:
+                raise FlowProviderError(
+                    f"flow {key!r}: update rejected: {exc.message}\n{_problems_text(exc.problems)}"
+                ) from None
+            except ArchitectError as exc:
+                raise FlowProviderError(f"flow {key!r}: update failed: {exc}") from None
+        return UpdateResult(outputs(_news, flow))
+
+    def delete(self, _id: str, _props: dict[str, Any]) -> None:
+        """Delete the flow; already gone (404/410) is success; still in use is an error naming the
+        flows that use it."""
+        key = _key(_props)
+        platform = get_platform(_props)
+        with telemetry.flow_context(key):
+            try:
+                platform.delete(_id, name=_props.get("name") or "")
+            except NotFoundError:
+                return
+            except ConflictError as exc:
+                if exc.code == CODE_IN_USE:
+                    consumers = ", ".join(
+                        f"{c.entityName or '?'} ({c.entityId})" if c.entityId else str(c.entityName)
+                        for c in exc.consumers
+                    )
+                    raise FlowProviderError(
+                        f"flow {key!r} ({_id}) cannot be deleted: it is still used by "
+                        f"{consumers or 'other flows'}. Remove those references first "
+                        f"({CODE_IN_USE})"
+                    ) from None
+                raise FlowProviderError(f"flow {key!r}: delete failed: {exc}") from None
+            except ArchitectError as exc:
+                raise FlowProviderError(f"flow {key!r}: delete failed: {exc}") from None
+
+
+# --------------------------------------------------------------------------------------- resource
+
+
+class Flow(Resource, module="architect", name="Flow"):
+    """One Architect flow. See the module docstring for the inputs and outputs."""
+
+    flowId: pulumi.Output[str]
+    version: pulumi.Output[int]
+    lifecycleState: pulumi.Output[str]
+    dateModified: pulumi.Output[str]
+    selfUri: pulumi.Output[str]
+
+    def __init__(
+        self,
+        resource_name: str,
+        *,
+        name: pulumi.Input[str],
+        lifecycle_state: pulumi.Input[str],
+        description: pulumi.Input[str] = "",
+        type: pulumi.Input[str] = DEFAULT_TYPE,
+        blocks: pulumi.Input[list[Any]] | None = None,
+        references: pulumi.Input[list[str]] | None = None,
+        reference_ids: Mapping[str, pulumi.Input[str]] | None = None,
+        connection: Mapping[str, Any] | None = None,
+        flow_key: str | None = None,
+        opts: pulumi.ResourceOptions | None = None,
+        **managed: pulumi.Input[Any],
+    ) -> None:
+        """`managed`: any other managed field (`MANAGED_FIELDS`), by its name."""
+        unknown = sorted(set(managed) - set(FIELD_KEYS))
+        if unknown:
+            raise TypeError(f"Flow: unknown field(s) {', '.join(unknown)}; managed: {', '.join(FIELD_KEYS)}")
+        props: dict[str, Any] = {
+            **managed,
+            "name": name,
+            "description": description,
+            "type": type,
+            "lifecycle_state": lifecycle_state,
+            "blocks": blocks if blocks is not None else [],
+            "references": references if references is not None else [],
+            REFERENCE_IDS: dict(reference_ids or {}),
+            FLOW_KEY: flow_key or resource_name,
+            CONNECTION_KEY: dict(connection or {}),
+            **{key: None for key in OUTPUT_KEYS},
+        }
+        opts = pulumi.ResourceOptions.merge(
+            opts, pulumi.ResourceOptions(additional_secret_outputs=[CONNECTION_KEY])
+        )
+        super().__init__(FlowProvider(), resource_name, props, opts)
+
+
+__all__ = [
+    "CONNECTION_KEY",
+    "DIFF_KEYS",
+    "FIELD_KEYS",
+    "OUTPUT_KEYS",
+    "REFERENCE_IDS",
+    "Flow",
+    "FlowProvider",
+    "FlowProviderError",
+    "changed_fields",
+    "connection_settings",
+    "inputs_from_flow",
+    "normalize_inputs",
+    "outputs",
+    "reference_ids",
+    "to_document",
+]

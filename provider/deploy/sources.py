@@ -1,0 +1,190 @@
+"""Where the CLI's flows come from: definitions in flows/, snapshot folders, live organizations (given by
+a stack's config or by explicit connection options), and the keys a stack's Pulumi state knows.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+from provider import platforms
+from provider.deploy import stacks
+from provider.domain import snapshot as snap
+from provider.domain.models import Flow
+from provider.errors import ConfigurationError
+from provider.paths import PROJECT_DIR
+from provider.platforms.base import ConflictPolicy, LiveFlow, Platform
+from provider.platforms.http.settings import ConnectionSettings
+
+Progress = Callable[[int, int | None, str], None]
+
+
+@dataclass(frozen=True)
+class StackInfo(stacks.StackSettings):
+    """A stack's settings plus what the CLI also needs: the flow ids its state knows, and its raw
+    `genesys-flows:*` config (secrets in clear: never printed)."""
+
+    flow_ids: dict[str, str] = field(default_factory=dict)  # logical key -> flow id (from the state)
+    raw_config: dict[str, Any] = field(default_factory=dict, repr=False)
+
+
+def project_dir() -> Path:
+    """The project folder (Pulumi.yaml, flows/, stacks/): $GENESYS_FLOWS_PROJECT_DIR or this checkout."""
+    return Path(os.environ.get("GENESYS_FLOWS_PROJECT_DIR") or PROJECT_DIR)
+
+
+# -- definitions -----------------------------------------------------------------------------------
+
+
+def definition_docs(
+    directory: Path, substitutions: Mapping[str, str] | None = None
+) -> dict[str, snap.FlowDoc]:
+    """The definitions in `directory` as normalized flow documents by key (substitutions applied;
+    without any, placeholders stay as written). `DefinitionError` lists every problem."""
+    from provider.domain import loading as definitions
+
+    loaded = definitions.load_definitions(Path(directory), dict(substitutions) if substitutions else None)
+    return {key: snap.normalize(definitions.as_document(d)) for key, d in sorted(loaded.items())}
+
+
+def definition_docs_or_empty(directory: Path, substitutions: Mapping[str, str]) -> dict[str, snap.FlowDoc]:
+    """`definition_docs`, for naming live flows only: a missing or broken folder just means no names."""
+    from provider.domain.loading import DefinitionError
+
+    try:
+        return definition_docs(directory, substitutions)
+    except DefinitionError:
+        return {}
+
+
+def placeholders_kept(directory: Path) -> dict[str, str]:
+    """Substitutions that leave every placeholder of the definitions as written (`{{x}}` → `{{x}}`),
+    for checking definitions without a stack."""
+    from provider.domain import loading as definitions
+
+    names: set[str] = set()
+    for path in definitions.definition_files(directory) if Path(directory).is_dir() else []:
+        try:
+            names.update(definitions.PLACEHOLDER_RE.findall(path.read_text(encoding="utf-8")))
+        except (OSError, UnicodeDecodeError):
+            continue
+    return {name: "{{" + name + "}}" for name in names}
+
+
+# -- live organizations ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Connection:
+    """A `base.PlatformConfig` for a connection given outright (the CLI's --api-url/--region)."""
+
+    stack: str
+    platform: str
+    settings: ConnectionSettings = field(repr=False)
+    conflict_policy: ConflictPolicy = "fail"
+    force_unlock: bool = False
+
+    def connection(self) -> ConnectionSettings:
+        return self.settings
+
+
+def platform_for(
+    connection: ConnectionSettings, platform: str = platforms.DEFAULT, *, stack: str = "(none)"
+) -> Platform:
+    """The platform (`genesys-flows:platform`) of an organization, for reading it."""
+    return platforms.get_platform(_Connection(stack, platform, connection))
+
+
+def _as_flow(live: LiveFlow) -> Flow:
+    """A live flow as the snapshot's `Flow` (block content; other content is not snapshotted here)."""
+    return Flow.model_validate(
+        {
+            "id": live.id,
+            "_version": int(live.revision) if live.revision.isdigit() else 0,
+            "name": live.name,
+            "description": live.description,
+            "type": live.type,
+            "lifecycle_state": live.lifecycle_state,
+            "references": list(live.references),
+            "blocks": live.content if isinstance(live.content, list) else [],
+            "dateModified": live.extra.get("dateModified") or None,
+            "selfUri": live.self_uri,
+        }
+    )
+
+
+def list_org(platform: Platform, progress: Progress | None = None) -> list[Flow]:
+    """Every live flow of the platform's organization (the listing already holds whole flows)."""
+    flows: list[Flow] = []
+    for live in platform.list_flows():
+        flows.append(_as_flow(live))
+        if progress:
+            progress(len(flows), None, live.name)
+    return flows
+
+
+def org_snapshot(
+    platform: Platform,
+    *,
+    known_ids: Mapping[str, str] | None = None,
+    definitions: Mapping[str, Mapping[str, Any]] | None = None,
+    source: Mapping[str, Any] | None = None,
+    progress: Progress | None = None,
+) -> snap.Snapshot:
+    """A snapshot of a live organization, keyed by logical key (see provider/domain/snapshot.py)."""
+    flows = list_org(platform, progress)
+    known = {flow_id: key for key, flow_id in (known_ids or {}).items()}
+    return snap.from_flows(flows, known=known, definitions=definitions, source=source)
+
+
+# -- stacks ----------------------------------------------------------------------------------------
+
+
+def stack_info(name: str, *, with_state: bool = True) -> StackInfo:
+    """A stack's settings (its `genesys-flows:*` config, via provider.deploy.stacks) and, with `with_state`,
+    the flow ids its Pulumi state knows by logical key (none before its first `up`)."""
+    from provider.deploy import workspace  # the Automation API: only when a stack is used
+
+    root = project_dir()
+    if not (root / "stacks" / f"Pulumi.{name}.yaml").exists() and not (root / f"Pulumi.{name}.yaml").exists():
+        raise ConfigurationError(f"no stack {name!r}: stacks/Pulumi.{name}.yaml does not exist in {root}")
+    config = stacks.read_config(name, work_dir=root)
+    settings = stacks.settings_from_config(name, config)
+    flow_ids = workspace.state_flow_ids(workspace.stack(name, root, create=True)) if with_state else {}
+    return StackInfo(
+        **{f.name: getattr(settings, f.name) for f in fields(stacks.StackSettings)},
+        flow_ids=flow_ids,
+        raw_config=dict(config),
+    )
+
+
+@dataclass
+class ValidationResult:
+    keys: list[str]
+    order: list[str]
+    problems: list[Any]
+
+
+def validate_definitions(directory: Path, substitutions: Mapping[str, str] | None) -> ValidationResult:
+    """Every problem of the definitions in `directory`: each flow's rules and the reference graph.
+    Without substitutions (no stack), placeholders are kept as written."""
+    from provider.domain import loading as definitions
+
+    subs = dict(substitutions) if substitutions is not None else placeholders_kept(directory)
+    prepared = definitions.prepare(Path(directory), subs)
+    keys = [p.stem for p in definitions.definition_files(directory)] if Path(directory).is_dir() else []
+    return ValidationResult(keys=keys, order=list(prepared.order), problems=list(prepared.problems))
+
+
+def flows_dir_for(info: StackInfo | None, explicit: str | Path | None = None) -> Path:
+    """The definitions folder: the explicit one, else the stack's `flowsDir` (relative to the
+    project), else <project>/flows."""
+    if explicit:
+        return Path(explicit)
+    if info is not None and info.flows_dir:
+        path = Path(info.flows_dir)
+        return path if path.is_absolute() else project_dir() / path
+    return project_dir() / "flows"

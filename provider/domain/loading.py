@@ -1,0 +1,426 @@
+"""Flow definitions: the YAML files in `flows/`, one flow per file, keyed by the file name.
+
+    # flows/main-menu.yaml  (key: main-menu)
+    # yaml-language-server: $schema=./flow.schema.json
+    name: Main Menu ({{env_label}})
+    type: INBOUNDCALL
+    lifecycle_state: published
+    references: [billing-menu]          # logical keys of other definitions, never org ids
+    blocks:
+      - id: root
+        type: menu
+        children:
+          - {id: to-billing, type: transfer, reference: billing-menu}
+
+The pieces, for the Pulumi program and the `archctl` CLI alike:
+
+- `prepare(directory, substitutions)` → `PreparedSet(definitions, order, problems)`: read every file,
+  apply the per-stack `{{name}}` substitutions, validate each flow (the contract's rules, see
+  provider.domain.rules) and pre-check the reference graph (unknown keys, cycles, published flows
+  referencing drafts). It never raises on bad input: *all* problems come back at once, each naming
+  the flow (its key), the field and the rule.
+- `load_definitions(directory, substitutions=None)`: the same, but raises `DefinitionError` (listing
+  every problem) unless the whole set is fine; `apply_substitutions(definitions, substitutions)`
+  renders already-loaded definitions.
+- `to_flow_fields(definition, ids)`: a definition as the client's `FlowFields` (logical keys → ids).
+- `to_logical(fields, key_of_id)`: the reverse, for a live flow (ids → keys where known).
+- `as_document(definition)`: the file's content as plain data; `dump_definition` as YAML text.
+- `definitions_schema()`: the JSON Schema of a file (written to flows/flow.schema.json).
+
+A lifecycle rule that depends on the flow's current state (e.g. `archived` → `published`, or creating
+a flow as `archived`) cannot be decided from the files alone: the provider's `check` decides it with
+the state Pulumi holds, so `pulumi preview` still reports it before any write.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ValidationError as PydanticValidationError
+
+from provider.domain import files, yaml_safe
+from provider.domain.convert import (
+    as_document,
+    canonical_blocks,
+    map_block_references,
+    to_flow_fields,
+    to_logical,
+)
+from provider.domain.graph import GraphNode, precheck
+from provider.domain.models import FlowType, LifecycleState
+from provider.domain.rules import RULE_INVALID, RULE_TRANSITION, Problem, validate_flow
+
+#: Rules of problems found before the contract's own rules apply.
+RULE_YAML = "definition.yaml.invalid"
+RULE_KEY = "definition.key.invalid"
+RULE_ALIAS = "definition.alias.invalid"
+RULE_PLACEHOLDER = "definition.placeholder.unknown"
+
+SCHEMA_FILE = "flow.schema.json"
+SCHEMA_MODELINE = f"# yaml-language-server: $schema=./{SCHEMA_FILE}"
+KEY_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,99}")
+PLACEHOLDER_RE = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_.-]*)\s*\}\}")
+SUFFIXES = (".yaml", ".yml")
+
+
+class DefinitionError(ValueError):
+    """The definitions are not usable; `problems` lists every problem (flow, field, rule, message)."""
+
+    def __init__(self, problems: Iterable[Problem], headline: str | None = None) -> None:
+        self.problems: list[Problem] = list(problems)
+        self.headline = headline or f"{len(self.problems)} problem(s) in the flow definitions"
+        super().__init__(render_problems(self.problems, self.headline))
+
+
+def render_problems(problems: Iterable[Problem], headline: str) -> str:
+    """A headline and one line per problem: `flow 'x': field 'y': rule: message`."""
+    return "\n".join([headline + ":", *(f"  - {p}" for p in problems)])
+
+
+# --------------------------------------------------------------------------------------- the models
+
+
+class BlockDefinition(BaseModel):
+    """One block of a flow; blocks nest through `children`."""
+
+    model_config = ConfigDict(extra="forbid", title="Block")
+
+    id: str = Field(
+        pattern=r"^[A-Za-z0-9_.-]{1,64}$",
+        description="Unique across the whole block tree of the flow: 1-64 of A-Z a-z 0-9 _ . -",
+    )
+    type: str = Field(min_length=1, max_length=64, description="The block's kind, e.g. menu, transfer")
+    reference: str | None = Field(
+        default=None,
+        description="The logical key (file name without .yaml) of a flow this block uses; "
+        "it must also be listed in the flow's `references`",
+    )
+    children: list[BlockDefinition] = Field(default_factory=list, description="Nested blocks")
+
+
+BlockDefinition.model_rebuild()
+
+
+class FlowFile(BaseModel):
+    """The content of one definition file (`flows/<key>.yaml`)."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        title="Genesys Cloud Architect flow definition",
+        json_schema_extra={
+            "description": "One flow, in flows/<key>.yaml; other flows are referred to by their key "
+            "(the file name without .yaml). Strings may hold {{name}} placeholders, filled per stack "
+            "from the stack config's genesys-flows:substitutions."
+        },
+    )
+
+    name: str = Field(
+        min_length=1,
+        max_length=200,
+        description="Unique among the organization's live flows of the same type (case-insensitive)",
+    )
+    description: str = Field(default="", max_length=2000)
+    type: FlowType = Field(
+        default=FlowType.INBOUNDCALL, description="Immutable: changing it replaces the flow"
+    )
+    lifecycle_state: LifecycleState = Field(
+        description="draft or published (archived only for a flow that already exists)"
+    )
+    references: list[str] = Field(
+        default_factory=list,
+        description="Logical keys of the flows this flow depends on (no repeats); a published flow "
+        "may only reference published flows",
+        json_schema_extra={"uniqueItems": True},
+    )
+    blocks: list[BlockDefinition] = Field(default_factory=list, description="The block tree")
+    aliases: list[str] = Field(
+        default_factory=list,
+        description="Keys this flow had before (earlier file names): after renaming a file, list its "
+        "old key here so the stack keeps managing the same flow instead of creating a new one",
+        json_schema_extra={"uniqueItems": True},
+    )
+
+
+class FlowDefinition(FlowFile):
+    """A loaded definition: the file's content plus its `key` (from the file name)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    key: str
+
+
+def definitions_schema() -> dict[str, Any]:
+    """The JSON Schema (draft 2020-12) of a definition file, generated from `FlowFile`."""
+    schema = FlowFile.model_json_schema()
+    return {"$schema": "https://json-schema.org/draft/2020-12/schema", **schema}
+
+
+def schema_text() -> str:
+    """`definitions_schema()` as the text committed in flows/flow.schema.json."""
+    return json.dumps(definitions_schema(), indent=2, sort_keys=False) + "\n"
+
+
+# ------------------------------------------------------------------------------------ substitutions
+
+
+def substitute_value(
+    value: Any, substitutions: Mapping[str, str], *, flow: str, where: str = ""
+) -> tuple[Any, list[Problem]]:
+    """`value` with every `{{name}}` in its strings replaced (recursively in lists and mappings).
+
+    An unknown placeholder is a problem naming the flow, the field (a path like
+    `blocks[0].children[1].type`) and the placeholder; it is left in place.
+    """
+    problems: list[Problem] = []
+
+    def render(item: Any, path: str) -> Any:
+        if isinstance(item, str):
+
+            def replace(match: re.Match[str]) -> str:
+                name = match.group(1)
+                if name in substitutions:
+                    return str(substitutions[name])
+                known = ", ".join(sorted(substitutions)) or "none"
+                problems.append(
+                    Problem(
+                        flow,
+                        path,
+                        RULE_PLACEHOLDER,
+                        f"unknown placeholder {{{{{name}}}}}: the stack's substitutions define {known}",
+                    )
+                )
+                return match.group(0)
+
+            return PLACEHOLDER_RE.sub(replace, item)
+        if isinstance(item, Mapping):
+            return {k: render(v, f"{path}.{k}" if path else str(k)) for k, v in item.items()}
+        if isinstance(item, list):
+            return [render(v, f"{path}[{i}]") for i, v in enumerate(item)]
+        return item
+
+    return render(value, where), problems
+
+
+def apply_substitutions(
+    definitions: Mapping[str, FlowDefinition], substitutions: Mapping[str, str]
+) -> dict[str, FlowDefinition]:
+    """Already-loaded definitions with their placeholders filled; `DefinitionError` on unknown ones.
+
+    (Placeholders in `type` or `lifecycle_state` can only be used through `prepare`/`load_definitions`
+    with substitutions, as the models need real values there.)
+    """
+    out: dict[str, FlowDefinition] = {}
+    problems: list[Problem] = []
+    for key, definition in definitions.items():
+        data = definition.model_dump(mode="json", exclude={"key"})
+        rendered, found = substitute_value(data, substitutions, flow=key)
+        problems.extend(found)
+        out[key] = FlowDefinition.model_validate({**rendered, "key": key})
+    if problems:
+        raise DefinitionError(problems, "unknown placeholders in the flow definitions")
+    return out
+
+
+# ------------------------------------------------------------------------------------------ loading
+
+
+@dataclass
+class PreparedSet:
+    """The outcome of `prepare`: the valid definitions by key, the keys in dependency order
+    (dependencies first), and every problem found (empty when the set is ready to deploy)."""
+
+    definitions: dict[str, FlowDefinition] = field(default_factory=dict)
+    order: list[str] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+    directory: Path | None = None
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    def raise_for_problems(self) -> None:
+        if self.problems:
+            raise DefinitionError(self.problems)
+
+
+def definition_files(directory: str | Path) -> list[Path]:
+    """The definition files of `directory` (`*.yaml`, `*.yml`, any case), sorted by name; files
+    resolving outside the folder are left out (`read_raw` reports them)."""
+    return files.definition_files(directory)[0]
+
+
+def read_raw(directory: str | Path) -> tuple[dict[str, Any], list[Problem]]:
+    """Each file's parsed YAML (bounded: provider.domain.yaml_safe) by key, and the problems of
+    reading them."""
+    root = Path(directory)
+    raw: dict[str, Any] = {}
+    if not root.is_dir():
+        return raw, [Problem("", "", RULE_YAML, f"the definitions folder {root} does not exist")]
+    paths, problems = files.definition_files(root)
+    for path in paths:
+        key = path.name.rsplit(".", 1)[0]
+        if not KEY_RE.fullmatch(key):
+            problems.append(
+                Problem(
+                    key,
+                    "",
+                    RULE_KEY,
+                    f"{path.name}: a flow's key (its file name) must be 1-100 of A-Z a-z 0-9 _ . - "
+                    "and start with a letter or digit",
+                )
+            )
+            continue
+        if key in raw:
+            problems.append(Problem(key, "", RULE_KEY, f"{path.name}: another file has the key {key!r}"))
+            continue
+        try:
+            data = files.read_definition(path)
+        except yaml_safe.YamlError as exc:
+            rule = files.RULE_FILE if exc.rule == files.RULE_FILE else RULE_YAML
+            problems.append(Problem(key, "", rule, str(exc)))
+            continue
+        if not isinstance(data, Mapping):
+            problems.append(
+                Problem(key, "", RULE_INVALID, f"{path.name} must hold a mapping (name, type, ...)")
+            )
+            continue
+        raw[key] = dict(data)
+    return raw, problems
+
+
+def _pydantic_problems(key: str, exc: PydanticValidationError) -> list[Problem]:
+    out = []
+    for error in exc.errors():
+        where = ""
+        for part in error.get("loc", ()):
+            where += f"[{part}]" if isinstance(part, int) else (f".{part}" if where else str(part))
+        out.append(Problem(key, where, RULE_INVALID, str(error.get("msg", "invalid value"))))
+    return out
+
+
+def _is_state_dependent(problem: Problem) -> bool:
+    """Problems only the flow's current state can decide (left to the provider's check)."""
+    return problem.rule == RULE_TRANSITION and problem.field == "lifecycle_state"
+
+
+def prepare(directory: str | Path, substitutions: Mapping[str, str] | None = None) -> PreparedSet:
+    """Read, substitute, validate and pre-check every definition of `directory`; never raises on bad
+    input. See the module docstring."""
+    subs = dict(substitutions or {})
+    result = PreparedSet(directory=Path(directory))
+    raw, problems = read_raw(directory)
+    nodes: dict[str, GraphNode] = {}
+    for key, data in raw.items():
+        rendered, found = substitute_value(data, subs, flow=key)
+        flow_problems = list(found)
+        fields = (
+            {k: v for k, v in rendered.items() if k != "aliases"} if isinstance(rendered, dict) else rendered
+        )
+        flow_problems.extend(
+            p for p in validate_flow(fields, flow=key, current=None) if not _is_state_dependent(p)
+        )
+        refs = rendered.get("references")
+        ref_list = [r for r in refs if isinstance(r, str)] if isinstance(refs, list) else []
+        nodes[key] = GraphNode(references=ref_list, lifecycle_state=str(rendered.get("lifecycle_state")))
+        if not flow_problems:
+            try:
+                result.definitions[key] = FlowDefinition.model_validate({**rendered, "key": key})
+            except PydanticValidationError as exc:
+                flow_problems.extend(_pydantic_problems(key, exc))
+        problems.extend(flow_problems)
+    problems.extend(_alias_problems(raw))
+    report = precheck(nodes)
+    problems.extend(report.problems)
+    result.problems = sorted(problems, key=lambda p: p.flow)  # stable: by flow, then as found
+    result.order = [key for key in report.order if key in result.definitions]
+    return result
+
+
+def _alias_problems(raw: Mapping[str, Any]) -> list[Problem]:
+    """An alias is a well-formed key that no current file has and no other flow claims."""
+    problems: list[Problem] = []
+    claimed: dict[str, str] = {}
+    for key, data in raw.items():
+        aliases = data.get("aliases") if isinstance(data, dict) else None
+        if not isinstance(aliases, list) or not all(isinstance(a, str) for a in aliases):
+            continue  # absent, or of the wrong type: the model's validation reports that
+        for i, alias in enumerate(aliases):
+            field = f"aliases[{i}]"
+            if not KEY_RE.fullmatch(alias):
+                problems.append(Problem(key, field, RULE_ALIAS, f"{alias!r} is not a valid flow key"))
+            elif alias in raw:
+                problems.append(
+                    Problem(key, field, RULE_ALIAS, f"{alias!r} is the key of a current definition file")
+                )
+            elif alias in claimed:
+                problems.append(
+                    Problem(key, field, RULE_ALIAS, f"{alias!r} is already an alias of {claimed[alias]!r}")
+                )
+            else:
+                claimed[alias] = key
+    return problems
+
+
+def load_definitions(
+    directory: str | Path, substitutions: Mapping[str, str] | None = None
+) -> dict[str, FlowDefinition]:
+    """The definitions of `directory` by key (in file-name order), substitutions applied when given.
+
+    Without substitutions, placeholders stay as written (and unknown ones are not an error). Raises
+    `DefinitionError` listing every problem when a file is unreadable or breaks a rule.
+    """
+    if substitutions is None:
+        raw, problems = read_raw(directory)
+        out: dict[str, FlowDefinition] = {}
+        for key, data in raw.items():
+            try:
+                out[key] = FlowDefinition.model_validate({**data, "key": key})
+            except PydanticValidationError as exc:
+                problems.extend(_pydantic_problems(key, exc))
+        if problems:
+            raise DefinitionError(problems)
+        return out
+    prepared = prepare(directory, substitutions)
+    prepared.raise_for_problems()
+    return dict(sorted(prepared.definitions.items()))
+
+
+def dump_definition(document: FlowDefinition | FlowFile | Mapping[str, Any]) -> str:
+    """YAML text of one definition file (with the schema modeline), e.g. for `archctl import`."""
+    data = as_document(document) if isinstance(document, BaseModel) else dict(document)
+    data.pop("key", None)
+    body = yaml.safe_dump(data, sort_keys=False, allow_unicode=True, default_flow_style=False)
+    return f"{SCHEMA_MODELINE}\n{body}"
+
+
+__all__ = [
+    "RULE_ALIAS",
+    "RULE_KEY",
+    "RULE_PLACEHOLDER",
+    "RULE_YAML",
+    "BlockDefinition",
+    "DefinitionError",
+    "FlowDefinition",
+    "FlowFile",
+    "PreparedSet",
+    "apply_substitutions",
+    "as_document",
+    "canonical_blocks",
+    "definitions_schema",
+    "dump_definition",
+    "load_definitions",
+    "map_block_references",
+    "prepare",
+    "read_raw",
+    "render_problems",
+    "substitute_value",
+    "to_flow_fields",
+    "to_logical",
+]

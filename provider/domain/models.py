@@ -1,0 +1,121 @@
+"""The Architecture API's objects, with the wire names of the contract (`_version`, `lifecycle_state`, ...).
+
+`FlowFields` is what a writer controls; `Flow` is what the server answers (the fields plus the
+server-managed ones). Responses are parsed leniently (unknown keys ignored) so a newer server does not
+break an older client; `FlowFields` built in code rejects unknown keys so a typo never goes unnoticed.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class FlowType(StrEnum):
+    """The real platform's 21 flow types; a platform's rules reject the ones it does not know
+    (architecture-api: BUSINESSPROCESS, EMAILSEND)."""
+
+    BOT = "BOT"
+    BUSINESSPROCESS = "BUSINESSPROCESS"
+    COMMONMODULE = "COMMONMODULE"
+    DIGITALBOT = "DIGITALBOT"
+    EMAILSEND = "EMAILSEND"
+    INBOUNDCALL = "INBOUNDCALL"
+    INBOUNDCHAT = "INBOUNDCHAT"
+    INBOUNDEMAIL = "INBOUNDEMAIL"
+    INBOUNDSHORTMESSAGE = "INBOUNDSHORTMESSAGE"
+    INQUEUECALL = "INQUEUECALL"
+    INQUEUEEMAIL = "INQUEUEEMAIL"
+    INQUEUESHORTMESSAGE = "INQUEUESHORTMESSAGE"
+    OUTBOUNDCALL = "OUTBOUNDCALL"
+    SECURECALL = "SECURECALL"
+    SPEECH = "SPEECH"
+    SURVEYINVITE = "SURVEYINVITE"
+    VOICE = "VOICE"
+    VOICEMAIL = "VOICEMAIL"
+    VOICESURVEY = "VOICESURVEY"
+    WORKFLOW = "WORKFLOW"
+    WORKITEM = "WORKITEM"
+
+
+class LifecycleState(StrEnum):
+    DRAFT = "draft"
+    PUBLISHED = "published"
+    ARCHIVED = "archived"
+
+
+#: The fields a writer manages (and the provider diffs). `type` is immutable after create.
+MANAGED_FIELDS: tuple[str, ...] = ("name", "description", "type", "lifecycle_state", "blocks", "references")
+#: The same fields in the order definition and snapshot files write them (the block tree last).
+FILE_ORDER: tuple[str, ...] = (*(f for f in MANAGED_FIELDS if f != "blocks"), "blocks")
+#: Fields a PATCH may change (`type` may only be sent unchanged, so the client never sends it).
+MUTABLE_FIELDS: tuple[str, ...] = ("name", "description", "lifecycle_state", "blocks", "references")
+#: Server-assigned fields: never sent on create.
+SERVER_FIELDS: tuple[str, ...] = ("id", "_version", "dateCreated", "dateModified", "selfUri")
+
+#: Lifecycle transitions the contract allows (any state to itself is allowed too).
+ALLOWED_TRANSITIONS: dict[str, frozenset[str]] = {
+    "draft": frozenset({"draft", "published", "archived"}),
+    "published": frozenset({"published", "draft", "archived"}),
+    "archived": frozenset({"archived", "draft"}),
+}
+#: States a flow may be created in.
+CREATE_STATES: frozenset[str] = frozenset({"draft", "published"})
+
+
+class Block(BaseModel):
+    """One node of a flow's block tree."""
+
+    model_config = ConfigDict(populate_by_name=True, extra="ignore")
+
+    id: str
+    type: str
+    children: list[Block] = Field(default_factory=list)
+    reference: str | None = None
+
+
+Block.model_rebuild()
+
+
+class FlowFields(BaseModel):
+    """The user-settable fields of a flow (what a create sends and a PATCH may change)."""
+
+    model_config = ConfigDict(populate_by_name=True, extra="forbid", use_enum_values=False)
+
+    name: str
+    description: str = ""
+    type: FlowType = FlowType.INBOUNDCALL
+    lifecycle_state: LifecycleState
+    blocks: list[Block] = Field(default_factory=list)
+    references: list[str] = Field(default_factory=list)
+
+    def to_wire(self) -> dict[str, Any]:
+        """The managed fields as JSON-ready wire values (enums as strings, `None`s left out)."""
+        # warnings=False: a `model_copy(update=...)` may hold plain strings for the enums; they
+        # serialize to the same wire values.
+        data = self.model_dump(
+            mode="json", by_alias=True, exclude_none=True, include=set(MANAGED_FIELDS), warnings=False
+        )
+        return {name: data[name] for name in MANAGED_FIELDS if name in data}
+
+
+class Flow(FlowFields):
+    """A flow as the server returns it."""
+
+    model_config = ConfigDict(populate_by_name=True, extra="ignore")
+
+    id: str
+    version: int = Field(alias="_version")
+    dateCreated: str | None = None
+    dateModified: str | None = None
+    selfUri: str | None = None
+
+    def to_fields(self) -> FlowFields:
+        """Just the managed fields (e.g. the `ours` or `theirs` of a merge)."""
+        return FlowFields.model_validate({name: getattr(self, name) for name in MANAGED_FIELDS})
+
+    def to_json(self) -> dict[str, Any]:
+        """The whole object with the contract's wire names (`_version`)."""
+        return self.model_dump(mode="json", by_alias=True, exclude_none=True)

@@ -1,0 +1,159 @@
+"""HTTP transport: one pooled `requests.Session` per process and base URL, timeouts, User-Agent,
+correlation ids, and the mapping of low-level failures to `TransportError` (ambiguous or not).
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import requests
+from requests.adapters import HTTPAdapter
+from urllib3.exceptions import NewConnectionError
+
+from provider import __version__
+from provider.errors import TransportError
+
+USER_AGENT = f"genesys-flows/{__version__}"
+CORRELATION_HEADER = "ININ-Correlation-Id"
+POOL_SIZE = 32
+
+_sessions: dict[tuple[int, str], requests.Session] = {}
+_lock = threading.Lock()
+
+
+def get_session(base_url: str) -> requests.Session:
+    """The process's session for `base_url` (a forked child gets its own: the key holds the pid)."""
+    key = (os.getpid(), base_url)
+    with _lock:
+        session = _sessions.get(key)
+        if session is None:
+            session = requests.Session()
+            adapter = HTTPAdapter(pool_connections=4, pool_maxsize=POOL_SIZE, max_retries=0)
+            session.mount("http://", adapter)
+            session.mount("https://", adapter)
+            session.headers["User-Agent"] = USER_AGENT
+            session.headers["Accept"] = "application/json"
+            session.trust_env = False  # no proxies from the environment for the API
+            _sessions[key] = session
+        return session
+
+
+@dataclass
+class HttpResult:
+    status: int
+    headers: requests.structures.CaseInsensitiveDict[str]
+    body: Any  # parsed JSON, or None
+    text: str
+    correlation_id: str | None
+    latency_s: float
+
+
+def _never_sent(exc: BaseException) -> bool:
+    """True when the request surely never reached the server (so a replay cannot duplicate it)."""
+    if isinstance(exc, requests.exceptions.ConnectTimeout):
+        return True
+    seen: set[int] = set()
+    cursor: BaseException | None = exc
+    while cursor is not None and id(cursor) not in seen:
+        seen.add(id(cursor))
+        if isinstance(cursor, NewConnectionError | ConnectionRefusedError):
+            return True
+        for arg in getattr(cursor, "args", ()):
+            if isinstance(arg, BaseException) and isinstance(
+                arg, NewConnectionError | ConnectionRefusedError
+            ):
+                return True
+        reason = getattr(cursor, "reason", None)
+        if isinstance(reason, BaseException) and id(reason) not in seen:
+            cursor = reason
+            continue
+        cursor = cursor.__cause__ or cursor.__context__
+    return False
+
+
+class Send(Protocol):
+    """The shape of `send`: what a `Requestor` takes as its transport."""
+
+    def __call__(
+        self,
+        session: requests.Session,
+        method: str,
+        url: str,
+        *,
+        timeout: tuple[float, float],
+        headers: dict[str, str] | None = None,
+        params: dict[str, Any] | None = None,
+        json_body: Any = None,
+        data: Any = None,
+        auth: Any = None,
+    ) -> HttpResult: ...
+
+
+def send(
+    session: requests.Session,
+    method: str,
+    url: str,
+    *,
+    timeout: tuple[float, float],
+    headers: dict[str, str] | None = None,
+    params: dict[str, Any] | None = None,
+    json_body: Any = None,
+    data: Any = None,
+    auth: Any = None,
+) -> HttpResult:
+    """One HTTP exchange. Raises `TransportError` (with `ambiguous`) when there is no response."""
+    started = time.monotonic()
+    failure: tuple[str, bool, str] | None = None
+    try:
+        response = session.request(
+            method,
+            url,
+            headers=headers,
+            params=params,
+            json=json_body,
+            data=data,
+            auth=auth,
+            timeout=timeout,
+            allow_redirects=False,
+        )
+        text = response.text
+    except requests.exceptions.RequestException as exc:
+        kind = "timeout" if isinstance(exc, requests.exceptions.Timeout) else "connection"
+        failure = (kind, _never_sent(exc), type(exc).__name__)
+    if failure is not None:
+        # Raised outside the `except` block so that the error keeps no `__context__`: the requests
+        # exception holds the prepared request, whose Authorization header carries the bearer token
+        # or base64(client_id:client_secret).
+        kind, never_sent, exc_name = failure
+        where = url.split("?", 1)[0]
+        if kind == "timeout" and not never_sent:
+            what = f"the server did not answer within {round(timeout[1], 1):g} s ({exc_name})"
+        elif kind == "timeout":
+            what = f"could not connect within {round(timeout[0], 1):g} s ({exc_name})"
+        else:
+            what = f"{kind} error ({exc_name})"
+        raise TransportError(
+            f"{method} {where} failed: {what}"
+            + ("" if never_sent else "; the request may have reached the server"),
+            ambiguous=not never_sent,
+            code=kind,
+        )
+    latency = time.monotonic() - started
+    body: Any = None
+    if text:
+        try:
+            body = response.json()
+        except ValueError:
+            body = None
+    return HttpResult(
+        status=response.status_code,
+        headers=response.headers,
+        body=body,
+        text=text,
+        correlation_id=response.headers.get(CORRELATION_HEADER),
+        latency_s=latency,
+    )

@@ -1,0 +1,36 @@
+"""The program's pre-check without the engine: every bad definition set fails with its flow, field
+and rule named, before any resource (the engine cases in tests/e2e keep one per class of error)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pulumi
+import pytest
+
+from provider.deploy import config, program
+from tests.support.bad_definitions import BAD_SETS, CHECKED_BY_THE_PROVIDER
+from tests.support.project import write_flow
+
+
+@pytest.mark.parametrize("case", sorted(set(BAD_SETS) - CHECKED_BY_THE_PROVIDER))
+def test_each_bad_definition_set_is_refused_naming_flow_field_and_rule(case: str, tmp_path: Path):
+    flows, expected = BAD_SETS[case]
+    (tmp_path / "flows").mkdir()
+    for key, definition in flows.items():
+        write_flow(tmp_path, key, definition)
+    with pytest.raises(pulumi.RunError) as failure:
+        program.check_definitions(tmp_path / "flows", config.parse("dev", {}))
+    message = str(failure.value)
+    assert "stack dev" in message and "nothing was changed" in message
+    for flow, field, rule in expected:
+        assert re.search(rf"\b{re.escape(flow)}\b", message), message
+        assert field in message and rule in message, message
+
+
+def test_the_sample_set_passes(tmp_path: Path):
+    flows = Path(__file__).resolve().parents[2] / "flows"
+    subs = {"brand": "Acme", "env_label": "Dev", "billing_queue": "B", "support_queue": "S"}
+    prepared = program.check_definitions(flows, config.parse("dev", {"substitutions": subs}))
+    assert len(prepared.order) >= 6

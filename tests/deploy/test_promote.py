@@ -1,0 +1,122 @@
+"""Through the real engine: metrics and audit of an `up` against the emulator's own records, and
+promotion dev → staging → prod with parity; a hand edit in staging breaks parity, visibly."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from emulator.testing import DEMO_CLIENTS
+from provider.governance import metrics
+from provider.platforms.architecture_api.client import ArchitectClient
+from tests.support.cli import archctl, archctl_json
+from tests.support.project import cli_project
+from tests.support.state import demo_settings
+
+pytestmark = [pytest.mark.engine, pytest.mark.slow, pytest.mark.usefixtures("fresh_state")]
+
+
+def _keys(project) -> list[str]:
+    return sorted(p.stem for p in (project.root / "flows").glob("*.yaml"))
+
+
+def test_metrics_and_audit_of_an_up_match_the_emulator(emulator, tmp_path, monkeypatch) -> None:
+    project = cli_project(tmp_path, monkeypatch, emulator.url, flows=True)
+    keys = _keys(project)
+    dev = project.stack("dev")
+    emulator.admin.reset()
+
+    up = dev.up()
+    assert up.summary.resource_changes == {"create": len(keys) + 1}
+
+    # -- metrics of the provider process == the emulator's statistics of the same run
+    stats = emulator.admin.stats()
+    merged = metrics.load(project.metrics_dir, "dev")["dev"].to_json(samples=False)
+    theirs = {(r["method"], r["path"], str(r["status"])): r["count"] for r in stats["requests"]}
+    mine = {(r["method"], r["path"], r["status"]): r["count"] for r in merged["requests"]}
+    assert mine == theirs
+    assert merged["total_requests"] == stats["total_requests"]
+    assert {(m["action"], m["outcome"]): m["count"] for m in merged["mutations"]} == {
+        ("create", "success"): len(keys)
+    }
+    assert (project.metrics_dir / "dev.prom").exists() and (project.metrics_dir / "dev.json").exists()
+    shown = archctl_json("metrics", "--stack", "dev", "--dir", str(project.metrics_dir), expect=0)
+    assert shown.doc["stacks"][0]["total_requests"] == stats["total_requests"]
+
+    # -- one audit entry per write the emulator saw, none with a secret
+    entries = [json.loads(line) for line in project.audit_log.read_text().splitlines()]
+    writes = stats["write_log"]
+    assert len(entries) == len(writes) == len(keys)
+    assert sorted(e["flow_id"] for e in entries) == sorted(w["flow_id"] for w in writes)
+    assert {e["flow_key"] for e in entries} == set(keys)
+    assert all(
+        e["stack"] == "dev" and e["client_id"] == "dev-rw" and e["action"] == "create" for e in entries
+    )
+    assert DEMO_CLIENTS["dev-rw"] not in project.audit_log.read_text()
+    audit = archctl_json("audit", "--flow", "main-ivr", expect=0)
+    assert audit.doc["count"] == 1 and audit.doc["entries"][0]["outcome"] == "success"
+
+    # -- validate, graph and drift of the sample flows
+    assert archctl_json("validate", "--stack", "dev", expect=0).doc["ok"] is True
+    assert archctl_json("drift", "--stack", "dev", expect=0).doc["drift"] is False
+
+
+def test_promotion_dev_staging_prod_with_parity(emulator, tmp_path, monkeypatch) -> None:
+    project = cli_project(tmp_path, monkeypatch, emulator.url, flows=True)
+    keys = _keys(project)
+    project.stack("dev").up()
+    run = archctl_json("promote", "dev", "staging", expect=0)
+    assert run.doc["promoted"] and run.doc["parity"]["identical"]
+    assert run.doc["up"]["resource_changes"] == {"create": len(keys) + 1}
+    assert "up staging" in run.err  # progress
+    run = archctl_json("promote", "staging", "prod", expect=0)
+    assert run.doc["parity"]["summary"]["unchanged"] == len(keys)
+    human = archctl("diff", "stack:dev", "stack:prod")
+    assert human.code == 0 and "no differences" in human.out
+
+
+def test_a_hand_edit_in_staging_breaks_parity_visibly(emulator, tmp_path, monkeypatch) -> None:
+    project = cli_project(tmp_path, monkeypatch, emulator.url, flows=True)
+    project.stack("dev").up()
+    archctl_json("promote", "dev", "staging", expect=0)
+    staging = ArchitectClient(demo_settings(emulator.url, "staging-rw"))
+    flow = next(f for f in staging.list_flows() if f.name == "Customer Lookup")
+    staging.update_flow(
+        flow.id, flow.to_fields().model_copy(update={"description": "edited by hand"}), base=flow
+    )
+
+    diff = archctl_json("diff", "stack:dev", "stack:staging", expect=1)
+    [changed] = diff.doc["flows"]
+    assert changed["key"] == "customer-lookup"
+    assert changed["changes"] == [
+        {
+            "kind": "field",
+            "change": "changed",
+            "field": "description",
+            "block": None,
+            "a": "Identify the caller from the ANI or an account number and load the CRM record.",
+            "b": "edited by hand",
+        }
+    ]
+    again = archctl("promote", "dev", "staging")
+    assert again.code == 1
+    assert (
+        "parity dev ≠ staging" in again.out and "description:" in again.out and "edited by hand" in again.out
+    )
+    refused = archctl_json("promote", "staging", "prod", expect=1)
+    assert refused.doc["promoted"] is False and "drifted" in refused.doc["refused"]
+    assert refused.doc["source_check"]["drift"] is True
+    drift = archctl_json("drift", "--stack", "staging", expect=1)
+    assert drift.doc["drift"] and drift.doc["diff"]["flows"][0]["key"] == "customer-lookup"
+
+
+def test_promote_refuses_when_the_source_has_pending_changes(emulator, tmp_path, monkeypatch) -> None:
+    project = cli_project(tmp_path, monkeypatch, emulator.url, flows=True)
+    project.stack("dev").up()
+    path = project.root / "flows" / "customer-lookup.yaml"
+    path.write_text(path.read_text().replace("load the CRM record", "load the CRM record quickly"))
+    run = archctl_json("promote", "dev", "staging", expect=1)
+    assert run.doc["refused"] and run.doc["source_check"]["pending_changes"] == {"update": 1}
+    assert run.doc["up"] is None
+    assert "pending changes" in archctl("promote", "dev", "staging").out

@@ -1,0 +1,70 @@
+"""A throw-away copy of the project (program, stacks, flows): `copy_project` (the one copy every
+engine test uses) and `cli_project` (a copy on a temp backend with the process environment pointed
+at it, for the governance commands run in-process)."""
+
+from __future__ import annotations
+
+import shutil
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from provider.deploy import workspace
+from provider.deploy.engine import PROJECT_DIR
+from tests.support.state import clear_genesys_env
+
+
+@dataclass
+class Project:
+    root: Path
+    metrics_dir: Path
+    audit_log: Path
+
+    def stack(self, name: str):
+        return workspace.stack(name, self.root, create=True)
+
+
+def copy_project(project: Path, flows: dict[str, Any] | None = None) -> Path:
+    """A copy of the project (program, stacks, flows) in `project`; `flows` (key → definition
+    mapping) replaces the sample set. The virtualenv is this interpreter's."""
+    project.mkdir(parents=True)
+    text = (PROJECT_DIR / "Pulumi.yaml").read_text()
+    (project / "Pulumi.yaml").write_text(text.replace("virtualenv: .venv", f"virtualenv: {sys.prefix}"))
+    shutil.copy(PROJECT_DIR / "__main__.py", project / "__main__.py")
+    shutil.copytree(PROJECT_DIR / "stacks", project / "stacks")
+    if flows is None:
+        shutil.copytree(PROJECT_DIR / "flows", project / "flows")
+    else:
+        (project / "flows").mkdir()
+        for key, definition in flows.items():
+            write_flow(project, key, definition)
+    return project
+
+
+def write_flow(project: Path, key: str, definition: dict[str, Any]) -> None:
+    (project / "flows" / f"{key}.yaml").write_text(yaml.safe_dump(definition, sort_keys=False))
+
+
+def cli_project(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, emulator_url: str, *, flows: bool
+) -> Project:
+    root = copy_project(tmp_path / "project", flows=None if flows else {})
+    for var in ("PULUMI_BACKEND_URL", "PULUMI_CONFIG_PASSPHRASE_FILE", "PULUMI_ACCESS_TOKEN"):
+        monkeypatch.delenv(var, raising=False)
+    clear_genesys_env(monkeypatch)
+    (tmp_path / "backend").mkdir()
+    monkeypatch.setenv("PULUMI_BACKEND_URL", (tmp_path / "backend").resolve().as_uri())
+    monkeypatch.setenv("PULUMI_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("GENESYS_FLOWS_PROJECT_DIR", str(root))
+    project = Project(root, tmp_path / "metrics", tmp_path / "audit" / "audit.jsonl")
+    monkeypatch.setenv("GENESYS_FLOWS_METRICS_DIR", str(project.metrics_dir))
+    monkeypatch.setenv("GENESYS_FLOWS_AUDIT_LOG", str(project.audit_log))
+    from pulumi import automation as auto
+
+    for name in ("dev", "staging", "prod"):
+        project.stack(name).set_config("genesys-flows:apiUrl", auto.ConfigValue(emulator_url))
+    return project
