@@ -12,11 +12,11 @@ from pathlib import Path
 
 import pytest
 from pulumi import automation as auto
-from tests.e2e.helpers import Meter, make_project, open_stack
 
 from emulator.testing import EmulatorProcess
 from provider.deploy.engine import PROJECT_DIR, tools_bin
 from tests.resilience.test_hostile_yaml import VALID, alias_bomb
+from tests.support.engine import Meter, make_project, open_stack
 
 pytestmark = [
     pytest.mark.engine,
