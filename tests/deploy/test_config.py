@@ -7,7 +7,6 @@ import pytest
 from provider import platforms
 from provider.deploy import config
 from provider.deploy.config import StackConfigError
-from provider.errors import ConfigurationError
 
 BASE = {"apiUrl": "http://127.0.0.1:8099", "clientId": "dev-rw", "clientSecret": "s3cret"}
 
@@ -69,10 +68,13 @@ def test_connection_values_of_an_architecture_api_stack_are_todays():
     assert config.parse("dev", BASE).connection_values() == {**BASE, "conflictPolicy": "merge"}
 
 
-def test_the_factory_builds_the_architecture_api_and_refuses_genesys_cloud_for_now():
+def test_the_factory_builds_the_platform_the_stack_names():
     platform = platforms.get_platform(config.parse("dev", BASE))
     assert platform.name == "architecture-api"
     assert isinstance(platform, platforms.base.Platform)
-    with pytest.raises(ConfigurationError) as error:
-        platforms.get_platform(config.parse("dev", {**BASE, "platform": "genesys-cloud"}))
-    assert "genesys-cloud" in str(error.value) and "stack 'dev'" in str(error.value)
+    real = platforms.get_platform(
+        config.parse("dev", {**BASE, "platform": "genesys-cloud", "forceUnlock": True})
+    )
+    assert real.name == "genesys-cloud"
+    assert isinstance(real, platforms.base.Platform)
+    assert real.force_unlock is True  # type: ignore[attr-defined]
