@@ -25,7 +25,7 @@ calls the phase made (emulator stats) against the minimum (one call per flow tou
 token).
 
 Variants: `--skip-checkpoints` (PULUMI_SKIP_CHECKPOINTS=true: one state write at the end; NOT
-crash-safe), `--linwait` (bench/linwait_prototype.py installed at the top of the program).
+crash-safe), `--linwait` (provider/deploy/sdk_wait.py installed at the top of the program).
 Both may be combined; `--variants base,skip,linwait,...` runs several side by side.
 
 Needs only `make venv tools` (the venv's python runs this; the CLI comes from .tools/pulumi or
@@ -102,7 +102,7 @@ pulumi.export("count", len(resources))
 '''
 REAL_IMPORT = "from provider.flow_resource import Flow"
 NULL_IMPORT = "from bench.null_provider import NullFlow as Flow"
-LINWAIT_PRELUDE = "from bench.linwait_prototype import install as _linwait\n_linwait(force=True)\n"
+LINWAIT_PRELUDE = "from provider.deploy.sdk_wait import install as _linwait\n_linwait(force=True)\n"
 
 
 def layered_dag(count: int, layers: int) -> dict[str, dict[str, Any]]:
@@ -408,7 +408,7 @@ def main() -> None:
     parser.add_argument("--layers", type=int, default=10)
     parser.add_argument("--phases", default=",".join(PHASES))
     parser.add_argument("--skip-checkpoints", action="store_true", help="PULUMI_SKIP_CHECKPOINTS=true")
-    parser.add_argument("--linwait", action="store_true", help="bench/linwait_prototype.py in the program")
+    parser.add_argument("--linwait", action="store_true", help="provider/deploy/sdk_wait.py in the program")
     parser.add_argument(
         "--variants",
         default="",

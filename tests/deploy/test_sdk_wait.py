@@ -1,4 +1,4 @@
-"""bench/linwait_prototype.py: the linear replacement for the SDK's `wait_for_rpcs` output loop keeps
+"""provider.deploy.sdk_wait: the linear replacement for the SDK's `wait_for_rpcs` output loop keeps
 the original's contract (waits for every tracked Output, including ones created while waiting;
 re-raises the first failure; ignores `ResourceRegistrationFailed` where the SDK has it) and its
 guard only patches SDK versions known to have the quadratic loop."""
@@ -13,7 +13,7 @@ import pulumi.runtime.stack as stack
 import pytest
 from pulumi.runtime.settings import SETTINGS
 
-from bench import linwait_prototype as linwait
+from provider.deploy import sdk_wait as linwait
 
 
 def _tracked(loop: asyncio.AbstractEventLoop) -> tuple[asyncio.Future[Any], pulumi.Output[Any]]:

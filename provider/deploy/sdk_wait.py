@@ -1,46 +1,23 @@
-"""Prototype (issue 14): a linear replacement for the Python SDK's `wait_for_rpcs` output loop.
+"""A linear replacement for the Python SDK's `wait_for_rpcs` output loop (issue 14).
 
-The problem. After the program body, `pulumi.runtime.stack.wait_for_rpcs` waits for every tracked
-Output (`SETTINGS.outputs`, ~17 per Flow) with
+After the program body, `pulumi.runtime.stack.wait_for_rpcs` waits for every tracked Output
+(`SETTINGS.outputs`, ~17 per Flow) with `asyncio.wait(pending, return_when=FIRST_COMPLETED)` in a
+loop: each call arms and disarms a callback on every pending future, and the outputs of a create
+complete one registration at a time, so the program burns O(N^2) CPU (26 % of a create's CPU at 800
+flows). Still so in SDK 3.272.0, the newest on PyPI on 2026-12-01.
 
-    while SETTINGS.outputs:
-        pending = list(SETTINGS.outputs); SETTINGS.outputs.clear()
-        done, not_done = await asyncio.wait(pending, return_when=FIRST_COMPLETED)
-        ...; SETTINGS.outputs.update(not_done)
-
-Each `asyncio.wait` call adds a done-callback to every pending future and removes them all when
-it returns: O(pending) per call. The outputs of a create complete one registration at a time (at
-the engine's checkpoint pace), so the loop runs ~N times over ~N pending futures: O(N^2) CPU in the
-program process. Present in SDK 3.260.0 (stack.py:213) and still in 3.272.0 (stack.py:205), the
-newest on PyPI on 2026-12-01.
-
-The replacement keeps the same contract and is O(N) in total: one done-callback per pending
-output, armed once, a counter, and a single waiter that fires when all of them are done or the
-first one fails (so an error still surfaces as soon as it happens, not after the others). Outputs
-created while waiting are picked up by the next round, as before. On SDKs that have
-`ResourceRegistrationFailed` (continue-on-error: 3.260.0 has it, 3.272.0 does not) those failures
-are ignored exactly like the original does.
-
-Guard. `install()` patches only when (a) the SDK version is one checked to have the quadratic loop
-(`KNOWN_QUADRATIC`) and (b) the original function still calls `asyncio.wait(..., FIRST_COMPLETED)`
-(its code object names `FIRST_COMPLETED`). A newer SDK is left alone until someone checks it and
-adds it to the set. `GENESYS_FLOWS_LINWAIT=0` turns it off, `=1` forces it on (the structural
-check (b) still applies).
-
-Usage, first thing in the Pulumi program (`__main__.py`):
-
-    from bench.linwait_prototype import install; install()
-
-`python bench/linwait_prototype.py [--sizes 1000,4000,16000]` runs the micro-benchmark: N tracked
-Outputs whose futures complete one at a time (as engine responses do), waited for by the SDK's
-own `wait_for_rpcs` and by this one; prints CPU seconds. No engine needed.
+`linear_wait_for_rpcs` keeps the contract (every output, including ones created while waiting; the
+first real failure re-raised as soon as it happens; `ResourceRegistrationFailed` ignored where the
+SDK has it) with one callback per output: O(N). `install()` patches only SDK releases checked to
+have the quadratic loop (`KNOWN_QUADRATIC`) and only while the original still names
+`FIRST_COMPLETED`: a fixed SDK is left alone. `GENESYS_FLOWS_LINWAIT=0` turns it off, `=1` forces it.
+`bench/linwait.py` measures it against the SDK's loop.
 """
 
 from __future__ import annotations
 
 import asyncio
 import os
-from collections.abc import Iterable
 from typing import Any
 
 #: SDK releases read and measured to have the FIRST_COMPLETED loop (pulumi/runtime/stack.py).
@@ -179,61 +156,3 @@ def uninstall() -> None:
     if _original is not None:
         stack.wait_for_rpcs = _original
         _original = None
-
-
-# ------------------------------------------------------------------------------ micro-benchmark
-
-
-async def _trickle(futures: Iterable[asyncio.Future[Any]]) -> None:
-    """Resolve the futures one per event-loop turn, as engine responses arrive."""
-    for fut in futures:
-        await asyncio.sleep(0)
-        fut.set_result("x")
-
-
-def _bench_once(n: int, wait: Any) -> tuple[float, float]:
-    """CPU and wall seconds for `wait()` to drain N tracked Outputs completing one at a time."""
-    import time
-
-    import pulumi
-    from pulumi.runtime.settings import SETTINGS
-
-    async def run() -> tuple[float, float]:
-        SETTINGS.outputs.clear()
-        loop = asyncio.get_running_loop()
-        futures = [loop.create_future() for _ in range(n)]
-        for fut in futures:
-            known: asyncio.Future[bool] = loop.create_future()
-            known.set_result(True)
-            pulumi.Output(set(), fut, known)  # tracked in SETTINGS.outputs
-        assert len(SETTINGS.outputs) >= n, len(SETTINGS.outputs)
-        producer = asyncio.ensure_future(_trickle(futures))
-        cpu0, wall0 = time.process_time(), time.perf_counter()
-        await wait()
-        cpu, wall = time.process_time() - cpu0, time.perf_counter() - wall0
-        await producer
-        assert not SETTINGS.outputs
-        return cpu, wall
-
-    return asyncio.run(run())
-
-
-def main() -> None:
-    import argparse
-
-    import pulumi.runtime.stack as stack
-
-    parser = argparse.ArgumentParser(description="wait_for_rpcs: SDK loop vs linear loop, CPU seconds")
-    parser.add_argument("--sizes", default="1000,2000,4000,8000")
-    args = parser.parse_args()
-    original = stack.wait_for_rpcs
-    print(f"pulumi SDK {sdk_version()}; guard would install: {should_install(func=original)}")
-    print(f"{'outputs':>8} {'~flows':>7} {'SDK cpu s':>10} {'linear cpu s':>13} {'ratio':>7}")
-    for n in (int(s) for s in args.sizes.split(",")):
-        sdk_cpu, _ = _bench_once(n, original)
-        lin_cpu, _ = _bench_once(n, linear_wait_for_rpcs)
-        print(f"{n:>8} {n // 17:>7} {sdk_cpu:>10.3f} {lin_cpu:>13.3f} {sdk_cpu / max(lin_cpu, 1e-9):>6.1f}x")
-
-
-if __name__ == "__main__":
-    main()
