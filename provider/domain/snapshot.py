@@ -90,6 +90,7 @@ def normalize(doc: Mapping[str, Any]) -> FlowDoc:
     """The canonical form of a flow document: defaults filled, references sorted, stable key order."""
     refs = sorted({str(r) for r in (doc.get("references") or [])})
     return {
+        **{name: doc.get(name) for name in FILE_ORDER},  # every managed field; these canonical:
         "name": str(doc.get("name", "")),
         "description": str(doc.get("description") or ""),
         "type": str(doc.get("type") or "INBOUNDCALL"),

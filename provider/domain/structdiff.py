@@ -19,7 +19,13 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from provider.domain.models import FILE_ORDER
 from provider.domain.snapshot import FlowDoc, normalize
+
+#: Managed fields compared as plain values ("field" changes); the others have their own kinds.
+SCALAR_FIELDS: tuple[str, ...] = tuple(
+    f for f in FILE_ORDER if f not in ("lifecycle_state", "references", "blocks")
+)
 
 ROOT = "(root)"
 
@@ -212,7 +218,7 @@ def diff_blocks(a: list[dict[str, Any]], b: list[dict[str, Any]]) -> list[Change
 def diff_flow(a: FlowDoc, b: FlowDoc) -> list[Change]:
     a, b = normalize(a), normalize(b)
     changes: list[Change] = []
-    for name in ("name", "description", "type"):
+    for name in SCALAR_FIELDS:
         if a[name] != b[name]:
             changes.append(Change("field", "changed", field=name, a=a[name], b=b[name]))
     if a["lifecycle_state"] != b["lifecycle_state"]:
