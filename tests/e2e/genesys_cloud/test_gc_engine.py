@@ -124,3 +124,80 @@ def test_preview_up_in_order_no_change_one_job_destroy(tmp_path: Path, emulator:
         for ref in definition.references:
             assert gone_at[ids[key]] < gone_at[ids[ref]], (key, ref)
     assert meter.result.rate_limited == 0
+
+
+def test_architect_publish_seen_by_refresh_refused_under_fail_restored_under_overwrite(
+    tmp_path: Path, emulator: EmulatorProcess
+) -> None:
+    project, stack, ids = _deployed(tmp_path, emulator)
+    ours = (_flows_dir(project) / "billing-line.archy.yaml").read_text()
+    theirs = _prepared(project)["billing-line"].archy.replace("Welcome to billing.", "Billing is closed.")
+    emulator.admin.gc_publish_as_user(ORG, ids["billing-line"], theirs, user_name="Alice Architect")
+
+    # refresh: the pointers moved, so the live text is exported and shown.
+    with Meter(emulator) as meter:
+        refresh = stack.refresh()
+    assert refresh.summary.resource_changes.get("update") == 1
+    # One GET per flow, and one export job (the only "write": registering it) for the moved one.
+    assert meter.result.count("GET", "/api/v2/flows/{flowId}") == len(ids)
+    assert [e["path"] for e in meter.result.write_log] == ["/api/v2/flows/export/jobs"]
+    preview = stack.preview(diff=True)
+    assert summary(preview) == {"update": 1}
+    assert "Billing is closed." in preview.stdout
+
+    # up under `fail`: refused, naming who changed it; nothing written.
+    with Meter(emulator) as meter, pytest.raises(auto.CommandError) as failed:
+        stack.up()
+    assert "Alice Architect" in str(failed.value)
+    assert meter.result.writes == 0
+
+    # up under `overwrite`: the definition is deployed again.
+    stack.set_config(f"{NS}:conflictPolicy", auto.ConfigValue("overwrite"))
+    with Meter(emulator) as meter:
+        up = stack.up()
+    assert up.summary.resource_changes.get("update") == 1
+    assert _jobs(meter.result) == 1
+    assert "Welcome to billing." in ours
+    with Meter(emulator) as meter:
+        assert summary(stack.preview()) == {}
+    assert meter.result.total == 0
+
+
+def test_ui_lock_refused_with_holder_then_force_unlock(tmp_path: Path, emulator: EmulatorProcess) -> None:
+    project, stack, ids = _deployed(tmp_path, emulator)
+    emulator.admin.gc_lock_as_user(ORG, ids["support-line"], "Bob Builder")
+    _edit_archy(project, "support-line", "Press 1", "Press one")
+
+    with Meter(emulator) as meter, pytest.raises(auto.CommandError) as failed:
+        stack.up()
+    assert "Bob Builder" in str(failed.value)
+    assert _jobs(meter.result) == 0
+
+    # forceUnlock (with a client allowed to unlock): unlocked, audited, deployed.
+    stack.set_config(f"{NS}:forceUnlock", auto.ConfigValue("true"))
+    stack.set_config(f"{NS}:clientId", auto.ConfigValue("dev-admin"))
+    stack.set_config(f"{NS}:clientSecret", auto.ConfigValue(DEMO_CLIENTS["dev-admin"], secret=True))
+    up = stack.up()
+    assert up.summary.resource_changes.get("update") == 1
+    unlocks = [e for e in _audit(tmp_path) if e["action"] == "unlock"]
+    assert unlocks and unlocks[-1]["outcome"] == "success" and unlocks[-1]["flow_id"] == ids["support-line"]
+
+
+def test_bad_archy_fails_preview_naming_flow_field_rule_with_zero_calls(
+    tmp_path: Path, emulator: EmulatorProcess
+) -> None:
+    project = make_project(tmp_path)
+    stack = open_stack(project, tmp_path, emulator.url, STACK)
+    _edit_archy(project, "verify-caller", "name: Verify Caller", "name: Verify The Caller")
+    (_flows_dir(project) / "holiday-line.yaml").write_text(
+        "archy: holiday-line.archy.yaml\nlifecycle_state: archived\n"
+    )
+    with Meter(emulator) as meter, pytest.raises(auto.CommandError) as failed:
+        stack.preview()
+    message = str(failed.value)
+    assert meter.result.total == 0
+    # all at once: the now-unknown module (two users) and the archived draft.
+    assert "flow 'billing-line'" in message and "architect.flow.reference.unknown" in message
+    assert "flow 'support-line'" in message
+    assert "flow 'holiday-line'" in message and "lifecycle_state" in message
+    assert "definition.lifecycle.archived.unsupported" in message
