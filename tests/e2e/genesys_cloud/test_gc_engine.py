@@ -201,3 +201,42 @@ def test_bad_archy_fails_preview_naming_flow_field_rule_with_zero_calls(
     assert "flow 'support-line'" in message
     assert "flow 'holiday-line'" in message and "lifecycle_state" in message
     assert "definition.lifecycle.archived.unsupported" in message
+
+
+def _live_names(emulator: EmulatorProcess) -> list[str]:
+    import requests
+
+    from emulator.testing import get_token
+
+    token = get_token(emulator.url, "dev-rw", SECRET)
+    response = requests.get(
+        f"{emulator.url}/api/v2/flows",
+        params={"pageSize": 500},
+        headers={"Authorization": f"Bearer {token}"},
+        timeout=10,
+    )
+    response.raise_for_status()
+    return sorted(f["name"] for f in response.json()["entities"] if not f.get("deleted"))
+
+
+def test_rename_keeps_the_id_and_type_change_replaces(tmp_path: Path, emulator: EmulatorProcess) -> None:
+    project, stack, ids = _deployed(tmp_path, emulator)
+
+    # rename: in place, the same id, no orphan.
+    _edit_archy(project, "vip-line", "name: VIP Line", "name: Gold Line")
+    up = stack.up()
+    assert up.summary.resource_changes.get("update") == 1
+    assert flow_ids(up)["vip-line"] == ids["vip-line"]
+    names = _live_names(emulator)
+    assert any(n.startswith("Gold Line") for n in names)
+    assert not any(n.startswith("VIP Line") for n in names)
+
+    # type change: replaced (a new flow of the new type; the old one deleted, no orphan).
+    # (A flow other flows use cannot change type this way: Archy names the target, and while both
+    # flows exist the dependents' jobs bind to the old one, whose delete then fails naming them.)
+    _edit_archy(project, "vip-line", "inboundCall:", "inQueueCall:")
+    assert summary(stack.preview()).get("replace") == 1
+    up = stack.up()
+    assert up.summary.result == "succeeded"
+    assert flow_ids(up)["vip-line"] != ids["vip-line"]
+    assert len(_live_names(emulator)) == len(ids)  # the old flow is gone
