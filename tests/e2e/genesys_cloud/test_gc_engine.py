@@ -240,3 +240,25 @@ def test_rename_keeps_the_id_and_type_change_replaces(tmp_path: Path, emulator: 
     assert up.summary.result == "succeeded"
     assert flow_ids(up)["vip-line"] != ids["vip-line"]
     assert len(_live_names(emulator)) == len(ids)  # the old flow is gone
+
+
+def test_low_rate_limit_and_short_tokens_zero_429s_and_no_secret_in_logs(
+    tmp_path: Path, emulator: EmulatorProcess
+) -> None:
+    # 40 requests per 10 s and 5-second tokens: the deploy paces itself and renews its token.
+    emulator.admin.set_rate_limit(40, window_seconds=10)
+    emulator.admin.set_token_lifetime(5)
+    project = make_project(tmp_path)
+    stack = open_stack(project, tmp_path, emulator.url, STACK)
+    with Meter(emulator) as meter:
+        up = stack.up()
+    assert up.summary.resource_changes == {"create": 8}
+    assert meter.result.rate_limited == 0
+    assert meter.result.total > 40  # more than one window's worth: pacing was exercised
+    # the client secret: not in the state, the engine's output, the metrics or the audit trail.
+    assert SECRET not in raw_export(project, tmp_path, STACK)
+    assert SECRET not in up.stdout + up.stderr
+    for path in (tmp_path / "metrics", tmp_path / "audit"):
+        for file in path.rglob("*"):
+            if file.is_file():
+                assert SECRET not in file.read_text(errors="replace"), file
