@@ -187,24 +187,76 @@ def test_ui_lock_refused_with_holder_then_force_unlock(tmp_path: Path, emulator:
     assert unlocks and unlocks[-1]["outcome"] == "success" and unlocks[-1]["flow_id"] == ids["support-line"]
 
 
+def _unparseable(folder: Path) -> None:
+    (folder / "verify-caller.archy.yaml").write_text("commonModule: [unclosed\n")
+
+
+def _unknown_reference(folder: Path) -> None:
+    path = folder / "verify-caller.archy.yaml"
+    path.write_text(path.read_text().replace("name: Verify Caller", "name: Verify The Caller"))
+
+
+def _cycle(folder: Path) -> None:
+    path = folder / "verify-caller.archy.yaml"
+    call = (
+        "        actions:\n          - callCommonModule:\n              commonModule:\n"
+        "                Business Hours {{env_label}}: {}\n"
+    )
+    module = (
+        "commonModule:\n  name: Business Hours {{env_label}}\n  states:\n    - state:\n        name: S\n"
+        + call.replace("Business Hours", "Verify Caller")
+    )
+    path.write_text(
+        "commonModule:\n  name: Verify Caller {{env_label}}\n  states:\n    - state:\n"
+        "        name: S\n" + call
+    )
+    (folder / "business-hours.archy.yaml").write_text(module)
+
+
+def _draft_used(folder: Path) -> None:
+    (folder / "verify-caller.yaml").write_text("archy: verify-caller.archy.yaml\nlifecycle_state: draft\n")
+
+
+def _type_mismatch(folder: Path) -> None:
+    (folder / "verify-caller.yaml").write_text(
+        "archy: verify-caller.archy.yaml\nlifecycle_state: published\ntype: INBOUNDCALL\n"
+    )
+
+
+def _archived(folder: Path) -> None:
+    (folder / "holiday-line.yaml").write_text("archy: holiday-line.archy.yaml\nlifecycle_state: archived\n")
+
+
+def _blocks(folder: Path) -> None:
+    (folder / "holiday-line.yaml").write_text(
+        "archy: holiday-line.archy.yaml\nlifecycle_state: draft\nblocks: [{id: a, type: menu}]\n"
+    )
+
+
+BAD_INPUTS = {
+    "unparseable": (_unparseable, "verify-caller", "archy", "archy.document.invalid"),
+    "unknown-reference": (_unknown_reference, "billing-line", "callCommonModule", "reference.unknown"),
+    "cycle": (_cycle, "business-hours", "references", "reference.cycle"),
+    "draft-used-by-published": (_draft_used, "billing-line", "references[0]", "reference.unpublished"),
+    "type-mismatch": (_type_mismatch, "verify-caller", "type", "archy.type.mismatch"),
+    "archived": (_archived, "holiday-line", "lifecycle_state", "archived.unsupported"),
+    "blocks-on-this-platform": (_blocks, "holiday-line", "blocks", "definition.blocks.platform"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD_INPUTS))
 def test_bad_archy_fails_preview_naming_flow_field_rule_with_zero_calls(
-    tmp_path: Path, emulator: EmulatorProcess
+    case: str, tmp_path: Path, emulator: EmulatorProcess
 ) -> None:
+    breaks, flow, field, rule = BAD_INPUTS[case]
     project = make_project(tmp_path)
     stack = open_stack(project, tmp_path, emulator.url, STACK)
-    _edit_archy(project, "verify-caller", "name: Verify Caller", "name: Verify The Caller")
-    (_flows_dir(project) / "holiday-line.yaml").write_text(
-        "archy: holiday-line.archy.yaml\nlifecycle_state: archived\n"
-    )
+    breaks(_flows_dir(project))
     with Meter(emulator) as meter, pytest.raises(auto.CommandError) as failed:
         stack.preview()
-    message = str(failed.value)
     assert meter.result.total == 0
-    # all at once: the now-unknown module (two users) and the archived draft.
-    assert "flow 'billing-line'" in message and "architect.flow.reference.unknown" in message
-    assert "flow 'support-line'" in message
-    assert "flow 'holiday-line'" in message and "lifecycle_state" in message
-    assert "definition.lifecycle.archived.unsupported" in message
+    lines = [line for line in str(failed.value).splitlines() if f"flow '{flow}'" in line and rule in line]
+    assert lines and field in lines[0], str(failed.value)
 
 
 def _live_names(emulator: EmulatorProcess) -> list[str]:
