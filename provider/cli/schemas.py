@@ -100,7 +100,7 @@ EXPORT = _obj(
 
 CHANGE = _obj(
     {
-        "kind": {"enum": ["field", "lifecycle", "reference", "block"]},
+        "kind": {"enum": ["field", "lifecycle", "reference", "block", "content"]},
         "change": {"enum": ["changed", "added", "removed", "moved"]},
         "field": _NULLABLE_STR,
         "block": _NULLABLE_STR,

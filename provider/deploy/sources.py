@@ -43,8 +43,16 @@ def definition_docs(
     directory: Path, substitutions: Mapping[str, str] | None = None
 ) -> dict[str, snap.FlowDoc]:
     """The definitions in `directory` as normalized flow documents by key (substitutions applied;
-    without any, placeholders stay as written). `DefinitionError` lists every problem."""
+    without any, placeholders stay as written). `DefinitionError` lists every problem.
+    A genesys-cloud folder (Archy files) gives the Archy content, references derived from it."""
+    from provider.deploy import gc_org
     from provider.domain import loading as definitions
+
+    if gc_org.is_definitions_folder(Path(directory)):
+        docs, problems = gc_org.definition_docs(Path(directory), substitutions)
+        if problems:
+            raise definitions.DefinitionError(problems, f"unreadable flow definitions in {directory}")
+        return docs
 
     loaded = definitions.load_definitions(Path(directory), dict(substitutions) if substitutions else None)
     return {key: snap.normalize(definitions.as_document(d)) for key, d in sorted(loaded.items())}
@@ -98,7 +106,7 @@ def platform_for(
     return platforms.get_platform(_Connection(stack, platform, connection))
 
 
-def _as_flow(live: LiveFlow) -> Flow:
+def as_flow(live: LiveFlow) -> Flow:
     """A live flow as the snapshot's `Flow` (block content; other content is not snapshotted here)."""
     return Flow.model_validate(
         {
@@ -120,7 +128,7 @@ def list_org(platform: Platform, progress: Progress | None = None) -> list[Flow]
     """Every live flow of the platform's organization (the listing already holds whole flows)."""
     flows: list[Flow] = []
     for live in platform.list_flows():
-        flows.append(_as_flow(live))
+        flows.append(as_flow(live))
         if progress:
             progress(len(flows), None, live.name)
     return flows
@@ -134,10 +142,31 @@ def org_snapshot(
     source: Mapping[str, Any] | None = None,
     progress: Progress | None = None,
 ) -> snap.Snapshot:
-    """A snapshot of a live organization, keyed by logical key (see provider/domain/snapshot.py)."""
+    """A snapshot of a live organization, keyed by logical key (see provider/domain/snapshot.py).
+    On genesys-cloud each flow's Archy content comes through an export job (`gc_org`)."""
+    from provider.deploy import gc_org
+
+    if gc_org.is_genesys_cloud(platform):
+        return org_read(platform, known_ids=known_ids, definitions=definitions, source=source, progress=progress).snapshot
     flows = list_org(platform, progress)
     known = {flow_id: key for key, flow_id in (known_ids or {}).items()}
     return snap.from_flows(flows, known=known, definitions=definitions, source=source)
+
+
+def org_read(
+    platform: Platform,
+    *,
+    known_ids: Mapping[str, str] | None = None,
+    definitions: Mapping[str, Mapping[str, Any]] | None = None,
+    source: Mapping[str, Any] | None = None,
+    progress: Progress | None = None,
+) -> Any:
+    """A genesys-cloud org read with its content (`gc_org.OrgRead`: snapshot, raw texts, failures)."""
+    from provider.deploy import gc_org
+
+    return gc_org.org_read(
+        gc_org.read_flows(platform, progress), known_ids=known_ids, definitions=definitions, source=source
+    )
 
 
 # -- stacks ----------------------------------------------------------------------------------------
