@@ -92,10 +92,17 @@ EXPORT = _obj(
                     "name": {"type": "string"},
                     "type": {"type": "string"},
                     "file": {"type": "string"},
-                }
+                    "archy_file": {"type": "string"},
+                },
+                ["key", "id", "name", "type", "file"],
             )
         ),
-    }
+        # genesys-cloud: flows whose export job failed (the others were written).
+        "failed": _arr(
+            _obj({"key": {"type": "string"}, "id": {"type": "string"}, "error": {"type": "string"}})
+        ),
+    },
+    ["out", "source", "count", "flows"],
 )
 
 CHANGE = _obj(
@@ -135,7 +142,25 @@ DIFF = _obj(
     }
 )
 
-DRIFT = _obj({"stack": {"type": "string"}, "drift": {"type": "boolean"}, "diff": DIFF})
+DRIFT = _obj(
+    {
+        "stack": {"type": "string"},
+        "drift": {"type": "boolean"},
+        "diff": DIFF,
+        # genesys-cloud: per drifted flow, who published the live version and its version pointers.
+        "published": _arr(
+            _obj(
+                {
+                    "key": {"type": "string"},
+                    "published_by": _NULLABLE_STR,
+                    "revision": {"type": "string"},
+                    "state_revision": _NULLABLE_STR,
+                }
+            )
+        ),
+    },
+    ["stack", "drift", "diff"],
+)
 
 AUDIT_ENTRY = _obj(
     {

@@ -149,7 +149,9 @@ def definition_files(directory: Path) -> list[Path]:
     return sorted(
         p
         for p in Path(directory).iterdir()
-        if p.is_file() and p.suffix.lower() in (".yaml", ".yml") and not p.name.lower().endswith(ARCHY_SUFFIXES)
+        if p.is_file()
+        and p.suffix.lower() in (".yaml", ".yml")
+        and not p.name.lower().endswith(ARCHY_SUFFIXES)
     )
 
 

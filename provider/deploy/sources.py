@@ -20,6 +20,7 @@ from provider.platforms.base import ConflictPolicy, LiveFlow, Platform
 from provider.platforms.http.settings import ConnectionSettings
 
 Progress = Callable[[int, int | None, str], None]
+DEFAULT_PLATFORM = platforms.DEFAULT
 
 
 @dataclass(frozen=True)
@@ -147,7 +148,9 @@ def org_snapshot(
     from provider.deploy import gc_org
 
     if gc_org.is_genesys_cloud(platform):
-        return org_read(platform, known_ids=known_ids, definitions=definitions, source=source, progress=progress).snapshot
+        return org_read(
+            platform, known_ids=known_ids, definitions=definitions, source=source, progress=progress
+        ).snapshot
     flows = list_org(platform, progress)
     known = {flow_id: key for key, flow_id in (known_ids or {}).items()}
     return snap.from_flows(flows, known=known, definitions=definitions, source=source)

@@ -287,9 +287,10 @@ def is_snapshot(directory: Path) -> bool:
 
 
 def unsubstitute(snapshot: Snapshot, substitutions: Mapping[str, str]) -> Snapshot:
-    """Every occurrence of a substitution's value in the name, description, block types and Archy text replaced
-    by its placeholder `{{name}}` (longest values first; values shorter than 2 characters are left
-    alone). Two environments whose flows differ only by their substitutions then compare equal."""
+    """Every occurrence of a substitution's value in the name, description, block types and Archy
+    text replaced by its placeholder `{{name}}` (longest values first; values shorter than 2
+    characters are left alone). Two environments whose flows differ only by their substitutions
+    then compare equal."""
     pairs = sorted(
         ((str(v), str(k)) for k, v in substitutions.items() if v is not None and len(str(v)) >= 2),
         key=lambda p: (-len(p[0]), p[1]),

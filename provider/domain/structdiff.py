@@ -56,9 +56,7 @@ class Change:
 def content_lines(a: Any, b: Any, limit: int = 40) -> list[str]:
     """A unified diff of two Archy texts (at most `limit` lines)."""
     lines = list(
-        difflib.unified_diff(
-            str(a or "").splitlines(), str(b or "").splitlines(), "A", "B", n=1, lineterm=""
-        )
+        difflib.unified_diff(str(a or "").splitlines(), str(b or "").splitlines(), "A", "B", n=1, lineterm="")
     )[2:]
     return lines[:limit] + ([f"... {len(lines) - limit} more line(s)"] if len(lines) > limit else [])
 

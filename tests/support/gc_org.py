@@ -28,7 +28,9 @@ def platform(url: str, client: str = "dev-rw") -> GenesysCloudPlatform:
     )
 
 
-def deploy(url: str, client: str, substitutions: dict[str, str], directory: Path = GC_FLOWS) -> dict[str, str]:
+def deploy(
+    url: str, client: str, substitutions: dict[str, str], directory: Path = GC_FLOWS
+) -> dict[str, str]:
     """Create every definition of `directory` in the client's org (references first); key → flow id."""
     docs, problems = gc_org.definition_docs(directory, substitutions)
     assert not problems, problems
