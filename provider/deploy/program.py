@@ -50,7 +50,7 @@ def read_config(stack: str) -> StackConfig:
 
 def check_definitions(flows_dir: Path, config: StackConfig) -> PreparedSet:
     """The definitions, prepared; every problem (the domain's and the platform's) raised at once."""
-    prepared = prepare(flows_dir, config.substitutions)
+    prepared = prepare(flows_dir, config.substitutions, platform=config.platform)
     problems: list[Problem] = list(prepared.problems)
     for key in prepared.order:
         data = convert.as_document(prepared.definitions[key])
@@ -73,9 +73,11 @@ def register(
     resources: dict[str, Flow] = {}
     for key in prepared.order:
         definition = prepared.definitions[key]
+        text = getattr(definition, "archy", None)
         resources[key] = resource(
             key,
             **convert.as_document(definition),  # every managed field, by its name
+            **({"archy": text} if text is not None else {}),  # genesys-cloud: the Archy text
             reference_ids={ref: resources[ref].id for ref in definition.references},
             connection=connection,
             flow_key=key,

@@ -119,6 +119,7 @@ def _all_references(definition: Any) -> list[str]:
 
 def document(definition: Any, *, key: str | None = None) -> FlowDocument:
     """A definition (or any object with the managed fields) as the canonical `FlowDocument`."""
+    text = getattr(definition, "archy", None)
     return FlowDocument(
         key=key or definition.key,
         name=definition.name,
@@ -126,7 +127,11 @@ def document(definition: Any, *, key: str | None = None) -> FlowDocument:
         description=definition.description or "",
         lifecycle_state=definition.lifecycle_state,
         references=tuple(definition.references),
-        blocks=tuple(Block.model_validate(b) for b in canonical_blocks(definition.blocks or ())),
+        # Exactly one content: Archy text (genesys-cloud) or the block tree.
+        blocks=None
+        if text is not None
+        else tuple(Block.model_validate(b) for b in canonical_blocks(definition.blocks or ())),
+        archy=text,
         aliases=tuple(getattr(definition, "aliases", ()) or ()),
     )
 
@@ -135,7 +140,11 @@ def from_inputs(data: Mapping[str, Any], *, key: str) -> FlowDocument:
     """A Flow resource's inputs or outputs (plain data, logical keys; see provider.deploy.resource)
     as the canonical document. Absent optional fields take their defaults."""
     fields = {name: data.get(name) for name in MANAGED_FIELDS if data.get(name) is not None}
-    fields["blocks"] = canonical_blocks(fields.get("blocks") or ())
+    if data.get("archy") is not None:  # genesys-cloud: the Archy text is the content
+        fields["blocks"] = None
+        fields["archy"] = data["archy"]
+    else:
+        fields["blocks"] = canonical_blocks(fields.get("blocks") or ())
     return FlowDocument.model_validate({"name": "", **fields, "key": key})
 
 

@@ -16,12 +16,35 @@ from provider.domain import yaml_safe
 from provider.domain.rules import Problem
 
 SUFFIXES = (".yaml", ".yml")
+#: Archy content files (`<key>.archy.yaml`) sit beside the definitions; they are content, not definitions.
+CONTENT_SUFFIXES = (".archy.yaml", ".archy.yml")
 RULE_OUTSIDE = "definition.file.outside"
 RULE_FILE = "definition.file.invalid"
 
 
 def is_definition_name(name: str) -> bool:
-    return not name.startswith(".") and name.lower().endswith(SUFFIXES)
+    lower = name.lower()
+    return not name.startswith(".") and lower.endswith(SUFFIXES) and not lower.endswith(CONTENT_SUFFIXES)
+
+
+def content_file(directory: str | Path, name: str) -> Path:
+    """The content file `name` of the definitions folder (a file in the folder itself, never outside:
+    no separators, no link leaving it); `yaml_safe.YamlError` naming the file otherwise."""
+    root = Path(directory)
+    if not name or "/" in name or "\\" in name or name in (".", ".."):
+        raise yaml_safe.YamlError(
+            name, None, RULE_OUTSIDE, "a content file is named by its file name in the definitions folder"
+        )
+    path = root / name
+    try:
+        target = path.resolve(strict=True)
+    except (OSError, RuntimeError):
+        raise yaml_safe.YamlError(name, None, RULE_FILE, "no such file in the definitions folder") from None
+    if target.parent != root.resolve():
+        raise yaml_safe.YamlError(
+            name, None, RULE_OUTSIDE, "resolves to a file outside the definitions folder; refused"
+        )
+    return path
 
 
 def definition_files(directory: str | Path) -> tuple[list[Path], list[Problem]]:
@@ -59,7 +82,12 @@ def definition_files(directory: str | Path) -> tuple[list[Path], list[Problem]]:
 
 
 def read_definition(path: Path) -> Any:
-    """The parsed YAML of one definition file; `yaml_safe.YamlError` when refused or unreadable.
+    """The parsed YAML of one definition file; `yaml_safe.YamlError` when refused or unreadable."""
+    return yaml_safe.load(read_text(path), source=path.name)
+
+
+def read_text(path: Path) -> str:
+    """The text of one file of the folder, bounded; `yaml_safe.YamlError` when refused or unreadable.
 
     At most `MAX_BYTES` + 1 bytes are read, so a huge file costs no memory."""
     try:
@@ -79,7 +107,6 @@ def read_definition(path: Path) -> Any:
             f"the file is larger than a definition may be ({yaml_safe.MAX_BYTES} bytes)",
         )
     try:
-        text = data.decode("utf-8")
+        return data.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise yaml_safe.YamlError(path.name, None, RULE_FILE, f"not UTF-8 text (byte {exc.start})") from None
-    return yaml_safe.load(text, source=path.name)

@@ -310,14 +310,29 @@ def _is_state_dependent(problem: Problem) -> bool:
     return problem.rule == RULE_TRANSITION and problem.field == "lifecycle_state"
 
 
-def prepare(directory: str | Path, substitutions: Mapping[str, str] | None = None) -> PreparedSet:
-    """Read, substitute, validate and pre-check every definition of `directory`; never raises on bad
-    input. See the module docstring."""
+def prepare(
+    directory: str | Path,
+    substitutions: Mapping[str, str] | None = None,
+    *,
+    platform: str = "architecture-api",
+) -> PreparedSet:
+    """Read, substitute, validate and pre-check every definition of `directory` for `platform`
+    (genesys-cloud: Archy content, see provider.domain.archy_loading); never raises on bad input.
+    See the module docstring."""
+    if platform == "genesys-cloud":
+        from provider.domain.archy_loading import prepare_archy
+
+        return prepare_archy(directory, substitutions)
     subs = dict(substitutions or {})
     result = PreparedSet(directory=Path(directory))
     raw, problems = read_raw(directory)
     nodes: dict[str, GraphNode] = {}
     for key, data in raw.items():
+        if "archy" in data:
+            from provider.domain.archy_loading import archy_on_block_platform, file_names
+
+            problems.append(archy_on_block_platform(key, file_names(directory).get(key, f"{key}.yaml")))
+            data = {k: v for k, v in data.items() if k != "archy"}
         rendered, found = substitute_value(data, subs, flow=key)
         flow_problems = list(found)
         fields = (
