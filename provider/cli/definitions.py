@@ -18,7 +18,7 @@ def cmd_validate(args: argparse.Namespace, out: Output) -> int:
     info = _stack(args.stack, with_state=False) if args.stack else None
     directory = Path(args.directory) if args.directory else sources.flows_dir_for(info)
     subs = info.substitutions if info else None
-    result = sources.validate_definitions(directory, subs)
+    result = sources.validate_definitions(directory, subs, info.platform if info else None)
     doc = {
         "ok": not result.problems,
         "directory": str(directory),

@@ -7,8 +7,7 @@ others continue. References are derived from the content (`provider.domain.archy
 and name across the org), never from ids.
 
 Definitions side: `<key>.yaml` with `archy:` (a file beside it, or the text inline), placeholders
-substituted with the stack's values. This is a tolerant reader for comparing (a broken definition is
-skipped with its problem); validation itself is the loader's pre-check (`provider.domain.loading`).
+substituted with the stack's values, read by the loader's pre-check (`provider.domain.archy_loading`).
 
 Both sides hold the Archy text in canonical form (`provider.domain.archy_text`), so layout never
 shows as a difference and ids and versions are never compared.
@@ -142,19 +141,6 @@ def org_read(
 # -- definitions -----------------------------------------------------------------------------------
 
 
-def definition_files(directory: Path) -> list[Path]:
-    """The definitions of a folder: `*.yaml`/`*.yml` but the Archy files beside them."""
-    if not Path(directory).is_dir():
-        return []
-    return sorted(
-        p
-        for p in Path(directory).iterdir()
-        if p.is_file()
-        and p.suffix.lower() in (".yaml", ".yml")
-        and not p.name.lower().endswith(ARCHY_SUFFIXES)
-    )
-
-
 def is_definitions_folder(directory: Path) -> bool:
     """A genesys-cloud definitions folder: it holds Archy files."""
     return Path(directory).is_dir() and any(
@@ -162,56 +148,42 @@ def is_definitions_folder(directory: Path) -> bool:
     )
 
 
-def _substitute(text: str, substitutions: Mapping[str, str] | None) -> str:
-    if substitutions is None:  # no stack: placeholders stay as written
-        return text
-    return _PLACEHOLDER.sub(lambda m: str(substitutions.get(m.group(1), m.group(0))), text)
-
-
-def archy_source(directory: Path, key: str, definition: Mapping[str, Any]) -> tuple[str, str]:
-    """The definition's Archy text and where it is (`archy:` names a file beside it, or is inline)."""
-    value = definition.get("archy")
-    if not isinstance(value, str) or not value.strip():
-        raise ValueError("`archy` is required on genesys-cloud: a file beside the definition, or the text")
-    if "\n" not in value and value.strip().lower().endswith((".yaml", ".yml")):
-        path = (Path(directory) / value.strip()).resolve()
-        if Path(directory).resolve() not in path.parents:
-            raise ValueError(f"archy file {value!r} is outside {directory}")
-        return path.read_text(encoding="utf-8"), str(path)
-    return value, f"{key}.yaml (inline archy)"
+def kept_placeholders(directory: Path) -> dict[str, str]:
+    """Substitutions that leave every placeholder of the folder's files as written (no stack)."""
+    names: set[str] = set()
+    for path in Path(directory).iterdir() if Path(directory).is_dir() else []:
+        if path.is_file() and path.suffix.lower() in (".yaml", ".yml"):
+            try:
+                names.update(_PLACEHOLDER.findall(path.read_text(encoding="utf-8")))
+            except (OSError, UnicodeDecodeError):
+                continue
+    return {name: "{{" + name + "}}" for name in names}
 
 
 def definition_docs(
     directory: Path, substitutions: Mapping[str, str] | None
 ) -> tuple[dict[str, snap.FlowDoc], list[Problem]]:
-    """The definitions as flow documents by key (Archy after substitution, references derived from the
-    content), and the problems of those that could not be read (they are left out)."""
+    """The definitions as flow documents by key, read by the loader's genesys-cloud pre-check
+    (`archy_loading.prepare_archy`: Archy after substitution, references derived from the content),
+    and its problems. Without substitutions (no stack), placeholders stay as written."""
+    from provider.domain.archy_loading import prepare_archy
+
+    subs = dict(substitutions) if substitutions is not None else kept_placeholders(Path(directory))
+    prepared = prepare_archy(Path(directory), subs)
     docs: dict[str, snap.FlowDoc] = {}
-    parsed: dict[str, archy.ArchyFlow] = {}
-    problems: list[Problem] = []
-    for path in definition_files(Path(directory)):
-        key = path.stem
-        try:
-            definition = yaml_safe.load(path.read_text(encoding="utf-8"), source=str(path))
-            if not isinstance(definition, Mapping):
-                raise ValueError("a definition is a mapping")
-            text, where = archy_source(Path(directory), key, definition)
-        except (OSError, ValueError) as exc:
-            problems.append(Problem(key, "archy", archy.RULE_ARCHY_INVALID, f"{path}: {exc}"))
-            continue
-        read, canonical, problem = _parsed(key, _substitute(text, substitutions), where)
-        if read is None:
-            problems.append(problem or Problem(key, "archy", archy.RULE_ARCHY_INVALID, where))
-            continue
-        parsed[key] = read
-        docs[key] = {
-            "name": read.name,
-            "description": read.description,
-            "type": read.type.value,
-            "lifecycle_state": str(definition.get("lifecycle_state") or "published"),
-            "archy": canonical,
-        }
-    return _with_references(docs, parsed), problems
+    for key, definition in prepared.definitions.items():
+        text = str(getattr(definition, "archy", ""))
+        docs[key] = snap.normalize(
+            {
+                "name": definition.name,
+                "description": definition.description,
+                "type": definition.type.value,
+                "lifecycle_state": definition.lifecycle_state.value,
+                "references": list(definition.references),
+                "archy": archy_text.canonical(text, source=key),
+            }
+        )
+    return dict(sorted(docs.items())), list(prepared.problems)
 
 
 # -- export ----------------------------------------------------------------------------------------

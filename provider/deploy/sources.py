@@ -50,7 +50,7 @@ def definition_docs(
     from provider.domain import loading as definitions
 
     if gc_org.is_definitions_folder(Path(directory)):
-        docs, problems = gc_org.definition_docs(Path(directory), substitutions)
+        docs, problems = gc_org.definition_docs(Path(directory), substitutions or None)
         if problems:
             raise definitions.DefinitionError(problems, f"unreadable flow definitions in {directory}")
         return docs
@@ -200,13 +200,24 @@ class ValidationResult:
     problems: list[Any]
 
 
-def validate_definitions(directory: Path, substitutions: Mapping[str, str] | None) -> ValidationResult:
-    """Every problem of the definitions in `directory`: each flow's rules and the reference graph.
+def validate_definitions(
+    directory: Path, substitutions: Mapping[str, str] | None, platform: str | None = None
+) -> ValidationResult:
+    """Every problem of the definitions in `directory`: each flow's rules and the reference graph,
+    for `platform` (default: genesys-cloud for a folder of Archy files, else architecture-api).
     Without substitutions (no stack), placeholders are kept as written."""
+    from provider.deploy import gc_org
     from provider.domain import loading as definitions
 
-    subs = dict(substitutions) if substitutions is not None else placeholders_kept(directory)
-    prepared = definitions.prepare(Path(directory), subs)
+    if platform is None:
+        platform = gc_org.PLATFORM if gc_org.is_definitions_folder(Path(directory)) else DEFAULT_PLATFORM
+    if substitutions is not None:
+        subs = dict(substitutions)
+    elif platform == gc_org.PLATFORM:
+        subs = gc_org.kept_placeholders(Path(directory))
+    else:
+        subs = placeholders_kept(directory)
+    prepared = definitions.prepare(Path(directory), subs, platform=platform)
     keys = [p.stem for p in definitions.definition_files(directory)] if Path(directory).is_dir() else []
     return ValidationResult(keys=keys, order=list(prepared.order), problems=list(prepared.problems))
 
