@@ -268,6 +268,8 @@ IMPORT = _obj(
         "kept_files": _arr({"type": "string"}),
         "problems": _arr({"type": "string"}),
         "preview_changes": {"type": "object", "additionalProperties": {"type": "integer"}},
+        "not_in_org": _arr({"type": "string"}),
+        "unmatched_live": _arr({"type": "string"}),
         "ok": {"type": "boolean"},
     }
 )
