@@ -1,4 +1,5 @@
-"""archctl on platform genesys-cloud against the emulator process (no engine): the Archy sample set is
+"""archctl on platform genesys-cloud against the emulator process (no `up`: the stacks are read through the
+Automation API, hence the engine mark): the Archy sample set is
 deployed into the `dev` and `staging` orgs straight through the platform, then export, diff, drift,
 graph and promotion parity are checked — and a hand edit published in Architect breaks them."""
 
@@ -17,7 +18,7 @@ from tests.support.cli import archctl, archctl_json
 from tests.support.gc_org import deploy
 from tests.support.project import Project, cli_project
 
-pytestmark = pytest.mark.usefixtures("fresh_state")
+pytestmark = [pytest.mark.engine, pytest.mark.slow, pytest.mark.usefixtures("fresh_state")]
 STACKS = ("gc-dev", "gc-staging")
 
 
