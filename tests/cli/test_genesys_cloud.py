@@ -1,7 +1,7 @@
-"""archctl on platform genesys-cloud against the emulator process (no `up`: the stacks are read through the
-Automation API, hence the engine mark): the Archy sample set is
-deployed into the `dev` and `staging` orgs straight through the platform, then export, diff, drift,
-graph and promotion parity are checked — and a hand edit published in Architect breaks them."""
+"""archctl on platform genesys-cloud against the emulator process (no `up`; the stacks are read through
+the Automation API, hence the engine mark): the Archy sample set is deployed into the `dev` and
+`staging` orgs straight through the platform, then export, diff, drift, graph and promotion parity
+are checked — and a hand edit published in Architect breaks them."""
 
 from __future__ import annotations
 
