@@ -15,10 +15,23 @@ from provider.platforms.base import LiveFlow
 CONNECTION_KEY = "__connection"
 FLOW_KEY = "flowKey"
 REFERENCE_IDS = "referenceIds"
+#: The Archy text (platform genesys-cloud only: absent from architecture-api inputs and state).
+ARCHY_KEY = "archy"
 #: The managed fields, as the inputs hold them (references and block references as logical keys).
 FIELD_KEYS: tuple[str, ...] = MANAGED_FIELDS
-#: What `diff` compares: the managed fields and the ids the references resolve to.
-DIFF_KEYS: tuple[str, ...] = (*FIELD_KEYS, REFERENCE_IDS)
+#: What `diff` compares: the managed fields, the Archy text and the ids the references resolve to.
+DIFF_KEYS: tuple[str, ...] = (*FIELD_KEYS, ARCHY_KEY, REFERENCE_IDS)
+#: What a genesys-cloud deploy records besides the revision (`LiveFlow.extra`): the version
+#: pointers, and the sha256 of the Archy text we deployed (without it every update runs a job).
+ARCHY_SHA_KEY = "archySha256"
+PLATFORM_EXTRA_KEYS: tuple[str, ...] = (
+    "publishedVersion",
+    "checkedInVersion",
+    ARCHY_SHA_KEY,
+    "referencesUnknown",
+)
+#: The flow ids the live flow uses (genesys-cloud dependency tracking), and who changed it.
+CONSUMED_KEY = "consumedIds"
 #: Server-side outputs.
 OUTPUT_KEYS: tuple[str, ...] = ("flowId", "version", "lifecycleState", "dateModified", "selfUri")
 #: Never cause a diff.
@@ -97,6 +110,8 @@ def normalize_inputs(props: Mapping[str, Any]) -> dict[str, Any]:
     """The inputs with every managed field in canonical form; other keys kept."""
     out = dict(props)
     for key in DIFF_KEYS:
+        if key == ARCHY_KEY and key not in props:
+            continue  # architecture-api: no Archy key at all (its state stays as it was)
         out[key] = _normalize_field(key, props.get(key))
     return out
 
@@ -145,15 +160,19 @@ def to_document(props: Mapping[str, Any]) -> FlowDocument:
 def to_base(flow_id: str, olds: Mapping[str, Any]) -> LiveFlow:
     """The flow as the state last saw it (the base of an update): fields with ids, and its revision."""
     ids = reference_ids(olds)
+    version = olds.get("version")
+    archy = olds.get(ARCHY_KEY)
     return LiveFlow(
         id=flow_id,
         name=olds.get("name") or "",
         type=str(olds.get("type") or DEFAULT_TYPE),
         description=olds.get("description") or "",
         lifecycle_state=str(olds.get("lifecycle_state")),
-        revision=str(int(olds.get("version") or 0)),
+        # architecture-api: the `_version`; genesys-cloud: the version pointers we last wrote.
+        revision=str(int(version or 0)) if archy is None else str(version or ""),
         references=tuple(ids[r] for r in olds.get("references") or []),
-        content=convert.map_block_references(olds.get("blocks") or [], ids),
+        content=convert.map_block_references(olds.get("blocks") or [], ids) if archy is None else archy,
+        extra={k: str(olds[k]) for k in PLATFORM_EXTRA_KEYS if olds.get(k)},
     )
 
 
@@ -198,4 +217,25 @@ def outputs(inputs: Mapping[str, Any], flow: LiveFlow) -> dict[str, Any]:
             "selfUri": flow.self_uri,
         }
     )
+    if ARCHY_KEY in out:  # genesys-cloud: what the next diff and update need
+        out.update({k: flow.extra[k] for k in PLATFORM_EXTRA_KEYS if k in flow.extra})
+        out[CONSUMED_KEY] = list(flow.references)
     return out
+
+
+def refreshed(props: Mapping[str, Any], flow: LiveFlow, text: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Outputs and inputs after a refresh found someone else's version (genesys-cloud): the live
+    name, lifecycle and Archy text, so the next preview shows the difference; the revision and the
+    Archy sha we last wrote stay the base, so the next update sees the change (policy fail/overwrite)."""
+    live = {
+        "name": flow.name,
+        "description": flow.description,
+        "lifecycle_state": flow.lifecycle_state,
+        ARCHY_KEY: text,
+    }
+    inputs = {k: props[k] for k in (*DIFF_KEYS, FLOW_KEY, CONNECTION_KEY) if k in props}
+    inputs.update(live)
+    outs = {**props, **live, "lifecycleState": flow.lifecycle_state, "liveRevision": flow.revision}
+    if flow.changed_by:
+        outs["changedBy"] = flow.changed_by
+    return outs, inputs

@@ -8,6 +8,8 @@ Inputs of a `Flow` (what `check` returns and the state keeps; their shapes: prov
     name, description, type, lifecycle_state     the definition's fields
     references                                   logical keys of the flows it uses
     blocks                                       the block tree; block `reference`s are logical keys
+    archy                                        genesys-cloud: the Archy YAML text (substituted;
+                                                 diffed as text, so a preview shows the change)
     referenceIds                                 logical key → flow id (each the referenced Flow's id
                                                  Output, so Pulumi orders creates, updates, deletes)
     flowKey                                      the definition's key (for messages; never diffed)
@@ -28,6 +30,7 @@ provider process.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import logging
 import os
@@ -53,6 +56,8 @@ from provider import platforms
 from provider.deploy import config as stack_config
 from provider.deploy.config import NAMESPACE, StackConfig
 from provider.deploy.inputs import (
+    ARCHY_KEY,
+    ARCHY_SHA_KEY,
     CODE_IN_USE,
     CODE_NAME_DUPLICATE,
     CONNECTION_KEY,
@@ -72,6 +77,7 @@ from provider.deploy.inputs import (
     normalize_inputs,
     outputs,
     reference_ids,
+    refreshed,
     to_base,
     to_document,
 )
@@ -86,7 +92,7 @@ from provider.errors import (
     ValidationError,
 )
 from provider.governance import telemetry
-from provider.platforms.base import ConflictPolicy, Platform
+from provider.platforms.base import ConflictPolicy, LiveFlow, Platform
 from provider.platforms.http.recorder import Recorder
 from provider.platforms.http.settings import ConnectionSettings
 
@@ -303,8 +309,30 @@ class FlowProvider(ResourceProvider):
         if flow is None:
             log.info("flow %s (%s) is gone: dropping it from the state", key, id_)
             return ReadResult("", {})
+        if props.get(ARCHY_KEY) is not None:
+            return self._read_archy(platform, key, flow, props)
         inputs = inputs_from_flow(flow, props)
         return ReadResult(flow.id, outputs(inputs, flow), inputs)
+
+    @staticmethod
+    def _read_archy(platform: Platform, key: str, flow: LiveFlow, props: dict[str, Any]) -> ReadResult:
+        """genesys-cloud: the version pointers tell whether someone else wrote the flow. Unmoved, the
+        state stands (one GET, no export). Moved, the live Archy text is exported and put in the inputs
+        (the next preview shows it); the revision we last wrote stays the base of the next update."""
+        if flow.revision == str(props.get("version") or ""):
+            return ReadResult(flow.id, props)
+        version = flow.extra.get("publishedVersion") or flow.extra.get("checkedInVersion")
+        fetch = getattr(platform, "fetch_content", None)
+        if fetch is None:
+            raise FlowProviderError(f"flow {key!r}: platform {platform.name} cannot export Archy content")
+        with telemetry.flow_context(key):
+            try:
+                text = fetch(flow.id, version)
+            except ArchitectError as exc:
+                raise FlowProviderError(f"flow {key!r}: export of {flow.id} failed: {exc}") from None
+        log.warning("flow %s (%s) was changed outside this stack (%s)", key, flow.id, flow.revision)
+        outs, inputs = refreshed(props, flow, text)
+        return ReadResult(flow.id, outs, inputs)
 
     def update(self, _id: str, _olds: dict[str, Any], _news: dict[str, Any]) -> UpdateResult:
         """One write from the revision in the state with the changed fields; a concurrent change is
@@ -312,6 +340,13 @@ class FlowProvider(ResourceProvider):
         key = _key(_news)
         platform = get_platform(_news)
         base = to_base(_id, _olds)
+        if _news.get(ARCHY_KEY) is not None and dict(_olds.get(REFERENCE_IDS) or {}) != dict(
+            _news.get(REFERENCE_IDS) or {}
+        ):
+            # A referenced flow was replaced (new id): the content is deployed again so the flow binds
+            # to it (Archy names flows; the platform binds them to ids when the job publishes).
+            extra = {k: v for k, v in base.extra.items() if k != ARCHY_SHA_KEY}
+            base = dataclasses.replace(base, extra=extra)
         policy = conflict_policy(_news)
         with telemetry.flow_context(key):
             try:
@@ -388,6 +423,7 @@ class Flow(Resource, module="architect", name="Flow"):
         blocks: pulumi.Input[list[Any]] | None = None,
         references: pulumi.Input[list[str]] | None = None,
         reference_ids: Mapping[str, pulumi.Input[str]] | None = None,
+        archy: pulumi.Input[str] | None = None,
         connection: Mapping[str, Any] | None = None,
         flow_key: str | None = None,
         opts: pulumi.ResourceOptions | None = None,
@@ -410,6 +446,8 @@ class Flow(Resource, module="architect", name="Flow"):
             CONNECTION_KEY: dict(connection or {}),
             **{key: None for key in OUTPUT_KEYS},
         }
+        if archy is not None:  # genesys-cloud: the content is the Archy text
+            props[ARCHY_KEY] = archy
         opts = pulumi.ResourceOptions.merge(
             opts, pulumi.ResourceOptions(additional_secret_outputs=[CONNECTION_KEY])
         )
