@@ -2,7 +2,11 @@
 emulator, next to the same program with a provider that makes no API calls (bench/null_provider.py),
 as a ratio; and the API calls made against the minimum (one POST per flow plus one token).
 
-    .venv/bin/python bench/pulumi_up.py [--flows 200] [--layers 10]
+    .venv/bin/python bench/pulumi_up.py [--flows 200] [--layers 10] [--platform genesys-cloud]
+
+`--platform genesys-cloud` deploys Archy flows (common modules calling the layer below) on the gc-dev
+stack through the real-platform routes, and prints the calls per flow against the minimum (register a
+job, upload, one status poll) and the wall time against the rate-limit floor (calls / limit).
 
 Both runs use the real engine through the Automation API, a local file backend and PULUMI_HOME in
 a temp dir, and the project's own program (copied; the baseline swaps only the resource class).
@@ -59,6 +63,28 @@ def layered_dag(count: int, layers: int) -> dict[str, dict[str, Any]]:
     return flows
 
 
+def archy_dag(count: int, layers: int) -> dict[str, dict[str, Any]]:
+    """The same DAG as Archy definitions: `{"definition": ..., "archy": text}` per key."""
+    out: dict[str, dict[str, Any]] = {}
+    for key, flow in layered_dag(count, layers).items():
+        names = [f"Bench Flow {r.removeprefix('flow-')} {{{{env_label}}}}" for r in flow["references"]]
+        calls = "".join(
+            f"          - callCommonModule:\n              name: Call\n              commonModule:\n"
+            f"                {name}:\n                  ver_latestPublished: {{inputs: {{}}}}\n"
+            for name in names
+        )
+        text = (
+            f"commonModule:\n  name: {flow['name']} {{{{env_label}}}}\n  description: benchmark flow\n"
+            f"  states:\n    - state:\n        name: Start\n        actions:\n{calls}"
+            "          - endState:\n              name: Done\n"
+        )
+        out[key] = {
+            "definition": {"archy": f"{key}.archy.yaml", "lifecycle_state": "published"},
+            "archy": text,
+        }
+    return out
+
+
 def make_project(root: Path, flows: dict[str, dict[str, Any]], *, null: bool) -> Path:
     project = root / "project"
     project.mkdir(parents=True)
@@ -70,18 +96,27 @@ def make_project(root: Path, flows: dict[str, dict[str, Any]], *, null: bool) ->
         program = program.replace(REAL_RUN, NULL_RUN)
     (project / "__main__.py").write_text(program)
     shutil.copytree(PROJECT_DIR / "stacks", project / "stacks")
-    (project / "flows").mkdir()
+    folder = project / "flows" / "genesys-cloud"
+    folder.mkdir(parents=True)
     for key, definition in flows.items():
-        (project / "flows" / f"{key}.yaml").write_text(yaml.safe_dump(definition, sort_keys=False))
+        if "archy" in definition:  # genesys-cloud (the gc-dev stack reads flows/genesys-cloud)
+            (folder / f"{key}.archy.yaml").write_text(definition["archy"])
+            definition = definition["definition"]
+            target = folder
+        else:
+            target = project / "flows"
+        (target / f"{key}.yaml").write_text(yaml.safe_dump(definition, sort_keys=False))
     return project
 
 
-def timed_up(root: Path, flows: dict[str, dict[str, Any]], api_url: str, *, null: bool) -> float:
+def timed_up(
+    root: Path, flows: dict[str, dict[str, Any]], api_url: str, *, null: bool, stack_name: str = "dev"
+) -> float:
     project = make_project(root, flows, null=null)
     base = {k: v for k, v in os.environ.items() if not k.startswith(("PULUMI_", "GENESYSCLOUD_"))}
     env = offline_env(backend_dir=root / "backend", pulumi_home=root / "home", base=base)
     stack = auto.create_or_select_stack(
-        stack_name="dev",
+        stack_name=stack_name,
         work_dir=str(project),
         opts=auto.LocalWorkspaceOptions(
             pulumi_command=pulumi_command(), pulumi_home=env["PULUMI_HOME"], env_vars=env
@@ -103,18 +138,26 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--flows", type=int, default=200)
     parser.add_argument("--layers", type=int, default=10)
+    platforms = ("architecture-api", "genesys-cloud")
+    parser.add_argument("--platform", choices=platforms, default="architecture-api")
     args = parser.parse_args()
-    flows = layered_dag(args.flows, args.layers)
+    gc = args.platform == "genesys-cloud"
+    flows = archy_dag(args.flows, args.layers) if gc else layered_dag(args.flows, args.layers)
+    stack_name = "gc-dev" if gc else "dev"
     with tempfile.TemporaryDirectory(prefix="bench-pulumi-up-") as tmp:
         root = Path(tmp)
         with EmulatorProcess(root / "emulator" / "arch.db") as emulator:
-            baseline = timed_up(root / "null", flows, emulator.url, null=True)
+            baseline = timed_up(root / "null", flows, emulator.url, null=True, stack_name=stack_name)
             before = emulator.admin.stats()
-            real = timed_up(root / "real", flows, emulator.url, null=False)
+            real = timed_up(root / "real", flows, emulator.url, null=False, stack_name=stack_name)
             after = emulator.admin.stats()
+            limit = emulator.admin.stats().get("rate_limit") if gc else None
     calls = after["total_requests"] - before["total_requests"]
     writes = after["writes"] - before["writes"]
     limited = after["rate_limited"] - before["rate_limited"]
+    if gc:
+        _report_gc(len(flows), args.layers, real, baseline, calls, writes, limited, limit)
+        return
     minimum = len(flows) + 1  # one POST per flow, one token
     print(f"pulumi up, {len(flows)} flows in {args.layers} layers (real engine, local backend)")
     print(f"  against the emulator:        {real:7.2f} s")
@@ -123,6 +166,33 @@ def main() -> None:
     print(
         f"  API calls: {calls} (minimum {minimum}: {len(flows)} POST + 1 token), "
         f"writes {writes}, 429s {limited}"
+    )
+
+
+#: The emulator's default rate limit (emulator/default_config.yaml), per client.
+DEFAULT_LIMIT, DEFAULT_WINDOW_S = 300, 60
+#: The fewest calls an Archy create can make: register the job, upload, one status poll.
+MIN_CALLS_PER_FLOW = 3
+
+
+def _report_gc(
+    count: int, layers: int, real: float, baseline: float, calls: int, writes: int, limited: int, limit: Any
+) -> None:
+    per_window, window = DEFAULT_LIMIT, DEFAULT_WINDOW_S
+    if isinstance(limit, dict):
+        per_window, window = int(limit.get("limit", per_window)), int(limit.get("window_seconds", window))
+    floor = calls / per_window * window
+    print(f"pulumi up, {count} Archy flows in {layers} layers on genesys-cloud (real engine, local backend)")
+    print(f"  against the emulator:        {real:7.2f} s")
+    print(f"  provider without API calls:  {baseline:7.2f} s")
+    print(f"  ratio:                       {real / baseline:7.2f}x")
+    print(
+        f"  API calls: {calls} = {calls / count:.2f} per flow (minimum {MIN_CALLS_PER_FLOW}: register, "
+        f"upload, one poll), writes {writes}, 429s {limited}"
+    )
+    print(
+        f"  rate-limit floor for {calls} calls at {per_window}/{window}s: {floor:7.2f} s "
+        f"(wall time {real / floor if floor else 0:.2f}x the floor)"
     )
 
 

@@ -1,0 +1,242 @@
+"""End to end on platform genesys-cloud: the real Pulumi engine (Automation API, local file backend)
+running the program and the dynamic provider on the gc-dev stack against the real emulator process
+(its real-platform routes: Archy jobs, version pointers, locks). Calls are counted by the emulator."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from pulumi import automation as auto
+
+from emulator.testing import DEMO_CLIENTS, EmulatorProcess
+from provider.domain.loading import prepare
+from tests.support.engine import Meter, flow_ids, make_project, open_stack, raw_export, summary
+
+pytestmark = pytest.mark.engine
+
+STACK = "gc-dev"
+NS = "genesys-flows"
+ORG = "dev"
+JOBS = "/api/v2/flows/jobs"
+SECRET = DEMO_CLIENTS["dev-rw"]
+
+
+def _flows_dir(project: Path) -> Path:
+    return project / "flows" / "genesys-cloud"
+
+
+def _substitutions(project: Path) -> dict[str, str]:
+    config = yaml.safe_load((project / "stacks" / f"Pulumi.{STACK}.yaml").read_text())["config"]
+    return {str(k): str(v) for k, v in config[f"{NS}:substitutions"].items()}
+
+
+def _prepared(project: Path) -> dict[str, Any]:
+    prepared = prepare(_flows_dir(project), _substitutions(project), platform="genesys-cloud")
+    assert prepared.ok, prepared.problems
+    return prepared.definitions
+
+
+def _audit(root: Path) -> list[dict[str, Any]]:
+    path = root / "audit" / "audit.jsonl"
+    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+
+
+def _jobs(calls: Any) -> int:
+    return int(calls.count("POST", JOBS))
+
+
+def _deployed(tmp_path: Path, emulator: EmulatorProcess) -> tuple[Path, auto.Stack, dict[str, str]]:
+    project = make_project(tmp_path)
+    stack = open_stack(project, tmp_path, emulator.url, STACK)
+    up = stack.up()
+    assert up.summary.result == "succeeded"
+    return project, stack, flow_ids(up)
+
+
+def _edit_archy(project: Path, key: str, old: str, new: str) -> None:
+    path = _flows_dir(project) / f"{key}.archy.yaml"
+    text = path.read_text()
+    assert old in text
+    path.write_text(text.replace(old, new))
+
+
+def test_preview_up_in_order_no_change_one_job_destroy(tmp_path: Path, emulator: EmulatorProcess) -> None:
+    project = make_project(tmp_path)
+    stack = open_stack(project, tmp_path, emulator.url, STACK)
+    definitions = _prepared(project)
+    assert len(definitions) == 7
+
+    # preview: a create per flow (and the stack), not one API call.
+    with Meter(emulator) as meter:
+        preview = stack.preview()
+    assert summary(preview) == {"create": len(definitions) + 1}
+    assert meter.result.total == 0
+
+    # up: every flow's job after the jobs of the flows it references.
+    with Meter(emulator) as meter:
+        up = stack.up()
+    assert up.summary.resource_changes == {"create": len(definitions) + 1}
+    calls = meter.result
+    assert calls.rate_limited == 0
+    assert _jobs(calls) == len(definitions)
+    # The jobs' write-log entries carry no flow id: the audit trail (one line per confirmed create,
+    # written when the platform answered) gives the order.
+    ids = flow_ids(up)
+    created = [
+        e["flow_id"] for e in _audit(tmp_path) if e["action"] == "create" and e["outcome"] == "success"
+    ]
+    assert sorted(created) == sorted(ids.values())
+    position = {flow_id: i for i, flow_id in enumerate(created)}
+    for key, definition in definitions.items():
+        for ref in definition.references:
+            assert position[ids[ref]] < position[ids[key]], (ref, key)
+
+    # no-change preview: zero API calls of any kind.
+    with Meter(emulator) as meter:
+        preview = stack.preview()
+    assert summary(preview) == {}
+    assert meter.result.total == 0
+
+    # one content change = one job; the preview shows the text itself.
+    _edit_archy(project, "billing-line", "Welcome to billing.", "Welcome to billing, again.")
+    preview = stack.preview(diff=True)
+    assert summary(preview) == {"update": 1}
+    assert "Welcome to billing, again." in preview.stdout
+    with Meter(emulator) as meter:
+        up = stack.up()
+    assert up.summary.resource_changes == {"update": 1, "same": len(definitions)}
+    assert _jobs(meter.result) == 1
+
+    # the client secret is nowhere in plaintext in the state.
+    assert SECRET not in raw_export(project, tmp_path, STACK)
+
+    # destroy: dependents first, and the org is empty after.
+    with Meter(emulator) as meter:
+        stack.destroy()
+    deletes = [e for e in meter.result.write_log if e["method"] == "DELETE" and e["status"] < 300]
+    gone_at = {e["flow_id"]: e["seq"] for e in deletes}
+    assert set(gone_at) == set(ids.values())
+    for key, definition in definitions.items():
+        for ref in definition.references:
+            assert gone_at[ids[key]] < gone_at[ids[ref]], (key, ref)
+    assert meter.result.rate_limited == 0
+
+
+def test_architect_publish_seen_by_refresh_refused_under_fail_restored_under_overwrite(
+    tmp_path: Path, emulator: EmulatorProcess
+) -> None:
+    project, stack, ids = _deployed(tmp_path, emulator)
+    ours = (_flows_dir(project) / "billing-line.archy.yaml").read_text()
+    theirs = _prepared(project)["billing-line"].archy.replace("Welcome to billing.", "Billing is closed.")
+    emulator.admin.gc_publish_as_user(ORG, ids["billing-line"], theirs, user_name="Alice Architect")
+
+    # refresh: the pointers moved, so the live text is exported and shown.
+    with Meter(emulator) as meter:
+        refresh = stack.refresh()
+    assert refresh.summary.resource_changes.get("update") == 1
+    # One GET per flow, and one export job (the only "write": registering it) for the moved one.
+    assert meter.result.count("GET", "/api/v2/flows/{flowId}") == len(ids)
+    assert [e["path"] for e in meter.result.write_log] == ["/api/v2/flows/export/jobs"]
+    preview = stack.preview(diff=True)
+    assert summary(preview) == {"update": 1}
+    assert "Billing is closed." in preview.stdout
+
+    # up under `fail`: refused, naming who changed it; nothing written.
+    with Meter(emulator) as meter, pytest.raises(auto.CommandError) as failed:
+        stack.up()
+    assert "Alice Architect" in str(failed.value)
+    assert meter.result.writes == 0
+
+    # up under `overwrite`: the definition is deployed again.
+    stack.set_config(f"{NS}:conflictPolicy", auto.ConfigValue("overwrite"))
+    with Meter(emulator) as meter:
+        up = stack.up()
+    assert up.summary.resource_changes.get("update") == 1
+    assert _jobs(meter.result) == 1
+    assert "Welcome to billing." in ours
+    with Meter(emulator) as meter:
+        assert summary(stack.preview()) == {}
+    assert meter.result.total == 0
+
+
+def test_ui_lock_refused_with_holder_then_force_unlock(tmp_path: Path, emulator: EmulatorProcess) -> None:
+    project, stack, ids = _deployed(tmp_path, emulator)
+    emulator.admin.gc_lock_as_user(ORG, ids["support-line"], "Bob Builder")
+    _edit_archy(project, "support-line", "Press 1", "Press one")
+
+    with Meter(emulator) as meter, pytest.raises(auto.CommandError) as failed:
+        stack.up()
+    assert "Bob Builder" in str(failed.value)
+    assert _jobs(meter.result) == 0
+
+    # forceUnlock (with a client allowed to unlock): unlocked, audited, deployed.
+    stack.set_config(f"{NS}:forceUnlock", auto.ConfigValue("true"))
+    stack.set_config(f"{NS}:clientId", auto.ConfigValue("dev-admin"))
+    stack.set_config(f"{NS}:clientSecret", auto.ConfigValue(DEMO_CLIENTS["dev-admin"], secret=True))
+    up = stack.up()
+    assert up.summary.resource_changes.get("update") == 1
+    unlocks = [e for e in _audit(tmp_path) if e["action"] == "unlock"]
+    assert unlocks and unlocks[-1]["outcome"] == "success" and unlocks[-1]["flow_id"] == ids["support-line"]
+
+
+def test_bad_archy_fails_preview_naming_flow_field_rule_with_zero_calls(
+    tmp_path: Path, emulator: EmulatorProcess
+) -> None:
+    project = make_project(tmp_path)
+    stack = open_stack(project, tmp_path, emulator.url, STACK)
+    _edit_archy(project, "verify-caller", "name: Verify Caller", "name: Verify The Caller")
+    (_flows_dir(project) / "holiday-line.yaml").write_text(
+        "archy: holiday-line.archy.yaml\nlifecycle_state: archived\n"
+    )
+    with Meter(emulator) as meter, pytest.raises(auto.CommandError) as failed:
+        stack.preview()
+    message = str(failed.value)
+    assert meter.result.total == 0
+    # all at once: the now-unknown module (two users) and the archived draft.
+    assert "flow 'billing-line'" in message and "architect.flow.reference.unknown" in message
+    assert "flow 'support-line'" in message
+    assert "flow 'holiday-line'" in message and "lifecycle_state" in message
+    assert "definition.lifecycle.archived.unsupported" in message
+
+
+def _live_names(emulator: EmulatorProcess) -> list[str]:
+    import requests
+
+    from emulator.testing import get_token
+
+    token = get_token(emulator.url, "dev-rw", SECRET)
+    response = requests.get(
+        f"{emulator.url}/api/v2/flows",
+        params={"pageSize": 500},
+        headers={"Authorization": f"Bearer {token}"},
+        timeout=10,
+    )
+    response.raise_for_status()
+    return sorted(f["name"] for f in response.json()["entities"] if not f.get("deleted"))
+
+
+def test_rename_keeps_the_id_and_type_change_replaces(tmp_path: Path, emulator: EmulatorProcess) -> None:
+    project, stack, ids = _deployed(tmp_path, emulator)
+
+    # rename: in place, the same id, no orphan.
+    _edit_archy(project, "vip-line", "name: VIP Line", "name: Gold Line")
+    up = stack.up()
+    assert up.summary.resource_changes.get("update") == 1
+    assert flow_ids(up)["vip-line"] == ids["vip-line"]
+    names = _live_names(emulator)
+    assert any(n.startswith("Gold Line") for n in names)
+    assert not any(n.startswith("VIP Line") for n in names)
+
+    # type change: replaced (a new flow of the new type; the old one deleted, no orphan).
+    # (A flow other flows use cannot change type this way: Archy names the target, and while both
+    # flows exist the dependents' jobs bind to the old one, whose delete then fails naming them.)
+    _edit_archy(project, "vip-line", "inboundCall:", "inQueueCall:")
+    assert summary(stack.preview()).get("replace") == 1
+    up = stack.up()
+    assert up.summary.result == "succeeded"
+    assert flow_ids(up)["vip-line"] != ids["vip-line"]
+    assert len(_live_names(emulator)) == len(ids)  # the old flow is gone
