@@ -73,4 +73,9 @@ def test_promotion_gc_dev_to_gc_staging_with_parity_then_a_hand_edit_breaks_it(
     assert again.code == 1
     assert "parity gc-dev ≠ gc-staging" in again.out and "Edited by hand." in again.out
     drift = archctl_json("drift", "--stack", "gc-staging", expect=1)
-    assert [p["published_by"] for p in drift.doc["published"]] == ["Alice Architect"]
+    [published] = drift.doc["published"]
+    assert published["key"] == "support-line" and published["published_by"] == "Alice Architect"
+    # The version pointers moved since the stack's state recorded them (a publish in Architect).
+    assert published["state_revision"] and published["state_revision"] != published["revision"]
+    human = archctl("drift", "--stack", "gc-staging")
+    assert "published by Alice Architect (version pointers" in human.out
