@@ -16,6 +16,7 @@ from provider.domain.archy_loading import (
     RULE_BLOCKS,
     RULE_NAME_MISMATCH,
     RULE_TYPE_MISMATCH,
+    ArchyDefinition,
 )
 from provider.domain.convert import document
 from provider.domain.loading import RULE_PLACEHOLDER, prepare
@@ -59,6 +60,7 @@ def test_sample_set_loads_in_dependency_order_with_derived_references() -> None:
         for ref in definition.references:
             assert position[ref] < position[key], (ref, key)
     main = prepared.definitions["main-ivr"]
+    assert isinstance(main, ArchyDefinition)
     assert sorted(main.references) == ["billing-line", "support-line"]
     assert main.name == "Main IVR (dev)" and str(main.type) == "INBOUNDCALL"
     assert "{{" not in main.archy and "Hi" in main.archy

@@ -45,6 +45,10 @@ def _audit(root: Path) -> list[dict[str, Any]]:
     return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
 
 
+def _changes(result: auto.UpResult | auto.RefreshResult) -> dict[str, int]:
+    return {str(getattr(k, "value", k)): v for k, v in (result.summary.resource_changes or {}).items()}
+
+
 def _jobs(calls: Any) -> int:
     return int(calls.count("POST", JOBS))
 
@@ -137,7 +141,7 @@ def test_architect_publish_seen_by_refresh_refused_under_fail_restored_under_ove
     # refresh: the pointers moved, so the live text is exported and shown.
     with Meter(emulator) as meter:
         refresh = stack.refresh()
-    assert refresh.summary.resource_changes.get("update") == 1
+    assert _changes(refresh).get("update") == 1
     # One GET per flow, and one export job (the only "write": registering it) for the moved one.
     assert meter.result.count("GET", "/api/v2/flows/{flowId}") == len(ids)
     assert [e["path"] for e in meter.result.write_log] == ["/api/v2/flows/export/jobs"]
@@ -155,7 +159,7 @@ def test_architect_publish_seen_by_refresh_refused_under_fail_restored_under_ove
     stack.set_config(f"{NS}:conflictPolicy", auto.ConfigValue("overwrite"))
     with Meter(emulator) as meter:
         up = stack.up()
-    assert up.summary.resource_changes.get("update") == 1
+    assert _changes(up).get("update") == 1
     assert _jobs(meter.result) == 1
     assert "Welcome to billing." in ours
     with Meter(emulator) as meter:
@@ -178,29 +182,81 @@ def test_ui_lock_refused_with_holder_then_force_unlock(tmp_path: Path, emulator:
     stack.set_config(f"{NS}:clientId", auto.ConfigValue("dev-admin"))
     stack.set_config(f"{NS}:clientSecret", auto.ConfigValue(DEMO_CLIENTS["dev-admin"], secret=True))
     up = stack.up()
-    assert up.summary.resource_changes.get("update") == 1
+    assert _changes(up).get("update") == 1
     unlocks = [e for e in _audit(tmp_path) if e["action"] == "unlock"]
     assert unlocks and unlocks[-1]["outcome"] == "success" and unlocks[-1]["flow_id"] == ids["support-line"]
 
 
+def _unparseable(folder: Path) -> None:
+    (folder / "verify-caller.archy.yaml").write_text("commonModule: [unclosed\n")
+
+
+def _unknown_reference(folder: Path) -> None:
+    path = folder / "verify-caller.archy.yaml"
+    path.write_text(path.read_text().replace("name: Verify Caller", "name: Verify The Caller"))
+
+
+def _cycle(folder: Path) -> None:
+    path = folder / "verify-caller.archy.yaml"
+    call = (
+        "        actions:\n          - callCommonModule:\n              commonModule:\n"
+        "                Business Hours {{env_label}}: {}\n"
+    )
+    module = (
+        "commonModule:\n  name: Business Hours {{env_label}}\n  states:\n    - state:\n        name: S\n"
+        + call.replace("Business Hours", "Verify Caller")
+    )
+    path.write_text(
+        "commonModule:\n  name: Verify Caller {{env_label}}\n  states:\n    - state:\n"
+        "        name: S\n" + call
+    )
+    (folder / "business-hours.archy.yaml").write_text(module)
+
+
+def _draft_used(folder: Path) -> None:
+    (folder / "verify-caller.yaml").write_text("archy: verify-caller.archy.yaml\nlifecycle_state: draft\n")
+
+
+def _type_mismatch(folder: Path) -> None:
+    (folder / "verify-caller.yaml").write_text(
+        "archy: verify-caller.archy.yaml\nlifecycle_state: published\ntype: INBOUNDCALL\n"
+    )
+
+
+def _archived(folder: Path) -> None:
+    (folder / "holiday-line.yaml").write_text("archy: holiday-line.archy.yaml\nlifecycle_state: archived\n")
+
+
+def _blocks(folder: Path) -> None:
+    (folder / "holiday-line.yaml").write_text(
+        "archy: holiday-line.archy.yaml\nlifecycle_state: draft\nblocks: [{id: a, type: menu}]\n"
+    )
+
+
+BAD_INPUTS = {
+    "unparseable": (_unparseable, "verify-caller", "archy", "archy.document.invalid"),
+    "unknown-reference": (_unknown_reference, "billing-line", "callCommonModule", "reference.unknown"),
+    "cycle": (_cycle, "business-hours", "references", "reference.cycle"),
+    "draft-used-by-published": (_draft_used, "billing-line", "references[0]", "reference.unpublished"),
+    "type-mismatch": (_type_mismatch, "verify-caller", "type", "archy.type.mismatch"),
+    "archived": (_archived, "holiday-line", "lifecycle_state", "archived.unsupported"),
+    "blocks-on-this-platform": (_blocks, "holiday-line", "blocks", "definition.blocks.platform"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD_INPUTS))
 def test_bad_archy_fails_preview_naming_flow_field_rule_with_zero_calls(
-    tmp_path: Path, emulator: EmulatorProcess
+    case: str, tmp_path: Path, emulator: EmulatorProcess
 ) -> None:
+    breaks, flow, field, rule = BAD_INPUTS[case]
     project = make_project(tmp_path)
     stack = open_stack(project, tmp_path, emulator.url, STACK)
-    _edit_archy(project, "verify-caller", "name: Verify Caller", "name: Verify The Caller")
-    (_flows_dir(project) / "holiday-line.yaml").write_text(
-        "archy: holiday-line.archy.yaml\nlifecycle_state: archived\n"
-    )
+    breaks(_flows_dir(project))
     with Meter(emulator) as meter, pytest.raises(auto.CommandError) as failed:
         stack.preview()
-    message = str(failed.value)
     assert meter.result.total == 0
-    # all at once: the now-unknown module (two users) and the archived draft.
-    assert "flow 'billing-line'" in message and "architect.flow.reference.unknown" in message
-    assert "flow 'support-line'" in message
-    assert "flow 'holiday-line'" in message and "lifecycle_state" in message
-    assert "definition.lifecycle.archived.unsupported" in message
+    lines = [line for line in str(failed.value).splitlines() if f"flow '{flow}'" in line and rule in line]
+    assert lines and field in lines[0], str(failed.value)
 
 
 def _live_names(emulator: EmulatorProcess) -> list[str]:
@@ -225,7 +281,7 @@ def test_rename_keeps_the_id_and_type_change_replaces(tmp_path: Path, emulator: 
     # rename: in place, the same id, no orphan.
     _edit_archy(project, "vip-line", "name: VIP Line", "name: Gold Line")
     up = stack.up()
-    assert up.summary.resource_changes.get("update") == 1
+    assert _changes(up).get("update") == 1
     assert flow_ids(up)["vip-line"] == ids["vip-line"]
     names = _live_names(emulator)
     assert any(n.startswith("Gold Line") for n in names)
@@ -240,3 +296,25 @@ def test_rename_keeps_the_id_and_type_change_replaces(tmp_path: Path, emulator: 
     assert up.summary.result == "succeeded"
     assert flow_ids(up)["vip-line"] != ids["vip-line"]
     assert len(_live_names(emulator)) == len(ids)  # the old flow is gone
+
+
+def test_low_rate_limit_and_short_tokens_zero_429s_and_no_secret_in_logs(
+    tmp_path: Path, emulator: EmulatorProcess
+) -> None:
+    # 40 requests per 10 s and 5-second tokens: the deploy paces itself and renews its token.
+    emulator.admin.set_rate_limit(40, window_seconds=10)
+    emulator.admin.set_token_lifetime(5)
+    project = make_project(tmp_path)
+    stack = open_stack(project, tmp_path, emulator.url, STACK)
+    with Meter(emulator) as meter:
+        up = stack.up()
+    assert up.summary.resource_changes == {"create": 8}
+    assert meter.result.rate_limited == 0
+    assert meter.result.total > 40  # more than one window's worth: pacing was exercised
+    # the client secret: not in the state, the engine's output, the metrics or the audit trail.
+    assert SECRET not in raw_export(project, tmp_path, STACK)
+    assert SECRET not in up.stdout + up.stderr
+    for path in (tmp_path / "metrics", tmp_path / "audit"):
+        for file in path.rglob("*"):
+            if file.is_file():
+                assert SECRET not in file.read_text(errors="replace"), file
