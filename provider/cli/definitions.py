@@ -15,9 +15,10 @@ from provider.domain import snapshot as snap
 
 
 def cmd_validate(args: argparse.Namespace, out: Output) -> int:
-    directory = Path(args.directory) if args.directory else sources.project_dir() / "flows"
-    subs = _stack(args.stack, with_state=False).substitutions if args.stack else None
-    result = sources.validate_definitions(directory, subs)
+    info = _stack(args.stack, with_state=False) if args.stack else None
+    directory = Path(args.directory) if args.directory else sources.flows_dir_for(info)
+    subs = info.substitutions if info else None
+    result = sources.validate_definitions(directory, subs, info.platform if info else None)
     doc = {
         "ok": not result.problems,
         "directory": str(directory),

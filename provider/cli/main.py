@@ -48,6 +48,11 @@ def _connection(p: argparse.ArgumentParser, *, stack_help: str) -> None:
         "--api-url", help="explicit API base URL, e.g. http://127.0.0.1:8099 (or GENESYSCLOUD_API_URL)"
     )
     g.add_argument(
+        "--platform",
+        choices=["architecture-api", "genesys-cloud"],
+        help="the org's flows API with --api-url/--region (default architecture-api; a stack says its own)",
+    )
+    g.add_argument(
         "--client-id",
         help="OAuth client id (or GENESYSCLOUD_OAUTHCLIENT_ID); "
         "the secret is read only from GENESYSCLOUD_OAUTHCLIENT_SECRET",

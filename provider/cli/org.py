@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import Any
 
 from provider.cli.common import (
     EXIT_DIFF,
@@ -16,12 +17,19 @@ from provider.cli.common import (
     _stack,
 )
 from provider.cli.render import _table
-from provider.deploy import sources
+from provider.deploy import gc_org, sources
 from provider.domain import snapshot as snap
 
 
 def _live_snapshot(args: argparse.Namespace, out: Output, *, stack: str | None = None) -> snap.Snapshot:
     """The live org of `--stack` (or of the given stack name), else of the explicit connection options."""
+    result: snap.Snapshot = _live_read(args, out, stack=stack, content=False)
+    return result
+
+
+def _live_read(args: argparse.Namespace, out: Output, *, stack: str | None, content: bool) -> Any:
+    """The live org as a snapshot; with `content` on genesys-cloud, the `gc_org.OrgRead` (raw Archy
+    texts and per-flow failures) instead."""
     stack_name = stack or getattr(args, "stack", None)
     progress = Progress(out.err, "reading flows")
     if stack_name:
@@ -38,10 +46,18 @@ def _live_snapshot(args: argparse.Namespace, out: Output, *, stack: str | None =
         }
     else:
         connection = _connection_from_args(args)
-        platform = sources.platform_for(connection)
+        platform = sources.platform_for(
+            connection, getattr(args, "platform", None) or sources.DEFAULT_PLATFORM
+        )
         known = {}
         definitions = sources.definition_docs_or_empty(_flows_dir(args), {})
         source = {"kind": "org", "api_url": connection.api_base_url, "label": connection.api_base_url}
+    if content and gc_org.is_genesys_cloud(platform):
+        read = sources.org_read(
+            platform, known_ids=known, definitions=definitions, source=source, progress=progress
+        )
+        progress.done(f"{len(read.snapshot.flows)} flows")
+        return read
     result = sources.org_snapshot(
         platform, known_ids=known, definitions=definitions, source=source, progress=progress
     )
@@ -54,7 +70,10 @@ def cmd_export(args: argparse.Namespace, out: Output) -> int:
         raise CliError(
             "export needs --stack S, or --api-url/--region (with the OAuth client in the environment)"
         )
-    snapshot = _live_snapshot(args, out)
+    live = _live_read(args, out, stack=None, content=True)
+    if isinstance(live, gc_org.OrgRead):
+        return _export_archy(args, out, live)
+    snapshot = live
     progress = Progress(out.err, "writing files")
     paths = snap.write(snapshot, Path(args.out))
     progress.done(f"{len(paths)} files in {args.out}")
@@ -72,6 +91,38 @@ def cmd_export(args: argparse.Namespace, out: Output) -> int:
     human = _table(["key", "name", "type", "id"], [[r["key"], r["name"], r["type"], r["id"]] for r in rows])
     out.emit(doc, f"exported {len(rows)} flow(s) from {snapshot.label} to {args.out}\n{human}")
     return EXIT_OK
+
+
+def _export_archy(args: argparse.Namespace, out: Output, read: gc_org.OrgRead) -> int:
+    """genesys-cloud: `<key>.archy.yaml` + `<key>.yaml` definitions; a flow whose export failed is
+    reported (exit 1) and the others are written."""
+    out_dir = Path(args.out)
+    progress = Progress(out.err, "writing files")
+    paths = gc_org.write_definitions(read, out_dir)
+    progress.done(f"{len(paths)} files in {out_dir}")
+    snapshot = read.snapshot
+    rows = [
+        {
+            "key": key,
+            "id": snapshot.ids.get(key, ""),
+            "name": doc["name"],
+            "type": doc["type"],
+            "file": str(out_dir / f"{key}.yaml"),
+            "archy_file": str(out_dir / f"{key}.archy.yaml"),
+        }
+        for key, doc in sorted(snapshot.flows.items())
+        if key not in read.errors
+    ]
+    failed = [{"key": k, "id": snapshot.ids.get(k, ""), "error": e} for k, e in sorted(read.errors.items())]
+    doc = {"out": str(out_dir), "source": snapshot.label, "count": len(rows), "flows": rows, "failed": failed}
+    human = _table(["key", "name", "type", "id"], [[r["key"], r["name"], r["type"], r["id"]] for r in rows])
+    lines = [
+        f"exported {len(rows)} flow(s) from {snapshot.label} to {out_dir} (Archy YAML + definitions)",
+        human,
+    ]
+    lines += [f"failed: {f['key']} ({f['id']}): {f['error']}" for f in failed]
+    out.emit(doc, "\n".join(lines))
+    return EXIT_DIFF if failed else EXIT_OK
 
 
 def _resolve_side(spec: str, args: argparse.Namespace, out: Output) -> tuple[snap.Snapshot, str | None]:
@@ -117,15 +168,22 @@ def cmd_drift(args: argparse.Namespace, out: Output) -> int:
     from provider.deploy import promote
 
     progress = Progress(out.err, "reading flows")
-    result = promote.source_drift(
+    result, published = promote.drift_details(
         args.stack, flows_dir=getattr(args, "flows", None), include_all=args.all, progress=progress
     )
     progress.done()
-    doc = {"stack": args.stack, "drift": not result.identical, "diff": result.to_json()}
+    doc: dict[str, Any] = {"stack": args.stack, "drift": not result.identical, "diff": result.to_json()}
+    if published:
+        doc["published"] = published
     human = (
         f"stack {args.stack}: no drift"
         if result.identical
         else f"stack {args.stack}: drift\n{result.render()}"
     )
+    for p in published:
+        moved = p["state_revision"] is not None and p["state_revision"] != p["revision"]
+        human += f"\n{p['key']}: live version published by {p['published_by'] or '(unknown)'}" + (
+            f" (version pointers {p['state_revision']} in the state → {p['revision']} live)" if moved else ""
+        )
     out.emit(doc, human)
     return EXIT_OK if result.identical else EXIT_DIFF

@@ -92,15 +92,22 @@ EXPORT = _obj(
                     "name": {"type": "string"},
                     "type": {"type": "string"},
                     "file": {"type": "string"},
-                }
+                    "archy_file": {"type": "string"},
+                },
+                ["key", "id", "name", "type", "file"],
             )
         ),
-    }
+        # genesys-cloud: flows whose export job failed (the others were written).
+        "failed": _arr(
+            _obj({"key": {"type": "string"}, "id": {"type": "string"}, "error": {"type": "string"}})
+        ),
+    },
+    ["out", "source", "count", "flows"],
 )
 
 CHANGE = _obj(
     {
-        "kind": {"enum": ["field", "lifecycle", "reference", "block"]},
+        "kind": {"enum": ["field", "lifecycle", "reference", "block", "content"]},
         "change": {"enum": ["changed", "added", "removed", "moved"]},
         "field": _NULLABLE_STR,
         "block": _NULLABLE_STR,
@@ -135,7 +142,25 @@ DIFF = _obj(
     }
 )
 
-DRIFT = _obj({"stack": {"type": "string"}, "drift": {"type": "boolean"}, "diff": DIFF})
+DRIFT = _obj(
+    {
+        "stack": {"type": "string"},
+        "drift": {"type": "boolean"},
+        "diff": DIFF,
+        # genesys-cloud: per drifted flow, who published the live version and its version pointers.
+        "published": _arr(
+            _obj(
+                {
+                    "key": {"type": "string"},
+                    "published_by": _NULLABLE_STR,
+                    "revision": {"type": "string"},
+                    "state_revision": _NULLABLE_STR,
+                }
+            )
+        ),
+    },
+    ["stack", "drift", "diff"],
+)
 
 AUDIT_ENTRY = _obj(
     {
@@ -243,6 +268,8 @@ IMPORT = _obj(
         "kept_files": _arr({"type": "string"}),
         "problems": _arr({"type": "string"}),
         "preview_changes": {"type": "object", "additionalProperties": {"type": "integer"}},
+        "not_in_org": _arr({"type": "string"}),
+        "unmatched_live": _arr({"type": "string"}),
         "ok": {"type": "boolean"},
     }
 )

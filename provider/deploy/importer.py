@@ -52,6 +52,10 @@ class ImportReport:
     kept_files: list[str] = field(default_factory=list)
     preview_changes: dict[str, int] = field(default_factory=dict)
     problems: list[str] = field(default_factory=list)
+    #: genesys-cloud: definitions with no live flow of their type and name (left for `up` to create),
+    #: and live flows no definition describes.
+    not_in_org: list[str] = field(default_factory=list)
+    unmatched_live: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -66,6 +70,8 @@ class ImportReport:
             "kept_files": self.kept_files,
             "problems": self.problems,
             "preview_changes": self.preview_changes,
+            "not_in_org": self.not_in_org,
+            "unmatched_live": self.unmatched_live,
             "ok": self.ok,
         }
 
@@ -80,6 +86,10 @@ class ImportReport:
             lines.append(
                 "existing definition files kept (use --overwrite to replace): " + ", ".join(self.kept_files)
             )
+        if self.not_in_org:
+            lines.append("defined but not in the org (`up` creates them): " + ", ".join(self.not_in_org))
+        if self.unmatched_live:
+            lines.append("live flows no definition describes: " + "; ".join(self.unmatched_live))
         lines += [f"problem: {p}" for p in self.problems]
         pending = workspace.pending(self.preview_changes)
         if pending:
@@ -154,6 +164,10 @@ def import_stack(
 ) -> ImportReport:
     say = note or (lambda _text: None)
     info = sources.stack_info(stack)
+    if info.platform == "genesys-cloud":  # definitions first: match them with the live flows
+        from provider.deploy import gc_import
+
+        return gc_import.import_stack(stack, flows_dir=flows_dir, note=note)
     directory = sources.flows_dir_for(info, flows_dir)
     directory.mkdir(parents=True, exist_ok=True)
     report = ImportReport(stack, str(directory))

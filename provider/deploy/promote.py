@@ -136,23 +136,56 @@ def source_drift(
 ) -> DiffResult:
     """The stack's live org against its definitions (substitutions applied): the flows either side
     defines or the stack's state manages (`include_all`: every live flow). `archctl drift` too."""
+    return drift_details(stack, flows_dir=flows_dir, include_all=include_all, progress=progress)[0]
+
+
+def drift_details(
+    stack: str,
+    *,
+    flows_dir: str | Path | None,
+    include_all: bool = False,
+    progress: sources.Progress | None = None,
+) -> tuple[DiffResult, list[dict[str, Any]]]:
+    """`source_drift` and, on genesys-cloud, per drifted flow who published the live version, its
+    version pointers and the ones the stack's state recorded (a moved pointer: a publish elsewhere)."""
     info = sources.stack_info(stack)
     directory = sources.flows_dir_for(info, flows_dir)
     desired = sources.definition_docs(directory, info.substitutions)
-    live = sources.org_snapshot(
-        sources.platform_for(info.connection, info.platform, stack=info.stack),
-        known_ids=info.flow_ids,
-        definitions=desired,
-        source={"label": stack},
-        progress=progress,
-    )
+    platform = sources.platform_for(info.connection, info.platform, stack=info.stack)
+    publishers: list[dict[str, Any]] = []
+    live_flows: dict[str, Any] = {}
+    if info.platform == "genesys-cloud":
+        read = sources.org_read(
+            platform, known_ids=info.flow_ids, definitions=desired, source={"label": stack}, progress=progress
+        )
+        live, live_flows = read.snapshot, read.flows
+    else:
+        live = sources.org_snapshot(
+            platform, known_ids=info.flow_ids, definitions=desired, source={"label": stack}, progress=progress
+        )
     managed = set(desired) | set(info.flow_ids)
-    return diff(
+    result = diff(
         desired,
         {k: v for k, v in live.flows.items() if include_all or k in managed},
         a_label=f"definitions ({directory})",
         b_label=f"stack:{stack} (live)",
     )
+    if live_flows:
+        recorded = workspace.state_outputs(workspace.stack(stack, sources.project_dir(), create=True))
+        for flow in result.flows:
+            if flow.key in live_flows:
+                live_flow = live_flows[flow.key].live
+                state = recorded.get(flow.key, {})
+                state_rev = state.get("revision") or state.get("version")
+                publishers.append(
+                    {
+                        "key": flow.key,
+                        "published_by": live_flow.changed_by,
+                        "revision": live_flow.revision,
+                        "state_revision": None if state_rev is None else str(state_rev),
+                    }
+                )
+    return result, publishers
 
 
 def promote(

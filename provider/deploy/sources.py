@@ -20,6 +20,7 @@ from provider.platforms.base import ConflictPolicy, LiveFlow, Platform
 from provider.platforms.http.settings import ConnectionSettings
 
 Progress = Callable[[int, int | None, str], None]
+DEFAULT_PLATFORM = platforms.DEFAULT
 
 
 @dataclass(frozen=True)
@@ -43,8 +44,16 @@ def definition_docs(
     directory: Path, substitutions: Mapping[str, str] | None = None
 ) -> dict[str, snap.FlowDoc]:
     """The definitions in `directory` as normalized flow documents by key (substitutions applied;
-    without any, placeholders stay as written). `DefinitionError` lists every problem."""
+    without any, placeholders stay as written). `DefinitionError` lists every problem.
+    A genesys-cloud folder (Archy files) gives the Archy content, references derived from it."""
+    from provider.deploy import gc_org
     from provider.domain import loading as definitions
+
+    if gc_org.is_definitions_folder(Path(directory)):
+        docs, problems = gc_org.definition_docs(Path(directory), substitutions or None)
+        if problems:
+            raise definitions.DefinitionError(problems, f"unreadable flow definitions in {directory}")
+        return docs
 
     loaded = definitions.load_definitions(Path(directory), dict(substitutions) if substitutions else None)
     return {key: snap.normalize(definitions.as_document(d)) for key, d in sorted(loaded.items())}
@@ -98,7 +107,7 @@ def platform_for(
     return platforms.get_platform(_Connection(stack, platform, connection))
 
 
-def _as_flow(live: LiveFlow) -> Flow:
+def as_flow(live: LiveFlow) -> Flow:
     """A live flow as the snapshot's `Flow` (block content; other content is not snapshotted here)."""
     return Flow.model_validate(
         {
@@ -120,7 +129,7 @@ def list_org(platform: Platform, progress: Progress | None = None) -> list[Flow]
     """Every live flow of the platform's organization (the listing already holds whole flows)."""
     flows: list[Flow] = []
     for live in platform.list_flows():
-        flows.append(_as_flow(live))
+        flows.append(as_flow(live))
         if progress:
             progress(len(flows), None, live.name)
     return flows
@@ -134,10 +143,33 @@ def org_snapshot(
     source: Mapping[str, Any] | None = None,
     progress: Progress | None = None,
 ) -> snap.Snapshot:
-    """A snapshot of a live organization, keyed by logical key (see provider/domain/snapshot.py)."""
+    """A snapshot of a live organization, keyed by logical key (see provider/domain/snapshot.py).
+    On genesys-cloud each flow's Archy content comes through an export job (`gc_org`)."""
+    from provider.deploy import gc_org
+
+    if gc_org.is_genesys_cloud(platform):
+        return org_read(
+            platform, known_ids=known_ids, definitions=definitions, source=source, progress=progress
+        ).snapshot
     flows = list_org(platform, progress)
     known = {flow_id: key for key, flow_id in (known_ids or {}).items()}
     return snap.from_flows(flows, known=known, definitions=definitions, source=source)
+
+
+def org_read(
+    platform: Platform,
+    *,
+    known_ids: Mapping[str, str] | None = None,
+    definitions: Mapping[str, Mapping[str, Any]] | None = None,
+    source: Mapping[str, Any] | None = None,
+    progress: Progress | None = None,
+) -> Any:
+    """A genesys-cloud org read with its content (`gc_org.OrgRead`: snapshot, raw texts, failures)."""
+    from provider.deploy import gc_org
+
+    return gc_org.org_read(
+        gc_org.read_flows(platform, progress), known_ids=known_ids, definitions=definitions, source=source
+    )
 
 
 # -- stacks ----------------------------------------------------------------------------------------
@@ -168,13 +200,24 @@ class ValidationResult:
     problems: list[Any]
 
 
-def validate_definitions(directory: Path, substitutions: Mapping[str, str] | None) -> ValidationResult:
-    """Every problem of the definitions in `directory`: each flow's rules and the reference graph.
+def validate_definitions(
+    directory: Path, substitutions: Mapping[str, str] | None, platform: str | None = None
+) -> ValidationResult:
+    """Every problem of the definitions in `directory`: each flow's rules and the reference graph,
+    for `platform` (default: genesys-cloud for a folder of Archy files, else architecture-api).
     Without substitutions (no stack), placeholders are kept as written."""
+    from provider.deploy import gc_org
     from provider.domain import loading as definitions
 
-    subs = dict(substitutions) if substitutions is not None else placeholders_kept(directory)
-    prepared = definitions.prepare(Path(directory), subs)
+    if platform is None:
+        platform = gc_org.PLATFORM if gc_org.is_definitions_folder(Path(directory)) else DEFAULT_PLATFORM
+    if substitutions is not None:
+        subs = dict(substitutions)
+    elif platform == gc_org.PLATFORM:
+        subs = gc_org.kept_placeholders(Path(directory))
+    else:
+        subs = placeholders_kept(directory)
+    prepared = definitions.prepare(Path(directory), subs, platform=platform)
     keys = [p.stem for p in definitions.definition_files(directory)] if Path(directory).is_dir() else []
     return ValidationResult(keys=keys, order=list(prepared.order), problems=list(prepared.problems))
 

@@ -70,3 +70,12 @@ def flow_ids_from_deployment(deployment: Mapping[str, Any]) -> dict[str, str]:
         if resource.get("type") == FLOW_TYPE and resource.get("id") and not resource.get("delete"):
             out[str(resource["urn"]).rsplit("::", 1)[-1]] = str(resource["id"])
     return out
+
+
+def state_outputs(st: auto.Stack) -> dict[str, dict[str, Any]]:
+    """Logical key → the outputs the stack's state records for that flow."""
+    out: dict[str, dict[str, Any]] = {}
+    for resource in (st.export_stack().deployment or {}).get("resources") or []:
+        if resource.get("type") == FLOW_TYPE and resource.get("id") and not resource.get("delete"):
+            out[str(resource["urn"]).rsplit("::", 1)[-1]] = dict(resource.get("outputs") or {})
+    return out

@@ -89,7 +89,7 @@ def normalize_block(block: Mapping[str, Any]) -> dict[str, Any]:
 def normalize(doc: Mapping[str, Any]) -> FlowDoc:
     """The canonical form of a flow document: defaults filled, references sorted, stable key order."""
     refs = sorted({str(r) for r in (doc.get("references") or [])})
-    return {
+    out: FlowDoc = {
         **{name: doc.get(name) for name in FILE_ORDER},  # every managed field; these canonical:
         "name": str(doc.get("name", "")),
         "description": str(doc.get("description") or ""),
@@ -98,6 +98,10 @@ def normalize(doc: Mapping[str, Any]) -> FlowDoc:
         "references": refs,
         "blocks": [normalize_block(b) for b in (doc.get("blocks") or [])],
     }
+    # genesys-cloud content: the Archy YAML (canonical form, see provider/domain/archy_text.py).
+    if doc.get("archy") is not None:
+        out["archy"] = str(doc["archy"])
+    return out
 
 
 def _map_block_refs(block: Mapping[str, Any], mapping: Callable[[str], str]) -> dict[str, Any]:
@@ -284,9 +288,10 @@ def is_snapshot(directory: Path) -> bool:
 
 
 def unsubstitute(snapshot: Snapshot, substitutions: Mapping[str, str]) -> Snapshot:
-    """Every occurrence of a substitution's value in the name, description and block types replaced
-    by its placeholder `{{name}}` (longest values first; values shorter than 2 characters are left
-    alone). Two environments whose flows differ only by their substitutions then compare equal."""
+    """Every occurrence of a substitution's value in the name, description, block types and Archy
+    text replaced by its placeholder `{{name}}` (longest values first; values shorter than 2
+    characters are left alone). Two environments whose flows differ only by their substitutions
+    then compare equal."""
     pairs = sorted(
         ((str(v), str(k)) for k, v in substitutions.items() if v is not None and len(str(v)) >= 2),
         key=lambda p: (-len(p[0]), p[1]),
@@ -313,5 +318,7 @@ def unsubstitute(snapshot: Snapshot, substitutions: Mapping[str, str]) -> Snapsh
         new["name"] = sub(doc["name"])
         new["description"] = sub(doc["description"])
         new["blocks"] = [sub_block(b) for b in doc["blocks"]]
+        if doc.get("archy") is not None:
+            new["archy"] = sub(str(doc["archy"]))
         flows[key] = normalize(new)
     return Snapshot(flows=flows, source=dict(snapshot.source), ids=dict(snapshot.ids))

@@ -9,12 +9,15 @@ Per flow: added (only in B), removed (only in A) or changed. Per changed flow, a
                      "added" / "removed" (with its parent), "moved" (another parent, or another place
                      among the siblings it shares with the other side), "changed" (its type or
                      reference differs; `field` says which)
+- kind "content":    the Archy YAML differs (genesys-cloud; compared in canonical form); `a`/`b`
+                     hold the differing lines, as a unified diff in `describe`
 
 Ids and versions are never compared (snapshot documents do not hold them).
 """
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -32,7 +35,7 @@ ROOT = "(root)"
 
 @dataclass(frozen=True)
 class Change:
-    kind: str  # field | lifecycle | reference | block
+    kind: str  # field | lifecycle | reference | block | content
     change: str  # changed | added | removed | moved
     field: str | None = None  # the flow field, or the block field for a changed block
     block: str | None = None  # block id (kind "block")
@@ -40,6 +43,8 @@ class Change:
     b: Any = None
 
     def describe(self) -> str:
+        if self.kind == "content":
+            return "archy content:\n" + "\n".join(f"      {line}" for line in content_lines(self.a, self.b))
         if self.kind in ("field", "lifecycle"):
             return f"{self.field}: {_show(self.a)} → {_show(self.b)}"
         if self.kind == "reference":
@@ -52,6 +57,14 @@ class Change:
         if self.change == "moved":
             return f"block {self.block}: moved from {self.a} to {self.b}"
         return f"block {self.block}: {self.field} {_show(self.a)} → {_show(self.b)}"
+
+
+def content_lines(a: Any, b: Any, limit: int = 40) -> list[str]:
+    """A unified diff of two Archy texts (at most `limit` lines)."""
+    lines = list(
+        difflib.unified_diff(str(a or "").splitlines(), str(b or "").splitlines(), "A", "B", n=1, lineterm="")
+    )[2:]
+    return lines[:limit] + ([f"... {len(lines) - limit} more line(s)"] if len(lines) > limit else [])
 
 
 def _show(value: Any) -> str:
@@ -235,6 +248,8 @@ def diff_flow(a: FlowDoc, b: FlowDoc) -> list[Change]:
     changes.extend(Change("reference", "removed", field="references", a=r) for r in sorted(refs_a - refs_b))
     changes.extend(Change("reference", "added", field="references", b=r) for r in sorted(refs_b - refs_a))
     changes.extend(diff_blocks(a["blocks"], b["blocks"]))
+    if (a.get("archy") is not None or b.get("archy") is not None) and a.get("archy") != b.get("archy"):
+        changes.append(Change("content", "changed", field="archy", a=a.get("archy"), b=b.get("archy")))
     return changes
 
 

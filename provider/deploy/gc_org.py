@@ -1,0 +1,219 @@
+"""A genesys-cloud organization (and a genesys-cloud definitions folder) as flow documents by logical key,
+for `archctl` export, diff, drift, graph and promotion parity.
+
+Live side: the flows are listed, then each one's published (else checked-in) Archy YAML is fetched
+through an export job — one at a time and bounded: a flow whose export fails is reported and the
+others continue. References are derived from the content (`provider.domain.archy.resolve`: by type
+and name across the org), never from ids.
+
+Definitions side: `<key>.yaml` with `archy:` (a file beside it, or the text inline), placeholders
+substituted with the stack's values, read by the loader's pre-check (`provider.domain.archy_loading`).
+
+Both sides hold the Archy text in canonical form (`provider.domain.archy_text`), so layout never
+shows as a difference and ids and versions are never compared.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from provider.domain import archy, archy_text, yaml_safe
+from provider.domain import snapshot as snap
+from provider.domain.rules import Problem
+from provider.errors import ArchitectError
+from provider.platforms.base import LiveFlow, Platform
+
+Progress = Callable[[int, int | None, str], None]
+PLATFORM = "genesys-cloud"
+ARCHY_SUFFIXES = (".archy.yaml", ".archy.yml")
+_PLACEHOLDER = re.compile(r"\{\{\s*([A-Za-z0-9_.-]+)\s*\}\}")
+
+
+@dataclass
+class OrgFlow:
+    """A live flow and its Archy YAML as the export job gave it (None with `error` when it failed)."""
+
+    live: LiveFlow
+    archy: str | None = None
+    error: str | None = None
+
+    @property
+    def content_version(self) -> str | None:
+        """The version whose content counts: the published one, else the checked-in one."""
+        return self.live.extra.get("publishedVersion") or self.live.extra.get("checkedInVersion")
+
+
+@dataclass
+class OrgRead:
+    """An organization's flows by logical key, with what could not be read."""
+
+    snapshot: snap.Snapshot
+    flows: dict[str, OrgFlow] = field(default_factory=dict)  # key -> flow (raw text, who published)
+    errors: dict[str, str] = field(default_factory=dict)  # key -> why its content is missing
+
+
+def is_genesys_cloud(platform: Platform) -> bool:
+    return getattr(platform, "name", "") == PLATFORM
+
+
+def read_flows(platform: Platform, progress: Progress | None = None) -> list[OrgFlow]:
+    """Every flow of the org with its content through an export job (a failure is kept per flow)."""
+    fetch = getattr(platform, "fetch_content", None)
+    if fetch is None:
+        raise TypeError(f"platform {platform.name!r} has no export jobs (fetch_content)")
+    lives = list(platform.list_flows())
+    out: list[OrgFlow] = []
+    for i, live in enumerate(lives, 1):
+        flow = OrgFlow(live)
+        try:
+            flow.archy = str(fetch(live.id, flow.content_version))
+        except ArchitectError as exc:
+            flow.error = f"{type(exc).__name__}: {exc}"
+        out.append(flow)
+        if progress:
+            progress(i, len(lives), live.name)
+    return out
+
+
+def _parsed(key: str, text: str, where: str) -> tuple[archy.ArchyFlow | None, str | None, Problem | None]:
+    """The Archy document read and in canonical form, or the problem."""
+    try:
+        return archy.parse(text, source=where), archy_text.canonical(text, source=where), None
+    except (archy.ArchyError, yaml_safe.YamlError) as exc:
+        return None, None, Problem(key, "archy", archy.RULE_ARCHY_INVALID, f"{where}: {exc}")
+
+
+def _with_references(
+    docs: dict[str, snap.FlowDoc], parsed: Mapping[str, archy.ArchyFlow]
+) -> dict[str, snap.FlowDoc]:
+    resolved, _problems = archy.resolve(parsed)
+    for key, refs in resolved.items():
+        docs[key]["references"] = sorted(refs)
+    return {k: snap.normalize(v) for k, v in sorted(docs.items())}
+
+
+def org_read(
+    flows: Iterable[OrgFlow],
+    *,
+    known_ids: Mapping[str, str] | None = None,
+    definitions: Mapping[str, Mapping[str, Any]] | None = None,
+    source: Mapping[str, Any] | None = None,
+) -> OrgRead:
+    """The flows by logical key (snapshot.assign_keys' rules), content canonical, references derived."""
+    from provider.deploy.sources import as_flow
+
+    flows = list(flows)
+    known = {flow_id: key for key, flow_id in (known_ids or {}).items()}
+    keys = snap.assign_keys([as_flow(f.live) for f in flows], known=known, definitions=definitions)
+    result = OrgRead(snap.Snapshot(source=dict(source or {"kind": "org"})))
+    docs: dict[str, snap.FlowDoc] = {}
+    parsed: dict[str, archy.ArchyFlow] = {}
+    for flow in flows:
+        key = keys[flow.live.id]
+        result.flows[key] = flow
+        result.snapshot.ids[key] = flow.live.id
+        doc: snap.FlowDoc = {
+            "name": flow.live.name,
+            "description": flow.live.description,
+            "type": flow.live.type,
+            "lifecycle_state": flow.live.lifecycle_state,
+        }
+        if flow.archy is None:
+            result.errors[key] = flow.error or "no content"
+        else:
+            read, canonical, problem = _parsed(key, flow.archy, f"flow {flow.live.name!r} (export)")
+            if read is None:
+                result.errors[key] = problem.message if problem else "unreadable"
+            else:
+                parsed[key] = read
+                doc["archy"] = canonical
+        docs[key] = doc
+    result.snapshot.flows = _with_references(docs, parsed)
+    return result
+
+
+# -- definitions -----------------------------------------------------------------------------------
+
+
+def is_definitions_folder(directory: Path) -> bool:
+    """A genesys-cloud definitions folder: it holds Archy files."""
+    return Path(directory).is_dir() and any(
+        p.name.lower().endswith(ARCHY_SUFFIXES) for p in Path(directory).iterdir()
+    )
+
+
+def kept_placeholders(directory: Path) -> dict[str, str]:
+    """Substitutions that leave every placeholder of the folder's files as written (no stack)."""
+    names: set[str] = set()
+    for path in Path(directory).iterdir() if Path(directory).is_dir() else []:
+        if path.is_file() and path.suffix.lower() in (".yaml", ".yml"):
+            try:
+                names.update(_PLACEHOLDER.findall(path.read_text(encoding="utf-8")))
+            except (OSError, UnicodeDecodeError):
+                continue
+    return {name: "{{" + name + "}}" for name in names}
+
+
+def definition_docs(
+    directory: Path, substitutions: Mapping[str, str] | None
+) -> tuple[dict[str, snap.FlowDoc], list[Problem]]:
+    """The definitions as flow documents by key, read by the loader's genesys-cloud pre-check
+    (`archy_loading.prepare_archy`: Archy after substitution, references derived from the content),
+    and its problems. Without substitutions (no stack), placeholders stay as written."""
+    from provider.domain.archy_loading import prepare_archy
+
+    subs = dict(substitutions) if substitutions is not None else kept_placeholders(Path(directory))
+    prepared = prepare_archy(Path(directory), subs)
+    docs: dict[str, snap.FlowDoc] = {}
+    for key, definition in prepared.definitions.items():
+        text = str(getattr(definition, "archy", ""))
+        docs[key] = snap.normalize(
+            {
+                "name": definition.name,
+                "description": definition.description,
+                "type": definition.type.value,
+                "lifecycle_state": definition.lifecycle_state.value,
+                "references": list(definition.references),
+                "archy": archy_text.canonical(text, source=key),
+            }
+        )
+    return dict(sorted(docs.items())), list(prepared.problems)
+
+
+# -- export ----------------------------------------------------------------------------------------
+
+
+def definition_text(doc: Mapping[str, Any], archy_file: str) -> str:
+    """A definition file for an exported flow: its Archy file, lifecycle state and references."""
+    data: dict[str, Any] = {"archy": archy_file, "lifecycle_state": doc["lifecycle_state"]}
+    if doc.get("references"):
+        data["references"] = list(doc["references"])
+    return yaml.safe_dump(data, sort_keys=False, default_flow_style=None)
+
+
+def write_definitions(read: OrgRead, out_dir: Path) -> list[Path]:
+    """`<key>.archy.yaml` (the exported text as is) and `<key>.yaml` per flow whose content was read."""
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    written: list[Path] = []
+    for key, doc in read.snapshot.flows.items():
+        flow = read.flows[key]
+        if flow.archy is None or key in read.errors:
+            continue
+        archy_path = out_dir / f"{key}.archy.yaml"
+        definition_path = out_dir / f"{key}.yaml"
+        _write_if_changed(archy_path, flow.archy if flow.archy.endswith("\n") else flow.archy + "\n")
+        _write_if_changed(definition_path, definition_text(doc, archy_path.name))
+        written += [definition_path, archy_path]
+    return written
+
+
+def _write_if_changed(path: Path, text: str) -> None:
+    if not path.exists() or path.read_text(encoding="utf-8") != text:
+        path.write_text(text, encoding="utf-8")

@@ -1,0 +1,87 @@
+"""archctl on genesys-cloud without an org: validate and graph of Archy definitions, and the org
+reader's bounds (one flow's failed export job is reported, the others are read and written)."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import yaml
+
+from provider.deploy import gc_org
+from provider.errors import JobFailedError
+from provider.platforms.base import LiveFlow
+from tests.support.cli import archctl, archctl_json
+from tests.support.gc_org import GC_FLOWS
+
+
+def _copy(tmp_path: Path) -> Path:
+    target = tmp_path / "gc-flows"
+    shutil.copytree(GC_FLOWS, target)
+    return target
+
+
+def test_validate_the_archy_sample_set() -> None:
+    doc = archctl_json("validate", str(GC_FLOWS), expect=0).doc
+    assert doc["ok"] and len(doc["flows"]) == 7
+    assert doc["order"].index("verify-caller") < doc["order"].index("billing-line")
+    assert doc["order"].index("main-ivr") < doc["order"].index("vip-line")
+
+
+def test_validate_lists_every_archy_problem_at_once(tmp_path: Path) -> None:
+    flows = _copy(tmp_path)
+    main = flows / "main-ivr.archy.yaml"
+    main.write_text(main.read_text().replace("Billing Line {{env_label}}", "No Such Line"))
+    (flows / "vip-line.yaml").write_text("archy: vip-line.archy.yaml\nlifecycle_state: archived\n")
+    run = archctl_json("validate", str(flows), expect=1)
+    problems = {(p["flow"], p["rule"]) for p in run.doc["problems"]}
+    assert ("main-ivr", "architect.flow.reference.unknown") in problems
+    assert ("main-ivr", "definition.references.mismatch") in problems  # declares billing-line
+    assert ("vip-line", "definition.lifecycle.archived.unsupported") in problems
+    human = archctl("validate", str(flows))
+    assert human.code == 1 and "No Such Line" in human.out
+
+
+def test_graph_of_archy_definitions_derives_the_references() -> None:
+    doc = archctl_json("graph", str(GC_FLOWS), expect=0).doc
+    edges = {(e["from"], e["to"]) for e in doc["edges"]}
+    assert edges >= {
+        ("main-ivr", "billing-line"),
+        ("main-ivr", "support-line"),
+        ("billing-line", "verify-caller"),
+        ("support-line", "verify-caller"),
+        ("vip-line", "main-ivr"),
+    }
+    # No stack: the placeholders are kept as written.
+    assert {n["name"] for n in doc["nodes"]} >= {"Main IVR {{env_label}}"}
+
+
+class _Org:
+    """A genesys-cloud platform stand-in: two flows, the export of one fails."""
+
+    name = "genesys-cloud"
+
+    def __init__(self) -> None:
+        self.flows = {
+            "id-1": LiveFlow("id-1", "Verify Caller", "COMMONMODULE", "", "published", "p", extra={}),
+            "id-2": LiveFlow("id-2", "Main IVR", "INBOUNDCALL", "", "published", "p", extra={}),
+        }
+
+    def list_flows(self) -> Iterator[LiveFlow]:
+        yield from self.flows.values()
+
+    def fetch_content(self, flow_id: str, version: str | None = None) -> str:
+        if flow_id == "id-2":
+            raise JobFailedError("export of flow id-2 failed: boom", messages=["boom"])
+        return "commonModule:\n  name: Verify Caller\n"
+
+
+def test_a_failed_export_is_reported_and_the_others_are_written(tmp_path: Path) -> None:
+    read = gc_org.org_read(gc_org.read_flows(_Org()))  # type: ignore[arg-type]
+    assert set(read.snapshot.flows) == {"verify-caller", "main-ivr"}
+    assert set(read.errors) == {"main-ivr"} and "boom" in read.errors["main-ivr"]
+    written = gc_org.write_definitions(read, tmp_path / "out")
+    assert sorted(p.name for p in written) == ["verify-caller.archy.yaml", "verify-caller.yaml"]
+    definition = yaml.safe_load((tmp_path / "out" / "verify-caller.yaml").read_text())
+    assert definition == {"archy": "verify-caller.archy.yaml", "lifecycle_state": "published"}

@@ -1,0 +1,54 @@
+"""Helpers for the genesys-cloud CLI tests: deploy the Archy sample set into an emulator org straight
+through the platform (no engine), in dependency order."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from emulator.testing import DEMO_CLIENTS
+from provider.deploy import gc_org
+from provider.domain.document import FlowDocument
+from provider.platforms.genesys_cloud import GenesysCloudPlatform
+from provider.platforms.http.retry import RetryPolicy
+from provider.platforms.http.settings import ConnectionSettings
+
+GC_FLOWS = Path(__file__).resolve().parents[2] / "flows" / "genesys-cloud"
+
+
+def platform(url: str, client: str = "dev-rw") -> GenesysCloudPlatform:
+    settings = ConnectionSettings.resolve(
+        api_url=url, client_id=client, client_secret=DEMO_CLIENTS[client], env={}
+    )
+    return GenesysCloudPlatform(
+        settings,
+        retry=RetryPolicy(max_attempts=8, base_delay=0.05, max_delay=1.0),
+        poll_initial_s=0.05,
+        poll_max_s=0.5,
+        pacing=False,
+    )
+
+
+def deploy(
+    url: str, client: str, substitutions: dict[str, str], directory: Path = GC_FLOWS
+) -> dict[str, str]:
+    """Create every definition of `directory` in the client's org (references first); key → flow id."""
+    docs, problems = gc_org.definition_docs(directory, substitutions)
+    assert not problems, problems
+    gc = platform(url, client)
+    ids: dict[str, str] = {}
+    while len(ids) < len(docs):
+        ready = [k for k, d in docs.items() if k not in ids and all(r in ids for r in d["references"])]
+        assert ready, "a cycle in the sample set"
+        for key in ready:
+            d = docs[key]
+            document = FlowDocument(
+                key=key,
+                name=d["name"],
+                type=d["type"],
+                description=d["description"],
+                lifecycle_state=d["lifecycle_state"],
+                references=tuple(d["references"]),
+                archy=d["archy"],
+            )
+            ids[key] = gc.create(document, ids).id
+    return ids
