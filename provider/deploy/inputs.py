@@ -94,8 +94,9 @@ def _normalize_field(key: str, value: Any) -> Any:
 
 
 def normalize_inputs(props: Mapping[str, Any]) -> dict[str, Any]:
-    """The inputs with every managed field in canonical form; other keys kept."""
-    out = dict(props)
+    """The inputs with every managed field in canonical form; other keys kept but an old state's
+    `__connection` (a secret no flow's inputs hold any more)."""
+    out = {k: v for k, v in props.items() if k != CONNECTION_KEY}
     for key in DIFF_KEYS:
         out[key] = _normalize_field(key, props.get(key))
     return out
@@ -159,8 +160,8 @@ def to_base(flow_id: str, olds: Mapping[str, Any]) -> LiveFlow:
 
 def inputs_from_flow(flow: LiveFlow, previous: Mapping[str, Any]) -> dict[str, Any]:
     """The inputs a live flow corresponds to: ids mapped back to logical keys through the previous
-    `referenceIds` (an id it does not know stays an id, so the next diff shows it); the flow key and
-    the connection are kept from `previous`."""
+    `referenceIds` (an id it does not know stays an id, so the next diff shows it); the flow key is
+    kept from `previous`."""
     known = dict(previous.get(REFERENCE_IDS) or {})
     key_of_id = {flow_id: key for key, flow_id in known.items()}
     wire = {
@@ -176,9 +177,8 @@ def inputs_from_flow(flow: LiveFlow, previous: Mapping[str, Any]) -> dict[str, A
     for flow_id in flow.references:
         ids[key_of_id.get(flow_id, flow_id)] = flow_id
     inputs: dict[str, Any] = {**logical, REFERENCE_IDS: ids}
-    for key in (FLOW_KEY, CONNECTION_KEY):
-        if previous.get(key) is not None:
-            inputs[key] = previous[key]
+    if previous.get(FLOW_KEY) is not None:
+        inputs[FLOW_KEY] = previous[FLOW_KEY]
     return inputs
 
 
