@@ -4,6 +4,7 @@ error handling of create/update/delete (against a fake client: no engine, no net
 from __future__ import annotations
 
 import copy
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -18,6 +19,8 @@ from provider.deploy.resource import FlowProvider, FlowProviderError, inputs_fro
 from provider.domain import convert
 from provider.domain.models import Flow as ApiFlow
 from provider.errors import ConflictError, ErrorDetail, GoneError, MergeConflictError, NotFoundError
+from provider.governance.audit import AuditLog
+from provider.governance.intents import IntentJournal
 from provider.platforms.architecture_api.platform import ArchitectureApiPlatform, live_flow
 
 CONNECTION = {
@@ -58,6 +61,7 @@ def outputs(**overrides: Any) -> dict[str, Any]:
             "dateModified": "2026-01-01T00:00:00.000Z",
             "selfUri": "/api/v2/architect/flows/id-main",
             "__provider": "serialized",
+            "__connection": dict(CONNECTION),  # as states written before it was dropped hold it
         }
     )
     out.update(overrides)
@@ -234,7 +238,10 @@ class FakeClient:
 
 
 @pytest.fixture
-def fake(monkeypatch: pytest.MonkeyPatch):
+def fake(monkeypatch: pytest.MonkeyPatch, tmp_path: Path):
+    journal = IntentJournal(AuditLog(tmp_path / "audit.jsonl", "unit"))
+    monkeypatch.setattr(fr, "journal_of", lambda props: journal)
+
     def install(**behaviour: Any) -> FakeClient:
         client = FakeClient(**behaviour)
         platform = ArchitectureApiPlatform(client)  # type: ignore[arg-type]
@@ -329,8 +336,8 @@ def test_delete_gone_is_success_and_in_use_names_the_consumers(fake):
 # ----------------------------------------------------------------------------------------- plumbing
 
 
-def test_the_provider_instance_holds_nothing():
-    assert vars(FlowProvider()) == {}
+def test_the_provider_instance_holds_only_the_stack_name():
+    assert vars(FlowProvider("dev")) == {"stack": "dev"}
 
 
 def test_connection_settings_fall_back_to_the_environment():
