@@ -52,7 +52,7 @@ from pulumi.dynamic import (
 from pydantic import ValidationError as PydanticValidationError
 
 from provider import platforms
-from provider.deploy import adoption
+from provider.deploy import adoption, watchdog
 from provider.deploy import config as stack_config
 from provider.deploy.config import NAMESPACE, StackConfig
 from provider.deploy.inputs import (
@@ -96,6 +96,7 @@ from provider.platforms.http.recorder import Recorder
 from provider.platforms.http.settings import ConnectionSettings
 
 log = logging.getLogger(__name__)
+watchdog.start()  # the provider process exits when the engine that started it dies
 
 # ------------------------------------------------------------------------------ the process caches
 # The only process-wide state of the provider, forced by the dynamic-provider SDK: the provider
