@@ -1,8 +1,10 @@
 """Ends the dynamic provider's process when the engine that started it is gone.
 
-The engine starts the Python dynamic provider as a child and stops it when it finishes; after a
-kill -9 of the CLI nobody does, and the provider would live on (serving nothing). A daemon thread
-polls the parent pid: when the process is re-parented (the engine died), it exits at once.
+The engine starts the Python dynamic provider (through the SDK's `pulumi-resource-pulumi-python`
+shell script, so python's parent is a shell whose parent is the engine) and stops it when it
+finishes; after a kill -9 of the CLI nobody does, and the provider would live on (serving nothing).
+A daemon thread polls the chain: when python or the shell is re-parented (the engine died), it
+exits at once.
 Started on import of `provider.deploy.resource` in the provider process only (the engine's dynamic
 provider host is `python -m pulumi.dynamic`).
 """
@@ -12,6 +14,7 @@ from __future__ import annotations
 import os
 import sys
 import threading
+from pathlib import Path
 
 #: How often the parent is checked: the provider is gone within this of the engine's death.
 POLL_S = 1.0
@@ -24,10 +27,39 @@ def _in_provider_process() -> bool:
     return getattr(spec, "name", "") in ("pulumi.dynamic.__main__", "pulumi.dynamic")
 
 
-def _watch(parent: int) -> None:
+SHELLS = frozenset({"sh", "dash", "bash"})
+
+
+def _stat(pid: int) -> tuple[str, int] | None:
+    """(command name, parent pid) of `pid` from /proc, None when it is gone."""
+    try:
+        text = Path(f"/proc/{pid}/stat").read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return None
+    name = text[text.index("(") + 1 : text.rindex(")")]
+    return name, int(text[text.rindex(")") + 2 :].split()[1])
+
+
+def _chain() -> tuple[int, int | None]:
+    """The parent, and the engine above it when the parent is the launcher shell."""
+    parent = os.getppid()
+    info = _stat(parent)
+    return parent, (info[1] if info is not None and info[0] in SHELLS else None)
+
+
+def _engine_gone(parent: int, engine: int | None) -> bool:
+    if os.getppid() != parent:
+        return True
+    if engine is None:
+        return False
+    info = _stat(parent)
+    return info is None or info[1] != engine
+
+
+def _watch(parent: int, engine: int | None) -> None:
     stop = threading.Event()
     while not stop.wait(POLL_S):
-        if os.getppid() != parent:
+        if _engine_gone(parent, engine):
             os._exit(1)  # no cleanup: the engine that would receive anything is gone
 
 
@@ -37,5 +69,5 @@ def start(force: bool = False) -> bool:
     if _started or not (force or _in_provider_process()):
         return False
     _started = True
-    threading.Thread(target=_watch, args=(os.getppid(),), name="parent-watchdog", daemon=True).start()
+    threading.Thread(target=_watch, args=_chain(), name="parent-watchdog", daemon=True).start()
     return True
