@@ -40,11 +40,20 @@ def _stat(pid: int) -> tuple[str, int] | None:
     return name, int(text[text.rindex(")") + 2 :].split()[1])
 
 
+def _is_shell(pid: int) -> bool:
+    # Not /proc/<pid>/stat's name: for a script run by its #! line that is the script's name.
+    try:
+        argv0 = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0", 1)[0]
+    except OSError:
+        return False
+    return os.path.basename(argv0.decode(errors="replace")) in SHELLS
+
+
 def _chain() -> tuple[int, int | None]:
     """The parent, and the engine above it when the parent is the launcher shell."""
     parent = os.getppid()
     info = _stat(parent)
-    return parent, (info[1] if info is not None and info[0] in SHELLS else None)
+    return parent, (info[1] if info is not None and _is_shell(parent) else None)
 
 
 def _engine_gone(parent: int, engine: int | None) -> bool:
