@@ -30,7 +30,12 @@ DEADLINE_S = 120.0
 
 def flows(n: int) -> dict[str, Any]:
     return {
-        f"f{i}": {"name": f"Flow {i}", "type": "INBOUNDCALL", "lifecycle_state": "published", "blocks": [{"id": "b", "type": "playAudio"}]}
+        f"f{i}": {
+            "name": f"Flow {i}",
+            "type": "INBOUNDCALL",
+            "lifecycle_state": "published",
+            "blocks": [{"id": "b", "type": "playAudio"}],
+        }
         for i in range(n)
     }
 
@@ -90,7 +95,12 @@ def test_a_flow_this_stack_did_not_create_is_never_adopted(tmp_path: Path, emula
     org = Org(emulator.url)
     response = org.session.post(
         f"{emulator.url}{FLOWS}",
-        json={"name": "Flow 1", "type": "INBOUNDCALL", "lifecycle_state": "published", "blocks": [{"id": "b", "type": "playAudio"}]},
+        json={
+            "name": "Flow 1",
+            "type": "INBOUNDCALL",
+            "lifecycle_state": "published",
+            "blocks": [{"id": "b", "type": "playAudio"}],
+        },
         timeout=10,
     )
     assert response.status_code in (200, 201), response.text
