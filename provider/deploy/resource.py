@@ -174,7 +174,9 @@ def _recorder(config: StackConfig, settings: ConnectionSettings) -> Recorder:
 def journal_of(props: Mapping[str, Any]) -> IntentJournal:
     """The stack's write-ahead intent journal (in its audit trail)."""
     config = stack_config_of(props)
-    return IntentJournal(_recorder(config, config.connection()).audit)
+    return IntentJournal(
+        telemetry.recorder(config.stack, metrics_dir=config.metrics_dir, audit_log=config.audit_log).audit
+    )
 
 
 def _problems_text(problems: list[Problem]) -> str:
