@@ -4,6 +4,7 @@ error handling of create/update/delete (against a fake client: no engine, no net
 from __future__ import annotations
 
 import copy
+import json
 from pathlib import Path
 from typing import Any
 
@@ -314,6 +315,25 @@ def test_update_conflict_names_the_fields(fake):
     with pytest.raises(FlowProviderError) as error:
         provider.update("id-main", outputs(), inputs(name="x"))
     assert "blocks" in str(error.value) and "main-ivr" in str(error.value)
+
+
+def test_an_old_states_connection_is_never_diffed_and_dropped_on_the_next_write(fake):
+    old = outputs()
+    assert "__connection" in old
+    news = {k: v for k, v in inputs().items() if k != "__connection"}
+    assert not provider.diff("id-main", old, news).changes
+    fake(update_flow=live(name="Main IVR v2", _version=4))
+    result = provider.update("id-main", old, {**news, "name": "Main IVR v2"})
+    assert result.outs is not None and "__connection" not in result.outs
+
+
+def test_a_write_is_preceded_by_its_intent_and_followed_by_its_outcome(fake, tmp_path: Path):
+    fake(update_flow=live(_version=4))
+    provider.update("id-main", outputs(), inputs(name="Main IVR v2"))
+    lines = (tmp_path / "audit.jsonl").read_text().splitlines()
+    events = [json.loads(line)["event"] for line in lines]
+    assert events == ["intent", "intent_outcome"]
+    assert json.loads(lines[1])["outcome"] == "success"
 
 
 def test_delete_gone_is_success_and_in_use_names_the_consumers(fake):

@@ -18,7 +18,16 @@ from pulumi import automation as auto
 from emulator.testing import EmulatorProcess
 from provider.deploy import backend_repair
 from provider.deploy.engine import tools_bin
-from tests.support.engine import FLOWS, Org, engine_env, flow_ids, make_project, open_stack, summary
+from tests.support.engine import (
+    FLOWS,
+    Org,
+    engine_env,
+    flow_ids,
+    make_project,
+    open_stack,
+    raw_export,
+    summary,
+)
 
 pytestmark = [
     pytest.mark.engine,
@@ -87,6 +96,8 @@ def test_ambiguous_creates_with_their_look_ups_dropped_converge_on_the_next_up(
     assert_converged(stack, emulator.url, 3)
     outcomes = [e["outcome"] for e in audit_entries(tmp_path) if e.get("event") == "intent_outcome"]
     assert outcomes.count("adopted") == 3
+    exported = raw_export(project, tmp_path)
+    assert "__connection" not in exported and "clientSecret" not in exported  # no connection per flow
 
 
 def test_a_flow_this_stack_did_not_create_is_never_adopted(tmp_path: Path, emulator: EmulatorProcess):
