@@ -52,7 +52,7 @@ from pulumi.dynamic import (
 from pydantic import ValidationError as PydanticValidationError
 
 from provider import platforms
-from provider.deploy import adoption, watchdog
+from provider.deploy import adoption, host_errors, watchdog
 from provider.deploy import config as stack_config
 from provider.deploy.config import NAMESPACE, StackConfig
 from provider.deploy.inputs import (
@@ -97,6 +97,7 @@ from provider.platforms.http.settings import ConnectionSettings
 
 log = logging.getLogger(__name__)
 watchdog.start()  # the provider process exits when the engine that started it dies
+host_errors.install()  # errors: our message first, the SDK host's traceback after it
 
 # ------------------------------------------------------------------------------ the process caches
 # The only process-wide state of the provider, forced by the dynamic-provider SDK: the provider
