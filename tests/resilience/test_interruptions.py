@@ -171,6 +171,23 @@ def provider_pids() -> set[int]:
     return pids
 
 
+def descendants(root: int) -> set[int]:
+    children: dict[int, list[int]] = {}
+    for proc in Path("/proc").iterdir():
+        if proc.name.isdigit():
+            try:
+                stat = (proc / "stat").read_text()
+            except OSError:
+                continue
+            children.setdefault(int(stat[stat.rindex(")") + 2 :].split()[1]), []).append(int(proc.name))
+    found, todo = set(), [root]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            found.add(child)
+            todo.append(child)
+    return found
+
+
 def alive(pid: int) -> bool:
     try:
         stat = Path(f"/proc/{pid}/stat").read_text()
@@ -195,10 +212,12 @@ def test_kill_9_mid_up_converges_on_the_next_up(
             f"{after_intents} intent(s)",
         )
         provider = int(intents[0]["pid"])
+        plugins = descendants(cli.pid)
+        assert provider in plugins
         os.kill(provider if victim == "provider" else cli.pid, signal.SIGKILL)
         if victim == "cli":
-            # No plugin outlives the CLI by more than 10 s.
-            wait_for(lambda: not alive(provider), "the provider to exit after the CLI's death", 10.0)
+            # No plugin (language host, program, provider) outlives the CLI by more than 10 s.
+            wait_for(lambda: not [p for p in plugins if alive(p)], "the plugins to exit after the CLI", 10.0)
         cli.wait(timeout=DEADLINE_S)
     finally:
         if cli.poll() is None:
