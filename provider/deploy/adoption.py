@@ -67,7 +67,11 @@ def adopt_after_duplicate(
     if existing is None:
         return None
     match = journal.adoptable(
-        flow_type=str(document.type), flow_name=document.name, flow_id=existing.id, exclude=intent
+        flow_key=intent.flow_key,
+        flow_type=str(document.type),
+        flow_name=document.name,
+        flow_id=existing.id,
+        exclude=intent,
     )
     if match is None:
         return None

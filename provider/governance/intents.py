@@ -12,8 +12,9 @@ closes it. When the write cannot be recorded the mutation is refused (`IntentWri
 After a kill -9 (of the CLI, the engine's provider or the language host) or an answer that never came,
 an intent stays open (no outcome, or "unknown"). A later create that finds a live flow of the same
 type and name that the state does not know adopts it only when `adoptable` says an intent of this
-stack created it: an open create intent for that type and name, or a recorded success with that
-flow's id (the state lost it). Anything else is someone else's flow and stays an error.
+stack created it under the same flow key: an open create intent for that key, type and name, or a
+recorded success with that flow's id (the state lost it). Anything else is someone else's flow (or
+one the state holds under another key) and stays an error.
 """
 
 from __future__ import annotations
@@ -95,11 +96,13 @@ class IntentJournal:
             log.exception("could not record the outcome of intent %s (flow %s)", intent.id, intent.flow_key)
 
     def adoptable(
-        self, *, flow_type: str, flow_name: str, flow_id: str, exclude: Intent | None = None
+        self, *, flow_key: str, flow_type: str, flow_name: str, flow_id: str, exclude: Intent | None = None
     ) -> str | None:
-        """The id of this stack's create intent that the live flow `flow_id` (of this type and name)
-        provably came from, else None. `exclude`: the running create's own intent (its duplicate is
-        someone else's flow)."""
+        """The id of this stack's create intent, for this flow key, that the live flow `flow_id` (of
+        this type and name) provably came from, else None. The key must match: a create for key K
+        runs only when the state has no flow under K, so K's own flow is not in the state, while a
+        flow created under another key may still be (a renamed file without `aliases`). `exclude`:
+        the running create's own intent (its duplicate is someone else's flow)."""
         intents: dict[str, dict[str, object]] = {}
         outcomes: dict[str, list[dict[str, object]]] = {}
         for entry in read(self.audit.path).entries:
@@ -111,6 +114,8 @@ class IntentJournal:
                 outcomes.setdefault(str(entry.get("intent_id")), []).append(entry)
         for intent_id, entry in reversed(intents.items()):
             if exclude is not None and intent_id == exclude.id:
+                continue
+            if entry.get("flow_key") != flow_key:
                 continue
             if str(entry.get("flow_type")) != flow_type:
                 continue
