@@ -95,7 +95,6 @@ for key in sorted(definitions):  # keys sort by layer: references always come fi
         blocks=d.get("blocks") or [],
         references=list(d.get("references") or []),
         reference_ids={{ref: resources[ref].id for ref in d.get("references") or []}},
-        connection=connection,
         flow_key=key,
     )
 pulumi.export("count", len(resources))

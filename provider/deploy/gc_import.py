@@ -22,8 +22,8 @@ from typing import Any, cast
 
 from pulumi.automation._stack import ImportResource
 
-from provider.deploy import gc_org, importer, sources, stacks, workspace
-from provider.deploy.inputs import CONNECTION_KEY, FLOW_KEY, REFERENCE_IDS, normalize_inputs, outputs
+from provider.deploy import gc_org, importer, sources, workspace
+from provider.deploy.inputs import FLOW_KEY, REFERENCE_IDS, normalize_inputs, outputs
 from provider.domain import archy_text, convert
 from provider.domain.loading import FlowDefinition, prepare
 from provider.platforms.base import LiveFlow
@@ -39,7 +39,6 @@ def resource_spec(
     live: LiveFlow,
     live_archy: str | None,
     key_to_id: dict[str, str],
-    connection: dict[str, Any],
     provider: str,
 ) -> dict[str, Any]:
     """One entry of the import file, in the shape the program and the provider use on genesys-cloud."""
@@ -49,7 +48,6 @@ def resource_spec(
         "archy": text,
         REFERENCE_IDS: {ref: key_to_id[ref] for ref in definition.references if ref in key_to_id},
         FLOW_KEY: key,
-        CONNECTION_KEY: connection,
     }
     inputs = normalize_inputs(props)
     same = live_archy is not None and archy_text.canonical(live_archy) == archy_text.canonical(text)
@@ -63,7 +61,6 @@ def resource_spec(
     if not same:  # the state records the live content: the next diff shows the definition's change
         out["archy"] = live_archy or ""
     for doc in (inputs, out):
-        doc[CONNECTION_KEY] = importer._secret(connection)
         doc[importer.PROVIDER_KEY] = provider
     return {"type": workspace.FLOW_TYPE, "name": key, "id": live.id, "inputs": inputs, "outputs": out}
 
@@ -100,8 +97,7 @@ def import_stack(
     to_import = [k for k in prepared.order if k in matched and info.flow_ids.get(k) != matched[k].live.id]
     report.already_managed = sorted(k for k in matched if k not in to_import)
     if to_import:
-        connection = stacks.connection_input(info.raw_config, info.stack)
-        provider = importer.serialized_provider()
+        provider = importer.serialized_provider(info.stack)
         specs = [
             resource_spec(
                 key,
@@ -109,7 +105,6 @@ def import_stack(
                 matched[key].live,
                 matched[key].archy,
                 key_to_id,
-                connection,
                 provider,
             )
             for key in to_import

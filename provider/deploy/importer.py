@@ -10,8 +10,8 @@
    is required here: the Python SDK's dynamic providers cannot serve an import's Read (pulumi/pulumi
    #16175: the Read gets no `__provider` to unpickle), so neither `pulumi import` without outputs nor
    the `import` resource option work for them. The inputs are exactly what the program registers
-   (the definition's fields, `referenceIds`, `flowKey`, the `__connection` — marked secret, so the
-   client secret is encrypted in the state — and the serialized provider), and the outputs are what the
+   (the definition's fields, `referenceIds`, `flowKey` and the serialized provider, which
+   names the stack; no connection: the provider takes it from the stack config), and the outputs are what the
    provider's own `create` would have returned for the live flow.
 4. Verify: `pulumi preview` of the stack must show no changes.
 """
@@ -29,7 +29,7 @@ from typing import Any, cast
 from pulumi.automation._stack import ImportResource
 
 from provider.deploy import resource as fr
-from provider.deploy import sources, stacks, workspace
+from provider.deploy import sources, workspace
 from provider.domain import loading as defs
 from provider.domain import snapshot as snap
 from provider.domain.models import Flow
@@ -106,10 +106,10 @@ def _secret(value: Any) -> dict[str, Any]:
     return {SECRET_SIG_KEY: SECRET_SIG, "plaintext": json.dumps(value)}
 
 
-def serialized_provider() -> str:
+def serialized_provider(stack: str) -> str:
     from pulumi.dynamic.dynamic import serialize_provider
 
-    return str(serialize_provider(fr.FlowProvider()))
+    return str(serialize_provider(fr.FlowProvider(stack)))
 
 
 def resource_spec(
@@ -117,7 +117,6 @@ def resource_spec(
     definition: defs.FlowDefinition,
     flow: Flow,
     key_to_id: dict[str, str],
-    connection: dict[str, Any],
     provider: str,
 ) -> dict[str, Any]:
     """One entry of the import file: the resource's inputs (as the program registers them, after the
@@ -132,12 +131,10 @@ def resource_spec(
         "references": list(definition.references),
         fr.REFERENCE_IDS: {ref: key_to_id[ref] for ref in definition.references},
         fr.FLOW_KEY: key,
-        fr.CONNECTION_KEY: connection,
     }
     inputs = fr.normalize_inputs(props)
     outputs = fr.outputs(inputs, live_flow(flow))
     for doc in (inputs, outputs):
-        doc[fr.CONNECTION_KEY] = _secret(connection)
         doc[PROVIDER_KEY] = provider
     return {"type": workspace.FLOW_TYPE, "name": key, "id": flow.id, "inputs": inputs, "outputs": outputs}
 
@@ -205,10 +202,9 @@ def import_stack(
         path.write_text(text, encoding="utf-8")
 
     if to_import:
-        connection = stacks.connection_input(info.raw_config, info.stack)
-        provider = serialized_provider()
+        provider = serialized_provider(info.stack)
         specs = [
-            resource_spec(key, prepared.definitions[key], flow, key_to_id, connection, provider)
+            resource_spec(key, prepared.definitions[key], flow, key_to_id, provider)
             for key, flow, _ in to_import
             if key in prepared.definitions
         ]

@@ -107,8 +107,9 @@ def _normalize_field(key: str, value: Any) -> Any:
 
 
 def normalize_inputs(props: Mapping[str, Any]) -> dict[str, Any]:
-    """The inputs with every managed field in canonical form; other keys kept."""
-    out = dict(props)
+    """The inputs with every managed field in canonical form; other keys kept but an old state's
+    `__connection` (a secret no flow's inputs hold any more)."""
+    out = {k: v for k, v in props.items() if k != CONNECTION_KEY}
     for key in DIFF_KEYS:
         if key == ARCHY_KEY and key not in props:
             continue  # architecture-api: no Archy key at all (its state stays as it was)
@@ -178,8 +179,8 @@ def to_base(flow_id: str, olds: Mapping[str, Any]) -> LiveFlow:
 
 def inputs_from_flow(flow: LiveFlow, previous: Mapping[str, Any]) -> dict[str, Any]:
     """The inputs a live flow corresponds to: ids mapped back to logical keys through the previous
-    `referenceIds` (an id it does not know stays an id, so the next diff shows it); the flow key and
-    the connection are kept from `previous`."""
+    `referenceIds` (an id it does not know stays an id, so the next diff shows it); the flow key is
+    kept from `previous`."""
     known = dict(previous.get(REFERENCE_IDS) or {})
     key_of_id = {flow_id: key for key, flow_id in known.items()}
     wire = {
@@ -195,9 +196,8 @@ def inputs_from_flow(flow: LiveFlow, previous: Mapping[str, Any]) -> dict[str, A
     for flow_id in flow.references:
         ids[key_of_id.get(flow_id, flow_id)] = flow_id
     inputs: dict[str, Any] = {**logical, REFERENCE_IDS: ids}
-    for key in (FLOW_KEY, CONNECTION_KEY):
-        if previous.get(key) is not None:
-            inputs[key] = previous[key]
+    if previous.get(FLOW_KEY) is not None:
+        inputs[FLOW_KEY] = previous[FLOW_KEY]
     return inputs
 
 
@@ -233,9 +233,14 @@ def refreshed(props: Mapping[str, Any], flow: LiveFlow, text: str) -> tuple[dict
         "lifecycle_state": flow.lifecycle_state,
         ARCHY_KEY: text,
     }
-    inputs = {k: props[k] for k in (*DIFF_KEYS, FLOW_KEY, CONNECTION_KEY) if k in props}
+    inputs = {k: props[k] for k in (*DIFF_KEYS, FLOW_KEY) if k in props}
     inputs.update(live)
-    outs = {**props, **live, "lifecycleState": flow.lifecycle_state, "liveRevision": flow.revision}
+    outs = {
+        **{k: v for k, v in props.items() if k != CONNECTION_KEY},
+        **live,
+        "lifecycleState": flow.lifecycle_state,
+        "liveRevision": flow.revision,
+    }
     if flow.changed_by:
         outs["changedBy"] = flow.changed_by
     return outs, inputs

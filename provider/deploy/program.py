@@ -66,9 +66,7 @@ def check_definitions(flows_dir: Path, config: StackConfig) -> PreparedSet:
     return prepared
 
 
-def register(
-    prepared: PreparedSet, connection: dict[str, Any], resource: type[Flow] = Flow
-) -> dict[str, Flow]:
+def register(prepared: PreparedSet, resource: type[Flow] = Flow) -> dict[str, Flow]:
     """One `resource` (a `Flow`) per definition, dependencies first."""
     resources: dict[str, Flow] = {}
     for key in prepared.order:
@@ -79,7 +77,6 @@ def register(
             **convert.as_document(definition),  # every managed field, by its name
             **({"archy": text} if text is not None else {}),  # genesys-cloud: the Archy text
             reference_ids={ref: resources[ref].id for ref in definition.references},
-            connection=connection,
             flow_key=key,
             # A renamed definition file keeps its flow: the old key is an alias of the resource.
             opts=pulumi.ResourceOptions(aliases=[pulumi.Alias(name=a) for a in definition.aliases])
@@ -98,8 +95,8 @@ def run(program_dir: Path, *, resource: type[Flow] = Flow) -> None:
         raise pulumi.RunError(exc.message) from None
     flows_dir = Path(config.flows_dir) if config.flows_dir else program_dir / "flows"
     prepared = check_definitions(flows_dir, config)
-    connection = {**config.connection_values(), "stack": stack}
-    resources = register(prepared, connection, resource)
+    # No connection per resource: the provider takes it (and its secret) from the stack config.
+    resources = register(prepared, resource)
     pulumi.export(
         "flows",
         {key: {"id": flow.id, "version": flow.version} for key, flow in sorted(resources.items())},

@@ -13,9 +13,11 @@ Inputs of a `Flow` (what `check` returns and the state keeps; their shapes: prov
     referenceIds                                 logical key → flow id (each the referenced Flow's id
                                                  Output, so Pulumi orders creates, updates, deletes)
     flowKey                                      the definition's key (for messages; never diffed)
-    __connection                                 apiUrl/region, clientId, clientSecret (a Pulumi secret),
-                                                 conflictPolicy, stack, metricsDir, auditLog (never
-                                                 diffed; the secret stays encrypted in the state)
+
+No connection and no secret is an input: the provider takes the connection from the stack config the
+engine hands `configure`, and the stack's name from the (pickled, plaintext) provider instance. States
+written before kept a `__connection` input per flow: it is ignored when present, never diffed, and
+dropped from the flow's inputs and outputs on its next write or refresh.
 
 Outputs: the inputs plus `flowId`, `version` (the flow's `_version`), `lifecycleState`,
 `dateModified` and `selfUri`. After a create or an update the managed fields in the outputs are the
@@ -23,9 +25,9 @@ ones we asked for (so a field someone else changed and the merge kept does not s
 after a refresh (`read`) they are the live flow's, so content drift shows up in the next diff.
 
 Every API call goes through the stack's platform (`provider.platforms.get_platform`). The provider
-instance holds nothing: it is pickled into the state in plaintext, so platforms (with their sessions,
-tokens and locks) live in a module-level cache keyed by the connection, built on first use in the
-provider process.
+instance holds only the stack's name: it is pickled into the state in plaintext, so platforms (with
+their sessions, tokens and locks) live in a module-level cache keyed by the connection, built on first
+use in the provider process.
 """
 
 from __future__ import annotations
@@ -53,6 +55,7 @@ from pulumi.dynamic import (
 from pydantic import ValidationError as PydanticValidationError
 
 from provider import platforms
+from provider.deploy import adoption, host_errors, watchdog
 from provider.deploy import config as stack_config
 from provider.deploy.config import NAMESPACE, StackConfig
 from provider.deploy.inputs import (
@@ -89,14 +92,18 @@ from provider.errors import (
     ConflictError,
     MergeConflictError,
     NotFoundError,
+    TransportError,
     ValidationError,
 )
 from provider.governance import telemetry
+from provider.governance.intents import IntentJournal, outcome_of
 from provider.platforms.base import ConflictPolicy, LiveFlow, Platform
 from provider.platforms.http.recorder import Recorder
 from provider.platforms.http.settings import ConnectionSettings
 
 log = logging.getLogger(__name__)
+watchdog.start()  # the provider process exits when the engine that started it dies
+host_errors.install()  # errors: our message first, the SDK host's traceback after it
 
 # ------------------------------------------------------------------------------ the process caches
 # The only process-wide state of the provider, forced by the dynamic-provider SDK: the provider
@@ -171,6 +178,14 @@ def _recorder(config: StackConfig, settings: ConnectionSettings) -> Recorder:
     )
 
 
+def journal_of(props: Mapping[str, Any]) -> IntentJournal:
+    """The stack's write-ahead intent journal (in its audit trail)."""
+    config = stack_config_of(props)
+    return IntentJournal(
+        telemetry.recorder(config.stack, metrics_dir=config.metrics_dir, audit_log=config.audit_log).audit
+    )
+
+
 def _problems_text(problems: list[Problem]) -> str:
     return "\n".join(f"  - {p}" for p in problems)
 
@@ -183,15 +198,22 @@ class FlowProvider(ResourceProvider):
 
     serialize_as_secret_always = False
 
+    def __init__(self, stack: str | None = None) -> None:
+        super().__init__()
+        self.stack = stack
+
     def configure(self, req: ConfigureRequest) -> None:
         """Remember the current stack's connection config (module-level: the instance is pickled).
         Validated by the stack-config model: a wrong value fails here naming the key."""
         raw = {key: req.config.get(f"{NAMESPACE}:{key}") for key in stack_config.KEYS}
         values = {k: v for k, v in raw.items() if v not in (None, "")}
-        stack = os.environ.get("PULUMI_STACK") or "default"
-        stack_config.parse(stack, values)
+        # Providers pickled before the stack was kept on them: their flows' `__connection` names it.
+        stack = getattr(self, "stack", None) or os.environ.get("PULUMI_STACK")
+        stack_config.parse(stack or "default", values)
         _stack_connection.clear()
         _stack_connection.update({k: v for k, v in values.items() if k in stack_config.CONNECTION_KEYS})
+        if stack:
+            _stack_connection["stack"] = stack
 
     def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
         """Client-side validation (the domain's rules and the platform's); each problem is a
@@ -266,19 +288,46 @@ class FlowProvider(ResourceProvider):
         key = _key(props)
         platform = get_platform(props)
         document = to_document(props)
+        ids = reference_ids(props)
+        journal = journal_of(props)
         with telemetry.flow_context(key):
+            intent = adoption.begin(journal, "create", key, document)
             try:
-                flow = platform.create(document, reference_ids(props))
+                flow = platform.create(document, ids)
             except ConflictError as exc:
+                adopted = None
+                if exc.code == CODE_NAME_DUPLICATE:
+                    try:
+                        adopted = adoption.adopt_after_duplicate(platform, journal, intent, document, ids)
+                    except ArchitectError as again:
+                        journal.finish(intent, "failure")
+                        raise FlowProviderError(
+                            f"flow {key!r}: adopting this stack's flow failed: {again}"
+                        ) from None
+                journal.finish(intent, "failure")
+                if adopted is not None:
+                    return CreateResult(adopted.id, outputs(props, adopted))
                 if exc.code == CODE_NAME_DUPLICATE:
                     raise self._exists_error(platform, key, document) from None
                 raise FlowProviderError(f"flow {key!r}: create failed: {exc}") from None
             except ValidationError as exc:
+                journal.finish(intent, "failure")
                 raise FlowProviderError(
                     f"flow {key!r}: create rejected: {exc.message}\n{_problems_text(exc.problems)}"
                 ) from None
+            except TransportError as exc:
+                found = adoption.look_up_after_unknown(platform, document) if exc.ambiguous else None
+                if found is None:
+                    journal.finish(intent, "unknown")
+                    raise FlowProviderError(
+                        f"flow {key!r}: create failed: {exc}. Its outcome is recorded as unknown in the "
+                        f"audit trail: the next `pulumi up` adopts the flow if it was created"
+                    ) from None
+                flow = found
             except ArchitectError as exc:
+                journal.finish(intent, outcome_of(exc))
                 raise FlowProviderError(f"flow {key!r}: create failed: {exc}") from None
+            journal.finish(intent, "success", flow_id=flow.id)
         return CreateResult(flow.id, outputs(props, flow))
 
     @staticmethod
@@ -348,11 +397,25 @@ class FlowProvider(ResourceProvider):
             extra = {k: v for k, v in base.extra.items() if k != ARCHY_SHA_KEY}
             base = dataclasses.replace(base, extra=extra)
         policy = conflict_policy(_news)
+        document = to_document(_news)
+        journal = journal_of(_news)
+        with telemetry.flow_context(key):
+            intent = adoption.begin(journal, "update", key, document, flow_id=_id)
+            try:
+                flow = platform.update(_id, document, reference_ids(_news), base=base, policy=policy)
+                journal.finish(intent, "success", flow_id=_id)
+            except Exception as exc:
+                journal.finish(intent, outcome_of(exc), flow_id=_id)
+                self._update_error(key, _id, base, policy, exc)
+                raise
+        return UpdateResult(outputs(_news, flow))
+
+    @staticmethod
+    def _update_error(key: str, _id: str, base: Any, policy: str, error: Exception) -> None:
+        """Raises the provider error `error` of an update reads as (returns for anything else)."""
         with telemetry.flow_context(key):
             try:
-                flow = platform.update(
-                    _id, to_document(_news), reference_ids(_news), base=base, policy=policy
-                )
+                raise error
             except MergeConflictError as exc:
                 fields = ", ".join(exc.fields)
                 raise FlowProviderError(
@@ -372,18 +435,43 @@ class FlowProvider(ResourceProvider):
                 ) from None
             except ArchitectError as exc:
                 raise FlowProviderError(f"flow {key!r}: update failed: {exc}") from None
-        return UpdateResult(outputs(_news, flow))
+            except Exception:
+                return
 
     def delete(self, _id: str, _props: dict[str, Any]) -> None:
         """Delete the flow; already gone (404/410) is success; still in use is an error naming the
         flows that use it."""
         key = _key(_props)
         platform = get_platform(_props)
+        name = str(_props.get("name") or "")
+        journal = journal_of(_props)
+        with telemetry.flow_context(key):
+            intent = adoption.begin(
+                journal,
+                "delete",
+                key,
+                None,
+                name=name,
+                type_=str(_props.get("type") or DEFAULT_TYPE),
+                flow_id=_id,
+            )
+            try:
+                platform.delete(_id, name=name)
+                journal.finish(intent, "success", flow_id=_id)
+            except Exception as exc:
+                gone = isinstance(exc, NotFoundError)
+                journal.finish(intent, "success" if gone else outcome_of(exc), flow_id=_id)
+                if gone:
+                    return
+                self._delete_error(key, _id, exc)
+                raise
+
+    @staticmethod
+    def _delete_error(key: str, _id: str, error: Exception) -> None:
+        """Raises the provider error `error` of a delete reads as (returns for anything else)."""
         with telemetry.flow_context(key):
             try:
-                platform.delete(_id, name=_props.get("name") or "")
-            except NotFoundError:
-                return
+                raise error
             except ConflictError as exc:
                 if exc.code == CODE_IN_USE:
                     consumers = ", ".join(
@@ -398,6 +486,8 @@ class FlowProvider(ResourceProvider):
                 raise FlowProviderError(f"flow {key!r}: delete failed: {exc}") from None
             except ArchitectError as exc:
                 raise FlowProviderError(f"flow {key!r}: delete failed: {exc}") from None
+            except Exception:
+                return
 
 
 # --------------------------------------------------------------------------------------- resource
@@ -424,7 +514,6 @@ class Flow(Resource, module="architect", name="Flow"):
         references: pulumi.Input[list[str]] | None = None,
         reference_ids: Mapping[str, pulumi.Input[str]] | None = None,
         archy: pulumi.Input[str] | None = None,
-        connection: Mapping[str, Any] | None = None,
         flow_key: str | None = None,
         opts: pulumi.ResourceOptions | None = None,
         **managed: pulumi.Input[Any],
@@ -443,15 +532,11 @@ class Flow(Resource, module="architect", name="Flow"):
             "references": references if references is not None else [],
             REFERENCE_IDS: dict(reference_ids or {}),
             FLOW_KEY: flow_key or resource_name,
-            CONNECTION_KEY: dict(connection or {}),
             **{key: None for key in OUTPUT_KEYS},
         }
         if archy is not None:  # genesys-cloud: the content is the Archy text
             props[ARCHY_KEY] = archy
-        opts = pulumi.ResourceOptions.merge(
-            opts, pulumi.ResourceOptions(additional_secret_outputs=[CONNECTION_KEY])
-        )
-        super().__init__(FlowProvider(), resource_name, props, opts)
+        super().__init__(FlowProvider(pulumi.get_stack()), resource_name, props, opts)
 
 
 __all__ = [

@@ -2,7 +2,6 @@
 
     config = read_config("dev")                 # stacks/Pulumi.dev.yaml through the Automation API
     settings = settings_from_config("dev", config)
-    connection_input(config, "dev")             # the `__connection` input of every Flow
 
 The config is read with the Automation API (a `LocalWorkspace` on the project, with the offline
 engine settings of provider/deploy/engine.py), which decrypts secrets with the stack's passphrase; the stack
@@ -67,17 +66,9 @@ def settings_from_config(
     )
 
 
-def connection_input(values: Mapping[str, Any], stack: str) -> dict[str, Any]:
-    """A Flow's `__connection` input from the stack's config values (the program passes the client
-    secret as a Pulumi secret Output; `archctl import` as the decrypted value it marks secret). Unset
-    values are left out, so the provider falls back to the environment for them."""
-    return {**stack_config.parse(stack, values).connection_values(), "stack": stack}
-
-
 __all__ = [
     "NAMESPACE",
     "StackSettings",
-    "connection_input",
     "read_config",
     "settings_from_config",
 ]

@@ -156,6 +156,13 @@ class AuditLog:
         self._logger.info(entry)
         return entry
 
+    def append(self, entry: dict[str, Any]) -> dict[str, Any]:
+        """Append a ready-made entry (an intent or its outcome, see provider/governance/intents.py);
+        returns it once it is on disk (`OSError` when it could not be written)."""
+        full = {"timestamp": utc_timestamp(), "stack": self.stack, "pid": os.getpid(), **entry}
+        self._logger.info(full)
+        return full
+
     def close(self) -> None:
         self._logger.removeHandler(self._handler)
         self._handler.close()

@@ -128,6 +128,11 @@ class TelemetryRecorder:
     def audit_path(self) -> Path:
         return self._sink.audit_path
 
+    @property
+    def audit(self) -> AuditLog:
+        """The stack's audit file (opened on first use; `OSError` when it cannot be)."""
+        return self._sink.audit
+
     def on_request(self, event: RequestEvent) -> None:
         self._sink.metrics.on_request(event)
 

@@ -21,6 +21,8 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
+	"time"
 
 	"google.golang.org/grpc"
 	"google.golang.org/protobuf/types/known/emptypb"
@@ -38,6 +40,14 @@ func main() {
 	flags := flag.NewFlagSet("pulumi-language-python", flag.ContinueOnError)
 	flags.String("tracing", "", "tracing endpoint (accepted for compatibility, unused)")
 	flags.String("root", "", "project root (accepted for compatibility, unused)")
+	// The glog flags the engine passes its plugins with --logflow / -v (accepted, unused: this
+	// host logs nothing of its own).
+	flags.Bool("logtostderr", false, "accepted for compatibility, unused")
+	flags.Bool("alsologtostderr", false, "accepted for compatibility, unused")
+	flags.Bool("logflow", false, "accepted for compatibility, unused")
+	flags.Int("v", 0, "accepted for compatibility, unused")
+	flags.String("stderrthreshold", "", "accepted for compatibility, unused")
+	flags.String("log_dir", "", "accepted for compatibility, unused")
 	if err := flags.Parse(os.Args[1:]); err != nil {
 		os.Exit(2)
 	}
@@ -46,6 +56,7 @@ func main() {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
+	exitWithParent()
 	host := &languageHost{execScript: execScript, engineAddress: flags.Arg(0)}
 	handle, err := rpcutil.ServeWithOptions(rpcutil.ServeOptions{
 		Init: func(srv *grpc.Server) error {
@@ -64,6 +75,19 @@ func main() {
 		fmt.Fprintf(os.Stderr, "language host RPC stopped serving: %v\n", err)
 		os.Exit(1)
 	}
+}
+
+// exitWithParent ends this host when the engine that started it dies (a kill -9 of the CLI stops
+// nobody): the parent pid changes when the process is re-parented.
+func exitWithParent() {
+	parent := os.Getppid()
+	go func() {
+		for range time.Tick(time.Second) {
+			if os.Getppid() != parent {
+				os.Exit(1)
+			}
+		}
+	}()
 }
 
 // findExecScript locates the SDK's program runner, installed beside this binary.
@@ -187,6 +211,8 @@ func (h *languageHost) Run(ctx context.Context, req *pulumirpc.RunRequest) (*pul
 	args = append(args, req.GetArgs()...)
 
 	cmd := exec.CommandContext(ctx, python, args...)
+	// The program dies with this host (which dies with the engine, see exitWithParent).
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	cmd.Dir = req.GetPwd()
 	cmd.Stdout = os.Stdout
 	cmd.Stderr = os.Stderr

@@ -4,6 +4,8 @@ error handling of create/update/delete (against a fake client: no engine, no net
 from __future__ import annotations
 
 import copy
+import json
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -18,6 +20,8 @@ from provider.deploy.resource import FlowProvider, FlowProviderError, inputs_fro
 from provider.domain import convert
 from provider.domain.models import Flow as ApiFlow
 from provider.errors import ConflictError, ErrorDetail, GoneError, MergeConflictError, NotFoundError
+from provider.governance.audit import AuditLog
+from provider.governance.intents import IntentJournal
 from provider.platforms.architecture_api.platform import ArchitectureApiPlatform, live_flow
 
 CONNECTION = {
@@ -58,6 +62,7 @@ def outputs(**overrides: Any) -> dict[str, Any]:
             "dateModified": "2026-01-01T00:00:00.000Z",
             "selfUri": "/api/v2/architect/flows/id-main",
             "__provider": "serialized",
+            "__connection": dict(CONNECTION),  # as states written before it was dropped hold it
         }
     )
     out.update(overrides)
@@ -190,7 +195,7 @@ def test_read_rebuilds_inputs_from_the_live_flow():
     assert rebuilt["references"] == ["menu", "greeting"]
     assert rebuilt["blocks"][1]["children"][0]["reference"] == "menu"
     assert rebuilt["referenceIds"] == {"menu": "id-menu", "greeting": "id-greeting"}
-    assert rebuilt["flowKey"] == "main-ivr" and rebuilt["__connection"] == CONNECTION
+    assert rebuilt["flowKey"] == "main-ivr" and "__connection" not in rebuilt
     # the next diff against the definition shows exactly the drift
     assert fr.changed_fields(fr.outputs(rebuilt, live_flow(flow)), inputs()) == ["description"]
 
@@ -234,7 +239,10 @@ class FakeClient:
 
 
 @pytest.fixture
-def fake(monkeypatch: pytest.MonkeyPatch):
+def fake(monkeypatch: pytest.MonkeyPatch, tmp_path: Path):
+    journal = IntentJournal(AuditLog(tmp_path / "audit.jsonl", "unit"))
+    monkeypatch.setattr(fr, "journal_of", lambda props: journal)
+
     def install(**behaviour: Any) -> FakeClient:
         client = FakeClient(**behaviour)
         platform = ArchitectureApiPlatform(client)  # type: ignore[arg-type]
@@ -309,6 +317,25 @@ def test_update_conflict_names_the_fields(fake):
     assert "blocks" in str(error.value) and "main-ivr" in str(error.value)
 
 
+def test_an_old_states_connection_is_never_diffed_and_dropped_on_the_next_write(fake):
+    old = outputs()
+    assert "__connection" in old
+    news = {k: v for k, v in inputs().items() if k != "__connection"}
+    assert not provider.diff("id-main", old, news).changes
+    fake(update_flow=live(name="Main IVR v2", _version=4))
+    result = provider.update("id-main", old, {**news, "name": "Main IVR v2"})
+    assert result.outs is not None and "__connection" not in result.outs
+
+
+def test_a_write_is_preceded_by_its_intent_and_followed_by_its_outcome(fake, tmp_path: Path):
+    fake(update_flow=live(_version=4))
+    provider.update("id-main", outputs(), inputs(name="Main IVR v2"))
+    lines = (tmp_path / "audit.jsonl").read_text().splitlines()
+    events = [json.loads(line)["event"] for line in lines]
+    assert events == ["intent", "intent_outcome"]
+    assert json.loads(lines[1])["outcome"] == "success"
+
+
 def test_delete_gone_is_success_and_in_use_names_the_consumers(fake):
     fake(delete_flow=GoneError("gone", status=410))
     provider.delete("id-main", outputs())
@@ -329,8 +356,8 @@ def test_delete_gone_is_success_and_in_use_names_the_consumers(fake):
 # ----------------------------------------------------------------------------------------- plumbing
 
 
-def test_the_provider_instance_holds_nothing():
-    assert vars(FlowProvider()) == {}
+def test_the_provider_instance_holds_only_the_stack_name():
+    assert vars(FlowProvider("dev")) == {"stack": "dev"}
 
 
 def test_connection_settings_fall_back_to_the_environment():

@@ -1,0 +1,139 @@
+"""The write-ahead intent journal: what makes a flow provably this stack's after an interruption.
+
+Before every mutation the provider appends an `intent` entry to the stack's audit trail (fsynced by
+`FsyncHandler`, so it is on disk before the API write starts); afterwards an `intent_outcome` entry
+closes it. When the write cannot be recorded the mutation is refused (`IntentWriteError`).
+
+    journal = IntentJournal(recorder.audit)
+    intent = journal.begin("create", flow_key="main", flow_type="inboundcall", flow_name="Main")
+    ...                                   # the API write
+    journal.finish(intent, "success", flow_id=flow.id)
+
+After a kill -9 (of the CLI, the engine's provider or the language host) or an answer that never came,
+an intent stays open (no outcome, or "unknown"). A later create that finds a live flow of the same
+type and name that the state does not know adopts it only when `adoptable` says an intent of this
+stack created it under the same flow key: an open create intent for that key, type and name, or a
+recorded success with that flow's id (the state lost it). Anything else is someone else's flow (or
+one the state holds under another key) and stays an error.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from dataclasses import dataclass
+from typing import Literal
+
+from provider.governance.audit import AuditLog, read
+
+log = logging.getLogger(__name__)
+
+Action = Literal["create", "update", "delete"]
+#: "unknown": the request may have reached the server (no answer); "adopted": a later run matched it.
+Outcome = Literal["success", "failure", "unknown", "adopted"]
+INTENT = "intent"
+OUTCOME = "intent_outcome"
+
+
+class IntentWriteError(OSError):
+    """The intent could not be made durable: the mutation must not be attempted."""
+
+
+@dataclass(frozen=True)
+class Intent:
+    id: str
+    action: Action
+    flow_key: str
+    flow_type: str
+    flow_name: str
+
+
+class IntentJournal:
+    """One stack's intents, in its audit file (thread-safe: the audit file's appends are)."""
+
+    def __init__(self, audit: AuditLog) -> None:
+        self.audit = audit
+
+    def begin(
+        self, action: Action, *, flow_key: str, flow_type: str, flow_name: str, flow_id: str | None = None
+    ) -> Intent:
+        """Record the intent durably; `IntentWriteError` when that fails (nothing may be written)."""
+        intent = Intent(uuid.uuid4().hex, action, flow_key, flow_type, flow_name)
+        try:
+            self.audit.append(
+                {
+                    "event": INTENT,
+                    "intent_id": intent.id,
+                    "action": action,
+                    "flow_key": flow_key,
+                    "flow_type": flow_type,
+                    "flow_name": flow_name,
+                    "flow_id": flow_id,
+                }
+            )
+        except OSError as exc:
+            raise IntentWriteError(
+                exc.errno,
+                f"could not record the intent in the audit trail {self.audit.path}: {exc.strerror or exc}",
+            ) from None
+        return intent
+
+    def finish(self, intent: Intent, outcome: Outcome, *, flow_id: str | None = None) -> None:
+        """Record the outcome. A failure here is logged, not raised: the API write already happened,
+        and the open intent it leaves is resolved by the next run's look-up."""
+        try:
+            self.audit.append(
+                {
+                    "event": OUTCOME,
+                    "intent_id": intent.id,
+                    "action": intent.action,
+                    "flow_key": intent.flow_key,
+                    "flow_id": flow_id,
+                    "outcome": outcome,
+                }
+            )
+        except OSError:
+            log.exception("could not record the outcome of intent %s (flow %s)", intent.id, intent.flow_key)
+
+    def adoptable(
+        self, *, flow_key: str, flow_type: str, flow_name: str, flow_id: str, exclude: Intent | None = None
+    ) -> str | None:
+        """The id of this stack's create intent, for this flow key, that the live flow `flow_id` (of
+        this type and name) provably came from, else None. The key must match: a create for key K
+        runs only when the state has no flow under K, so K's own flow is not in the state, while a
+        flow created under another key may still be (a renamed file without `aliases`). `exclude`:
+        the running create's own intent (its duplicate is someone else's flow)."""
+        intents: dict[str, dict[str, object]] = {}
+        outcomes: dict[str, list[dict[str, object]]] = {}
+        for entry in read(self.audit.path).entries:
+            if entry.get("stack") != self.audit.stack:
+                continue
+            if entry.get("event") == INTENT and entry.get("action") == "create":
+                intents[str(entry.get("intent_id"))] = entry
+            elif entry.get("event") == OUTCOME:
+                outcomes.setdefault(str(entry.get("intent_id")), []).append(entry)
+        for intent_id, entry in reversed(intents.items()):
+            if exclude is not None and intent_id == exclude.id:
+                continue
+            if entry.get("flow_key") != flow_key:
+                continue
+            if str(entry.get("flow_type")) != flow_type:
+                continue
+            if str(entry.get("flow_name") or "").casefold() != flow_name.casefold():
+                continue
+            seen = outcomes.get(intent_id, [])
+            if not seen or seen[-1].get("outcome") == "unknown":
+                return intent_id
+            if any(o.get("outcome") in ("success", "adopted") and o.get("flow_id") == flow_id for o in seen):
+                return intent_id
+        return None
+
+
+def outcome_of(exc: BaseException) -> Outcome:
+    """ "unknown" when the write may have been applied (no answer, a 5xx, a crash of ours), else
+    "failure" (the server answered no)."""
+    from provider.errors import ArchitectError, RateLimitedError, ServerError, TransportError
+
+    if isinstance(exc, (TransportError, ServerError, RateLimitedError)):
+        return "unknown"
+    return "failure" if isinstance(exc, ArchitectError) else "unknown"
