@@ -128,7 +128,7 @@ WORKER = textwrap.dedent(
     from provider.governance import telemetry
     from provider.platforms.http.recorder import RequestEvent, MutationEvent
     stack, mdir, alog, n = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
-    rec = telemetry.recorder(stack, metrics_dir=mdir, audit_log=alog, client_id="dev-rw")
+    rec = telemetry.Telemetry().recorder(stack, metrics_dir=mdir, audit_log=alog, client_id="dev-rw")
     for i in range(n):
         rec.on_request(RequestEvent("GET", "/api/v2/architect/flows/{flowId}", 200, 0.001 * (i % 7), 1))
     rec.on_mutation(MutationEvent("create", "id", "F", None, 1, "success", latency_s=0.01))
