@@ -83,6 +83,7 @@ def test_configuration_error_exit_2(monkeypatch) -> None:
     assert "GENESYSCLOUD_OAUTHCLIENT_ID" in run.doc["error"]["message"]
 
 
+@pytest.mark.slow
 def test_connection_error_exit_2(tmp_path, monkeypatch) -> None:
     monkeypatch.setenv("GENESYSCLOUD_OAUTHCLIENT_ID", "dev-rw")
     monkeypatch.setenv("GENESYSCLOUD_OAUTHCLIENT_SECRET", "dev-rw-demo-secret")
@@ -198,6 +199,7 @@ def test_schema_command_prints_valid_schemas() -> None:
     assert json.loads(archctl("schema", "diff").out)["title"] == "archctl diff --json"
 
 
+@pytest.mark.slow
 def test_console_script_and_module_entry_point(tmp_path) -> None:
     a = _snapshot(tmp_path, "a")
     exe = Path(sys.prefix) / "bin" / "archctl"

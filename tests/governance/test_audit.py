@@ -98,6 +98,7 @@ CRASHER = textwrap.dedent(
 )
 
 
+@pytest.mark.slow
 def test_a_killed_process_leaves_every_reported_entry(tmp_path: Path) -> None:
     path = tmp_path / "audit.jsonl"
     n = 60
@@ -115,6 +116,7 @@ def test_a_killed_process_leaves_every_reported_entry(tmp_path: Path) -> None:
     assert all(e["outcome"] == "success" and e["stack"] == "dev" for e in entries)
 
 
+@pytest.mark.slow
 def test_killed_mid_run_from_outside(tmp_path: Path) -> None:
     """Killed at an arbitrary point by another process: every line it reported is whole and valid."""
     path = tmp_path / "audit.jsonl"
@@ -138,6 +140,7 @@ def test_killed_mid_run_from_outside(tmp_path: Path) -> None:
     assert [e["flow_key"] for e in result.entries] == [f"flow-{i}" for i in range(len(result.entries))]
 
 
+@pytest.mark.slow
 def test_processes_append_whole_lines(tmp_path: Path) -> None:
     path = tmp_path / "audit.jsonl"
     script = CRASHER.replace("os.kill(os.getpid(), signal.SIGKILL)", "")

@@ -9,6 +9,7 @@ import textwrap
 import threading
 from pathlib import Path
 
+import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from provider.domain.rules import Problem
@@ -137,6 +138,7 @@ WORKER = textwrap.dedent(
 )
 
 
+@pytest.mark.slow
 def test_processes_write_their_own_files_and_merge(tmp_path: Path) -> None:
     mdir, alog = tmp_path / "m", tmp_path / "a.jsonl"
     procs = [

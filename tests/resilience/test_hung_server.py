@@ -15,6 +15,8 @@ from provider.platforms.http.retry import RetryPolicy
 from provider.platforms.http.settings import ConnectionSettings
 from tests.resilience.hung_server import HungServer
 
+pytestmark = pytest.mark.slow  # every test waits out a deadline on a server that never answers
+
 DEADLINE = 4.0
 SLACK = 3.0
 CALLERS = 6

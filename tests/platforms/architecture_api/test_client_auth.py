@@ -3,6 +3,8 @@ recovered after a revocation."""
 
 from __future__ import annotations
 
+import pytest
+
 from provider.platforms.architecture_api.client import ArchitectClient
 from provider.platforms.http.pool import ClientPool
 from tests.support.client import FLOW, FLOWS, api_calls, in_threads, simple
@@ -22,6 +24,7 @@ def test_one_token_for_100_calls_across_threads_and_clients(make_client, emulato
     assert stats["token_requests"] == 1
 
 
+@pytest.mark.slow
 def test_pacing_waits_longer_than_a_token_lives_never_send_an_expired_token(make_client, emulator):
     # Regression: the client took its token before waiting for the pacer, so with 2 s tokens and
     # a limit of 4 requests per 2 s, a token could expire during the wait (5 of 9 creates failed).
