@@ -27,7 +27,7 @@ from provider.errors import AuthError, ConfigurationError, TransportError, error
 from provider.platforms.http.recorder import NullRecorder, Recorder, RequestEvent
 from provider.platforms.http.retry import RetryPolicy, parse_retry_after
 from provider.platforms.http.settings import ENV_CLIENT_ID, ENV_CLIENT_SECRET, ConnectionSettings
-from provider.platforms.http.transport import send
+from provider.platforms.http.transport import HttpResult, send
 
 TOKEN_PATH = "/oauth/token"
 REFRESH_MARGIN_MAX = 60.0
@@ -180,6 +180,13 @@ def fetch_token(
         _record(recorder, None, clock() - sent_at, 1, exc.code or "connection", None)
         raise
 
+    return _token_from(result, settings, recorder, sent_at)
+
+
+def _token_from(
+    result: HttpResult, settings: ConnectionSettings, recorder: Recorder, sent_at: float
+) -> Token:
+    """The token of a token request's answer, or the matching error (the answer is recorded)."""
     body = result.body if isinstance(result.body, dict) else {}
     if result.status == 200 and isinstance(body.get("access_token"), str):
         _record(recorder, 200, result.latency_s, 1, None, result.correlation_id)
