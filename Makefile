@@ -14,9 +14,9 @@ deploy: venv tools
 test: venv tools lint typecheck pytest
 
 ## test-fast: lint, types, import contracts and every test that needs neither the engine nor the pulumi CLI
-## (the OpenAPI fuzzing, ~30 s, runs only in `make test`)
+## and is not `slow` (fuzzing, property runs, 429 storms, hung servers, kill -9: those run in `make test`)
 test-fast: venv lint typecheck
-	$(VENV)/bin/pytest -q -m "not engine" --ignore=tests/toolchain --ignore=tests/emulator/test_fuzz.py
+	$(VENV)/bin/pytest -q -m "not engine and not slow" --ignore=tests/toolchain --ignore=tests/emulator/test_fuzz.py
 
 venv: $(VENV)/.installed
 

@@ -23,7 +23,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from emulator.testing import DEMO_CLIENTS, EmulatorProcess
 from provider.domain.models import Flow, FlowFields, LifecycleState
 from provider.platforms.architecture_api.client import ArchitectClient
-from provider.platforms.http import auth, pacing
 from provider.platforms.http.retry import RetryPolicy
 from provider.platforms.http.settings import ConnectionSettings
 
@@ -91,16 +90,12 @@ def updates_under_limit(
     emu: EmulatorProcess, updates: int, limit: int, window: int, threads: int, paced: bool
 ) -> None:
     emu.admin.reset()
-    auth.clear_cache()
-    pacing.reset_pacers()
     policy = RetryPolicy(max_attempts=50, deadline_seconds=600)
     client = ArchitectClient(settings_for(emu), retry=policy, pacing=paced)
     flows = [
         client.create_flow(FlowFields(name=f"Limited {i}", lifecycle_state=LifecycleState.DRAFT))
         for i in range(threads)
     ]
-    auth.clear_cache()  # a fresh token: a fresh rate-limit window for the measured run
-    pacing.reset_pacers()
     client = ArchitectClient(settings_for(emu), retry=policy, pacing=paced)
     emu.admin.set_rate_limit(limit, window_seconds=window)
     per_thread = [updates // threads + (1 if i < updates % threads else 0) for i in range(threads)]

@@ -41,7 +41,6 @@ from emulator.testing import DEMO_CLIENTS, EmulatorProcess
 from provider.domain.document import FlowDocument
 from provider.domain.models import FlowType, LifecycleState
 from provider.platforms.genesys_cloud import GenesysCloudPlatform
-from provider.platforms.http import auth, pacing
 from provider.platforms.http.recorder import ListRecorder
 from provider.platforms.http.settings import ConnectionSettings
 
@@ -68,8 +67,6 @@ def deploy(
     emu: EmulatorProcess, flows: int, workers: int, run: str, **kwargs: Any
 ) -> tuple[float, Counter[str], float]:
     """Create `flows` flows: (wall time, successful calls by path template, request latency per flow)."""
-    auth.clear_cache()
-    pacing.reset_pacers()
     settings = ConnectionSettings.resolve(
         api_url=emu.url, client_id="dev-rw", client_secret=DEMO_CLIENTS["dev-rw"], env={}
     )
@@ -102,8 +99,6 @@ def document_named(name: str, note: str = "", state: str = "published") -> FlowD
 def calls_per_operation(emu: EmulatorProcess) -> None:
     """API calls (and presigned uploads) of each operation, counted by the recorder."""
     emu.admin.reset()
-    auth.clear_cache()
-    pacing.reset_pacers()
     settings = ConnectionSettings.resolve(
         api_url=emu.url, client_id="dev-rw", client_secret=DEMO_CLIENTS["dev-rw"], env={}
     )

@@ -98,6 +98,7 @@ from provider.errors import (
 from provider.governance import telemetry
 from provider.governance.intents import IntentJournal, outcome_of
 from provider.platforms.base import ConflictPolicy, LiveFlow, Platform
+from provider.platforms.http.pool import ClientPool
 from provider.platforms.http.recorder import Recorder
 from provider.platforms.http.settings import ConnectionSettings
 
@@ -108,10 +109,13 @@ host_errors.install()  # errors: our message first, the SDK host's traceback aft
 # ------------------------------------------------------------------------------ the process caches
 # The only process-wide state of the provider, forced by the dynamic-provider SDK: the provider
 # instance is pickled into the state, so it can hold neither the platform clients (sessions, tokens,
-# locks) nor the stack config `configure` receives.
+# locks) nor the stack config `configure` receives. The platforms share one client pool (one token
+# and one pacer per OAuth client) and one telemetry (one metrics and audit state per stack).
 
 _platforms: dict[tuple[str, ...], Platform] = {}
 _platforms_lock = threading.Lock()
+_pool = ClientPool()
+_telemetry = telemetry.Telemetry()
 
 #: The stack's connection config, from `FlowProvider.configure`: the engine hands dynamic providers
 #: the whole stack config (the current one in preview and up; in refresh and destroy, the one the
@@ -167,13 +171,13 @@ def get_platform(props: Mapping[str, Any]) -> Platform:
     with _platforms_lock:
         platform = _platforms.get(key)
         if platform is None:
-            platform = platforms.get_platform(config, recorder=_recorder(config, settings))
+            platform = platforms.get_platform(config, recorder=_recorder(config, settings), pool=_pool)
             _platforms[key] = platform
         return platform
 
 
 def _recorder(config: StackConfig, settings: ConnectionSettings) -> Recorder:
-    return telemetry.recorder(
+    return _telemetry.recorder(
         config.stack, metrics_dir=config.metrics_dir, audit_log=config.audit_log, client_id=settings.client_id
     )
 
@@ -182,7 +186,7 @@ def journal_of(props: Mapping[str, Any]) -> IntentJournal:
     """The stack's write-ahead intent journal (in its audit trail)."""
     config = stack_config_of(props)
     return IntentJournal(
-        telemetry.recorder(config.stack, metrics_dir=config.metrics_dir, audit_log=config.audit_log).audit
+        _telemetry.recorder(config.stack, metrics_dir=config.metrics_dir, audit_log=config.audit_log).audit
     )
 
 

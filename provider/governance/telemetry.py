@@ -1,10 +1,11 @@
-"""Telemetry wiring: the one `Recorder` per process and stack that feeds the metrics and the audit trail.
+"""Telemetry wiring: the `Recorder` per stack that feeds the metrics and the audit trail.
 
-    rec = telemetry.recorder("dev", metrics_dir=..., audit_log=..., client_id="dev-rw")
+    tel = telemetry.Telemetry()
+    rec = tel.recorder("dev", metrics_dir=..., audit_log=..., client_id="dev-rw")
     client = ArchitectClient(settings, recorder=rec)
     with telemetry.flow_context("main-menu"):      # audit entries name the flow's logical key
         client.update_flow(...)
-    telemetry.flush()                               # also done at exit
+    tel.flush()                                     # also done at exit
 
 Defaults: the metrics folder is the argument, else $GENESYS_FLOWS_METRICS_DIR, else <project>/.metrics;
 the audit log is the argument, else $GENESYS_FLOWS_AUDIT_LOG, else <project>/.audit/audit.jsonl.
@@ -12,7 +13,7 @@ the audit log is the argument, else $GENESYS_FLOWS_AUDIT_LOG, else <project>/.au
 Audit entries are appended (and fsynced) as each mutation is reported. Metrics stay in memory and are
 written to this process's own files at process exit (atexit, which also runs after an unhandled
 exception or SIGINT, the signal Pulumi stops its plugins with), after a mutation (at most once a second)
-and by `flush()`; at exit and on `flush()` the stack's merged `<stack>.prom`/`<stack>.json` are
+and by `Telemetry.flush()`; at exit and on `flush()` the stack's merged `<stack>.prom`/`<stack>.json` are
 rewritten too (see provider/governance/metrics.py).
 """
 
@@ -158,63 +159,66 @@ class TelemetryRecorder:
         self._sink.flush()
 
 
-_sinks: dict[tuple[str, Path, Path], _Sink] = {}
-_sinks_lock = threading.Lock()
-_atexit_registered = False
+class Telemetry:
+    """The recorders of one process (or test): one shared state per (stack, metrics dir, audit log).
 
+    The dynamic provider keeps one for its process (provider/deploy/resource.py); anything else
+    builds its own. Its metrics are written at process exit (`flush_at_exit`) and by `flush()`."""
 
-def recorder(
-    stack: str,
-    *,
-    metrics_dir: str | os.PathLike[str] | None = None,
-    audit_log: str | os.PathLike[str] | None = None,
-    client_id: str | None = None,
-) -> TelemetryRecorder:
-    """The process-wide recorder of `stack` (one shared state per stack and folders; thread-safe)."""
-    global _atexit_registered
-    metrics_path, audit_path = resolve_paths(metrics_dir, audit_log)
-    key = (stack, metrics_path, audit_path)
-    with _sinks_lock:
-        sink = _sinks.get(key)
-        if sink is None:
-            sink = _sinks[key] = _Sink(stack, metrics_path, audit_path)
-        if not _atexit_registered:
-            atexit.register(_flush_at_exit)
-            _atexit_registered = True
-    return TelemetryRecorder(sink, client_id)
+    def __init__(self, *, flush_at_exit: bool = True) -> None:
+        self._sinks: dict[tuple[str, Path, Path], _Sink] = {}
+        self._lock = threading.Lock()
+        self._flush_at_exit = flush_at_exit
+        self._registered = False
 
+    def recorder(
+        self,
+        stack: str,
+        *,
+        metrics_dir: str | os.PathLike[str] | None = None,
+        audit_log: str | os.PathLike[str] | None = None,
+        client_id: str | None = None,
+    ) -> TelemetryRecorder:
+        """The recorder of `stack` (its state shared per stack and folders; thread-safe)."""
+        metrics_path, audit_path = resolve_paths(metrics_dir, audit_log)
+        key = (stack, metrics_path, audit_path)
+        with self._lock:
+            sink = self._sinks.get(key)
+            if sink is None:
+                sink = self._sinks[key] = _Sink(stack, metrics_path, audit_path)
+            if self._flush_at_exit and not self._registered:
+                atexit.register(self.flush)
+                self._registered = True
+        return TelemetryRecorder(sink, client_id)
 
-def flush() -> None:
-    """Writes every recorder's metrics files now (per-process and merged)."""
-    with _sinks_lock:
-        sinks = list(_sinks.values())
-    for sink in sinks:
-        try:
-            sink.flush()
-        except OSError:
-            log.exception("could not write the metrics files of stack %s", sink.stack)
+    def flush(self) -> None:
+        """Writes every recorder's metrics files now (per-process and merged)."""
+        with self._lock:
+            sinks = list(self._sinks.values())
+        for sink in sinks:
+            try:
+                sink.flush()
+            except OSError:
+                log.exception("could not write the metrics files of stack %s", sink.stack)
 
-
-def _flush_at_exit() -> None:
-    flush()
-
-
-def reset_for_tests() -> None:
-    """Forgets every recorder (closing audit files) — tests only."""
-    with _sinks_lock:
-        for sink in _sinks.values():
-            if sink._audit is not None:
-                sink._audit.close()
-        _sinks.clear()
+    def close(self) -> None:
+        """Closes the audit files; no flush at exit any more."""
+        with self._lock:
+            for sink in self._sinks.values():
+                if sink._audit is not None:
+                    sink._audit.close()
+            self._sinks.clear()
+            if self._registered:
+                atexit.unregister(self.flush)
+                self._registered = False
 
 
 __all__ = [
     "AUDIT_LOG_ENV",
     "METRICS_DIR_ENV",
     "Recorder",
+    "Telemetry",
     "TelemetryRecorder",
     "current_flow_key",
     "flow_context",
-    "flush",
-    "recorder",
 ]

@@ -16,6 +16,7 @@ from provider.errors import ConfigurationError
 if TYPE_CHECKING:
     from provider.domain.rules import Problem
     from provider.platforms.base import Platform, PlatformConfig
+    from provider.platforms.http.pool import ClientPool
     from provider.platforms.http.recorder import Recorder
 
 DEFAULT = "architecture-api"
@@ -31,20 +32,23 @@ def platform_problems(name: str, data: Mapping[str, Any], *, flow: str) -> list[
     return []
 
 
-def get_platform(config: PlatformConfig, *, recorder: Recorder | None = None) -> Platform:
+def get_platform(
+    config: PlatformConfig, *, recorder: Recorder | None = None, pool: ClientPool | None = None
+) -> Platform:
     """The platform `config.platform` names (`genesys-flows:platform`, default architecture-api),
-    connected with the config's connection. Each implementation is imported only when chosen."""
+    connected with the config's connection; `pool` is shared with other platforms (default: a
+    private one). Each implementation is imported only when chosen."""
     name = config.platform or DEFAULT
     if name == "architecture-api":
         from provider.platforms.architecture_api.client import ArchitectClient
         from provider.platforms.architecture_api.platform import ArchitectureApiPlatform
 
-        client = ArchitectClient(config.connection(), recorder=recorder)
+        client = ArchitectClient(config.connection(), recorder=recorder, pool=pool)
         return ArchitectureApiPlatform(client)
     if name == "genesys-cloud":
         from provider.platforms.genesys_cloud import GenesysCloudPlatform
 
-        return GenesysCloudPlatform.from_config(config, recorder=recorder)
+        return GenesysCloudPlatform.from_config(config, recorder=recorder, pool=pool)
     raise ConfigurationError(
         f"stack {config.stack!r}: genesys-flows:platform is {name!r}; use architecture-api or genesys-cloud"
     )

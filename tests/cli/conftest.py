@@ -1,5 +1,5 @@
 """Fixtures of these tests come from the test-support package."""
 
-from tests.support.state import fresh_state
+from tests.support.state import tel
 
-__all__ = ["fresh_state"]
+__all__ = ["tel"]

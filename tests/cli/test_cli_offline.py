@@ -24,12 +24,6 @@ from tests.support.state import clear_genesys_env
 COMMANDS = ["validate", "graph", "export", "diff", "drift", "audit", "metrics", "import", "promote", "schema"]
 
 
-@pytest.fixture(autouse=True)
-def _fresh_recorders():
-    yield
-    telemetry.reset_for_tests()
-
-
 def _flow(fid, name, refs=(), state="published", blocks=None, description=""):
     return Flow.model_validate(
         {
@@ -89,6 +83,7 @@ def test_configuration_error_exit_2(monkeypatch) -> None:
     assert "GENESYSCLOUD_OAUTHCLIENT_ID" in run.doc["error"]["message"]
 
 
+@pytest.mark.slow
 def test_connection_error_exit_2(tmp_path, monkeypatch) -> None:
     monkeypatch.setenv("GENESYSCLOUD_OAUTHCLIENT_ID", "dev-rw")
     monkeypatch.setenv("GENESYSCLOUD_OAUTHCLIENT_SECRET", "dev-rw-demo-secret")
@@ -157,9 +152,9 @@ def test_graph_render_needs_graphviz(tmp_path, monkeypatch) -> None:
     assert "digraph flows" in (tmp_path / "g.svg").read_text()
 
 
-def test_audit_table_and_filters(tmp_path) -> None:
+def test_audit_table_and_filters(tmp_path, tel: telemetry.Telemetry) -> None:
     log = tmp_path / "a.jsonl"
-    rec = telemetry.recorder("dev", metrics_dir=tmp_path / "m", audit_log=log, client_id="dev-rw")
+    rec = tel.recorder("dev", metrics_dir=tmp_path / "m", audit_log=log, client_id="dev-rw")
     with telemetry.flow_context("main-menu"):
         rec.on_mutation(MutationEvent("create", "id-1", "Main Menu", None, 1, "success", latency_s=0.2))
     with telemetry.flow_context("support"):
@@ -179,13 +174,13 @@ def test_audit_table_and_filters(tmp_path) -> None:
     )
 
 
-def test_metrics_tables_and_merged_files(tmp_path) -> None:
-    rec = telemetry.recorder("dev", metrics_dir=tmp_path / "m", audit_log=tmp_path / "a.jsonl")
+def test_metrics_tables_and_merged_files(tmp_path, tel: telemetry.Telemetry) -> None:
+    rec = tel.recorder("dev", metrics_dir=tmp_path / "m", audit_log=tmp_path / "a.jsonl")
     for i in range(10):
         rec.on_request(RequestEvent("GET", "/api/v2/architect/flows", 200, 0.01 * (i + 1), 1))
     rec.on_request(RequestEvent("GET", "/api/v2/architect/flows", 429, 0.01, 1, retry_reason="429"))
     rec.on_rate_limit_wait(1.5, "429")
-    telemetry.flush()
+    tel.flush()
     run = archctl_json("metrics", "--dir", str(tmp_path / "m"), "--write", expect=0)
     [summary] = run.doc["stacks"]
     assert summary["total_requests"] == 11 and summary["rate_limit"]["wait_seconds"] == 1.5
@@ -204,6 +199,7 @@ def test_schema_command_prints_valid_schemas() -> None:
     assert json.loads(archctl("schema", "diff").out)["title"] == "archctl diff --json"
 
 
+@pytest.mark.slow
 def test_console_script_and_module_entry_point(tmp_path) -> None:
     a = _snapshot(tmp_path, "a")
     exe = Path(sys.prefix) / "bin" / "archctl"

@@ -18,7 +18,7 @@ from tests.support.cli import archctl, archctl_json
 from tests.support.gc_org import deploy
 from tests.support.project import Project, cli_project
 
-pytestmark = [pytest.mark.engine, pytest.mark.slow, pytest.mark.usefixtures("fresh_state")]
+pytestmark = [pytest.mark.engine, pytest.mark.slow]
 STACKS = ("gc-dev", "gc-staging")
 
 

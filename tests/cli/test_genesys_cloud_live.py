@@ -12,7 +12,6 @@ from tests.support.cli import archctl_json
 from tests.support.gc_org import deploy, platform
 from tests.support.state import clear_genesys_env
 
-pytestmark = pytest.mark.usefixtures("fresh_state")
 SUBS = {
     "env_label": "(dev)",
     "greeting": "Welcome.",

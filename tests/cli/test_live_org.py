@@ -13,13 +13,12 @@ from provider.domain.models import Block, FlowFields
 from provider.errors import ConflictError, ValidationError
 from provider.governance import telemetry
 from provider.platforms.architecture_api.client import ArchitectClient
-from provider.platforms.http import auth
+from provider.platforms.http.pool import ClientPool
 from provider.platforms.http.retry import RetryPolicy
 from tests.support.cli import archctl, archctl_json
 from tests.support.state import demo_settings
 
 SECRET = DEMO_CLIENTS["dev-rw"]
-pytestmark = pytest.mark.usefixtures("fresh_state")
 
 
 def _policy() -> RetryPolicy:
@@ -49,10 +48,8 @@ def _sample_org(client: ArchitectClient) -> dict[str, str]:
     return {"support": sup.id, "billing": bill.id, "main-menu": main.id}
 
 
-def test_metrics_equal_the_emulator_statistics(emulator, tmp_path) -> None:
-    rec = telemetry.recorder(
-        "dev", metrics_dir=tmp_path / "m", audit_log=tmp_path / "a.jsonl", client_id="dev-rw"
-    )
+def test_metrics_equal_the_emulator_statistics(emulator, tmp_path, tel: telemetry.Telemetry) -> None:
+    rec = tel.recorder("dev", metrics_dir=tmp_path / "m", audit_log=tmp_path / "a.jsonl", client_id="dev-rw")
     client = ArchitectClient(demo_settings(emulator.url), retry=_policy(), recorder=rec)
     emulator.admin.set_faults(error_rate=1.0, statuses=[503], methods=["PATCH"], max_faults=2, seed=1)
     ids = _sample_org(client)
@@ -65,7 +62,7 @@ def test_metrics_equal_the_emulator_statistics(emulator, tmp_path) -> None:
         client.create_flow(FlowFields(name="   ", lifecycle_state="draft"))
     client.list_flows()
     emulator.admin.clear_faults()
-    telemetry.flush()
+    tel.flush()
 
     stats = emulator.admin.stats()
     ours = json.loads((tmp_path / "m" / "dev.json").read_text())
@@ -84,13 +81,13 @@ def test_metrics_equal_the_emulator_statistics(emulator, tmp_path) -> None:
     assert SECRET not in json.dumps(ours) and SECRET not in (tmp_path / "m" / "dev.prom").read_text()
 
 
-def test_rate_limit_waits_are_measured(emulator, tmp_path) -> None:
-    rec = telemetry.recorder("dev", metrics_dir=tmp_path / "m", audit_log=tmp_path / "a.jsonl")
+def test_rate_limit_waits_are_measured(emulator, tmp_path, tel: telemetry.Telemetry) -> None:
+    rec = tel.recorder("dev", metrics_dir=tmp_path / "m", audit_log=tmp_path / "a.jsonl")
     client = ArchitectClient(demo_settings(emulator.url), retry=_policy(), recorder=rec, pacing=False)
     emulator.admin.set_rate_limit(3, window_seconds=1)
     for _ in range(5):
         client.list_flows()
-    telemetry.flush()
+    tel.flush()
     stats = emulator.admin.stats()
     ours = json.loads((tmp_path / "m" / "dev.json").read_text())
     assert stats["rate_limited"] >= 1
@@ -99,10 +96,11 @@ def test_rate_limit_waits_are_measured(emulator, tmp_path) -> None:
     assert ours["rate_limit"]["wait_seconds"] > 0
 
 
-def test_audit_matches_the_emulator_write_log(emulator, tmp_path) -> None:
+def test_audit_matches_the_emulator_write_log(emulator, tmp_path, tel: telemetry.Telemetry) -> None:
     log = tmp_path / "a.jsonl"
-    rec = telemetry.recorder("dev", metrics_dir=tmp_path / "m", audit_log=log, client_id="dev-rw")
-    client = ArchitectClient(demo_settings(emulator.url), retry=_policy(), recorder=rec)
+    rec = tel.recorder("dev", metrics_dir=tmp_path / "m", audit_log=log, client_id="dev-rw")
+    pool = ClientPool()
+    client = ArchitectClient(demo_settings(emulator.url), retry=_policy(), recorder=rec, pool=pool)
     with telemetry.flow_context("support"):
         sup = client.create_flow(FlowFields(name="Support", lifecycle_state="published"))
     with telemetry.flow_context("main"):
@@ -128,7 +126,7 @@ def test_audit_matches_the_emulator_write_log(emulator, tmp_path) -> None:
     assert entries[2]["version_before"] == 1 and entries[2]["version_after"] == 2
     text = log.read_text()
     assert SECRET not in text
-    token = auth.cached_token(demo_settings(emulator.url))
+    token = pool.tokens.cached(client.settings)
     assert token is not None and token.access_token not in text
 
 
@@ -196,7 +194,6 @@ def test_read_only_client_can_export_and_a_wrong_secret_exits_2(emulator, tmp_pa
     monkeypatch.setenv("GENESYSCLOUD_OAUTHCLIENT_SECRET", DEMO_CLIENTS["dev-ro"])
     archctl_json("export", "--api-url", emulator.url, "--out", str(tmp_path / "s"), expect=0)
     monkeypatch.setenv("GENESYSCLOUD_OAUTHCLIENT_SECRET", "wrong-secret-value")
-    auth.clear_cache()
     run = archctl_json("export", "--api-url", emulator.url, "--out", str(tmp_path / "s2"), expect=2)
     assert run.doc["error"]["kind"] == "auth"
     assert "wrong-secret-value" not in run.out + run.err

@@ -11,7 +11,7 @@ from tests.support.cli import archctl_json
 from tests.support.project import cli_project
 from tests.support.state import demo_settings
 
-pytestmark = [pytest.mark.engine, pytest.mark.slow, pytest.mark.usefixtures("fresh_state")]
+pytestmark = [pytest.mark.engine, pytest.mark.slow]
 
 
 def test_import_then_preview_shows_no_changes(emulator, tmp_path, monkeypatch) -> None:

@@ -14,7 +14,7 @@ from tests.support.cli import archctl, archctl_json
 from tests.support.project import cli_project
 from tests.support.state import demo_settings
 
-pytestmark = [pytest.mark.engine, pytest.mark.slow, pytest.mark.usefixtures("fresh_state")]
+pytestmark = [pytest.mark.engine, pytest.mark.slow]
 
 
 def _keys(project) -> list[str]:

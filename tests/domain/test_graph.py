@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -83,6 +84,7 @@ def test_published_references_only_published():
     assert precheck(nodes_from({"d": ["x"], "x": []})).problems == []
 
 
+@pytest.mark.slow
 def test_100000_deep_chain_and_cycle_without_recursion():
     n = 100_000
     edges = {f"n{i}": ([f"n{i + 1}"] if i < n - 1 else []) for i in range(n)}
@@ -113,6 +115,7 @@ def dags(draw, max_nodes: int = 40):
     return {k: edges[k] for k in order}
 
 
+@pytest.mark.slow
 @settings(max_examples=200, deadline=None)
 @given(dags())
 def test_random_dags_sort_correctly(edges):
@@ -121,6 +124,7 @@ def test_random_dags_sort_correctly(edges):
     assert_valid_order(report.order, edges)
 
 
+@pytest.mark.slow
 @settings(max_examples=200, deadline=None)
 @given(dags(), st.data())
 def test_random_cycles_are_found(edges, data):

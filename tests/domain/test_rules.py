@@ -225,6 +225,7 @@ keys = st.sampled_from(
 )
 
 
+@pytest.mark.slow
 @settings(max_examples=300, deadline=None)
 @given(st.dictionaries(keys, json_values, max_size=7) | json_values)
 def test_never_raises_on_arbitrary_yaml_like_input(data):

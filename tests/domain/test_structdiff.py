@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -144,6 +145,7 @@ def trees(draw):
     return blocks
 
 
+@pytest.mark.slow
 @settings(max_examples=150, deadline=None)
 @given(trees(), trees())
 def test_diff_is_empty_exactly_when_equal(x, y) -> None:

@@ -157,6 +157,7 @@ def _status_sequence(emulator: EmulatorProcess, seed: int) -> list[int]:
     return [api.get(FLOWS).status_code for _ in range(40)]
 
 
+@pytest.mark.slow
 def test_fault_seed_is_reproducible(emulator: EmulatorProcess) -> None:
     first = _status_sequence(emulator, 1234)
     second = _status_sequence(emulator, 1234)

@@ -40,6 +40,7 @@ def test_default_config_matches_the_documented_demo_values() -> None:
     assert load_config(DEFAULT_CONFIG_PATH, environ={"EMULATOR_ADMIN_KEY": "k"}).admin_key == "k"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
 def test_serve_prints_url_and_ready_and_stops_cleanly(tmp_path: Path, sig: signal.Signals) -> None:
     proc = subprocess.Popen(
@@ -78,6 +79,7 @@ def test_serve_prints_url_and_ready_and_stops_cleanly(tmp_path: Path, sig: signa
     assert "Traceback" not in err
 
 
+@pytest.mark.slow
 def test_custom_config_and_admin_key_env(tmp_path: Path) -> None:
     config = {
         "admin_key": "config-admin-key",
@@ -110,6 +112,7 @@ def test_custom_config_and_admin_key_env(tmp_path: Path) -> None:
             get_token(emu.url, "dev-rw")
 
 
+@pytest.mark.slow
 def test_bad_config_fails_fast(tmp_path: Path) -> None:
     path = tmp_path / "bad.yaml"
     path.write_text(
@@ -121,6 +124,7 @@ def test_bad_config_fails_fast(tmp_path: Path) -> None:
     assert not emu.is_running()
 
 
+@pytest.mark.slow
 def test_port_in_use_fails_fast(emulator: EmulatorProcess, tmp_path: Path) -> None:
     port = int(emulator.url.rsplit(":", 1)[1])
     with pytest.raises(RuntimeError, match="cannot listen"):

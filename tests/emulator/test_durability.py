@@ -8,6 +8,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import pytest
 import requests
 
 from emulator.testing import EmulatorProcess, get_token
@@ -15,6 +16,7 @@ from emulator.testing import EmulatorProcess, get_token
 from ._api import FLOWS, Api
 
 
+@pytest.mark.slow
 def test_kill_9_keeps_every_acknowledged_write(tmp_path: Path) -> None:
     data = tmp_path / "arch.db"
     emu = EmulatorProcess(data).start()
@@ -56,6 +58,7 @@ def test_kill_9_keeps_every_acknowledged_write(tmp_path: Path) -> None:
         assert Api(emu2.url).flow(first).json()["_version"] == 5
 
 
+@pytest.mark.slow
 def test_kill_9_during_concurrent_writes(tmp_path: Path) -> None:
     data = tmp_path / "arch.db"
     emu = EmulatorProcess(data).start()

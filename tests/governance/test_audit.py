@@ -19,16 +19,8 @@ from provider.platforms.http.recorder import MutationEvent
 SECRET = "dev-rw-demo-secret"
 
 
-@pytest.fixture(autouse=True)
-def _fresh_recorders():
-    yield
-    telemetry.reset_for_tests()
-
-
-def test_entry_fields_and_flow_context(tmp_path: Path) -> None:
-    rec = telemetry.recorder(
-        "dev", metrics_dir=tmp_path / "m", audit_log=tmp_path / "a.jsonl", client_id="dev-rw"
-    )
+def test_entry_fields_and_flow_context(tmp_path: Path, tel: telemetry.Telemetry) -> None:
+    rec = tel.recorder("dev", metrics_dir=tmp_path / "m", audit_log=tmp_path / "a.jsonl", client_id="dev-rw")
     with telemetry.flow_context("main-menu"):
         rec.on_mutation(MutationEvent("update", "id-1", "Main Menu", 3, 4, "success", None, "corr-1", 0.25))
     rec.on_mutation(
@@ -63,12 +55,14 @@ def test_entry_fields_and_flow_context(tmp_path: Path) -> None:
     assert second["error_code"] == "architect.flow.in.use"
 
 
-def test_recorder_is_shared_per_stack_and_folders(tmp_path: Path, monkeypatch) -> None:
+def test_recorder_is_shared_per_stack_and_folders(
+    tmp_path: Path, monkeypatch, tel: telemetry.Telemetry
+) -> None:
     monkeypatch.setenv(telemetry.METRICS_DIR_ENV, str(tmp_path / "env-m"))
     monkeypatch.setenv(telemetry.AUDIT_LOG_ENV, str(tmp_path / "env-a.jsonl"))
-    a = telemetry.recorder("dev", client_id="x")
-    b = telemetry.recorder("dev", client_id="y")
-    c = telemetry.recorder("prod")
+    a = tel.recorder("dev", client_id="x")
+    b = tel.recorder("dev", client_id="y")
+    c = tel.recorder("prod")
     assert a.metrics is b.metrics and a.metrics is not c.metrics
     assert a.audit_path == tmp_path / "env-a.jsonl"
     assert a.metrics.metrics_dir == tmp_path / "env-m"
@@ -93,7 +87,7 @@ CRASHER = textwrap.dedent(
     from provider.governance import telemetry
     from provider.platforms.http.recorder import MutationEvent
     path, n = sys.argv[1], int(sys.argv[2])
-    rec = telemetry.recorder("dev", metrics_dir=sys.argv[3], audit_log=path, client_id="dev-rw")
+    rec = telemetry.Telemetry().recorder("dev", metrics_dir=sys.argv[3], audit_log=path, client_id="dev-rw")
     for i in range(n):
         with telemetry.flow_context(f"flow-{i}"):
             event = MutationEvent("update", f"id-{i}", f"Flow {i}", i, i + 1, "success", None, f"c-{i}", 0.01)
@@ -104,6 +98,7 @@ CRASHER = textwrap.dedent(
 )
 
 
+@pytest.mark.slow
 def test_a_killed_process_leaves_every_reported_entry(tmp_path: Path) -> None:
     path = tmp_path / "audit.jsonl"
     n = 60
@@ -121,6 +116,7 @@ def test_a_killed_process_leaves_every_reported_entry(tmp_path: Path) -> None:
     assert all(e["outcome"] == "success" and e["stack"] == "dev" for e in entries)
 
 
+@pytest.mark.slow
 def test_killed_mid_run_from_outside(tmp_path: Path) -> None:
     """Killed at an arbitrary point by another process: every line it reported is whole and valid."""
     path = tmp_path / "audit.jsonl"
@@ -144,6 +140,7 @@ def test_killed_mid_run_from_outside(tmp_path: Path) -> None:
     assert [e["flow_key"] for e in result.entries] == [f"flow-{i}" for i in range(len(result.entries))]
 
 
+@pytest.mark.slow
 def test_processes_append_whole_lines(tmp_path: Path) -> None:
     path = tmp_path / "audit.jsonl"
     script = CRASHER.replace("os.kill(os.getpid(), signal.SIGKILL)", "")
@@ -159,12 +156,12 @@ def test_processes_append_whole_lines(tmp_path: Path) -> None:
     assert len({e["pid"] for e in result.entries}) == 4
 
 
-def test_never_rewritten_and_no_secret(tmp_path: Path, monkeypatch) -> None:
+def test_never_rewritten_and_no_secret(tmp_path: Path, monkeypatch, tel: telemetry.Telemetry) -> None:
     monkeypatch.setenv("GENESYSCLOUD_OAUTHCLIENT_SECRET", SECRET)
     path = tmp_path / "a.jsonl"
     path.write_text('{"earlier": "entry"}\n')
     mode_before = os.stat(path).st_mode & 0o777
-    rec = telemetry.recorder("dev", metrics_dir=tmp_path / "m", audit_log=path, client_id="dev-rw")
+    rec = tel.recorder("dev", metrics_dir=tmp_path / "m", audit_log=path, client_id="dev-rw")
     rec.on_mutation(MutationEvent("create", "i", "n", None, 1, "success"))
     text = path.read_text()
     assert text.startswith('{"earlier": "entry"}\n')
@@ -172,7 +169,7 @@ def test_never_rewritten_and_no_secret(tmp_path: Path, monkeypatch) -> None:
     # an existing log keeps its mode (it was created outside); a new one is the owner's only
     assert os.stat(path).st_mode & 0o777 == mode_before
     fresh = tmp_path / "new.jsonl"
-    rec = telemetry.recorder("dev", metrics_dir=tmp_path / "m", audit_log=fresh, client_id="dev-rw")
+    rec = tel.recorder("dev", metrics_dir=tmp_path / "m", audit_log=fresh, client_id="dev-rw")
     rec.on_mutation(MutationEvent("create", "i", "n", None, 1, "success"))
     assert os.stat(fresh).st_mode & 0o777 == 0o600
 

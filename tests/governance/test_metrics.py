@@ -9,6 +9,7 @@ import textwrap
 import threading
 from pathlib import Path
 
+import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from provider.domain.rules import Problem
@@ -128,7 +129,7 @@ WORKER = textwrap.dedent(
     from provider.governance import telemetry
     from provider.platforms.http.recorder import RequestEvent, MutationEvent
     stack, mdir, alog, n = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
-    rec = telemetry.recorder(stack, metrics_dir=mdir, audit_log=alog, client_id="dev-rw")
+    rec = telemetry.Telemetry().recorder(stack, metrics_dir=mdir, audit_log=alog, client_id="dev-rw")
     for i in range(n):
         rec.on_request(RequestEvent("GET", "/api/v2/architect/flows/{flowId}", 200, 0.001 * (i % 7), 1))
     rec.on_mutation(MutationEvent("create", "id", "F", None, 1, "success", latency_s=0.01))
@@ -137,6 +138,7 @@ WORKER = textwrap.dedent(
 )
 
 
+@pytest.mark.slow
 def test_processes_write_their_own_files_and_merge(tmp_path: Path) -> None:
     mdir, alog = tmp_path / "m", tmp_path / "a.jsonl"
     procs = [

@@ -1,29 +1,27 @@
 """Fixtures of the client tests: clients of the real emulator process (the `emulator` fixture of
-tests/conftest.py), a recording recorder, fresh process-wide caches per test, call counting."""
+tests/conftest.py), a recording recorder, one client pool per test (its clients share tokens and
+pacers, as the provider's do), call counting."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 
 from provider.platforms.architecture_api.client import ArchitectClient
-from provider.platforms.http import auth, pacing
+from provider.platforms.http.pool import ClientPool
 from provider.platforms.http.recorder import ListRecorder
 from provider.platforms.http.retry import RetryPolicy
 from provider.platforms.http.settings import ConnectionSettings
 from tests.support.client import fast_policy
 
 
-@pytest.fixture(autouse=True)
-def _fresh_process_state() -> Iterator[None]:
-    """Each test starts with no cached token and no pacer state (the emulator is reset per test)."""
-    auth.clear_cache()
-    pacing.reset_pacers()
-    yield
-    auth.clear_cache()
-    pacing.reset_pacers()
+@pytest.fixture
+def pool() -> ClientPool:
+    """The test's clients share it: no token or pacer state from another test (the emulator is
+    reset per test)."""
+    return ClientPool()
 
 
 def demo_secret(client_id: str) -> str:
@@ -52,8 +50,9 @@ def recorder() -> ListRecorder:
 
 
 @pytest.fixture
-def make_client(make_settings, recorder) -> Callable[..., ArchitectClient]:
+def make_client(make_settings, recorder, pool) -> Callable[..., ArchitectClient]:
     def make(client_id: str = "dev-rw", *, retry: RetryPolicy | None = None, **kw: Any) -> ArchitectClient:
+        kw.setdefault("pool", pool)
         return ArchitectClient(
             make_settings(client_id), retry=retry or fast_policy(), recorder=recorder, **kw
         )

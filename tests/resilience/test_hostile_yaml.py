@@ -65,6 +65,7 @@ def test_the_first_anchor_or_alias_is_refused_with_its_line():
     assert refused(alias_bomb()).line == 1
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "text",
     [
@@ -85,6 +86,7 @@ def test_nesting_up_to_the_bound_is_fine():
     assert yaml_safe.load("[" * depth + "]" * depth, source="f.yaml") is not None
 
 
+@pytest.mark.slow
 def test_size_and_value_count_are_bounded():
     assert refused("x" * (yaml_safe.MAX_BYTES + 1)).rule == yaml_safe.RULE_SIZE
     many = "".join(f"k{i}: 1\n" for i in range(yaml_safe.MAX_NODES // 2 + 1))
@@ -187,6 +189,7 @@ def write_big(path: Path, megabytes: int) -> None:
             handle.write(line * 1000)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("name", "rule"),
     [

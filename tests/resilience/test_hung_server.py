@@ -15,6 +15,8 @@ from provider.platforms.http.retry import RetryPolicy
 from provider.platforms.http.settings import ConnectionSettings
 from tests.resilience.hung_server import HungServer
 
+pytestmark = pytest.mark.slow  # every test waits out a deadline on a server that never answers
+
 DEADLINE = 4.0
 SLACK = 3.0
 CALLERS = 6
@@ -91,9 +93,9 @@ def test_the_error_says_how_long_it_tried(answer_token):
 
 
 def test_waiters_share_the_one_token_request_and_its_failure():
-    from provider.platforms.http import auth
-    from provider.platforms.http.transport import get_session
+    from provider.platforms.http.pool import ClientPool
 
+    pool = ClientPool()
     errors: list[tuple[float, str]] = []
     with HungServer() as server:
         settings = settings_for(server.url)
@@ -104,8 +106,8 @@ def test_waiters_share_the_one_token_request_and_its_failure():
             barrier.wait()
             started = time.monotonic()
             try:
-                auth.get_token(
-                    settings, get_session(settings.login_base_url), policy=policy, deadline=started + 1.0
+                pool.tokens.get(
+                    settings, pool.session(settings.login_base_url), policy=policy, deadline=started + 1.0
                 )
             except TransportError as exc:
                 errors.append((time.monotonic() - started, str(exc)))

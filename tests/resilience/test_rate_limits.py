@@ -7,6 +7,8 @@ from __future__ import annotations
 import threading
 import time
 
+import pytest
+
 from provider.platforms.architecture_api.client import ArchitectClient
 from provider.platforms.http.pacing import Pacer
 from provider.platforms.http.recorder import ListRecorder
@@ -122,6 +124,7 @@ def test_a_retry_after_beyond_the_cap_fails_rather_than_retrying_early():
 CALLS = 8
 
 
+@pytest.mark.slow
 def test_a_429_storm_completes_in_about_the_time_the_server_asked_for(emulator):
     """60% of the API calls answered 429 with `Retry-After: 1` and no rate-limit headers."""
     settings = ConnectionSettings.resolve(

@@ -1,5 +1,5 @@
-"""Fixtures and helpers shared by the tests that talk to the emulator: fresh process state and demo
-connections."""
+"""Fixtures and helpers shared by the tests that talk to the emulator: a telemetry of the test's own
+and demo connections."""
 
 from __future__ import annotations
 
@@ -8,8 +8,7 @@ from collections.abc import Iterator
 import pytest
 
 from emulator.testing import DEMO_CLIENTS
-from provider.governance import telemetry
-from provider.platforms.http import auth, pacing
+from provider.governance.telemetry import Telemetry
 from provider.platforms.http.settings import (
     ENV_API_URL,
     ENV_CLIENT_ID,
@@ -20,14 +19,11 @@ from provider.platforms.http.settings import (
 
 
 @pytest.fixture
-def fresh_state() -> Iterator[None]:
-    """No token, pacer or telemetry recorder left over from another test, before or after this one."""
-    auth.clear_cache()
-    pacing.reset_pacers()
-    yield
-    telemetry.reset_for_tests()
-    auth.clear_cache()
-    pacing.reset_pacers()
+def tel() -> Iterator[Telemetry]:
+    """A telemetry of the test's own (its audit files closed after the test; no flush at exit)."""
+    telemetry = Telemetry(flush_at_exit=False)
+    yield telemetry
+    telemetry.close()
 
 
 def demo_settings(url: str, client_id: str = "dev-rw") -> ConnectionSettings:

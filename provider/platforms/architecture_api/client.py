@@ -37,6 +37,7 @@ from provider.platforms.architecture_api.wire import (
     VersionInfo,
     VersionListing,
 )
+from provider.platforms.http.pool import ClientPool
 from provider.platforms.http.recorder import ConflictEvent, MutationEvent, Recorder
 from provider.platforms.http.requestor import Requestor
 from provider.platforms.http.retry import RetryPolicy
@@ -79,13 +80,14 @@ class ArchitectClient:
         conflict_policy: ConflictPolicy = "merge",
         pacing: bool = True,
         transport: Send = send,
+        pool: ClientPool | None = None,
     ) -> None:
         if conflict_policy not in CONFLICT_POLICIES:
             raise ValueError(f"conflict_policy must be one of {', '.join(CONFLICT_POLICIES)}")
         self.settings = settings
         self.conflict_policy: ConflictPolicy = conflict_policy
         self._requestor = Requestor(
-            settings, retry=retry, recorder=recorder, pacing=pacing, transport=transport
+            settings, retry=retry, recorder=recorder, pacing=pacing, transport=transport, pool=pool
         )
         self.retry = self._requestor.retry
         self.recorder: Recorder = self._requestor.recorder

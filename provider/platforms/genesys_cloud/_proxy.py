@@ -16,7 +16,7 @@ from urllib.parse import quote, urlsplit
 from provider.errors import ArchitectError, ServerError, TransportError, error_from_response
 from provider.platforms.http.recorder import RequestEvent
 from provider.platforms.http.requestor import Outcome, Requestor
-from provider.platforms.http.transport import get_session, send
+from provider.platforms.http.transport import send
 
 from .wire import (
     ArchitectExportJobStateResponse,
@@ -211,7 +211,7 @@ class GenesysCloudProxy:
         data: bytes | None = None,
     ) -> tuple[int | None, ArchitectError | None, str]:
         parts = urlsplit(url)
-        session = get_session(f"{parts.scheme}://{parts.netloc}")
+        session = self.requestor.pool.session(f"{parts.scheme}://{parts.netloc}")
         timeout = (self.settings.connect_timeout, self.settings.read_timeout)
         started = time.monotonic()
         try:

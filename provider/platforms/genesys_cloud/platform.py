@@ -46,6 +46,7 @@ from provider.errors import (
     error_from_response,
 )
 from provider.platforms.base import ConflictPolicy, FlowRef, LiveFlow, PlatformConfig
+from provider.platforms.http.pool import ClientPool
 from provider.platforms.http.recorder import ConflictEvent, MutationEvent, Recorder
 from provider.platforms.http.requestor import Requestor
 from provider.platforms.http.retry import RetryPolicy
@@ -106,6 +107,7 @@ class GenesysCloudPlatform:
         pacing: bool = True,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
+        pool: ClientPool | None = None,
     ) -> None:
         self.settings = settings
         self.force_unlock = force_unlock
@@ -117,7 +119,7 @@ class GenesysCloudPlatform:
         self.stack = stack
         self._clock = clock
         self._sleep = sleep
-        self._requestor = Requestor(settings, retry=retry, recorder=recorder, pacing=pacing)
+        self._requestor = Requestor(settings, retry=retry, recorder=recorder, pacing=pacing, pool=pool)
         self.recorder: Recorder = self._requestor.recorder
         self._api = GenesysCloudProxy(self._requestor)
         self._lock = threading.Lock()
@@ -125,10 +127,16 @@ class GenesysCloudPlatform:
         self._deleted: set[str] = set()
 
     @classmethod
-    def from_config(cls, config: PlatformConfig, *, recorder: Recorder | None = None) -> GenesysCloudPlatform:
+    def from_config(
+        cls, config: PlatformConfig, *, recorder: Recorder | None = None, pool: ClientPool | None = None
+    ) -> GenesysCloudPlatform:
         """The platform for a stack's config (what `provider.platforms.get_platform` builds)."""
         return cls(
-            config.connection(), recorder=recorder, force_unlock=config.force_unlock, stack=config.stack
+            config.connection(),
+            recorder=recorder,
+            force_unlock=config.force_unlock,
+            stack=config.stack,
+            pool=pool,
         )
 
     def __repr__(self) -> str:

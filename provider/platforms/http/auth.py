@@ -1,10 +1,11 @@
-"""OAuth2 client credentials, with one cached token per client for the whole process.
+"""OAuth2 client credentials, with one cached token per client in a `TokenCache`.
 
-The cache is keyed by (client id, login base URL, a fingerprint of the secret) and shared by all
-threads: concurrent callers wait on one fetch instead of each fetching, and share its outcome — when
+A cache belongs to a `ClientPool` (provider/platforms/http/pool.py): the Requestors built on one pool
+share its tokens. It is keyed by (client id, login base URL, a fingerprint of the secret) and shared
+by all threads: concurrent callers wait on one fetch instead of each fetching, and share its outcome — when
 it fails, every caller that was waiting for it fails with the same error at the same moment (rather
 than each trying again in turn behind a lock). `fetch_token` makes one attempt: retrying is the
-caller's, in the one retry loop of provider/requestor.py. A token is refreshed before
+caller's, in the one retry loop of provider/platforms/http/requestor.py. A token is refreshed before
 it expires (a margin of 60 s or 10% of its lifetime, whichever is smaller). After a 401 the client
 calls `get_token(..., refused=<the token that was refused>)`: only the first caller replaces it, the
 others get the fresh one. The secret and tokens never appear in messages, reprs or logs.
@@ -26,7 +27,7 @@ from provider.errors import AuthError, ConfigurationError, TransportError, error
 from provider.platforms.http.recorder import NullRecorder, Recorder, RequestEvent
 from provider.platforms.http.retry import RetryPolicy, parse_retry_after
 from provider.platforms.http.settings import ENV_CLIENT_ID, ENV_CLIENT_SECRET, ConnectionSettings
-from provider.platforms.http.transport import send
+from provider.platforms.http.transport import HttpResult, send
 
 TOKEN_PATH = "/oauth/token"
 REFRESH_MARGIN_MAX = 60.0
@@ -65,81 +66,85 @@ class _Slot:
     fetching: _Fetch | None = None
 
 
-_slots: dict[tuple[str, str, str], _Slot] = {}
-_slots_lock = threading.Lock()
-clock: Callable[[], float] = time.monotonic
-
-
 def _key(settings: ConnectionSettings) -> tuple[str, str, str]:
     fingerprint = hashlib.sha256(settings.client_secret.encode()).hexdigest()[:16]
     return (settings.client_id, settings.login_base_url, fingerprint)
 
 
-def _slot(settings: ConnectionSettings) -> _Slot:
-    key = _key(settings)
-    with _slots_lock:
-        slot = _slots.get(key)
-        if slot is None:
-            slot = _slots[key] = _Slot()
-        return slot
+class TokenCache:
+    """One token per OAuth client (thread-safe). `clock` (monotonic seconds) dates tokens and
+    decides when one is due for a refresh; tests pass their own instead of patching a module."""
 
+    def __init__(self, *, clock: Callable[[], float] = time.monotonic) -> None:
+        self.clock = clock
+        self._slots: dict[tuple[str, str, str], _Slot] = {}
+        self._lock = threading.Lock()
 
-def clear_cache() -> None:
-    """Forget every cached token (tests)."""
-    with _slots_lock:
-        _slots.clear()
+    def _slot(self, settings: ConnectionSettings) -> _Slot:
+        key = _key(settings)
+        with self._lock:
+            slot = self._slots.get(key)
+            if slot is None:
+                slot = self._slots[key] = _Slot()
+            return slot
 
+    def cached(self, settings: ConnectionSettings) -> Token | None:
+        """The token held for `settings`' client, if any (fresh or not)."""
+        return self._slot(settings).token
 
-def cached_token(settings: ConnectionSettings) -> Token | None:
-    return _slot(settings).token
-
-
-def get_token(
-    settings: ConnectionSettings,
-    session: requests.Session,
-    *,
-    policy: RetryPolicy,
-    recorder: Recorder | None = None,
-    refused: str | None = None,
-    deadline: float | None = None,
-) -> str:
-    """A valid access token for `settings`' client: the cached one, or the outcome of the one fetch
-    in progress (started by this caller when there is none). `deadline` (time.monotonic) bounds the
-    attempt's wait for an answer."""
-    slot = _slot(settings)
-    with slot.lock:
-        token = slot.token
-        if token is not None and refused is not None and token.access_token == refused:
-            token = None
-        if token is not None and clock() < token.refresh_at:
-            return token.access_token
-        fetch = slot.fetching
-        leader = fetch is None
-        if fetch is None:
-            fetch = slot.fetching = _Fetch()
-    if not leader:
-        # The leader's attempt is bounded by its own timeout; this bound is only a safety net.
-        if not fetch.done.wait(timeout=policy.deadline_seconds + settings.read_timeout):
-            raise TransportError(
-                f"POST {settings.login_base_url}{TOKEN_PATH} failed: the server did not answer the "
-                "token request",
-                code="timeout",
-            )
-        if fetch.error is not None:
-            raise _shared(fetch.error) from None
-        assert fetch.token is not None
-        return fetch.token.access_token
-    try:
-        fetch.token = fetch_token(settings, session, policy=policy, recorder=recorder, deadline=deadline)
-    except BaseException as exc:
-        fetch.error = exc
-        raise
-    finally:
+    def get(
+        self,
+        settings: ConnectionSettings,
+        session: requests.Session,
+        *,
+        policy: RetryPolicy,
+        recorder: Recorder | None = None,
+        refused: str | None = None,
+        deadline: float | None = None,
+    ) -> str:
+        """A valid access token for `settings`' client: the cached one, or the outcome of the one
+        fetch in progress (started by this caller when there is none). `deadline` (time.monotonic)
+        bounds the attempt's wait for an answer."""
+        slot = self._slot(settings)
         with slot.lock:
-            if fetch.token is not None:
-                slot.token = fetch.token
-            slot.fetching = None
-        fetch.done.set()
+            token = slot.token
+            if token is not None and refused is not None and token.access_token == refused:
+                token = None
+            if token is not None and self.clock() < token.refresh_at:
+                return token.access_token
+            fetch = slot.fetching
+            leader = fetch is None
+            if fetch is None:
+                fetch = slot.fetching = _Fetch()
+        if not leader:
+            return _await(fetch, settings, policy)
+        try:
+            fetch.token = fetch_token(
+                settings, session, policy=policy, recorder=recorder, deadline=deadline, clock=self.clock
+            )
+        except BaseException as exc:
+            fetch.error = exc
+            raise
+        finally:
+            with slot.lock:
+                if fetch.token is not None:
+                    slot.token = fetch.token
+                slot.fetching = None
+            fetch.done.set()
+        return fetch.token.access_token
+
+
+def _await(fetch: _Fetch, settings: ConnectionSettings, policy: RetryPolicy) -> str:
+    """The outcome of another caller's fetch: its token, or a copy of its error."""
+    # The leader's attempt is bounded by its own timeout; this bound is only a safety net.
+    if not fetch.done.wait(timeout=policy.deadline_seconds + settings.read_timeout):
+        raise TransportError(
+            f"POST {settings.login_base_url}{TOKEN_PATH} failed: the server did not answer the token request",
+            code="timeout",
+        )
+    if fetch.error is not None:
+        raise _shared(fetch.error) from None
+    assert fetch.token is not None
     return fetch.token.access_token
 
 
@@ -150,9 +155,11 @@ def fetch_token(
     policy: RetryPolicy,
     recorder: Recorder | None = None,
     deadline: float | None = None,
+    clock: Callable[[], float] = time.monotonic,
 ) -> Token:
     """One POST /oauth/token (client credentials, Basic auth); raises the matching error. The
-    caller retries per `policy` (the read timeout is cut to what is left before `deadline`)."""
+    caller retries per `policy` (the read timeout is cut to what is left before `deadline`); `clock`
+    dates the token."""
     recorder = recorder or NullRecorder()
     url = settings.login_base_url + TOKEN_PATH
     read_timeout = settings.read_timeout
@@ -173,6 +180,13 @@ def fetch_token(
         _record(recorder, None, clock() - sent_at, 1, exc.code or "connection", None)
         raise
 
+    return _token_from(result, settings, recorder, sent_at)
+
+
+def _token_from(
+    result: HttpResult, settings: ConnectionSettings, recorder: Recorder, sent_at: float
+) -> Token:
+    """The token of a token request's answer, or the matching error (the answer is recorded)."""
     body = result.body if isinstance(result.body, dict) else {}
     if result.status == 200 and isinstance(body.get("access_token"), str):
         _record(recorder, 200, result.latency_s, 1, None, result.correlation_id)

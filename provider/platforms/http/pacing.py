@@ -207,23 +207,3 @@ class Pacer:
             if retry_after is not None:
                 self.blocked_until = max(self.blocked_until, self._clock() + retry_after)
             self._cond.notify_all()
-
-
-_pacers: dict[tuple[str, str], Pacer] = {}
-_lock = threading.Lock()
-
-
-def pacer_for(client_id: str, api_base_url: str) -> Pacer:
-    """The process-wide pacer for one OAuth client at one API."""
-    key = (client_id, api_base_url)
-    with _lock:
-        pacer = _pacers.get(key)
-        if pacer is None:
-            pacer = _pacers[key] = Pacer()
-        return pacer
-
-
-def reset_pacers() -> None:
-    """Forget all pacers (tests: a fresh emulator has fresh windows)."""
-    with _lock:
-        _pacers.clear()

@@ -1,11 +1,10 @@
-"""HTTP transport: one pooled `requests.Session` per process and base URL, timeouts, User-Agent,
-correlation ids, and the mapping of low-level failures to `TransportError` (ambiguous or not).
+"""HTTP transport: pooled `requests.Session`s (kept per base URL by a `ClientPool`), timeouts,
+User-Agent, correlation ids, and the mapping of low-level failures to `TransportError` (ambiguous or
+not).
 """
 
 from __future__ import annotations
 
-import os
-import threading
 import time
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -21,25 +20,17 @@ USER_AGENT = f"genesys-flows/{__version__}"
 CORRELATION_HEADER = "ININ-Correlation-Id"
 POOL_SIZE = 32
 
-_sessions: dict[tuple[int, str], requests.Session] = {}
-_lock = threading.Lock()
 
-
-def get_session(base_url: str) -> requests.Session:
-    """The process's session for `base_url` (a forked child gets its own: the key holds the pid)."""
-    key = (os.getpid(), base_url)
-    with _lock:
-        session = _sessions.get(key)
-        if session is None:
-            session = requests.Session()
-            adapter = HTTPAdapter(pool_connections=4, pool_maxsize=POOL_SIZE, max_retries=0)
-            session.mount("http://", adapter)
-            session.mount("https://", adapter)
-            session.headers["User-Agent"] = USER_AGENT
-            session.headers["Accept"] = "application/json"
-            session.trust_env = False  # no proxies from the environment for the API
-            _sessions[key] = session
-        return session
+def new_session() -> requests.Session:
+    """A session with a connection pool sized for the client's threads."""
+    session = requests.Session()
+    adapter = HTTPAdapter(pool_connections=4, pool_maxsize=POOL_SIZE, max_retries=0)
+    session.mount("http://", adapter)
+    session.mount("https://", adapter)
+    session.headers["User-Agent"] = USER_AGENT
+    session.headers["Accept"] = "application/json"
+    session.trust_env = False  # no proxies from the environment for the API
+    return session
 
 
 @dataclass

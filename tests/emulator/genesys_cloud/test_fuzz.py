@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -92,6 +93,7 @@ values = st.text(max_size=12) | st.sampled_from(
 )
 
 
+@pytest.mark.slow
 @settings(
     max_examples=150,
     deadline=None,
@@ -151,6 +153,7 @@ def _flow_id(gc: Gc) -> str:
     return str(flow_id)
 
 
+@pytest.mark.slow
 def test_schemathesis_finds_no_server_error(emulator: EmulatorProcess, tmp_path: Path) -> None:
     """Schemathesis over `/openapi-genesys-cloud.json` (the real-platform routes): zero 5xx."""
     emulator.admin.set_rate_limit(1_000_000)

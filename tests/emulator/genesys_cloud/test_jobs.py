@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import zipfile
 
+import pytest
 import requests
 from PureCloudPlatformClientV2 import models as sdk_models
 
@@ -90,6 +91,7 @@ def test_job_references_missing_unpublished_and_stubs(emulator: EmulatorProcess)
     }
 
 
+@pytest.mark.slow
 def test_job_rejects_bad_yaml(emulator: EmulatorProcess) -> None:
     gc = Gc(emulator.url)
     emulator.admin.gc_set_async_delay(0)  # each job completes before its upload is answered
@@ -145,6 +147,7 @@ def test_injected_job_faults_change_nothing(emulator: EmulatorProcess) -> None:
     assert gc.deploy(archy("inboundCall", "Faulty"))["status"] == "Success"
 
 
+@pytest.mark.slow
 def test_export_returns_the_uploaded_text_verbatim_or_a_zip(emulator: EmulatorProcess) -> None:
     gc = Gc(emulator.url)
     first_text = archy("inboundCall", "Exported") + "  # a comment kept verbatim\n\n"

@@ -6,6 +6,7 @@ from __future__ import annotations
 import threading
 from pathlib import Path
 
+import pytest
 import requests
 
 from emulator.testing import EmulatorProcess
@@ -99,6 +100,7 @@ def test_stats_write_log_has_real_platform_writes(emulator: EmulatorProcess) -> 
     assert gc.ok(gc.get(FLOWS, params={"deleted": "true"}), "FlowEntityListing")["total"] == 0
 
 
+@pytest.mark.slow
 def test_kill_9_keeps_real_platform_state_and_pending_work(tmp_path: Path) -> None:
     data = tmp_path / "arch.db"
     emu = EmulatorProcess(data).start()

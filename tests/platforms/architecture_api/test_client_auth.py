@@ -1,10 +1,12 @@
-"""Tokens against the real emulator: one per process and client, refreshed before expiry, recovered
-after a revocation."""
+"""Tokens against the real emulator: one per client pool and OAuth client, refreshed before expiry,
+recovered after a revocation."""
 
 from __future__ import annotations
 
+import pytest
+
 from provider.platforms.architecture_api.client import ArchitectClient
-from provider.platforms.http import auth
+from provider.platforms.http.pool import ClientPool
 from tests.support.client import FLOW, FLOWS, api_calls, in_threads, simple
 
 
@@ -12,7 +14,7 @@ def test_one_token_for_100_calls_across_threads_and_clients(make_client, emulato
     flow = make_client().create_flow(simple("Shared"))
 
     def worker() -> None:
-        client = make_client()  # a new client object each thread: the cache is per process
+        client = make_client()  # a new client object each thread: the cache is the pool's
         for _ in range(11):
             client.get_flow(flow.id)
 
@@ -22,6 +24,7 @@ def test_one_token_for_100_calls_across_threads_and_clients(make_client, emulato
     assert stats["token_requests"] == 1
 
 
+@pytest.mark.slow
 def test_pacing_waits_longer_than_a_token_lives_never_send_an_expired_token(make_client, emulator):
     # Regression: the client took its token before waiting for the pacer, so with 2 s tokens and
     # a limit of 4 requests per 2 s, a token could expire during the wait (5 of 9 creates failed).
@@ -44,13 +47,19 @@ def test_each_client_id_and_api_gets_its_own_token(make_client, emulator):
     assert emulator.admin.stats()["token_requests"] == 2
 
 
-def test_refresh_before_expiry(make_client, emulator, monkeypatch):
+def test_clients_of_separate_pools_fetch_their_own_tokens(make_client, emulator):
+    make_client(pool=ClientPool()).list_flows()
+    make_client(pool=ClientPool()).list_flows()
+    assert emulator.admin.stats()["token_requests"] == 2
+
+
+def test_refresh_before_expiry(make_client, emulator):
     emulator.admin.set_token_lifetime(100)
-    client = make_client()
-    now = [auth.clock()]
-    monkeypatch.setattr(auth, "clock", lambda: now[0])
+    now = [1000.0]
+    pool = ClientPool(clock=lambda: now[0])
+    client = make_client(pool=pool)
     client.list_flows()
-    token = auth.cached_token(client.settings)
+    token = pool.tokens.cached(client.settings)
     assert token is not None and token.expires_in == 100
     now[0] += 89  # margin = min(60 s, 10% of 100 s) = 10 s: still fresh at 89 s
     client.list_flows()
@@ -83,10 +92,10 @@ def test_concurrent_401s_refresh_once(make_client, emulator):
     assert emulator.admin.stats()["token_requests"] == 2
 
 
-def test_token_never_in_errors_or_events(make_client, emulator, recorder):
+def test_token_never_in_errors_or_events(make_client, emulator, recorder, pool):
     client: ArchitectClient = make_client()
     client.list_flows()
-    token = auth.cached_token(client.settings)
+    token = pool.tokens.cached(client.settings)
     assert token is not None
     assert token.access_token not in repr(token)
     for event in recorder.requests:

@@ -106,6 +106,7 @@ def test_ambiguous_delete_replay_is_success(client, emulator):
     assert api_calls(emulator.admin.stats())[("DELETE", FLOW, 410)] == 1
 
 
+@pytest.mark.slow
 def test_retry_after_honoured(make_client, emulator, recorder):
     spy = SleepSpy()
     client = make_client(retry=fast_policy(sleep=spy), pacing=False)
@@ -122,6 +123,7 @@ def test_retry_after_honoured(make_client, emulator, recorder):
     assert recorder.waits == [(spy.calls[0], "retry-after")]
 
 
+@pytest.mark.slow
 def test_pacing_keeps_429s_at_zero_under_a_low_limit(make_client, emulator):
     emulator.admin.set_rate_limit(8, window_seconds=1)
     client = make_client()

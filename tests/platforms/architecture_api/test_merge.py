@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -50,6 +51,7 @@ values = st.sampled_from(["x", "y", "z"]) | st.lists(st.sampled_from(["a", "b"])
 docs = st.fixed_dictionaries({f: values for f in FIELDS})
 
 
+@pytest.mark.slow
 @settings(max_examples=500, deadline=None)
 @given(docs, docs, docs)
 def test_merge_properties(base, theirs, ours):
@@ -69,6 +71,7 @@ def test_merge_properties(base, theirs, ours):
     assert all(theirs[f] != v for f, v in result.to_send.items())
 
 
+@pytest.mark.slow
 @settings(max_examples=300, deadline=None)
 @given(docs, docs)
 def test_identity_laws(base, other):
@@ -83,6 +86,7 @@ def test_identity_laws(base, other):
     assert result.clean and result.to_send == {}
 
 
+@pytest.mark.slow
 @settings(max_examples=300, deadline=None)
 @given(docs, docs, docs)
 def test_symmetry(base, theirs, ours):

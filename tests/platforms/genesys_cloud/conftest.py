@@ -1,10 +1,10 @@
 """Fixtures of the genesys-cloud platform tests: an in-process fake API (`fake`), platforms bound
-to it with a virtual clock (no real sleeping), and Archy documents."""
+to it (through the test's `pool`) with a virtual clock (no real sleeping), and Archy documents."""
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -12,7 +12,7 @@ import yaml
 
 from provider.domain.document import FlowDocument
 from provider.platforms.genesys_cloud import GenesysCloudPlatform
-from provider.platforms.http import auth, pacing
+from provider.platforms.http.pool import ClientPool
 from provider.platforms.http.recorder import ListRecorder
 from provider.platforms.http.retry import RetryPolicy
 from provider.platforms.http.settings import ConnectionSettings
@@ -34,18 +34,15 @@ class VirtualClock:
         self.now += seconds
 
 
-@pytest.fixture(autouse=True)
-def _fresh_process_state() -> Iterator[None]:
-    auth.clear_cache()
-    pacing.reset_pacers()
-    yield
-    auth.clear_cache()
-    pacing.reset_pacers()
+@pytest.fixture
+def pool() -> ClientPool:
+    """The sessions and tokens the test's platforms share (the fake is mounted on its session)."""
+    return ClientPool()
 
 
 @pytest.fixture
-def fake() -> FakeGenesysCloud:
-    return FakeGenesysCloud(f"http://gc-{uuid.uuid4().hex[:12]}.test")
+def fake(pool: ClientPool) -> FakeGenesysCloud:
+    return FakeGenesysCloud(f"http://gc-{uuid.uuid4().hex[:12]}.test", pool)
 
 
 @pytest.fixture
@@ -55,7 +52,7 @@ def clock() -> VirtualClock:
 
 @pytest.fixture
 def make_platform(
-    fake: FakeGenesysCloud, clock: VirtualClock
+    fake: FakeGenesysCloud, clock: VirtualClock, pool: ClientPool
 ) -> Callable[..., tuple[GenesysCloudPlatform, ListRecorder]]:
     def make(client: str = "rw", **kwargs: Any) -> tuple[GenesysCloudPlatform, ListRecorder]:
         settings = ConnectionSettings.resolve(
@@ -71,6 +68,7 @@ def make_platform(
             clock=clock,
             sleep=clock.sleep,
             stack="dev",
+            pool=pool,
             **kwargs,
         )
         return platform, recorder

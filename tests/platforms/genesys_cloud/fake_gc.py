@@ -21,7 +21,7 @@ from requests.adapters import BaseAdapter
 from requests.structures import CaseInsensitiveDict
 
 from provider.domain import archy
-from provider.platforms.http.transport import get_session
+from provider.platforms.http.pool import ClientPool
 
 UPLOAD_HEADERS = {"Content-Type": "text/plain", "x-amz-meta-jobid": ""}
 
@@ -65,7 +65,8 @@ class Fault:
 
 
 class FakeGenesysCloud(BaseAdapter):
-    def __init__(self, base_url: str) -> None:
+    def __init__(self, base_url: str, pool: ClientPool) -> None:
+        """Serves `base_url` to the platforms built on `pool` (mounted on the pool's session)."""
         super().__init__()
         self.base_url = base_url
         self.lock = threading.RLock()
@@ -81,7 +82,7 @@ class FakeGenesysCloud(BaseAdapter):
         self.unlock_allowed: set[str] = {"admin"}
         self.delete_hook: Callable[[str], None] | None = None
         self._ids = itertools.count(1)
-        get_session(base_url).mount(base_url, self)
+        pool.session(base_url).mount(base_url, self)
 
     # ------------------------------------------------------------------ helpers for tests
 

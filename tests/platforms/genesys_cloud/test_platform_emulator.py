@@ -165,6 +165,7 @@ def test_rename_failing_halfway_leaves_nothing_locked(
     assert live_names(gc) == ["Main IVR"]
 
 
+@pytest.mark.slow
 def test_dropped_connections_after_commit_never_duplicate(make: Make, emulator: EmulatorProcess) -> None:
     gc, recorder = make()
     emulator.admin.set_faults(drop_rate=0.3, drop_mode="after", seed=11, methods=["POST", "PUT", "GET"])
@@ -177,6 +178,7 @@ def test_dropped_connections_after_commit_never_duplicate(make: Make, emulator: 
     assert [e.outcome for e in recorder.mutations] == ["success"] * len(names)
 
 
+@pytest.mark.slow
 def test_429_storm_fails_no_deploy(make: Make, emulator: EmulatorProcess) -> None:
     # Injected 429s carry `Retry-After: 1`; the pacer is off here because it rightly treats a 429 as
     # "this window is spent" and would wait for the emulator's 60 s window (the next test paces).
@@ -191,6 +193,7 @@ def test_429_storm_fails_no_deploy(make: Make, emulator: EmulatorProcess) -> Non
     assert live_names(gc) == ["Storm 0", "Storm 1", "Storm 2"]
 
 
+@pytest.mark.slow
 def test_low_rate_limit_is_paced_not_failed(make: Make, emulator: EmulatorProcess) -> None:
     gc, recorder = make()
     emulator.admin.set_rate_limit(12, window_seconds=1)
@@ -199,6 +202,7 @@ def test_low_rate_limit_is_paced_not_failed(make: Make, emulator: EmulatorProces
     assert [e.outcome for e in recorder.mutations] == ["success"] * 4
 
 
+@pytest.mark.slow
 def test_job_throttled_inside_the_platform_is_rerun(make: Make, emulator: EmulatorProcess) -> None:
     gc, _ = make()
     emulator.admin.gc_job_faults(1, "Archy failed: too many requests (HTTP 429), exit code: 107")
@@ -292,6 +296,7 @@ def test_every_call_is_counted_by_the_recorder(make: Make, emulator: EmulatorPro
     assert len(counted) == served
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("seed", [3, 7, 21, 42, 99])
 def test_rename_and_update_under_dropped_answers_leave_one_unlocked_flow(
     make: Make, emulator: EmulatorProcess, seed: int
