@@ -50,6 +50,10 @@ bench: venv tools
 	$(PY) bench/precheck.py
 	$(PY) bench/client.py
 	$(PY) bench/pulumi_up.py
+	$(PY) bench/pulumi_up.py --platform genesys-cloud
+	$(PY) bench/client_genesys_cloud.py
+	$(PY) bench/resilience.py
+	$(PY) bench/linwait.py
 
 clean:
 	rm -rf .pulumi .emulator .metrics .audit
