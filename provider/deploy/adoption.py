@@ -13,6 +13,7 @@ import time
 from collections.abc import Mapping
 
 from provider.deploy.inputs import FlowProviderError
+from provider.domain import convert
 from provider.domain.document import FlowDocument
 from provider.errors import ArchitectError
 from provider.governance.intents import Action, Intent, IntentJournal, IntentWriteError
@@ -91,13 +92,30 @@ def adopt_after_duplicate(
     return flow
 
 
-def look_up_after_unknown(platform: Platform, document: FlowDocument) -> LiveFlow | None:
+def look_up_after_unknown(
+    platform: Platform, document: FlowDocument, ids: Mapping[str, str]
+) -> LiveFlow | None:
     """After a create with no answer: the flow it made, looking up with backoff; None when every
-    look-up found nothing or failed (the intent stays open for the next run)."""
+    look-up found nothing or failed (the intent stays open for the next run). A flow of that name
+    that is not what the create sent is someone else's (our create then hit its name): not ours."""
     for delay in (0.0, *LOOKUP_BACKOFF_S):
         time.sleep(delay)
         try:
-            return platform.find(document.name, str(document.type))
+            found = platform.find(document.name, str(document.type))
         except ArchitectError as exc:
             log.info("look-up of %s after an unanswered create failed: %s", document.name, exc)
+            continue
+        return found if found is not None and is_what_we_sent(found, document, ids) else None
     return None
+
+
+def is_what_we_sent(found: LiveFlow, document: FlowDocument, ids: Mapping[str, str]) -> bool:
+    """The live flow holds the document's fields (and, where the platform reports it, its content)."""
+    if found.name.casefold() != document.name.casefold() or found.type != str(document.type):
+        return False
+    if (found.description or "") != (document.description or ""):
+        return False
+    if document.blocks is not None and isinstance(found.content, list):
+        sent = convert.to_flow_fields(document, ids).to_wire().get("blocks", [])
+        return convert.canonical_blocks(found.content) == convert.canonical_blocks(sent)
+    return True

@@ -75,9 +75,14 @@ def repair(stack: str, root: Path, project: str = PROJECT) -> list[str]:
     """Repairs the stack's files under `root`; returns what was done. `RuntimeError` when the
     checkpoint is damaged and no whole backup exists."""
     done: list[str] = []
-    for lock in stale_locks(root, stack, project):
+    stale = stale_locks(root, stack, project)
+    for lock in stale:
         lock.unlink(missing_ok=True)
         done.append(f"removed the lock of an interrupted run (process gone): {lock.name}")
+    if any(lock not in stale for lock in root.glob(f"locks/*/{project}/{stack}/*.json")):
+        # Another run holds the stack (or a lock we cannot read): its writes are in flight, and a
+        # "damaged" file may be one it is writing. Leave everything to it (or to `pulumi cancel`).
+        return done
     stacks = root / "stacks" / project
     checkpoint = stacks / f"{stack}.json"
     for attrs in (stacks / f"{stack}.json.attrs", stacks / f"{stack}.json.bak.attrs"):

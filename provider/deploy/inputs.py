@@ -38,6 +38,8 @@ OUTPUT_KEYS: tuple[str, ...] = ("flowId", "version", "lifecycleState", "dateModi
 INTERNAL_KEYS: frozenset[str] = frozenset({CONNECTION_KEY, FLOW_KEY, "__provider", *OUTPUT_KEYS})
 
 CODE_NAME_DUPLICATE = "architect.flow.name.duplicate"
+#: A flow of this type and name exists: the Architecture API's code and the real platform's.
+DUPLICATE_CODES: frozenset[str] = frozenset({CODE_NAME_DUPLICATE, "architect.flow.already.exists"})
 CODE_IN_USE = "architect.flow.in.use"
 DEFAULT_TYPE = str(FlowType.INBOUNDCALL)
 

@@ -62,10 +62,10 @@ from provider.deploy.inputs import (
     ARCHY_KEY,
     ARCHY_SHA_KEY,
     CODE_IN_USE,
-    CODE_NAME_DUPLICATE,
     CONNECTION_KEY,
     DEFAULT_TYPE,
     DIFF_KEYS,
+    DUPLICATE_CODES,
     FIELD_KEYS,
     FLOW_KEY,
     OUTPUT_KEYS,
@@ -300,7 +300,7 @@ class FlowProvider(ResourceProvider):
                 flow = platform.create(document, ids)
             except ConflictError as exc:
                 adopted = None
-                if exc.code == CODE_NAME_DUPLICATE:
+                if exc.code in DUPLICATE_CODES:
                     try:
                         adopted = adoption.adopt_after_duplicate(platform, journal, intent, document, ids)
                     except ArchitectError as again:
@@ -311,7 +311,7 @@ class FlowProvider(ResourceProvider):
                 journal.finish(intent, "failure")
                 if adopted is not None:
                     return CreateResult(adopted.id, outputs(props, adopted))
-                if exc.code == CODE_NAME_DUPLICATE:
+                if exc.code in DUPLICATE_CODES:
                     raise self._exists_error(platform, key, document) from None
                 raise FlowProviderError(f"flow {key!r}: create failed: {exc}") from None
             except ValidationError as exc:
@@ -320,7 +320,7 @@ class FlowProvider(ResourceProvider):
                     f"flow {key!r}: create rejected: {exc.message}\n{_problems_text(exc.problems)}"
                 ) from None
             except TransportError as exc:
-                found = adoption.look_up_after_unknown(platform, document) if exc.ambiguous else None
+                found = adoption.look_up_after_unknown(platform, document, ids) if exc.ambiguous else None
                 if found is None:
                     journal.finish(intent, "unknown")
                     raise FlowProviderError(

@@ -131,9 +131,9 @@ class IntentJournal:
 
 def outcome_of(exc: BaseException) -> Outcome:
     """ "unknown" when the write may have been applied (no answer, a 5xx, a crash of ours), else
-    "failure" (the server answered no)."""
-    from provider.errors import ArchitectError, RateLimitedError, ServerError, TransportError
+    "failure" (the server answered no; a 429 is refused before anything is applied)."""
+    from provider.errors import ArchitectError, ServerError, TransportError
 
-    if isinstance(exc, (TransportError, ServerError, RateLimitedError)):
+    if isinstance(exc, (TransportError, ServerError)):
         return "unknown"
     return "failure" if isinstance(exc, ArchitectError) else "unknown"

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from provider.deploy import backend_repair
-from provider.errors import TransportError, ValidationError
+from provider.errors import RateLimitedError, ServerError, TransportError, ValidationError
 from provider.governance.audit import AuditLog
 from provider.governance.intents import IntentJournal, IntentWriteError, outcome_of
 
@@ -83,6 +83,8 @@ def test_outcome_of_an_error():
     assert outcome_of(TransportError("lost", ambiguous=True)) == "unknown"
     assert outcome_of(ValidationError("bad", status=400)) == "failure"
     assert outcome_of(RuntimeError("bug")) == "unknown"
+    assert outcome_of(ServerError("busy", status=503)) == "unknown"  # it may have been applied
+    assert outcome_of(RateLimitedError("slow down", status=429)) == "failure"  # refused before it ran
 
 
 # -- the backend repair ------------------------------------------------------------------------------
@@ -100,7 +102,11 @@ def test_backend_repair(tmp_path: Path):
     (stacks / "dev.json").write_text('{"version": 3, "checkpoint": {}}')
     (stacks / "dev.json.attrs").write_bytes(b"")
     done = backend_repair.repair("dev", root)
-    assert len(done) == 2 and not (locks / "a.json").exists() and (locks / "b.json").exists()
+    assert len(done) == 1 and not (locks / "a.json").exists() and (locks / "b.json").exists()
+    # a live run holds the stack: its files may be mid-write, so nothing else is touched
+    assert (stacks / "dev.json.attrs").exists()
+    (locks / "b.json").unlink()  # that run ended
+    assert len(backend_repair.repair("dev", root)) == 1
     assert not (stacks / "dev.json.attrs").exists()
     (stacks / "dev.json").write_text('{"version": 3, "chec')
     with pytest.raises(RuntimeError, match="backup"):

@@ -752,7 +752,7 @@ class GenesysCloudPlatform:
             elif self.track_dependencies and version is not None and flow.type and flow.type != "SPEECH":
                 try:
                     consumed = self.consumed_flows(flow.id, version.id, flow.type)
-                except ServerError as exc:
+                except ArchitectError as exc:  # e.g. no dependencyTracking permission, a lost answer
                     # The deploy itself succeeded: report it, with the references marked unknown.
                     log.warning("flow %r: consumed flows unknown: %s", document.name, exc)
                     extra["referencesUnknown"] = exc.code or "unavailable"
