@@ -53,7 +53,9 @@ def up_under_faults(stack: auto.Stack, root: Path, emulator: EmulatorProcess, ru
     return 1 + up_until_converged(stack, root, Path(stack.workspace.work_dir), runs - 1)
 
 
-def test_half_the_answers_dropped_on_every_method_converges(tmp_path: Path, emulator: EmulatorProcess):
+def test_half_the_answers_dropped_on_every_method_converges(
+    tmp_path: Path, emulator: EmulatorProcess
+) -> None:
     project = make_project(tmp_path)  # the sample set
     keys = sorted(p.stem for p in (project / "flows").glob("*.yaml"))
     stack = open_stack(project, tmp_path, emulator.url)
@@ -80,7 +82,7 @@ def test_half_the_answers_dropped_on_every_method_converges(tmp_path: Path, emul
 
 def test_kill_9_of_the_language_host_mid_up_converges_on_the_next_up(
     tmp_path: Path, emulator: EmulatorProcess
-):
+) -> None:
     project = make_project(tmp_path, flows(6))
     stack = open_stack(project, tmp_path, emulator.url)
     # Slow creates, so the kill lands while some are in flight.
