@@ -8,12 +8,14 @@ from __future__ import annotations
 import os
 import signal
 from pathlib import Path
+from typing import Any
 
 import pytest
+import requests
 import yaml
 from pulumi import automation as auto
 
-from emulator.testing import EmulatorProcess
+from emulator.testing import DEMO_CLIENTS, EmulatorProcess, get_token
 from provider.deploy import backend_repair
 from provider.deploy.engine import tools_bin
 from tests.resilience.test_interruptions import (
@@ -27,7 +29,7 @@ from tests.resilience.test_interruptions import (
     up_until_converged,
     wait_for,
 )
-from tests.support.engine import make_project, open_stack
+from tests.support.engine import flow_ids, make_project, open_stack, summary
 
 pytestmark = [
     pytest.mark.engine,
@@ -40,17 +42,19 @@ LANGUAGE_HOST = "pulumi-language-python"
 
 
 def up_under_faults(stack: auto.Stack, root: Path, emulator: EmulatorProcess, runs: int = 3) -> int:
-    """One `up` with the faults on; if it failed, clear them and run the operator's recovery. The
-    number of `up` runs it took in all."""
-    backend_repair.repair("dev", root / "backend" / ".pulumi")
-    try:
-        stack.up(on_output=lambda _: None)
-        return 1
-    except auto.CommandError:
-        pass
-    finally:
-        emulator.admin.clear_faults()
-    return 1 + up_until_converged(stack, root, Path(stack.workspace.work_dir), runs - 1)
+    """One `up` with the faults on; if it failed, clear them and run the operator's recovery
+    (scripts/up's backend repair, then `up`) until it succeeds. The number of `up` runs in all."""
+    for run in range(1, runs + 1):
+        backend_repair.repair(stack.name, root / "backend" / ".pulumi")
+        try:
+            stack.up(on_output=lambda _: None)
+            return run
+        except auto.CommandError:
+            if run == runs:
+                raise
+        finally:
+            emulator.admin.clear_faults()
+    return runs
 
 
 def test_half_the_answers_dropped_on_every_method_converges(
@@ -77,6 +81,53 @@ def test_half_the_answers_dropped_on_every_method_converges(
     emulator.admin.set_faults(**faults)
     assert up_under_faults(stack, tmp_path, emulator) <= 3
     assert_converged(stack, emulator.url, len(keys) - 1)
+    assert emulator.admin.stats()["dropped"] > dropped
+
+
+def gc_live_flows(url: str) -> list[dict[str, Any]]:
+    """The org's flows through the real Genesys Cloud API (deleted ones left out)."""
+    token = get_token(url, "dev-rw", DEMO_CLIENTS["dev-rw"])
+    response = requests.get(
+        f"{url}/api/v2/flows",
+        params={"pageSize": 500},
+        headers={"Authorization": f"Bearer {token}"},
+        timeout=10,
+    )
+    response.raise_for_status()
+    return [f for f in response.json()["entities"] if not f.get("deleted")]
+
+
+def test_half_the_answers_dropped_on_every_method_converges_on_genesys_cloud(
+    tmp_path: Path, emulator: EmulatorProcess
+) -> None:
+    project = make_project(tmp_path)  # the sample set (flows/genesys-cloud on the gc-dev stack)
+    expected = len(list((project / "flows" / "genesys-cloud").glob("*.archy.yaml")))
+    stack = open_stack(project, tmp_path, emulator.url, "gc-dev")
+    faults = {"drop_rate": 0.5, "drop_mode": "after", "seed": SEED}
+
+    def assert_gc_converged() -> None:
+        state = flow_ids(stack.outputs())
+        live = gc_live_flows(emulator.url)
+        names = [f["name"].casefold() for f in live]
+        assert len(names) == len(set(names)), f"duplicates: {sorted(names)}"
+        assert sorted(f["id"] for f in live) == sorted(state.values()), "orphans or missing flows"
+        assert len(state) == expected
+        assert summary(stack.preview()) == {}
+
+    emulator.admin.set_faults(**faults)
+    assert up_under_faults(stack, tmp_path, emulator) <= 3
+    assert_gc_converged()
+    dropped = emulator.admin.stats()["dropped"]
+    assert dropped > 0
+
+    # An update (a new version through an import job).
+    archy = project / "flows" / "genesys-cloud" / "billing-line.archy.yaml"
+    text = archy.read_text()
+    assert "Welcome to billing." in text
+    archy.write_text(text.replace("Welcome to billing.", "Welcome to billing, again."))
+    emulator.admin.set_faults(**faults)
+    assert up_under_faults(stack, tmp_path, emulator) <= 3
+    assert_gc_converged()
     assert emulator.admin.stats()["dropped"] > dropped
 
 
