@@ -162,10 +162,14 @@ DRIFT = _obj(
     ["stack", "drift", "diff"],
 )
 
+# Three events: `mutation` (a write and its outcome), and around each write its write-ahead `intent`
+# and `intent_outcome` (provider/governance/intents.py).
 AUDIT_ENTRY = _obj(
     {
         "timestamp": {"type": "string"},
-        "event": {"type": "string"},
+        "event": {"enum": ["mutation", "intent", "intent_outcome"]},
+        "intent_id": {"type": "string"},
+        "flow_type": _NULLABLE_STR,
         "action": {"enum": ["create", "update", "delete", "unlock"]},
         "stack": {"type": "string"},
         "flow_key": _NULLABLE_STR,
@@ -173,14 +177,14 @@ AUDIT_ENTRY = _obj(
         "flow_name": _NULLABLE_STR,
         "version_before": {"type": ["integer", "string", "null"]},
         "version_after": {"type": ["integer", "string", "null"]},
-        "outcome": {"enum": ["success", "failure"]},
+        "outcome": {"enum": ["success", "failure", "unknown", "adopted", None]},
         "error_code": _NULLABLE_STR,
         "correlation_id": _NULLABLE_STR,
-        "latency_s": {"type": "number"},
+        "latency_s": {"type": ["number", "null"]},
         "client_id": _NULLABLE_STR,
         "pid": {"type": "integer"},
     },
-    required=["timestamp", "action", "stack", "outcome"],
+    required=["timestamp", "action", "stack"],
     extra=True,
 )
 

@@ -45,7 +45,10 @@ def test_metrics_and_audit_of_an_up_match_the_emulator(emulator, tmp_path, monke
     assert shown.doc["stacks"][0]["total_requests"] == stats["total_requests"]
 
     # -- one audit entry per write the emulator saw, none with a secret
-    entries = [json.loads(line) for line in project.audit_log.read_text().splitlines()]
+    lines = [json.loads(line) for line in project.audit_log.read_text().splitlines()]
+    entries = [e for e in lines if e["event"] == "mutation"]  # around each: its intent and outcome
+    events = [e["event"] for e in lines]
+    assert events.count("intent") == events.count("intent_outcome") == len(keys)
     writes = stats["write_log"]
     assert len(entries) == len(writes) == len(keys)
     assert sorted(e["flow_id"] for e in entries) == sorted(w["flow_id"] for w in writes)
@@ -55,7 +58,8 @@ def test_metrics_and_audit_of_an_up_match_the_emulator(emulator, tmp_path, monke
     )
     assert DEMO_CLIENTS["dev-rw"] not in project.audit_log.read_text()
     audit = archctl_json("audit", "--flow", "main-ivr", expect=0)
-    assert audit.doc["count"] == 1 and audit.doc["entries"][0]["outcome"] == "success"
+    assert [e["event"] for e in audit.doc["entries"]] == ["intent", "mutation", "intent_outcome"]
+    assert [e.get("outcome") for e in audit.doc["entries"]][1:] == ["success", "success"]
 
     # -- validate, graph and drift of the sample flows
     assert archctl_json("validate", "--stack", "dev", expect=0).doc["ok"] is True

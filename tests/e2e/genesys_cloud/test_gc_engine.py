@@ -41,8 +41,10 @@ def _prepared(project: Path) -> dict[str, Any]:
 
 
 def _audit(root: Path) -> list[dict[str, Any]]:
+    """The mutation entries of the audit trail (without the write-ahead intents around them)."""
     path = root / "audit" / "audit.jsonl"
-    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+    lines = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+    return [e for e in lines if e.get("event") == "mutation"]
 
 
 def _changes(result: auto.UpResult | auto.RefreshResult) -> dict[str, int]:
