@@ -32,7 +32,6 @@ use in the provider process.
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 import logging
 import os
@@ -60,7 +59,6 @@ from provider.deploy import config as stack_config
 from provider.deploy.config import NAMESPACE, StackConfig
 from provider.deploy.inputs import (
     ARCHY_KEY,
-    ARCHY_SHA_KEY,
     CODE_IN_USE,
     CONNECTION_KEY,
     DEFAULT_TYPE,
@@ -393,20 +391,20 @@ class FlowProvider(ResourceProvider):
         key = _key(_news)
         platform = get_platform(_news)
         base = to_base(_id, _olds)
-        if _news.get(ARCHY_KEY) is not None and dict(_olds.get(REFERENCE_IDS) or {}) != dict(
-            _news.get(REFERENCE_IDS) or {}
-        ):
-            # A referenced flow was replaced (new id): the content is deployed again so the flow binds
-            # to it (Archy names flows; the platform binds them to ids when the job publishes).
-            extra = {k: v for k, v in base.extra.items() if k != ARCHY_SHA_KEY}
-            base = dataclasses.replace(base, extra=extra)
         policy = conflict_policy(_news)
         document = to_document(_news)
         journal = journal_of(_news)
         with telemetry.flow_context(key):
             intent = adoption.begin(journal, "update", key, document, flow_id=_id)
             try:
-                flow = platform.update(_id, document, reference_ids(_news), base=base, policy=policy)
+                flow = platform.update(
+                    _id,
+                    document,
+                    reference_ids(_news),
+                    base=base,
+                    policy=policy,
+                    previous_ids=dict(_olds.get(REFERENCE_IDS) or {}),
+                )
                 journal.finish(intent, "success", flow_id=_id)
             except Exception as exc:
                 journal.finish(intent, outcome_of(exc), flow_id=_id)

@@ -84,9 +84,12 @@ class Platform(Protocol):
         *,
         base: LiveFlow,
         policy: ConflictPolicy,
+        previous_ids: Mapping[str, str] | None = None,
     ) -> LiveFlow:
         """Make the flow match `document`. `base` is the flow as the state last recorded it (its
-        `revision` detects someone else's change; the policy decides what happens then)."""
+        `revision` detects someone else's change; the policy decides what happens then).
+        `previous_ids` are the ids the state recorded for the references (logical key → id): where
+        one differs from `ids`, that flow of the stack was replaced."""
         ...
 
     def delete(self, flow_id: str, *, name: str = "") -> None:

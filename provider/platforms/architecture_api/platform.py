@@ -88,6 +88,7 @@ class ArchitectureApiPlatform:
         *,
         base: LiveFlow,
         policy: ConflictPolicy,
+        previous_ids: Mapping[str, str] | None = None,  # references are ids here: nothing to follow
     ) -> LiveFlow:
         desired = convert.to_flow_fields(document, ids)
         return live_flow(self.client.update_flow(flow_id, desired, base=api_flow(base), policy=policy))

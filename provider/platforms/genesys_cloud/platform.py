@@ -15,7 +15,11 @@ Decisions only; every HTTP call is in `_proxy`. What it does, and what CX-as-Cod
 - locks: someone else's lock fails the write naming the holder, or is unlocked first (audited) when
   `force_unlock` is set; our own checkout is always released, also when a later step fails;
 - delete names the consumers when the flow is in use and waits (bounded) only while those consumers
-  are being deleted by this same platform object.
+  are being deleted by this same platform object;
+- a type change of a flow others use: Pulumi creates the new flow before deleting the old one, and
+  Archy binds a transfer by name, so each dependent's update first renames the old flow (the id
+  its state recorded for that reference: ours) aside; its job then binds to the new flow and the
+  old one, no longer used, is deleted at the end of the run.
 """
 
 from __future__ import annotations
@@ -125,6 +129,7 @@ class GenesysCloudPlatform:
         self._lock = threading.Lock()
         self._deleting: set[str] = set()
         self._deleted: set[str] = set()
+        self._aside_lock = threading.Lock()
 
     @classmethod
     def from_config(
@@ -263,6 +268,7 @@ class GenesysCloudPlatform:
         *,
         base: LiveFlow,
         policy: ConflictPolicy,
+        previous_ids: Mapping[str, str] | None = None,
     ) -> LiveFlow:
         if policy not in self.conflict_policies:
             raise ConfigurationError(
@@ -290,10 +296,13 @@ class GenesysCloudPlatform:
                 )
             moved = self._check_revision(live, base, policy, document.name)
             live = self._clear_foreign_lock(live, document.name)
+            # A referenced flow replaced (a new id): the content is deployed again, so that the
+            # platform binds the names in it to the new flow.
+            rebind = self._set_aside_replaced(document, ids, previous_ids)
             description = self._description(document)
             # Someone else's version is live (policy overwrite): ours is deployed again even when our
             # text did not change since the state's deploy.
-            content = moved or base.extra.get(EXTRA_ARCHY_SHA) != archy_sha(document.archy)
+            content = rebind or moved or base.extra.get(EXTRA_ARCHY_SHA) != archy_sha(document.archy)
             # A new name must be given in place first: a job under a new name would create a second
             # flow. A description alone may come with the job; whatever it left different is PUT after.
             renamed = live.name != document.name
@@ -389,6 +398,71 @@ class GenesysCloudPlatform:
             )
         with self._lock:
             self._deleted.add(flow_id)
+
+    def _set_aside_replaced(
+        self, document: FlowDocument, ids: Mapping[str, str], previous_ids: Mapping[str, str] | None
+    ) -> bool:
+        """True when a reference now resolves to another flow than the state recorded. Each recorded
+        flow replaced by a flow of another type under the same name (a type change) is then renamed
+        aside, so that the job binds the name to the new flow. Only the ids the state recorded for
+        this flow's references are touched: flows of this stack, which the engine deletes once
+        their dependents have moved."""
+        if previous_ids is None:
+            return False
+        moved = {
+            previous_ids[k]: ids[k]
+            for k in document.references
+            if k in ids and previous_ids.get(k) and previous_ids[k] != ids[k]
+        }
+        if not moved:
+            return set(document.references) != set(previous_ids)
+        # Several dependents of one replaced flow update in parallel: one renames it, the others see
+        # the new name.
+        with self._aside_lock:
+            for old_id, new_id in moved.items():
+                old = self._api.get_flow(old_id)
+                new = self._api.get_flow(new_id)
+                if old is None or old.deleted or new is None or not new.type:
+                    continue
+                if old.name.casefold() == new.name.casefold() and old.type != new.type:
+                    self._rename_aside(old, new, document.name)
+        return True
+
+    def _rename_aside(self, old: Flow, new: Flow, dependent: str) -> None:
+        started = self._clock()
+        aside = f"{old.name} (replaced by {new.type} {new.id[:8]})"
+        before = pointer(revision_of(old), "checkedIn")
+        try:
+            old = self._clear_foreign_lock(old, old.name)
+            self._rename(old, aside, old.description or "", publish=is_published(old))
+        except ArchitectError as exc:
+            exc.message = (
+                f"{exc.message} (flow {dependent!r} uses {old.name!r}, whose type changes to {new.type}: "
+                f"the old {old.type} flow {old.id} must be renamed aside so that the name binds to the "
+                "new one)"
+            )
+            self._audit("update", old.id, aside, before, None, started, exc)
+            raise
+        log.info(
+            "flow %r (%s, %s) renamed %r: it is replaced by %s %s, which %r now uses",
+            old.name,
+            old.type,
+            old.id,
+            aside,
+            new.type,
+            new.id,
+            dependent,
+        )
+        after = self._api.get_flow(old.id)
+        self._audit(
+            "update",
+            old.id,
+            aside,
+            before,
+            pointer(revision_of(after), "checkedIn") if after else None,
+            started,
+            None,
+        )
 
     def _consumers_of(self, flow_id: str, body: Any) -> list[FlowRef]:
         details = body.get("details") if isinstance(body, dict) else None

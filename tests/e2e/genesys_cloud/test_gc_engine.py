@@ -289,15 +289,73 @@ def test_rename_keeps_the_id_and_type_change_replaces(tmp_path: Path, emulator: 
     assert any(n.startswith("Gold Line") for n in names)
     assert not any(n.startswith("VIP Line") for n in names)
 
-    # type change: replaced (a new flow of the new type; the old one deleted, no orphan).
-    # (A flow other flows use cannot change type this way: Archy names the target, and while both
-    # flows exist the dependents' jobs bind to the old one, whose delete then fails naming them.)
+    # type change of a flow nothing uses: replaced (a new flow of the new type; the old one deleted).
     _edit_archy(project, "vip-line", "inboundCall:", "inQueueCall:")
     assert summary(stack.preview()).get("replace") == 1
     up = stack.up()
     assert up.summary.result == "succeeded"
     assert flow_ids(up)["vip-line"] != ids["vip-line"]
     assert len(_live_names(emulator)) == len(ids)  # the old flow is gone
+
+
+def _consumed(emulator: EmulatorProcess, flow_id: str) -> list[str]:
+    """The flow ids the flow's published version uses (the platform's dependency tracking)."""
+    import requests
+
+    from emulator.testing import get_token
+
+    headers = {"Authorization": f"Bearer {get_token(emulator.url, 'dev-rw', SECRET)}"}
+    flow = requests.get(f"{emulator.url}/api/v2/flows/{flow_id}", headers=headers, timeout=10).json()
+    response = requests.get(
+        f"{emulator.url}/api/v2/architect/dependencytracking/consumedresources",
+        params={"id": flow_id, "version": flow["publishedVersion"]["id"], "objectType": "INBOUNDCALLFLOW"},
+        headers=headers,
+        timeout=10,
+    )
+    response.raise_for_status()
+    return sorted(e["id"] for e in response.json()["entities"])
+
+
+def test_type_change_of_a_used_flow_replaces_it_and_its_dependents_follow(
+    tmp_path: Path, emulator: EmulatorProcess
+) -> None:
+    project, stack, ids = _deployed(tmp_path, emulator)
+    assert ids["billing-line"] in _consumed(emulator, ids["main-ivr"])
+
+    # billing-line (which main-ivr transfers to, by name) becomes an in-queue flow: a new flow of the
+    # new type, main-ivr's job binds its transfer to it, the old flow is deleted: nothing in use fails.
+    _edit_archy(project, "billing-line", "inboundCall:", "inQueueCall:")
+    assert summary(stack.preview()) == {"replace": 1, "update": 1}
+    with Meter(emulator) as meter:
+        up = stack.up()
+    assert up.summary.result == "succeeded"
+    calls = meter.result
+    new_ids = flow_ids(up)
+    assert new_ids["billing-line"] != ids["billing-line"]
+    assert new_ids["main-ivr"] == ids["main-ivr"]
+    consumed = _consumed(emulator, ids["main-ivr"])
+    assert new_ids["billing-line"] in consumed and ids["billing-line"] not in consumed
+    assert not any(status == 409 for (_m, _p, status) in calls.by_status)
+    assert _jobs(calls) == 2  # the new flow's and main-ivr's
+    names = _live_names(emulator)
+    assert len(names) == len(ids)  # the old flow is gone, no orphan under another name
+    assert not any("replaced" in n for n in names)
+    # the old flow was renamed aside (audited) before main-ivr's job, then deleted.
+    old_entries = [e for e in _audit(tmp_path) if e.get("flow_id") == ids["billing-line"]]
+    assert [(e["action"], e["outcome"]) for e in old_entries[-2:]] == [
+        ("update", "success"),
+        ("delete", "success"),
+    ]
+    assert summary(stack.preview()) == {}
+
+    # and back: the in-queue flow becomes an inbound call flow again (the other order of types).
+    _edit_archy(project, "billing-line", "inQueueCall:", "inboundCall:")
+    up = stack.up()
+    back = flow_ids(up)["billing-line"]
+    assert back not in (ids["billing-line"], new_ids["billing-line"])
+    consumed = _consumed(emulator, ids["main-ivr"])
+    assert back in consumed and new_ids["billing-line"] not in consumed
+    assert len(_live_names(emulator)) == len(ids)
 
 
 def test_low_rate_limit_and_short_tokens_zero_429s_and_no_secret_in_logs(

@@ -9,8 +9,10 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+import yaml
 
 from emulator.testing import DEMO_CLIENTS, EmulatorProcess
+from provider.domain.document import FlowDocument
 from provider.errors import (
     ArchitectError,
     ConflictError,
@@ -330,3 +332,79 @@ def test_drift_content_of_any_version_through_an_export_job(gc: GenesysCloudPlat
     gc.update(base.id, document("Main IVR", note="v2"), {}, base=base, policy="fail")
     assert gc.fetch_content(base.id, "1.0") == archy_text("Main IVR")
     assert gc.fetch_content(base.id) == archy_text("Main IVR", note="v2")
+
+
+def _transfer(name: str, target: str) -> FlowDocument:
+    """An inbound call flow whose only action transfers to `target` (by name, any type)."""
+    body = {
+        "name": name,
+        "startUpRef": "./tasks/task[Main]",
+        "tasks": [
+            {"task": {"name": "Main", "actions": [{"transferToFlow": {"targetFlow": {"name": target}}}]}}
+        ],
+    }
+    return FlowDocument(
+        key=name.lower().replace(" ", "-"),
+        name=name,
+        type="INBOUNDCALL",  # type: ignore[arg-type]
+        lifecycle_state="published",  # type: ignore[arg-type]
+        archy=yaml.safe_dump({"inboundCall": body}, sort_keys=False),
+        references=("billing",),
+    )
+
+
+def test_type_change_of_a_transfer_target_renames_the_old_flow_aside_once(
+    make: Make, emulator: EmulatorProcess
+) -> None:
+    gc, recorder = make()
+    old = gc.create(document("Billing"), {})
+    mains = [gc.create(_transfer(f"Main {i}", "Billing"), {"billing": old.id}) for i in range(3)]
+    assert all(m.references == (old.id,) for m in mains)
+    # A foreign in-queue flow of another name, and the replacement: same name, another type.
+    new = gc.create(document("Billing", kind="inQueueCall", type="INQUEUECALL"), {})
+
+    # The dependents update in parallel (as the engine runs them): each binds to the new flow.
+    results: dict[int, Any] = {}
+
+    def update(i: int) -> None:
+        results[i] = gc.update(
+            mains[i].id,
+            _transfer(f"Main {i}", "Billing"),
+            {"billing": new.id},
+            base=mains[i],
+            policy="fail",
+            previous_ids={"billing": old.id},
+        )
+
+    threads = [threading.Thread(target=update, args=(i,)) for i in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(results) == [0, 1, 2]
+    assert all(r.references == (new.id,) for r in results.values())
+    renamed = gc.read(old.id)
+    assert renamed is not None and renamed.name == f"Billing (replaced by INQUEUECALL {new.id[:8]})"
+    assert renamed.type == "INBOUNDCALL" and renamed.extra.get("lockedBy") is None
+    asides = [e for e in recorder.mutations if e.flow_id == old.id and e.action == "update"]
+    assert len(asides) == 1 and asides[0].outcome == "success"
+    gc.delete(old.id, name="Billing")  # no longer used: nothing refuses it
+    assert gc.read(old.id) is None
+
+
+def test_an_unchanged_reference_never_renames_a_same_named_flow(make: Make) -> None:
+    gc, recorder = make()
+    ours = gc.create(document("Billing", kind="inQueueCall", type="INQUEUECALL"), {})
+    foreign = gc.create(document("Billing"), {})  # someone else's inbound call flow of that name
+    main = gc.create(_transfer("Main", "Billing"), {"billing": ours.id})
+    gc.update(
+        main.id,
+        _transfer("Main", "Billing"),
+        {"billing": ours.id},
+        base=main,
+        policy="fail",
+        previous_ids={"billing": ours.id},
+    )
+    left = gc.read(foreign.id)
+    assert left is not None and left.name == "Billing"
+    assert not [e for e in recorder.mutations if e.flow_id == foreign.id and e.action == "update"]
