@@ -70,6 +70,11 @@ def resource_spec(
     return importer.import_entry(key, live.id, inputs, out, provider)
 
 
+def _same_content(definition: FlowDefinition, flow: gc_org.OrgFlow) -> bool:
+    text = str(getattr(definition, "archy", ""))
+    return flow.archy is not None and archy_text.canonical(flow.archy) == archy_text.canonical(text)
+
+
 def _taken_names(directory: Path) -> set[str]:
     """Keys a new definition must not take: every definition file's and Archy file's stem."""
     taken: set[str] = set()
@@ -129,10 +134,13 @@ def import_stack(
     if report.problems:
         return report
 
-    rewrite = new_keys + (sorted(matched) if overwrite else [])
-    new_files = gc_org.definition_files(read, directory, rewrite)
-    if not overwrite:
-        report.kept_files = sorted(f"{k}.yaml" for k in matched)
+    # --overwrite: a matched flow whose live content differs from its definition's gets the exported
+    # one; one whose content is the same keeps its files (and their placeholders).
+    differs = [
+        k for k in sorted(matched) if overwrite and not _same_content(prepared.definitions[k], matched[k])
+    ]
+    new_files = gc_org.definition_files(read, directory, new_keys + differs)
+    report.kept_files = sorted(f"{k}.yaml" for k in matched if k not in differs)
     if new_files:  # the folder as it would be, checked as a whole before anything is written
         prepared = importer.prepare_with(
             directory, new_files, dict(info.substitutions), platform=gc_org.PLATFORM

@@ -127,9 +127,14 @@ def test_import_writes_definitions_for_live_flows_without_one_then_adopts_them(
     seq = len(emulator.admin.stats()["write_log"])
     gc_project.stack("gc-dev").preview(expect_no_changes=True)
     assert emulator.admin.stats()["write_log"][seq:] == []
-    again = archctl_json("import", "--stack", "gc-dev", expect=0)  # idempotent: nothing left to adopt
+    assert run.doc["kept_files"] == [f"{k}.yaml" for k in sorted(set(ids) - set(renamed))]
+    # Again with --overwrite: nothing left to adopt, and no definition differs from its live flow, so
+    # every file (placeholders and all) is kept.
+    before = _files(folder)
+    again = archctl_json("import", "--stack", "gc-dev", "--overwrite", expect=0)
     assert again.doc["imported"] == [] and again.doc["written"] == []
     assert sorted(again.doc["already_managed"]) == sorted(expected)
+    assert _files(folder) == before
 
 
 def test_import_with_a_problem_in_the_exported_set_writes_and_imports_nothing(
