@@ -15,9 +15,9 @@ Live flows no definition describes are adopted too, the way `archctl export` wri
 a logical key (the stack's state, else a slug of its name that no file of the folder or key of the
 state already takes) and `<key>.archy.yaml` (the exported text as is: placeholders are not
 reintroduced) + `<key>.yaml` (archy file, lifecycle state, references by key). With `overwrite`,
-a matched flow's definition whose content differs from the live flow's is rewritten from it too. The whole folder as it
-would be is pre-checked in a staging copy first: when it has any problem, nothing is written and
-nothing is imported. Nothing is written to the org (reading content runs export jobs).
+a matched flow's definition whose content differs from the live flow's is rewritten from it too.
+The whole folder as it would be is pre-checked in a staging copy first: when it has any problem,
+nothing is written and nothing is imported. Nothing is written to the org (reading content runs export jobs).
 """
 
 from __future__ import annotations
