@@ -274,6 +274,7 @@ IMPORT = _obj(
         "preview_changes": {"type": "object", "additionalProperties": {"type": "integer"}},
         "not_in_org": _arr({"type": "string"}),
         "unmatched_live": _arr({"type": "string"}),
+        "written": _arr({"type": "string"}),
         "ok": {"type": "boolean"},
     }
 )

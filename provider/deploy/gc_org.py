@@ -104,13 +104,17 @@ def org_read(
     known_ids: Mapping[str, str] | None = None,
     definitions: Mapping[str, Mapping[str, Any]] | None = None,
     source: Mapping[str, Any] | None = None,
+    reserved: Iterable[str] = (),
 ) -> OrgRead:
-    """The flows by logical key (snapshot.assign_keys' rules), content canonical, references derived."""
+    """The flows by logical key (snapshot.assign_keys' rules; a slug never takes a `reserved` key),
+    content canonical, references derived."""
     from provider.deploy.sources import as_flow
 
     flows = list(flows)
     known = {flow_id: key for key, flow_id in (known_ids or {}).items()}
-    keys = snap.assign_keys([as_flow(f.live) for f in flows], known=known, definitions=definitions)
+    keys = snap.assign_keys(
+        [as_flow(f.live) for f in flows], known=known, definitions=definitions, reserved=reserved
+    )
     result = OrgRead(snap.Snapshot(source=dict(source or {"kind": "org"})))
     docs: dict[str, snap.FlowDoc] = {}
     parsed: dict[str, archy.ArchyFlow] = {}
@@ -197,21 +201,29 @@ def definition_text(doc: Mapping[str, Any], archy_file: str) -> str:
     return yaml.safe_dump(data, sort_keys=False, default_flow_style=None)
 
 
+def definition_files(read: OrgRead, out_dir: Path, keys: Iterable[str] | None = None) -> dict[Path, str]:
+    """Path → text of `<key>.archy.yaml` (the exported text as is) and `<key>.yaml` per flow whose
+    content was read (only `keys`, when given)."""
+    wanted = None if keys is None else set(keys)
+    texts: dict[Path, str] = {}
+    for key, doc in read.snapshot.flows.items():
+        flow = read.flows[key]
+        if flow.archy is None or key in read.errors or (wanted is not None and key not in wanted):
+            continue
+        archy_path = Path(out_dir) / f"{key}.archy.yaml"
+        texts[Path(out_dir) / f"{key}.yaml"] = definition_text(doc, archy_path.name)
+        texts[archy_path] = flow.archy if flow.archy.endswith("\n") else flow.archy + "\n"
+    return texts
+
+
 def write_definitions(read: OrgRead, out_dir: Path) -> list[Path]:
     """`<key>.archy.yaml` (the exported text as is) and `<key>.yaml` per flow whose content was read."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    written: list[Path] = []
-    for key, doc in read.snapshot.flows.items():
-        flow = read.flows[key]
-        if flow.archy is None or key in read.errors:
-            continue
-        archy_path = out_dir / f"{key}.archy.yaml"
-        definition_path = out_dir / f"{key}.yaml"
-        _write_if_changed(archy_path, flow.archy if flow.archy.endswith("\n") else flow.archy + "\n")
-        _write_if_changed(definition_path, definition_text(doc, archy_path.name))
-        written += [definition_path, archy_path]
-    return written
+    texts = definition_files(read, out_dir)
+    for path, text in texts.items():
+        _write_if_changed(path, text)
+    return list(texts)
 
 
 def _write_if_changed(path: Path, text: str) -> None:

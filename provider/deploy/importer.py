@@ -30,6 +30,7 @@ from pulumi.automation._stack import ImportResource
 
 from provider.deploy import resource as fr
 from provider.deploy import sources, workspace
+from provider.domain import files
 from provider.domain import loading as defs
 from provider.domain import snapshot as snap
 from provider.domain.models import Flow
@@ -53,9 +54,11 @@ class ImportReport:
     preview_changes: dict[str, int] = field(default_factory=dict)
     problems: list[str] = field(default_factory=list)
     #: genesys-cloud: definitions with no live flow of their type and name (left for `up` to create),
-    #: and live flows no definition describes.
+    #: and live flows no definition described (`key [name] id`: their definitions are written).
     not_in_org: list[str] = field(default_factory=list)
     unmatched_live: list[str] = field(default_factory=list)
+    #: The files this import wrote into the flows folder (none when it found problems).
+    written: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -72,6 +75,7 @@ class ImportReport:
             "preview_changes": self.preview_changes,
             "not_in_org": self.not_in_org,
             "unmatched_live": self.unmatched_live,
+            "written": self.written,
             "ok": self.ok,
         }
 
@@ -89,7 +93,9 @@ class ImportReport:
         if self.not_in_org:
             lines.append("defined but not in the org (`up` creates them): " + ", ".join(self.not_in_org))
         if self.unmatched_live:
-            lines.append("live flows no definition describes: " + "; ".join(self.unmatched_live))
+            lines.append(
+                "live flows no definition described (definitions written): " + "; ".join(self.unmatched_live)
+            )
         lines += [f"problem: {p}" for p in self.problems]
         pending = workspace.pending(self.preview_changes)
         if pending:
@@ -133,23 +139,41 @@ def resource_spec(
         fr.FLOW_KEY: key,
     }
     inputs = fr.normalize_inputs(props)
-    outputs = fr.outputs(inputs, live_flow(flow))
+    return import_entry(key, flow.id, inputs, fr.outputs(inputs, live_flow(flow)), provider)
+
+
+def import_entry(
+    key: str, flow_id: str, inputs: dict[str, Any], outputs: dict[str, Any], provider: str
+) -> dict[str, Any]:
+    """One entry of the import file (both platforms): the serialized provider in the inputs and outputs."""
     for doc in (inputs, outputs):
         doc[PROVIDER_KEY] = provider
-    return {"type": workspace.FLOW_TYPE, "name": key, "id": flow.id, "inputs": inputs, "outputs": outputs}
+    return {"type": workspace.FLOW_TYPE, "name": key, "id": flow_id, "inputs": inputs, "outputs": outputs}
 
 
-def _prepare_with(
-    directory: Path, new_files: dict[Path, str], substitutions: dict[str, str]
+def prepare_with(
+    directory: Path,
+    new_files: dict[Path, str],
+    substitutions: dict[str, str],
+    *,
+    platform: str = "architecture-api",
 ) -> defs.PreparedSet:
-    """The definitions `directory` would hold with `new_files` written, checked in a staging copy."""
+    """The definitions `directory` would hold with `new_files` written, checked in a staging copy
+    (the folder's definition files and, on genesys-cloud, its Archy content files)."""
     with tempfile.TemporaryDirectory(prefix="archctl-import-") as tmp:
         staging = Path(tmp)
-        for existing in defs.definition_files(directory):
+        kept = list(defs.definition_files(directory))
+        if Path(directory).is_dir():
+            kept += [p for p in Path(directory).iterdir() if p.is_file() and is_content_file(p.name)]
+        for existing in kept:
             shutil.copyfile(existing, staging / existing.name)
         for path, text in new_files.items():
             (staging / path.name).write_text(text, encoding="utf-8")
-        return defs.prepare(staging, substitutions)
+        return defs.prepare(staging, substitutions, platform=platform)
+
+
+def is_content_file(name: str) -> bool:
+    return not name.startswith(".") and name.lower().endswith(files.CONTENT_SUFFIXES)
 
 
 def import_stack(
@@ -164,7 +188,7 @@ def import_stack(
     if info.platform == "genesys-cloud":  # definitions first: match them with the live flows
         from provider.deploy import gc_import
 
-        return gc_import.import_stack(stack, flows_dir=flows_dir, note=note)
+        return gc_import.import_stack(stack, flows_dir=flows_dir, overwrite=overwrite, note=note)
     directory = sources.flows_dir_for(info, flows_dir)
     directory.mkdir(parents=True, exist_ok=True)
     report = ImportReport(stack, str(directory))
@@ -194,12 +218,13 @@ def import_stack(
         else:
             to_import.append((key, flow, path))
 
-    prepared = _prepare_with(directory, new_files, info.substitutions)
+    prepared = prepare_with(directory, new_files, info.substitutions)
     if prepared.problems:  # nothing written: the folder stays as it was
         report.problems = [str(p) for p in prepared.problems]
         return report
     for path, text in new_files.items():
         path.write_text(text, encoding="utf-8")
+    report.written = [str(path) for path in new_files]
 
     if to_import:
         provider = serialized_provider(info.stack)

@@ -140,49 +140,67 @@ RULE_AMBIGUOUS = "archy.reference.ambiguous"
 RULE_REFERENCES_DISAGREE = "definition.references.mismatch"
 
 
-def resolve(flows: Mapping[str, ArchyFlow]) -> tuple[dict[str, list[str]], list[Problem]]:
-    """Each flow's references as logical keys (by type and case-insensitive name across the set),
-    and every reference that names no flow of the set or more than one."""
+def _candidates(flows: Mapping[str, ArchyFlow]) -> list[tuple[str, ArchyRef, list[str]]]:
+    """Every reference of every flow with the keys of the set it may name (by type and
+    case-insensitive name)."""
     by_type_name: dict[tuple[FlowType, str], str] = {}
     by_name: dict[str, list[str]] = {}
     for key, flow in flows.items():
         by_type_name[(flow.type, flow.name.casefold())] = key
         by_name.setdefault(flow.name.casefold(), []).append(key)
-    resolved: dict[str, list[str]] = {}
-    problems: list[Problem] = []
+    out: list[tuple[str, ArchyRef, list[str]]] = []
     for key, flow in flows.items():
-        keys: list[str] = []
         for ref in flow.references:
             if ref.type is not None:
                 match = by_type_name.get((ref.type, ref.name.casefold()))
                 candidates = [match] if match is not None else []
             else:
                 candidates = by_name.get(ref.name.casefold(), [])
-            what = f"{ref.type.value} flow" if ref.type is not None else "flow"
-            if not candidates:
-                problems.append(
-                    Problem(
-                        key,
-                        ref.path,
-                        RULE_UNKNOWN,
-                        f"{ref.action} names the {what} {ref.name!r}, which no definition of this set "
-                        f"deploys (names are compared after substitution, case-insensitively)",
-                    )
+            out.append((key, ref, candidates))
+    return out
+
+
+def resolve(flows: Mapping[str, ArchyFlow]) -> tuple[dict[str, list[str]], list[Problem]]:
+    """Each flow's references as logical keys (by type and case-insensitive name across the set),
+    and every reference that names no flow of the set or more than one."""
+    resolved: dict[str, list[str]] = {key: [] for key in flows}
+    problems: list[Problem] = []
+    for key, ref, candidates in _candidates(flows):
+        keys = resolved[key]
+        what = f"{ref.type.value} flow" if ref.type is not None else "flow"
+        if not candidates:
+            problems.append(
+                Problem(
+                    key,
+                    ref.path,
+                    RULE_UNKNOWN,
+                    f"{ref.action} names the {what} {ref.name!r}, which no definition of this set "
+                    f"deploys (names are compared after substitution, case-insensitively)",
                 )
-            elif len(candidates) > 1:
-                problems.append(
-                    Problem(
-                        key,
-                        ref.path,
-                        RULE_AMBIGUOUS,
-                        f"{ref.action} names {ref.name!r}, which several definitions deploy "
-                        f"({', '.join(sorted(candidates))}); give those flows distinct names",
-                    )
+            )
+        elif len(candidates) > 1:
+            problems.append(
+                Problem(
+                    key,
+                    ref.path,
+                    RULE_AMBIGUOUS,
+                    f"{ref.action} names {ref.name!r}, which several definitions deploy "
+                    f"({', '.join(sorted(candidates))}); give those flows distinct names",
                 )
-            elif candidates[0] not in keys:
-                keys.append(candidates[0])
-        resolved[key] = keys
+            )
+        elif candidates[0] not in keys:
+            keys.append(candidates[0])
     return resolved, problems
+
+
+def reference_paths(flows: Mapping[str, ArchyFlow]) -> dict[str, dict[str, str]]:
+    """Each flow's resolved references → where in its document the first one is (the Archy path of
+    the action), for problems about an edge of the reference graph (e.g. a cycle)."""
+    paths: dict[str, dict[str, str]] = {key: {} for key in flows}
+    for key, ref, candidates in _candidates(flows):
+        if len(candidates) == 1:
+            paths[key].setdefault(candidates[0], ref.path)
+    return paths
 
 
 def reference_problems(key: str, declared: list[str] | None, derived: list[str]) -> list[Problem]:

@@ -161,6 +161,7 @@ def prepare_archy(directory: str | Path, substitutions: Mapping[str, str] | None
             broken.add(key)
         problems += found
     derived, resolve_problems = archy.resolve(parsed)
+    paths = archy.reference_paths(parsed)
     problems += resolve_problems
     nodes: dict[str, GraphNode] = {}
     for key, others in fields.items():
@@ -171,7 +172,11 @@ def prepare_archy(directory: str | Path, substitutions: Mapping[str, str] | None
         refs = derived.get(key, declared_list or [])
         if key in parsed:
             problems += archy.reference_problems(key, declared_list, refs)
-        nodes[key] = GraphNode(references=refs, lifecycle_state=str(others.get("lifecycle_state")))
+        nodes[key] = GraphNode(
+            references=refs,
+            lifecycle_state=str(others.get("lifecycle_state")),
+            reference_paths=paths.get(key),
+        )
         if key in broken or key not in parsed:
             continue
         flow = parsed[key]

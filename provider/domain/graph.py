@@ -24,6 +24,14 @@ MAX_CYCLES_PER_COMPONENT = 50
 class GraphNode:
     references: Sequence[str] = ()
     lifecycle_state: str = "draft"
+    #: Where each reference comes from, when it is derived from content (genesys-cloud: the Archy
+    #: path of the action, e.g. `inboundCall.menus[0]...transferToFlow`): a problem about that edge
+    #: (a cycle) names it as its field (`archy: <path>`) instead of `references`.
+    reference_paths: Mapping[str, str] | None = None
+
+    def field_of(self, target: str, default: str) -> str:
+        path = (self.reference_paths or {}).get(target)
+        return f"archy: {path}" if path else default
 
 
 @dataclass
@@ -66,7 +74,12 @@ def precheck(
             where = f"references[{index}]"
             if ref == key:
                 report.problems.append(
-                    Problem(key, where, RULE_UNKNOWN, f"a flow cannot reference itself ({key}{ARROW}{key})")
+                    Problem(
+                        key,
+                        node.field_of(key, where),
+                        RULE_UNKNOWN,
+                        f"a flow cannot reference itself ({key}{ARROW}{key})",
+                    )
                 )
                 report.cycles.append([key, key])
                 continue
@@ -119,7 +132,10 @@ def precheck(
                 report.cycles.append(cycle)
                 report.problems.append(
                     Problem(
-                        cycle[0], "references", RULE_CYCLE, "references form a cycle: " + render_path(cycle)
+                        cycle[0],
+                        nodes[cycle[0]].field_of(cycle[1], "references"),
+                        RULE_CYCLE,
+                        "references form a cycle: " + render_path(cycle),
                     )
                 )
 

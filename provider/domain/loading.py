@@ -39,7 +39,7 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field
@@ -156,10 +156,72 @@ class FlowDefinition(FlowFile):
     key: str
 
 
+class ArchyFlowFile(BaseModel):
+    """The content of one genesys-cloud definition file (`<flowsDir>/<key>.yaml`, e.g.
+    flows/genesys-cloud): the flow's content is Archy YAML; name, type and description come from it."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        title="Genesys Cloud Architect flow definition (platform genesys-cloud: Archy YAML)",
+        json_schema_extra={
+            "description": "One flow whose content is Archy YAML (stacks with platform genesys-cloud). "
+            "The flows it uses are read from that content (callCommonModule, transferToFlow[Secure]); "
+            "{{name}} placeholders in the Archy text are filled per stack."
+        },
+    )
+
+    archy: str = Field(
+        min_length=1,
+        description="The Archy YAML: the name of a file beside the definition (e.g. <key>.archy.yaml), "
+        "or the Archy text inline (`archy: |`)",
+    )
+    lifecycle_state: Literal["published", "draft"] = Field(
+        description="published, or draft (checked in, not published); `archived` does not exist here"
+    )
+    references: list[str] = Field(
+        default_factory=list,
+        description="Optional: logical keys of the flows the content uses; when given, they must be "
+        "exactly the flows the Archy content uses",
+        json_schema_extra={"uniqueItems": True},
+    )
+    name: str | None = Field(
+        default=None, min_length=1, description="Optional; must be the Archy document's name"
+    )
+    type: FlowType | None = Field(
+        default=None, description="Optional; must be the Archy document's type (its top-level key)"
+    )
+    description: str | None = Field(
+        default=None, description="Optional; must be the Archy document's description"
+    )
+    aliases: list[str] = Field(
+        default_factory=list,
+        description="Keys this flow had before (earlier file names), as for the block form",
+        json_schema_extra={"uniqueItems": True},
+    )
+
+
 def definitions_schema() -> dict[str, Any]:
-    """The JSON Schema (draft 2020-12) of a definition file, generated from `FlowFile`."""
-    schema = FlowFile.model_json_schema()
-    return {"$schema": "https://json-schema.org/draft/2020-12/schema", **schema}
+    """The JSON Schema (draft 2020-12) of a definition file, generated from `FlowFile` (the
+    architecture-api form: `blocks`) and `ArchyFlowFile` (the genesys-cloud form: `archy`): a file
+    with an `archy` key is the genesys-cloud form, any other the block form."""
+    template = "#/$defs/{model}"
+    blocks = FlowFile.model_json_schema(ref_template=template)
+    archy = ArchyFlowFile.model_json_schema(ref_template=template)
+    shared = {**blocks.pop("$defs", {}), **archy.pop("$defs", {})}
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "title": "Genesys Cloud Architect flow definition",
+        "description": "One flow, in <flowsDir>/<key>.yaml; other flows are referred to by their key "
+        "(the file name without .yaml). Two forms: a `blocks` tree (platform architecture-api, "
+        "FlowFile) or Archy YAML under `archy` (platform genesys-cloud, ArchyFlowFile). Strings may "
+        "hold {{name}} placeholders, filled per stack from the stack config's "
+        "genesys-flows:substitutions.",
+        "type": "object",
+        "if": {"required": ["archy"]},
+        "then": {"$ref": "#/$defs/ArchyFlowFile"},
+        "else": {"$ref": "#/$defs/FlowFile"},
+        "$defs": {**shared, "FlowFile": blocks, "ArchyFlowFile": archy},
+    }
 
 
 def schema_text() -> str:

@@ -131,9 +131,11 @@ def assign_keys(
     *,
     known: Mapping[str, str] | None = None,
     definitions: Mapping[str, Mapping[str, Any]] | None = None,
+    reserved: Iterable[str] = (),
 ) -> dict[str, str]:
     """flow id → logical key, by the rules in the module docstring. `known` maps id → key;
-    `definitions` maps key → a definition (with `name` and `type`, substitutions applied)."""
+    `definitions` maps key → a definition (with `name` and `type`, substitutions applied);
+    a slug never takes one of the `reserved` keys (e.g. files already in the definitions folder)."""
     known = dict(known or {})
     by_name: dict[tuple[str, str], str] = {}
     for key, definition in (definitions or {}).items():
@@ -156,6 +158,7 @@ def assign_keys(
         if named and named not in used:
             result[flow.id] = named
             used.add(named)
+    used.update(reserved)
     for flow in ordered:
         if flow.id in result:
             continue

@@ -122,7 +122,7 @@ def test_every_bad_input_is_reported_at_once(tmp_path: Path) -> None:
     expected = {
         ("unparseable", "archy", archy.RULE_ARCHY_INVALID),
         ("unknown-ref", "inboundCall.tasks[0].task.actions[0].callCommonModule", RULE_UNKNOWN),
-        ("a", "references", RULE_CYCLE),
+        ("a", "archy: commonModule.states[0].state.actions[0].callCommonModule", RULE_CYCLE),
         ("uses-draft", "references[0]", RULE_UNPUBLISHED),
         ("wrong-type", "type", RULE_TYPE_MISMATCH),
         ("wrong-name", "name", RULE_NAME_MISMATCH),
@@ -134,6 +134,42 @@ def test_every_bad_input_is_reported_at_once(tmp_path: Path) -> None:
     assert expected <= found, expected - found
     cycle = next(p for p in prepare(tmp_path, {}, platform=GC).problems if p.rule == RULE_CYCLE)
     assert "a → b → a" in cycle.message
+
+
+def test_a_cycle_of_archy_references_names_the_archy_path_of_its_edge(tmp_path: Path) -> None:
+    """A cycle made of references derived from the Archy content is reported on its first flow with
+    the field naming where, in that flow's document, the edge to the next flow is."""
+    write(tmp_path, "front", inbound("Front", transfer="Middle"))
+    write(tmp_path, "middle", inbound("Middle", transfer="Back"))
+    write(tmp_path, "back", inbound("Back", transfer="Front"))
+    write(tmp_path, "selfish", inbound("Selfish", transfer="Selfish"))
+    problems = prepare(tmp_path, {}, platform=GC).problems
+    [cycle] = [p for p in problems if p.rule == RULE_CYCLE]
+    assert cycle.flow == "back" and cycle.message == "references form a cycle: back → front → middle → back"
+    assert cycle.field == "archy: inboundCall.tasks[0].task.actions[0].transferToFlow"
+    assert "field 'archy: inboundCall.tasks[0].task.actions[0].transferToFlow'" in str(cycle)
+    [itself] = [p for p in problems if p.flow == "selfish"]
+    assert (itself.field, itself.rule) == (
+        "archy: inboundCall.tasks[0].task.actions[0].transferToFlow",
+        RULE_UNKNOWN,
+    )
+
+
+def test_the_cycle_field_is_the_edge_of_the_reported_flow(tmp_path: Path) -> None:
+    """Each flow's edge is at its own path: the field follows the flow the cycle is reported on."""
+    write(tmp_path, "a", inbound("A", "M"))  # a's edge to m: a callCommonModule
+    write(
+        tmp_path,
+        "m",
+        module(
+            "M",
+            "        actions:\n          - transferToFlow:\n"
+            "              targetFlow:\n                name: A\n",
+        ),
+    )
+    [cycle] = [p for p in prepare(tmp_path, {}, platform=GC).problems if p.rule == RULE_CYCLE]
+    assert cycle.flow == "a" and "a → m → a" in cycle.message
+    assert cycle.field == "archy: inboundCall.tasks[0].task.actions[0].callCommonModule"
 
 
 def test_ambiguous_name(tmp_path: Path) -> None:

@@ -150,3 +150,22 @@ def test_random_cycles_are_found(edges, data):
     for component in components:
         assert any(set(c) <= set(component) for c in report.cycles)
     assert sorted(report.order) == sorted(edges)
+
+
+def test_a_cycle_edge_with_a_content_path_is_named_by_it_and_the_others_by_references():
+    """Nodes whose references come from content (genesys-cloud's Archy) carry where each one is: a
+    cycle names that path (`archy: <path>`) for the edge out of the flow it is reported on; plain
+    references (architecture-api) keep the field `references` and the same message."""
+    paths = {"a": {"b": "inboundCall.x[0].transferToFlow"}, "b": {"a": "commonModule.y.callCommonModule"}}
+    nodes = {k: GraphNode(references=list(v), reference_paths=v) for k, v in paths.items()}
+    [problem] = precheck(nodes).problems
+    assert (problem.flow, problem.field, problem.rule) == (
+        "a",
+        "archy: inboundCall.x[0].transferToFlow",
+        RULE_CYCLE,
+    )
+    assert problem.message == "references form a cycle: a → b → a"
+    [plain] = precheck(nodes_from({"a": ["b"], "b": ["a"]})).problems
+    assert (plain.field, plain.message) == ("references", problem.message)
+    itself = precheck({"s": GraphNode(references=["s"], reference_paths={"s": "inboundCall.t"})}).problems
+    assert [(p.field, p.rule) for p in itself] == [("archy: inboundCall.t", RULE_UNKNOWN)]

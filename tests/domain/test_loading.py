@@ -97,6 +97,35 @@ def test_the_schema_accepts_the_sample_files_and_rejects_typos():
     assert list(validator.iter_errors(nested))
 
 
+def test_the_schema_accepts_the_genesys_cloud_samples_and_checks_their_form():
+    """The genesys-cloud form (`archy:` file or inline text, lifecycle published|draft, optional
+    references, name and type): every sample of flows/genesys-cloud validates; its mistakes do not."""
+    validator = jsonschema.Draft202012Validator(definitions_schema())
+    samples = sorted(
+        p for p in (FLOWS / "genesys-cloud").glob("*.yaml") if not p.name.endswith(".archy.yaml")
+    )
+    assert len(samples) == 7
+    for path in samples:
+        assert list(validator.iter_errors(yaml.safe_load(path.read_text()))) == [], path
+    inline = {
+        "archy": "inboundCall:\n  name: X\n",
+        "lifecycle_state": "draft",
+        "name": "X",
+        "type": "INBOUNDCALL",
+    }
+    assert list(validator.iter_errors(inline)) == []
+    assert list(validator.iter_errors({"archy": "x.archy.yaml", "lifecycle_state": "archived"}))
+    assert list(validator.iter_errors({"archy": "x.archy.yaml"}))  # lifecycle_state is required
+    assert list(validator.iter_errors({"archy": "", "lifecycle_state": "draft"}))
+    assert list(validator.iter_errors({"archy": "x.archy.yaml", "lifecycle_state": "draft", "blocks": []}))
+    assert list(
+        validator.iter_errors({"archy": "x.archy.yaml", "lifecycle_state": "draft", "references": ["a", "a"]})
+    )
+    assert list(validator.iter_errors({"archy": "x.archy.yaml", "lifecycle_state": "draft", "type": "NOPE"}))
+    # Without `archy`, the block form: its name is required and `archy`-only keys do not apply.
+    assert list(validator.iter_errors({"lifecycle_state": "draft"}))
+
+
 # ----------------------------------------------------------------------------------------- problems
 
 

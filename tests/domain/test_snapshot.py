@@ -50,6 +50,19 @@ def test_keys_known_then_definitions_then_slugs() -> None:
     }
 
 
+def test_a_slug_never_takes_a_reserved_key_but_known_and_defined_keys_may() -> None:
+    """`reserved`: keys already taken outside the flows (files of the definitions folder, the
+    state's keys): a slug avoids them; a key the state or a definition gives is kept."""
+    flows = [live("1", "Support Line"), live("2", "Billing"), live("3", "Main")]
+    keys = snap.assign_keys(
+        flows,
+        known={"2": "billing"},
+        definitions={"main": {"name": "Main", "type": "INBOUNDCALL"}},
+        reserved={"support-line", "billing", "main"},
+    )
+    assert keys == {"1": "support-line-inboundcall", "2": "billing", "3": "main"}
+
+
 def test_references_become_keys_and_files_are_stable(tmp_path: Path) -> None:
     flows = [
         live(

@@ -238,7 +238,12 @@ def _blocks(folder: Path) -> None:
 BAD_INPUTS = {
     "unparseable": (_unparseable, "verify-caller", "archy", "archy.document.invalid"),
     "unknown-reference": (_unknown_reference, "billing-line", "callCommonModule", "reference.unknown"),
-    "cycle": (_cycle, "business-hours", "references", "reference.cycle"),
+    "cycle": (
+        _cycle,
+        "business-hours",
+        "archy: commonModule.states[0].state.actions[0].callCommonModule",
+        "reference.cycle",
+    ),
     "draft-used-by-published": (_draft_used, "billing-line", "references[0]", "reference.unpublished"),
     "type-mismatch": (_type_mismatch, "verify-caller", "type", "archy.type.mismatch"),
     "archived": (_archived, "holiday-line", "lifecycle_state", "archived.unsupported"),
