@@ -79,7 +79,10 @@ CODE_EXISTS = "architect.flow.already.exists"
 CODE_JOB_TIMEOUT = "job.timeout"
 
 #: Job failures caused by the platform's own rate limit (Archy exits 107 on a 429): rerun the job.
-_JOB_THROTTLED = re.compile(r"\b429\b|too many requests|exit code:?\s*107", re.IGNORECASE)
+#: A bare "429" is not enough: it can be part of a flow's name in the job's message.
+_JOB_THROTTLED = re.compile(
+    r"(?:http|status|code)\s*:?\s*429\b|\b429\s+too many|too many requests|exit code:?\s*107", re.IGNORECASE
+)
 _JOB_LOCKED = re.compile(r"\blocked\b|forceUnlock", re.IGNORECASE)
 #: 409 codes that, answering the replay of an ambiguous attempt, mean the first attempt went through.
 _OWN_REPLAY_CODES: dict[str, tuple[str, ...]] = {

@@ -176,6 +176,15 @@ def test_job_failure_quotes_the_platform_messages(
     assert "Referenced flow 'Ghost' does not exist" in str(info.value)
 
 
+def test_a_429_in_a_flow_name_is_not_throttling(
+    platform: GenesysCloudPlatform, fake: FakeGenesysCloud
+) -> None:
+    fake.job_failures = ["Flow 'Queue 429' references flows that cannot be used: 'Ghost' does not exist."]
+    with pytest.raises(JobFailedError, match="Queue 429"):
+        platform.create(document("Main IVR"), {})
+    assert len(fake.jobs) == 1  # failed once, not run again
+
+
 def test_job_429_failures_are_bounded(platform: GenesysCloudPlatform, fake: FakeGenesysCloud) -> None:
     fake.job_failures = ["exit code: 107"] * 5
     with pytest.raises(JobFailedError):
