@@ -528,6 +528,22 @@ class FlowStore:
                 found.append((FlowRec(r[0], r[1], r[2], r[3], bool(r[4]), state), r[6]))
         return found
 
+    def _refuse_if_used(
+        self, conn: sqlite3.Connection, rec: FlowRec, pointers: tuple[str, ...], code: str, what: str
+    ) -> None:
+        """409 `code`, one detail per consumer, when a version named by `pointers` of another flow
+        uses `rec`; `what` completes "Flow '<name>' …" ({names}: the consumers)."""
+        users = self._consumers(conn, rec.org, rec.id, pointers)
+        if users:
+            names = ", ".join(f"'{u.name}'" for u, _ in users)
+            raise _conflict(
+                code,
+                f"Flow '{rec.name}' {what.format(names=names)}.",
+                rec.id,
+                rec.name,
+                details=[detail(code, "", u.id, u.name) for u, _ in users],
+            )
+
     def delete_flow(self, org: str, actor: dict[str, str], flow_id: str) -> str:
         with self._tx() as conn:
             self._settle(conn, time.time())
@@ -541,19 +557,13 @@ class FlowStore:
                     status=405,
                 )
             self._not_busy(rec)
-            users = self._consumers(conn, org, flow_id, ("published", "checked_in"))
-            if users:
-                names = ", ".join(f"'{u.name}'" for u, _ in users)
-                raise _conflict(
-                    "architect.flow.cannot.delete.used.in.flows",
-                    f"Flow '{rec.name}' cannot be deleted: it is used by {names}.",
-                    rec.id,
-                    rec.name,
-                    details=[
-                        detail("architect.flow.cannot.delete.used.in.flows", "", u.id, u.name)
-                        for u, _ in users
-                    ],
-                )
+            self._refuse_if_used(
+                conn,
+                rec,
+                ("published", "checked_in"),
+                "architect.flow.cannot.delete.used.in.flows",
+                "cannot be deleted: it is used by {names}",
+            )
             rec.deleted = True
             rec.state["lock"] = None
             self._save(conn, rec)
@@ -682,19 +692,13 @@ class FlowStore:
             self._settle(conn, now)
             rec = self._live(conn, org, flow_id)
             self._not_busy(rec)
-            users = self._consumers(conn, org, flow_id, ("published",))
-            if users:
-                names = ", ".join(f"'{u.name}'" for u, _ in users)
-                raise _conflict(
-                    "architect.flow.cannot.deactivate.used.in.flows",
-                    f"Flow '{rec.name}' cannot be deactivated: published flows use it ({names}).",
-                    rec.id,
-                    rec.name,
-                    details=[
-                        detail("architect.flow.cannot.deactivate.used.in.flows", "", u.id, u.name)
-                        for u, _ in users
-                    ],
-                )
+            self._refuse_if_used(
+                conn,
+                rec,
+                ("published",),
+                "architect.flow.cannot.deactivate.used.in.flows",
+                "cannot be deactivated: published flows use it ({names})",
+            )
             num = rec.state.get("published")
             if num is not None:
                 v = self._version(conn, rec.id, num)
