@@ -195,7 +195,11 @@ def _error_class(status: int, code: str | None) -> type[ArchitectError]:
 
 
 _HINTS = {
-    "missing.permissions": "give the OAuth client the scope named above (architect:flow:read / :write)",
+    "missing.permissions": (
+        "give the OAuth client what the message names: on the Architecture API a scope "
+        "(architect:flow:read / :write); on Genesys Cloud a role with that permission "
+        "(architect:flow:view/add/edit/publish/delete, architect:job:create/view, …)"
+    ),
     "bad.credentials": "the access token was refused; check the OAuth client still exists",
     "credentials.expired": "the access token expired",
     "architect.flow.name.duplicate": "another live flow of this type already has this name",

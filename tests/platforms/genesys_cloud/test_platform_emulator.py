@@ -281,8 +281,11 @@ def test_slow_platform_is_polled_with_backoff(make: Make, emulator: EmulatorProc
 
 def test_read_only_client_cannot_deploy(make: Make) -> None:
     ro, _ = make("dev-ro")
-    with pytest.raises(ForbiddenError):
+    with pytest.raises(ForbiddenError) as info:
         ro.create(document("Main IVR"), {})
+    # the platform's message names the permission; the hint says where a Genesys Cloud client gets it
+    assert info.value.code == "missing.permissions"
+    assert "architect:job:create" in info.value.message and "role" in info.value.message
 
 
 def test_every_call_is_counted_by_the_recorder(make: Make, emulator: EmulatorProcess) -> None:
