@@ -285,7 +285,8 @@ def test_read_only_client_cannot_deploy(make: Make) -> None:
         ro.create(document("Main IVR"), {})
     # the platform's message names the permission; the hint says where a Genesys Cloud client gets it
     assert info.value.code == "missing.permissions"
-    assert "architect:job:create" in info.value.message and "role" in info.value.message
+    assert "missing the following permission(s): [architect:job:create]" in info.value.message
+    assert "on Genesys Cloud a role with that permission" in info.value.message
 
 
 def test_every_call_is_counted_by_the_recorder(make: Make, emulator: EmulatorProcess) -> None:
