@@ -9,6 +9,7 @@ from typing import Any
 import pulumi
 from pulumi.dynamic import CreateResult, ReadResult, UpdateResult
 
+from provider.deploy import sdk_pickle
 from provider.deploy.resource import CONNECTION_KEY, FlowProvider, normalize_inputs
 
 
@@ -61,4 +62,5 @@ class NullFlow(pulumi.dynamic.Resource, module="architect", name="NullFlow"):
             **{k: None for k in ("flowId", "version", "lifecycleState", "dateModified", "selfUri")},
         }
         opts = pulumi.ResourceOptions(additional_secret_outputs=[CONNECTION_KEY])
+        sdk_pickle.install()  # as Flow does: the SDK's serializer fails past ~950 resources
         super().__init__(NullFlowProvider(), resource_name, props, opts)

@@ -54,7 +54,7 @@ from pulumi.dynamic import (
 from pydantic import ValidationError as PydanticValidationError
 
 from provider import platforms
-from provider.deploy import adoption, host_errors, watchdog
+from provider.deploy import adoption, host_errors, sdk_pickle, watchdog
 from provider.deploy import config as stack_config
 from provider.deploy.config import NAMESPACE, StackConfig
 from provider.deploy.inputs import (
@@ -538,6 +538,7 @@ class Flow(Resource, module="architect", name="Flow"):
         }
         if archy is not None:  # genesys-cloud: the content is the Archy text
             props[ARCHY_KEY] = archy
+        sdk_pickle.install()  # the SDK's provider serializer fails past ~950 resources otherwise
         super().__init__(FlowProvider(pulumi.get_stack()), resource_name, props, opts)
 
 
