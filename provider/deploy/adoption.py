@@ -83,7 +83,9 @@ def finish_success(
     )
 
 
-def _as_written(live: LiveFlow, document: FlowDocument, ids: Mapping[str, str], written: str | None) -> LiveFlow:
+def _as_written(
+    live: LiveFlow, document: FlowDocument, ids: Mapping[str, str], written: str | None
+) -> LiveFlow:
     """`live` (this stack's last write) as the base of the next write: when that write sent what the
     definition now says, genesys-cloud's content digest is set too, so no job deploys the same text."""
     if written is None or document.archy is None or written != digest(document, ids):

@@ -48,7 +48,7 @@ GC_FLOWS_ROUTE = "/api/v2/flows"
 # The program of the "after the last step" runs: the project's, holding the stack's outputs (so the
 # engine's final state write) until the test has killed the CLI; it touches HOLD_MARKER when every
 # flow's step is done.
-HELD_PROGRAM = '''
+HELD_PROGRAM = """
 import os
 import time
 from pathlib import Path
@@ -76,7 +76,7 @@ def hold(ids):
 
 run(Path(__file__).resolve().parent, resource=flow)
 pulumi.export("held", pulumi.Output.all(*[f.id for f in made]).apply(hold))
-'''
+"""
 
 
 def mode_env(env: dict[str, str], mode: str) -> dict[str, str]:
