@@ -164,6 +164,8 @@ def _converge(
     last = journal.last_write(flow_key=key, flow_id=existing.id)
     if last is not None and last.revision == base.revision:
         base = _as_written(base, document, ids, last.digest)
+    elif document.archy is not None and _holds(platform, base, document, ids):
+        base = _as_written(base, document, ids, digest(document, ids))  # no job for the same text
     return platform.update(existing.id, document, ids, base=base, policy="overwrite")
 
 
