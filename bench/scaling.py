@@ -24,8 +24,9 @@ sampled from /proc for every descendant of the CLI, the engine's peak RSS (VmHWM
 calls the phase made (emulator stats) against the minimum (one call per flow touched plus one
 token).
 
-Variants: `--skip-checkpoints` (PULUMI_SKIP_CHECKPOINTS=true: one state write at the end; NOT
-crash-safe), `--linwait` (provider/deploy/sdk_wait.py installed at the top of the program).
+Variants: `--skip-checkpoints` (PULUMI_SKIP_CHECKPOINTS=true: one state write at the end, the default
+of the project's entry points, crash-safe through the provider's intents; without it, `base`, the
+per-step checkpoints), `--linwait` (provider/deploy/sdk_wait.py installed at the top of the program).
 Both may be combined; `--variants base,skip,linwait,...` runs several side by side.
 
 Needs only `make venv tools` (the venv's python runs this; the CLI comes from .tools/pulumi or
@@ -285,8 +286,8 @@ class Runner:
             (project / "flows" / f"{key}.yaml").write_text(yaml.safe_dump(definition, sort_keys=False))
         base = {k: v for k, v in os.environ.items() if not k.startswith(("PULUMI_", "GENESYSCLOUD_"))}
         env = offline_env(backend_dir=where / "backend", pulumi_home=where / "home", base=base)
-        if "skip" in variant:
-            env["PULUMI_SKIP_CHECKPOINTS"] = "true"
+        # explicit both ways: offline_env writes the state once at the end by default
+        env["PULUMI_SKIP_CHECKPOINTS"] = "true" if "skip" in variant else "false"
         api_url = self.emulator.url if self.emulator is not None else "http://127.0.0.1:9"
         for argv in (
             ("stack", "init", STACK),

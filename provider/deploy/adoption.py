@@ -3,18 +3,24 @@ this stack created (see provider/governance/intents.py for the rule).
 
 The provider (`provider.deploy.resource`) calls `begin` before each platform write, `finish` after it,
 and on a create that hits an existing flow or gets no answer, `adopt_after_duplicate` /
-`look_up_after_unknown`.
+`look_up_after_unknown`. Before an update, `own_base` takes the live flow as the base when its revision
+is the one this stack's last finished write recorded (the state may hold an older one: a run killed
+without per-step checkpoints), so this stack's own write is not taken for someone else's change.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
+import json
 import logging
 import time
 from collections.abc import Mapping
 
-from provider.deploy.inputs import FlowProviderError
-from provider.domain import convert
+from provider.deploy.inputs import ARCHY_SHA_KEY, FlowProviderError
+from provider.domain import archy_text, convert
 from provider.domain.document import FlowDocument
+from provider.domain.yaml_safe import YamlError
 from provider.errors import ArchitectError
 from provider.governance.intents import Action, Intent, IntentJournal, IntentWriteError
 from provider.platforms.base import LiveFlow, Platform
@@ -51,11 +57,115 @@ def begin(
         ) from None
 
 
+def digest(document: FlowDocument, ids: Mapping[str, str]) -> str:
+    """What a write sends, as one digest: the document's managed fields and content, and the ids of
+    the flows it references (recorded with a successful write's outcome)."""
+    fields = document.model_dump(mode="json", exclude={"key", "aliases"})
+    text = json.dumps({"document": fields, "ids": dict(sorted(ids.items()))}, sort_keys=True)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def finish_success(
+    journal: IntentJournal,
+    intent: Intent,
+    flow: LiveFlow,
+    document: FlowDocument,
+    ids: Mapping[str, str],
+    outcome: str = "success",
+) -> None:
+    """The outcome of a write that succeeded, with the revision it left and what it wrote."""
+    journal.finish(
+        intent,
+        "adopted" if outcome == "adopted" else "success",
+        flow_id=flow.id,
+        revision=flow.revision or None,
+        digest=digest(document, ids),
+    )
+
+
+def _as_written(
+    live: LiveFlow, document: FlowDocument, ids: Mapping[str, str], written: str | None
+) -> LiveFlow:
+    """`live` (this stack's last write) as the base of the next write: when that write sent what the
+    definition now says, genesys-cloud's content digest is set too, so no job deploys the same text."""
+    if written is None or document.archy is None or written != digest(document, ids):
+        return live
+    sha = hashlib.sha256(document.archy.encode("utf-8")).hexdigest()
+    return dataclasses.replace(live, extra={**live.extra, ARCHY_SHA_KEY: sha})
+
+
+def own_base(
+    platform: Platform,
+    journal: IntentJournal,
+    key: str,
+    base: LiveFlow,
+    document: FlowDocument,
+    ids: Mapping[str, str],
+) -> LiveFlow:
+    """The base of an update of `base.id`: the state's (`base`), unless the state is older than this
+    stack's own writes (a run killed before its state was written). Then the live flow is the base
+    when it is provably this stack's: at the revision this stack's last finished write recorded, or,
+    after an update intent left without an answer, holding exactly what this update sends. No
+    conflict then, and nothing is written again when the flow already matches the definition. A live
+    revision that is neither is someone else's change: the base stays, the conflict policy decides.
+    Costs nothing (no call) unless the journal says the state may be stale."""
+    last = journal.last_write(flow_key=key, flow_id=base.id)
+    interrupted = journal.interrupted_update(flow_id=base.id)
+    if (last is None or last.revision == base.revision) and interrupted is None:
+        return base
+    live = platform.read(base.id)
+    if live is None or live.revision == base.revision:
+        return base
+    if last is not None and live.revision == last.revision:
+        why = f"this stack's own last write (intent {last.intent_id})"
+        own = _as_written(live, document, ids, last.digest)
+    elif interrupted is not None and _holds(platform, live, document, ids):
+        why = f"what this stack's interrupted update (intent {interrupted}) sent"
+        own = _as_written(live, document, ids, digest(document, ids))
+    else:
+        return base
+    log.warning(
+        "flow %s (%s): the state records revision %s; the live %s is %s: the base of this update",
+        key,
+        base.id,
+        base.revision,
+        live.revision,
+        why,
+    )
+    return own
+
+
+def _holds(platform: Platform, live: LiveFlow, document: FlowDocument, ids: Mapping[str, str]) -> bool:
+    """The live flow holds exactly the definition (genesys-cloud: its Archy text, exported)."""
+    if live.lifecycle_state != str(document.lifecycle_state) or not is_what_we_sent(live, document, ids):
+        return False
+    if document.archy is None:
+        return True
+    fetch = getattr(platform, "fetch_content", None)
+    version = live.extra.get("publishedVersion") or live.extra.get("checkedInVersion")
+    if fetch is None or version is None:
+        return False
+    try:
+        return bool(archy_text.canonical(fetch(live.id, version)) == archy_text.canonical(document.archy))
+    except YamlError:
+        return False
+
+
 def _converge(
-    platform: Platform, existing: LiveFlow, document: FlowDocument, ids: Mapping[str, str]
+    platform: Platform,
+    journal: IntentJournal,
+    key: str,
+    existing: LiveFlow,
+    document: FlowDocument,
+    ids: Mapping[str, str],
 ) -> LiveFlow:
     """The adopted flow made to match the definition (it may hold an older revision of it)."""
     base = platform.read(existing.id) or existing
+    last = journal.last_write(flow_key=key, flow_id=existing.id)
+    if last is not None and last.revision == base.revision:
+        base = _as_written(base, document, ids, last.digest)
+    elif document.archy is not None and _holds(platform, base, document, ids):
+        base = _as_written(base, document, ids, digest(document, ids))  # no job for the same text
     return platform.update(existing.id, document, ids, base=base, policy="overwrite")
 
 
@@ -83,12 +193,9 @@ def adopt_after_duplicate(
         document.name,
         match,
     )
-    flow = _converge(platform, existing, document, ids)
-    journal.finish(
-        Intent(match, "create", intent.flow_key, intent.flow_type, intent.flow_name),
-        "adopted",
-        flow_id=existing.id,
-    )
+    flow = _converge(platform, journal, intent.flow_key, existing, document, ids)
+    adopted = Intent(match, "create", intent.flow_key, intent.flow_type, intent.flow_name)
+    finish_success(journal, adopted, flow, document, ids, "adopted")
     return flow
 
 

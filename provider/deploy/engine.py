@@ -3,6 +3,16 @@
 Used by the Makefile (through `python -m provider.deploy.engine env`), the tests, the benchmarks and the
 CLI's promotion command, so every run of the engine uses the same offline settings: a local file
 backend, no update checks, no automatic plugin downloads and a passphrase secrets provider.
+
+Checkpoints: these runs write the stack's state once, at the end (`PULUMI_SKIP_CHECKPOINTS=true`),
+instead of after every step: the file backend rewrites the whole state per step, which makes a create
+or a destroy of N flows cost O(N²) (bench/SCALING-NOTES.md). That is safe here because the provider
+never writes without its write-ahead intent (provider/governance/intents.py: a write whose intent
+cannot be recorded is refused): after a kill -9 the next `up` adopts the flows the killed run created,
+takes the ones it updated as this stack's own, and treats the ones it deleted as gone
+(tests/resilience/test_kill_phases.py). `GENESYS_FLOWS_CHECKPOINTS=step` keeps Pulumi's per-step
+checkpoints; a `PULUMI_SKIP_CHECKPOINTS` already set is kept. A `pulumi` run by hand without these
+settings keeps Pulumi's default (per step).
 """
 
 from __future__ import annotations
@@ -31,6 +41,23 @@ def tools_bin() -> Path:
     return tools_root() / "bin"
 
 
+#: `step`: Pulumi's per-step checkpoints; `end` (the default here): one state write at the end.
+CHECKPOINTS_ENV = "GENESYS_FLOWS_CHECKPOINTS"
+CHECKPOINT_MODES = ("end", "step")
+
+
+def skip_checkpoints(env: dict[str, str]) -> bool:
+    """Whether an engine run with `env` writes its state only at the end (see the module docstring)."""
+    mode = env.get(CHECKPOINTS_ENV, "").strip().lower()
+    if mode:
+        if mode not in CHECKPOINT_MODES:
+            raise ValueError(f"{CHECKPOINTS_ENV}={mode!r}: expected one of {', '.join(CHECKPOINT_MODES)}")
+        return mode == "end"
+    if env.get("PULUMI_SKIP_CHECKPOINTS", "").strip():
+        return env["PULUMI_SKIP_CHECKPOINTS"].strip().lower() in ("1", "true", "yes", "on")
+    return True
+
+
 def offline_env(
     *,
     backend_dir: Path | None = None,
@@ -55,6 +82,7 @@ def offline_env(
     env["PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION"] = "true"
     env["PULUMI_AUTOMATION_API_SKIP_VERSION_CHECK"] = "true"
     env["PULUMI_SKIP_CONFIRMATIONS"] = "true"
+    env["PULUMI_SKIP_CHECKPOINTS"] = "true" if skip_checkpoints(env) else "false"
     if "PULUMI_CONFIG_PASSPHRASE" not in env and "PULUMI_CONFIG_PASSPHRASE_FILE" not in env:
         env["PULUMI_CONFIG_PASSPHRASE"] = DEMO_PASSPHRASE
     # The dynamic provider process unpickles provider classes by module path.
@@ -72,10 +100,11 @@ def pulumi_command() -> auto.PulumiCommand:
     return auto.PulumiCommand(root=str(tools_root()), skip_version_check=True)
 
 
-def _print_env() -> None:
-    """`python -m provider.deploy.engine env`: shell exports for the Makefile."""
+def _print_env(*, deploy: bool = False) -> None:
+    """`python -m provider.deploy.engine env [--deploy]`: shell exports for the CLI by hand; with
+    `--deploy` (scripts/up, so `make deploy`) also the checkpoint setting of this project's runs."""
     env = offline_env()
-    for key in (
+    keys = [
         "PATH",
         "PULUMI_BACKEND_URL",
         "PULUMI_HOME",
@@ -83,7 +112,10 @@ def _print_env() -> None:
         "PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION",
         "PULUMI_CONFIG_PASSPHRASE",
         "PYTHONPATH",
-    ):
+    ]
+    if deploy:
+        keys.append("PULUMI_SKIP_CHECKPOINTS")
+    for key in keys:
         if key in env:
             print(f"export {key}={_quote(env[key])}")
 
@@ -93,7 +125,10 @@ def _quote(value: str) -> str:
 
 
 if __name__ == "__main__":
-    if sys.argv[1:] == ["env"]:
-        _print_env()
+    if sys.argv[1:2] == ["env"] and sys.argv[2:] in ([], ["--deploy"]):
+        try:
+            _print_env(deploy=sys.argv[2:] == ["--deploy"])
+        except ValueError as exc:
+            sys.exit(f"error: {exc}")
     else:
-        sys.exit("usage: python -m provider.deploy.engine env")
+        sys.exit("usage: python -m provider.deploy.engine env [--deploy]")

@@ -329,7 +329,7 @@ class FlowProvider(ResourceProvider):
             except ArchitectError as exc:
                 journal.finish(intent, outcome_of(exc))
                 raise FlowProviderError(f"flow {key!r}: create failed: {exc}") from None
-            journal.finish(intent, "success", flow_id=flow.id)
+            adoption.finish_success(journal, intent, flow, document, ids)
         return CreateResult(flow.id, outputs(props, flow))
 
     @staticmethod
@@ -394,18 +394,23 @@ class FlowProvider(ResourceProvider):
         policy = conflict_policy(_news)
         document = to_document(_news)
         journal = journal_of(_news)
+        ids = reference_ids(_news)
         with telemetry.flow_context(key):
+            try:  # the state may be older than this stack's last write (a run killed before saving)
+                base = adoption.own_base(platform, journal, key, base, document, ids)
+            except ArchitectError as exc:
+                raise FlowProviderError(f"flow {key!r}: read of {_id} failed: {exc}") from None
             intent = adoption.begin(journal, "update", key, document, flow_id=_id)
             try:
                 flow = platform.update(
                     _id,
                     document,
-                    reference_ids(_news),
+                    ids,
                     base=base,
                     policy=policy,
                     previous_ids=dict(_olds.get(REFERENCE_IDS) or {}),
                 )
-                journal.finish(intent, "success", flow_id=_id)
+                adoption.finish_success(journal, intent, flow, document, ids)
             except Exception as exc:
                 journal.finish(intent, outcome_of(exc), flow_id=_id)
                 self._update_error(key, _id, base, policy, exc)

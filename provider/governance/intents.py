@@ -15,11 +15,17 @@ type and name that the state does not know adopts it only when `adoptable` says 
 stack created it under the same flow key: an open create intent for that key, type and name, or a
 recorded success with that flow's id (the state lost it). Anything else is someone else's flow (or
 one the state holds under another key) and stays an error.
+
+A successful create or update also records the flow's resulting revision (`version_after`) and a
+digest of what was written (`content_sha256`). Without per-step checkpoints (PULUMI_SKIP_CHECKPOINTS)
+a kill -9 leaves the state with the revision from before the run; `last_write` tells the next update
+that the live revision is this stack's own last write, not someone else's change.
 """
 
 from __future__ import annotations
 
 import logging
+import threading
 import uuid
 from dataclasses import dataclass
 from typing import Literal
@@ -46,6 +52,32 @@ class Intent:
     flow_key: str
     flow_type: str
     flow_name: str
+
+
+@dataclass(frozen=True)
+class Write:
+    """This stack's last successful write of a flow: the revision it left and a digest of its content."""
+
+    intent_id: str
+    flow_key: str
+    flow_id: str
+    revision: str
+    digest: str | None
+
+
+@dataclass
+class _Index:
+    """One stack's journal, as far as updates need it: per flow id, its last write and the update
+    intent left without an answer since (killed mid-write: it may or may not have been applied)."""
+
+    writes: dict[str, Write]
+    open_updates: dict[str, str]
+
+
+#: (audit file, stack) → its index; read once per provider process, then kept up to date by `begin`
+#: and `finish` (so a look-up costs no read of the audit file: updates stay linear).
+_indexes: dict[tuple[str, str], _Index] = {}
+_indexes_lock = threading.Lock()
 
 
 class IntentJournal:
@@ -76,24 +108,71 @@ class IntentJournal:
                 exc.errno,
                 f"could not record the intent in the audit trail {self.audit.path}: {exc.strerror or exc}",
             ) from None
+        with _indexes_lock:
+            index = _indexes.get(self._index_key())
+            if index is not None:
+                _note(index, {"event": INTENT, "intent_id": intent.id, "action": action, "flow_id": flow_id})
         return intent
 
-    def finish(self, intent: Intent, outcome: Outcome, *, flow_id: str | None = None) -> None:
-        """Record the outcome. A failure here is logged, not raised: the API write already happened,
-        and the open intent it leaves is resolved by the next run's look-up."""
+    def finish(
+        self,
+        intent: Intent,
+        outcome: Outcome,
+        *,
+        flow_id: str | None = None,
+        revision: str | None = None,
+        digest: str | None = None,
+    ) -> None:
+        """Record the outcome (with a success, the revision the write left and its content digest).
+        A failure here is logged, not raised: the API write already happened, and the open intent it
+        leaves is resolved by the next run's look-up."""
+        entry: dict[str, object] = {
+            "event": OUTCOME,
+            "intent_id": intent.id,
+            "action": intent.action,
+            "flow_key": intent.flow_key,
+            "flow_id": flow_id,
+            "outcome": outcome,
+        }
+        if revision is not None:
+            entry["version_after"] = revision
+        if digest is not None:
+            entry["content_sha256"] = digest
         try:
-            self.audit.append(
-                {
-                    "event": OUTCOME,
-                    "intent_id": intent.id,
-                    "action": intent.action,
-                    "flow_key": intent.flow_key,
-                    "flow_id": flow_id,
-                    "outcome": outcome,
-                }
-            )
+            self.audit.append(entry)
         except OSError:
             log.exception("could not record the outcome of intent %s (flow %s)", intent.id, intent.flow_key)
+            return
+        with _indexes_lock:
+            index = _indexes.get(self._index_key())
+            if index is not None:
+                _note(index, entry)
+
+    def last_write(self, *, flow_key: str, flow_id: str) -> Write | None:
+        """This stack's last successful create, update or adoption of `flow_id` under `flow_key` that
+        recorded the revision it left; None when there is none, or the flow was deleted since."""
+        found = self._index().writes.get(flow_id)
+        return found if found is not None and found.flow_key == flow_key else None
+
+    def interrupted_update(self, *, flow_id: str) -> str | None:
+        """The id of this stack's update intent of `flow_id` with no answer (no outcome, or
+        `unknown`) since its last write: the write may have been applied."""
+        return self._index().open_updates.get(flow_id)
+
+    def _index(self) -> _Index:
+        key = self._index_key()
+        with _indexes_lock:
+            index = _indexes.get(key)
+            if index is None:
+                index = _Index({}, {})
+                for entry in read(self.audit.path).entries:
+                    if entry.get("stack") == self.audit.stack:
+                        _note(index, entry)
+                _indexes[key] = index
+            return index
+
+    def _index_key(self) -> tuple[str, str]:
+        return (str(self.audit.path), self.audit.stack)
 
     def adoptable(
         self, *, flow_key: str, flow_type: str, flow_name: str, flow_id: str, exclude: Intent | None = None
@@ -127,6 +206,40 @@ class IntentJournal:
             if any(o.get("outcome") in ("success", "adopted") and o.get("flow_id") == flow_id for o in seen):
                 return intent_id
         return None
+
+
+def _note(index: _Index, entry: dict[str, object]) -> None:
+    """Update the index with one entry of the journal (in the order they were written)."""
+    flow_id = entry.get("flow_id")
+    if not isinstance(flow_id, str):
+        return
+    if entry.get("event") == INTENT:
+        if entry.get("action") == "update":
+            index.open_updates[flow_id] = str(entry.get("intent_id"))
+        return
+    if entry.get("event") != OUTCOME:
+        return
+    outcome = entry.get("outcome")
+    if outcome != "unknown" and index.open_updates.get(flow_id) == entry.get("intent_id"):
+        del index.open_updates[flow_id]
+    if outcome not in ("success", "adopted"):
+        return
+    if entry.get("action") == "delete":
+        index.writes.pop(flow_id, None)
+        index.open_updates.pop(flow_id, None)
+        return
+    revision = entry.get("version_after")
+    if revision is None or revision == "":
+        return
+    digest = entry.get("content_sha256")
+    index.writes[flow_id] = Write(
+        intent_id=str(entry.get("intent_id")),
+        flow_key=str(entry.get("flow_key")),
+        flow_id=flow_id,
+        revision=str(revision),
+        digest=str(digest) if digest is not None else None,
+    )
+    index.open_updates.pop(flow_id, None)
 
 
 def outcome_of(exc: BaseException) -> Outcome:

@@ -86,3 +86,80 @@ def test_a_duplicate_is_adopted_only_with_this_stacks_open_intent(tmp_path: Path
 
 def test_both_platforms_duplicate_codes_lead_to_adoption():
     assert {"architect.flow.name.duplicate", "architect.flow.already.exists"} == DUPLICATE_CODES
+
+
+# -- the base of an update after a run killed before its state was written ----------------------------
+
+
+class Counting(OnePlatform):
+    def __init__(self, flow: LiveFlow | None) -> None:
+        super().__init__(flow)
+        self.reads = 0
+
+    def read(self, flow_id: str) -> LiveFlow | None:
+        self.reads += 1
+        return self.flow
+
+
+def at(revision: str, description: str = "v2") -> LiveFlow:
+    return LiveFlow("id-1", "Main", "INBOUNDCALL", description, "published", revision)
+
+
+def updated(journal: IntentJournal, revision: str, document: FlowDocument) -> None:
+    intent = journal.begin(
+        "update", flow_key="main", flow_type="INBOUNDCALL", flow_name="Main", flow_id="id-1"
+    )
+    adoption.finish_success(journal, intent, at(revision), document, {})
+
+
+def test_the_live_flow_at_this_stacks_last_recorded_write_is_the_base(tmp_path: Path):
+    journal = IntentJournal(AuditLog(tmp_path / "audit.jsonl", "dev"))
+    document = doc(description="v2")
+    stale = at("1", description="v1")  # the state: the version before the killed run
+    updated(journal, "2", document)
+    platform = Counting(at("2"))
+    assert adoption.own_base(platform, journal, "main", stale, document, {}) is platform.flow  # type: ignore[arg-type]
+    # someone else wrote after us: the state's base stays (the conflict policy decides)
+    platform = Counting(at("3"))
+    assert adoption.own_base(platform, journal, "main", stale, document, {}) is stale  # type: ignore[arg-type]
+    # the state is current: not one call
+    platform = Counting(at("2"))
+    assert adoption.own_base(platform, journal, "main", at("2"), document, {}) == at("2")  # type: ignore[arg-type]
+    assert platform.reads == 0
+    # another key's write (or another stack's) proves nothing
+    other = IntentJournal(AuditLog(tmp_path / "audit.jsonl", "prod"))
+    assert adoption.own_base(Counting(at("2")), other, "main", stale, document, {}) is stale  # type: ignore[arg-type]
+    assert adoption.own_base(Counting(at("2")), journal, "other", stale, document, {}) is stale  # type: ignore[arg-type]
+
+
+def test_the_journal_is_read_from_the_file_a_killed_process_wrote(tmp_path: Path):
+    path = tmp_path / "audit.jsonl"
+    document = doc(description="v2")
+    updated(IntentJournal(AuditLog(path, "dev")), "2", document)
+    from provider.governance import intents
+
+    intents._indexes.clear()  # a new provider process
+    journal = IntentJournal(AuditLog(path, "dev"))
+    write = journal.last_write(flow_key="main", flow_id="id-1")
+    assert write is not None and write.revision == "2" and write.digest == adoption.digest(document, {})
+    deleted = journal.begin(
+        "delete", flow_key="main", flow_type="INBOUNDCALL", flow_name="Main", flow_id="id-1"
+    )
+    journal.finish(deleted, "success", flow_id="id-1")
+    assert journal.last_write(flow_key="main", flow_id="id-1") is None
+
+
+def test_after_an_interrupted_update_only_what_it_sent_is_this_stacks(tmp_path: Path):
+    journal = IntentJournal(AuditLog(tmp_path / "audit.jsonl", "dev"))
+    document = doc(description="v2")
+    stale = at("1", description="v1")
+    intent = journal.begin(
+        "update", flow_key="main", flow_type="INBOUNDCALL", flow_name="Main", flow_id="id-1"
+    )
+    assert journal.interrupted_update(flow_id="id-1") == intent.id
+    platform = Counting(at("2", description="v2"))  # what the killed update sent
+    assert adoption.own_base(platform, journal, "main", stale, document, {}) is platform.flow  # type: ignore[arg-type]
+    foreign = Counting(at("2", description="someone else's"))
+    assert adoption.own_base(foreign, journal, "main", stale, document, {}) is stale  # type: ignore[arg-type]
+    journal.finish(intent, "failure", flow_id="id-1")  # answered: nothing was applied
+    assert journal.interrupted_update(flow_id="id-1") is None
