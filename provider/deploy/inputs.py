@@ -339,6 +339,8 @@ def refreshed(props: Mapping[str, Any], flow: LiveFlow, text: str) -> tuple[dict
         ARCHY_KEY: text,
     }
     inputs = {k: props[k] for k in (*DIFF_KEYS, FLOW_KEY) if k in props}
+    if "blocks" not in props and BLOCKS_SHA_KEY not in props:
+        inputs["blocks"] = []  # slim outputs leave an empty block tree out; the inputs keep it
     inputs.update(live)
     outs = slim({**props, **live, "lifecycleState": flow.lifecycle_state, "liveRevision": flow.revision})
     if flow.changed_by:

@@ -92,7 +92,7 @@ def test_refresh_shows_their_text_and_keeps_our_revision_as_the_base() -> None:
     text = "commonModule:\n  name: M\n  description: theirs\n"
     outs, inputs = refreshed(out, theirs, text)
     assert "theirs" in inputs["archy"] and outs[ARCHY_TEXT_SHA_KEY] == content_sha("archy", text)
-    assert "archy" not in outs
+    assert "archy" not in outs and inputs["blocks"] == []  # the inputs stay complete
     assert changed_fields(outs, _inputs()) == ["archy"]
     assert outs["version"] == OURS and outs[ARCHY_SHA_KEY] == "abc"
     assert outs["liveRevision"] == theirs.revision and outs["changedBy"] == "Alice Architect"
