@@ -27,7 +27,9 @@ token).
 Variants: `--skip-checkpoints` (PULUMI_SKIP_CHECKPOINTS=true: one state write at the end, the default
 of the project's entry points, crash-safe through the provider's intents; without it, `base`, the
 per-step checkpoints), `--linwait` (provider/deploy/sdk_wait.py installed at the top of the program).
-Both may be combined; `--variants base,skip,linwait,...` runs several side by side.
+Both may be combined; `--variants base,skip,linwait,...` runs several side by side; a variant
+naming `trace` (`trace`, `linwait+trace`) installs provider/deploy/sdk_trace.py (one-frame stack
+traces in the state), as `__main__.py` does.
 
 Needs only `make venv tools` (the venv's python runs this; the CLI comes from .tools/pulumi or
 PULUMI_TOOLS_DIR). Loopback traffic only.
@@ -103,6 +105,7 @@ pulumi.export("count", len(resources))
 REAL_IMPORT = "from provider.flow_resource import Flow"
 NULL_IMPORT = "from bench.null_provider import NullFlow as Flow"
 LINWAIT_PRELUDE = "from provider.deploy.sdk_wait import install as _linwait\n_linwait(force=True)\n"
+TRACE_PRELUDE = "from provider.deploy.sdk_trace import install as _traces\n_traces()\n"
 
 
 def layered_dag(count: int, layers: int) -> dict[str, dict[str, Any]]:
@@ -279,6 +282,7 @@ class Runner:
         text = (PROJECT_DIR / "Pulumi.yaml").read_text()
         (project / "Pulumi.yaml").write_text(text.replace("virtualenv: .venv", f"virtualenv: {sys.prefix}"))
         prelude = LINWAIT_PRELUDE if "linwait" in variant else ""
+        prelude += TRACE_PRELUDE if "trace" in variant else ""
         flow_import = REAL_IMPORT if provider == "real" else NULL_IMPORT
         program = PROGRAM.format(prelude=prelude, flow_import=flow_import)
         (project / "__main__.py").write_text(program)

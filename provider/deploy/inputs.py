@@ -1,9 +1,20 @@
 """A Flow resource's inputs and outputs (plain data, logical keys): the keys, their canonical form,
 what `diff` compares, and the conversions to and from the canonical document and a platform's
-`LiveFlow`. No API call, no process state; `provider.deploy.resource` holds the provider."""
+`LiveFlow`. No API call, no process state; `provider.deploy.resource` holds the provider.
+
+The outputs are slim (issue 14, "State"): the engine writes every resource's inputs *and* outputs
+into the checkpoint, so the outputs hold only what `diff`, `update`, `read` and `delete` need (they get
+the previous outputs as `olds`, never the inputs): the small managed fields, the references and their
+ids, the flow key, the platform's revision and extras, and a sha256 standing for the content (the
+block tree, the Archy text) instead of the content itself. A `pulumi preview` still shows a content
+change as a diff of `blocks`/`archy`: the engine displays old inputs against new inputs. Outputs
+written before (the content in full) keep working: where the content is there, it is compared.
+"""
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Mapping
 from typing import Any
 
@@ -21,17 +32,30 @@ ARCHY_KEY = "archy"
 FIELD_KEYS: tuple[str, ...] = MANAGED_FIELDS
 #: What `diff` compares: the managed fields, the Archy text and the ids the references resolve to.
 DIFF_KEYS: tuple[str, ...] = (*FIELD_KEYS, ARCHY_KEY, REFERENCE_IDS)
-#: What a genesys-cloud deploy records besides the revision (`LiveFlow.extra`): the version
-#: pointers, and the sha256 of the Archy text we deployed (without it every update runs a job).
+#: What a genesys-cloud deploy records besides the revision (`LiveFlow.extra`): the sha256 of the
+#: Archy text we deployed (without it every update runs a job), and whether the consumed flows were
+#: unknown (then the next update looks them up again).
 ARCHY_SHA_KEY = "archySha256"
-PLATFORM_EXTRA_KEYS: tuple[str, ...] = (
-    "publishedVersion",
-    "checkedInVersion",
-    ARCHY_SHA_KEY,
-    "referencesUnknown",
-)
-#: The flow ids the live flow uses (genesys-cloud dependency tracking), and who changed it.
+PLATFORM_EXTRA_KEYS: tuple[str, ...] = (ARCHY_SHA_KEY, "referencesUnknown")
+#: Keys outputs written before held and the slim outputs drop: the flow ids the live flow used
+#: (genesys-cloud dependency tracking; read by nothing) and the version pointers (`version` holds both).
 CONSUMED_KEY = "consumedIds"
+DROPPED_OUTPUT_KEYS: frozenset[str] = frozenset(
+    {CONNECTION_KEY, CONSUMED_KEY, "publishedVersion", "checkedInVersion"}
+)
+#: The content fields the outputs hold as a sha256 instead (`content_sha`): the block tree
+#: (architecture-api; an empty tree, as every genesys-cloud flow has, is simply left out) and the Archy
+#: text of the state's content (genesys-cloud; not `archySha256`, the platform's fingerprint of the
+#: text it last deployed, which a refresh that found someone else's version keeps as the base).
+BLOCKS_SHA_KEY = "blocksSha256"
+ARCHY_TEXT_SHA_KEY = "archyTextSha256"
+CONTENT_SHA_KEYS: dict[str, str] = {"blocks": BLOCKS_SHA_KEY, ARCHY_KEY: ARCHY_TEXT_SHA_KEY}
+#: A block tree no definition has: the base content of an update when the state holds only the
+#: sha256 of the old tree and the new tree differs from it (the PATCH then sends the blocks; a merge
+#: compares against the server's copy of the base version, see `to_base`).
+UNKNOWN_BASE_BLOCKS: tuple[dict[str, str], ...] = (
+    {"id": "(not recorded in the state)", "type": "(unknown)"},
+)
 #: Server-side outputs.
 OUTPUT_KEYS: tuple[str, ...] = ("flowId", "version", "lifecycleState", "dateModified", "selfUri")
 #: Never cause a diff.
@@ -127,14 +151,50 @@ def _comparable(key: str, value: Any) -> Any:
     return value
 
 
+def content_sha(key: str, value: Any) -> str:
+    """The sha256 standing for a content field in the outputs: of the Archy text as it is, or of the
+    canonical block tree as compact JSON with sorted keys."""
+    value = _normalize_field(key, value)
+    text = value if isinstance(value, str) else json.dumps(value, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def is_archy(props: Mapping[str, Any]) -> bool:
+    """genesys-cloud: the props hold the Archy text, or (slim outputs) its sha256."""
+    return props.get(ARCHY_KEY) is not None or ARCHY_TEXT_SHA_KEY in props
+
+
 def changed_fields(olds: Mapping[str, Any], news: Mapping[str, Any]) -> list[str]:
-    """The diffed keys whose new value differs from the old one or is not known yet."""
+    """The diffed keys whose new value differs from the old one or is not known yet. `olds` are the
+    previous outputs: a content field they hold only as its sha256 is compared by sha256; one they
+    hold in full (outputs written before, an import that recorded the live content) is compared."""
     changed = []
     for key in DIFF_KEYS:
         new = news.get(key)
-        if contains_unknown(new) or _comparable(key, olds.get(key)) != _comparable(key, new):
+        sha_key = CONTENT_SHA_KEYS.get(key)
+        if contains_unknown(new):
+            changed.append(key)
+        elif sha_key is not None and key not in olds and sha_key in olds:
+            if olds[sha_key] != content_sha(key, new):
+                changed.append(key)
+        elif _comparable(key, olds.get(key)) != _comparable(key, new):
             changed.append(key)
     return changed
+
+
+def slim(props: Mapping[str, Any]) -> dict[str, Any]:
+    """Outputs as the state keeps them: the content fields replaced by their sha256 (an empty block
+    tree left out), and nothing that no operation reads (`DROPPED_OUTPUT_KEYS`)."""
+    out = {k: v for k, v in props.items() if k not in DROPPED_OUTPUT_KEYS}
+    for key, sha_key in CONTENT_SHA_KEYS.items():
+        if key not in out or contains_unknown(out[key]):
+            continue
+        value = out.pop(key)
+        if key == "blocks" and not _normalize_field(key, value):
+            out.pop(sha_key, None)
+        elif key != ARCHY_KEY or value is not None:
+            out[sha_key] = content_sha(key, value)
+    return out
 
 
 # ------------------------------------------------------------------------------------- conversion
@@ -160,11 +220,39 @@ def to_document(props: Mapping[str, Any]) -> FlowDocument:
     return convert.from_inputs(props, key=_key(props))
 
 
-def to_base(flow_id: str, olds: Mapping[str, Any]) -> LiveFlow:
-    """The flow as the state last saw it (the base of an update): fields with ids, and its revision."""
+def _recorded(key: str, olds: Mapping[str, Any], news: Mapping[str, Any] | None) -> Any:
+    """The content field `key` as the state last saw it: the outputs' copy (outputs written before),
+    else the new value when its sha256 is the one recorded (unchanged), else None (not recorded)."""
+    if key in olds:
+        return olds[key]
+    sha = olds.get(CONTENT_SHA_KEYS[key])
+    if sha is None:
+        return [] if key == "blocks" else None  # an empty block tree is left out of the outputs
+    new = None if news is None else news.get(key)
+    if new is not None and not contains_unknown(new) and content_sha(key, new) == sha:
+        return _normalize_field(key, new)
+    return None
+
+
+def to_base(flow_id: str, olds: Mapping[str, Any], news: Mapping[str, Any] | None = None) -> LiveFlow:
+    """The flow as the state last saw it (the base of an update): fields with ids, and its revision.
+    `olds` are the previous outputs; `news` the new inputs, whose content is the base content when
+    its sha256 is the recorded one. When it is not (the content changes), the state does not know
+    the old block tree: the base gets `UNKNOWN_BASE_BLOCKS`, which equals no definition's, so the
+    update sends the blocks (as it would anyway) and a merge after a version conflict compares against
+    the server's copy of the base version (if the server no longer has it, both sides count as
+    having changed the blocks: a conflict unless they agree, never a silent loss of theirs).
+    genesys-cloud does not use the base content (`archySha256` and the revision decide)."""
     ids = reference_ids(olds)
     version = olds.get("version")
-    archy = olds.get(ARCHY_KEY)
+    archy = is_archy(olds) or (news is not None and news.get(ARCHY_KEY) is not None)
+    if archy:
+        content = _recorded(ARCHY_KEY, olds, news)
+    else:
+        blocks = _recorded("blocks", olds, news)
+        content = convert.map_block_references(
+            [dict(b) for b in UNKNOWN_BASE_BLOCKS] if blocks is None else blocks, ids
+        )
     return LiveFlow(
         id=flow_id,
         name=olds.get("name") or "",
@@ -172,9 +260,9 @@ def to_base(flow_id: str, olds: Mapping[str, Any]) -> LiveFlow:
         description=olds.get("description") or "",
         lifecycle_state=str(olds.get("lifecycle_state")),
         # architecture-api: the `_version`; genesys-cloud: the version pointers we last wrote.
-        revision=str(int(version or 0)) if archy is None else str(version or ""),
+        revision=str(version or "") if archy else str(int(version or 0)),
         references=tuple(ids[r] for r in olds.get("references") or []),
-        content=convert.map_block_references(olds.get("blocks") or [], ids) if archy is None else archy,
+        content=content,
         extra={k: str(olds[k]) for k in PLATFORM_EXTRA_KEYS if olds.get(k)},
     )
 
@@ -208,7 +296,22 @@ def _version(revision: str) -> int | str:
 
 
 def outputs(inputs: Mapping[str, Any], flow: LiveFlow) -> dict[str, Any]:
-    """The outputs: the (normalized) inputs plus the platform's view of the flow."""
+    """The outputs: the (normalized) inputs plus the platform's view of the flow, slim (`slim`):
+
+    name, description, type, lifecycle_state   diff; the base of an update (the PATCH sends only
+                                               what differs from it; the lifecycle rule); delete and
+                                               its intent name the flow by name and type
+    references, referenceIds                   diff (a replaced referenced flow is a change); the
+                                               base's references as ids; read maps ids back to keys
+    blocksSha256 / archyTextSha256             diff (stand for the block tree / the Archy text); the
+                                               base content of an update whose content is unchanged
+    flowKey                                    messages, intents and refresh keep the flow's key
+    flowId, version, lifecycleState,           the resource's declared outputs (the program exports
+    dateModified, selfUri                      id and version); `version` is the update's base revision
+                                               and, on genesys-cloud, what refresh compares
+    archySha256, referencesUnknown             genesys-cloud: whether an update must run a job, and
+                                               whether the consumed flows must be looked up again
+    """
     out = normalize_inputs(inputs)
     out.update(
         {
@@ -219,16 +322,16 @@ def outputs(inputs: Mapping[str, Any], flow: LiveFlow) -> dict[str, Any]:
             "selfUri": flow.self_uri,
         }
     )
-    if ARCHY_KEY in out:  # genesys-cloud: what the next diff and update need
+    if is_archy(out):  # genesys-cloud: what the next update needs
         out.update({k: flow.extra[k] for k in PLATFORM_EXTRA_KEYS if k in flow.extra})
-        out[CONSUMED_KEY] = list(flow.references)
-    return out
+    return slim(out)
 
 
 def refreshed(props: Mapping[str, Any], flow: LiveFlow, text: str) -> tuple[dict[str, Any], dict[str, Any]]:
     """Outputs and inputs after a refresh found someone else's version (genesys-cloud): the live
-    name, lifecycle and Archy text, so the next preview shows the difference; the revision and the
-    Archy sha we last wrote stay the base, so the next update sees the change (policy fail/overwrite)."""
+    name, lifecycle and Archy text (in the inputs; the outputs hold its sha256), so the next preview
+    shows the difference; the revision and the Archy sha we last wrote stay the base, so the next
+    update sees the change (policy fail/overwrite)."""
     live = {
         "name": flow.name,
         "description": flow.description,
@@ -236,13 +339,10 @@ def refreshed(props: Mapping[str, Any], flow: LiveFlow, text: str) -> tuple[dict
         ARCHY_KEY: text,
     }
     inputs = {k: props[k] for k in (*DIFF_KEYS, FLOW_KEY) if k in props}
+    if "blocks" not in props and BLOCKS_SHA_KEY not in props:
+        inputs["blocks"] = []  # slim outputs leave an empty block tree out; the inputs keep it
     inputs.update(live)
-    outs = {
-        **{k: v for k, v in props.items() if k != CONNECTION_KEY},
-        **live,
-        "lifecycleState": flow.lifecycle_state,
-        "liveRevision": flow.revision,
-    }
+    outs = slim({**props, **live, "lifecycleState": flow.lifecycle_state, "liveRevision": flow.revision})
     if flow.changed_by:
         outs["changedBy"] = flow.changed_by
     return outs, inputs

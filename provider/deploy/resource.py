@@ -19,10 +19,17 @@ engine hands `configure`, and the stack's name from the (pickled, plaintext) pro
 written before kept a `__connection` input per flow: it is ignored when present, never diffed, and
 dropped from the flow's inputs and outputs on its next write or refresh.
 
-Outputs: the inputs plus `flowId`, `version` (the flow's `_version`), `lifecycleState`,
-`dateModified` and `selfUri`. After a create or an update the managed fields in the outputs are the
-ones we asked for (so a field someone else changed and the merge kept does not show as a change);
-after a refresh (`read`) they are the live flow's, so content drift shows up in the next diff.
+Outputs: only what diff, update, read and delete need (the engine hands them the previous outputs,
+and checkpoints every resource's inputs and outputs, so every byte counts per flow per checkpoint;
+the list and why each key stays: `provider.deploy.inputs.outputs`): the inputs without their content,
+which a sha256 stands for (`blocksSha256`, `archyTextSha256`), plus `flowId`, `version` (the flow's
+`_version`, or the genesys-cloud version pointers), `lifecycleState`, `dateModified` and `selfUri`.
+After a create or an update the managed fields in the outputs are the ones we asked for (so a field
+someone else changed and the merge kept does not show as a change); after a refresh (`read`) they are
+the live flow's, so content drift shows up in the next diff. A preview shows a content change as a
+diff of `blocks`/`archy` all the same: the engine displays the old inputs against the new ones.
+Outputs written before (with the content in full) are compared in full; the next write or refresh
+stores the slim form.
 
 Every API call goes through the stack's platform (`provider.platforms.get_platform`). The provider
 instance holds only the stack's name: it is pickled into the state in plaintext, so platforms (with
@@ -74,11 +81,13 @@ from provider.deploy.inputs import (
     changed_fields,
     contains_unknown,
     inputs_from_flow,
+    is_archy,
     is_unknown,
     normalize_inputs,
     outputs,
     reference_ids,
     refreshed,
+    slim,
     to_base,
     to_document,
 )
@@ -360,7 +369,7 @@ class FlowProvider(ResourceProvider):
         if flow is None:
             log.info("flow %s (%s) is gone: dropping it from the state", key, id_)
             return ReadResult("", {})
-        if props.get(ARCHY_KEY) is not None:
+        if is_archy(props):
             return self._read_archy(platform, key, flow, props)
         inputs = inputs_from_flow(flow, props)
         return ReadResult(flow.id, outputs(inputs, flow), inputs)
@@ -368,10 +377,11 @@ class FlowProvider(ResourceProvider):
     @staticmethod
     def _read_archy(platform: Platform, key: str, flow: LiveFlow, props: dict[str, Any]) -> ReadResult:
         """genesys-cloud: the version pointers tell whether someone else wrote the flow. Unmoved, the
-        state stands (one GET, no export). Moved, the live Archy text is exported and put in the inputs
-        (the next preview shows it); the revision we last wrote stays the base of the next update."""
+        state stands (one GET, no export; outputs written before are stored slim). Moved, the live Archy
+        text is exported and put in the inputs (the next preview shows it); the revision we last wrote
+        stays the base of the next update."""
         if flow.revision == str(props.get("version") or ""):
-            return ReadResult(flow.id, props)
+            return ReadResult(flow.id, slim(props))
         version = flow.extra.get("publishedVersion") or flow.extra.get("checkedInVersion")
         fetch = getattr(platform, "fetch_content", None)
         if fetch is None:
@@ -390,7 +400,7 @@ class FlowProvider(ResourceProvider):
         handled by the stack's conflict policy (merge, overwrite or fail)."""
         key = _key(_news)
         platform = get_platform(_news)
-        base = to_base(_id, _olds)
+        base = to_base(_id, _olds, _news)
         policy = conflict_policy(_news)
         document = to_document(_news)
         journal = journal_of(_news)

@@ -5,10 +5,13 @@ from __future__ import annotations
 
 from provider.deploy.inputs import (
     ARCHY_SHA_KEY,
+    ARCHY_TEXT_SHA_KEY,
     changed_fields,
+    content_sha,
     normalize_inputs,
     outputs,
     refreshed,
+    slim,
     to_base,
     to_document,
 )
@@ -58,16 +61,39 @@ def test_the_archy_text_is_diffed_and_the_document_carries_it() -> None:
 
 def test_outputs_keep_what_the_next_update_needs() -> None:
     out = outputs(_inputs(), _live())
-    assert out["version"] == OURS and out[ARCHY_SHA_KEY] == "abc" and out["consumedIds"] == []
-    base = to_base("f1", out)
-    assert base.revision == OURS and base.extra[ARCHY_SHA_KEY] == "abc" and base.content == TEXT
+    assert out["version"] == OURS and out[ARCHY_SHA_KEY] == "abc"
+    # The Archy text is in the inputs only: a sha256 stands for it (the version pointers are in
+    # `version`, the consumed ids read by nothing).
+    assert "archy" not in out and "blocks" not in out
+    assert out[ARCHY_TEXT_SHA_KEY] == content_sha("archy", TEXT)
+    assert not {"consumedIds", "publishedVersion", "checkedInVersion"} & set(out)
+    assert changed_fields(out, _inputs()) == []
+    assert changed_fields(out, _inputs(TEXT + "  description: d\n")) == ["archy"]
+    base = to_base("f1", out, _inputs())
+    assert base.revision == OURS and base.extra == {ARCHY_SHA_KEY: "abc"} and base.content == TEXT
+    assert to_base("f1", out).content is None  # not recorded; the platform does not need it
+
+
+def test_outputs_written_before_compare_the_text_and_refresh_stores_them_slim() -> None:
+    old = {**_inputs(), "flowId": "f1", "version": OURS, ARCHY_SHA_KEY: "abc", "consumedIds": ["x"]}
+    old.update(publishedVersion="1.0", checkedInVersion="1.0")
+    assert changed_fields(old, _inputs()) == []
+    assert changed_fields(old, _inputs(TEXT + "  description: d\n")) == ["archy"]
+    assert to_base("f1", old, _inputs()).extra == {ARCHY_SHA_KEY: "abc"}
+    stored = slim(old)  # what a refresh that found our version stores
+    assert stored == {k: v for k, v in outputs(_inputs(), _live()).items() if k in stored}
+    assert set(outputs(_inputs(), _live())) - set(stored) == {"lifecycleState", "selfUri", "dateModified"}
+    assert changed_fields(stored, _inputs()) == []
 
 
 def test_refresh_shows_their_text_and_keeps_our_revision_as_the_base() -> None:
     out = outputs(_inputs(), _live())
     theirs = _live("published=2.0;checkedIn=2.0")
-    outs, inputs = refreshed(out, theirs, "commonModule:\n  name: M\n  description: theirs\n")
-    assert "theirs" in inputs["archy"] and "theirs" in outs["archy"]
+    text = "commonModule:\n  name: M\n  description: theirs\n"
+    outs, inputs = refreshed(out, theirs, text)
+    assert "theirs" in inputs["archy"] and outs[ARCHY_TEXT_SHA_KEY] == content_sha("archy", text)
+    assert "archy" not in outs and inputs["blocks"] == []  # the inputs stay complete
+    assert changed_fields(outs, _inputs()) == ["archy"]
     assert outs["version"] == OURS and outs[ARCHY_SHA_KEY] == "abc"
     assert outs["liveRevision"] == theirs.revision and outs["changedBy"] == "Alice Architect"
     assert changed_fields(inputs, _inputs()) == ["archy"]

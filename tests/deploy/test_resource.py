@@ -16,6 +16,7 @@ from pulumi.runtime.rpc import UNKNOWN
 
 from provider.deploy import resource as fr
 from provider.deploy.config import StackConfigError
+from provider.deploy.inputs import BLOCKS_SHA_KEY, UNKNOWN_BASE_BLOCKS, content_sha, slim
 from provider.deploy.resource import FlowProvider, FlowProviderError, inputs_from_flow
 from provider.domain import convert
 from provider.domain.models import Flow as ApiFlow
@@ -145,42 +146,74 @@ def test_check_applies_the_platform_rules():
 # --------------------------------------------------------------------------------------------- diff
 
 
-def test_diff_no_changes_and_internal_keys_never_diff():
-    assert provider.diff("id-main", outputs(), inputs()).changes is False
+@pytest.fixture(params=["slim", "written-before"])
+def olds_of(request: pytest.FixtureRequest) -> Any:
+    """Previous outputs as this code writes them (slim) and as states written before hold them (the
+    content in full, a `__connection`): diff and update must read both."""
+    if request.param == "slim":
+        return lambda **overrides: slim(outputs(**overrides))
+    return outputs
+
+
+def test_outputs_hold_a_sha256_for_the_blocks_and_nothing_unread(fake):
+    fake(create_flow=live(_version=1))
+    outs = provider.create(inputs()).outs
+    assert outs is not None
+    assert set(outs) == {
+        *("name", "description", "type", "lifecycle_state", "references", "referenceIds", "flowKey"),
+        *("flowId", "version", "lifecycleState", "dateModified", "selfUri"),
+        BLOCKS_SHA_KEY,
+    }
+    assert outs[BLOCKS_SHA_KEY] == content_sha("blocks", inputs()["blocks"])
+    assert slim(outputs()) == {k: v for k, v in outs.items() if k != "dateModified"} | {
+        "version": 3,
+        "dateModified": "2026-01-01T00:00:00.000Z",
+        "__provider": "serialized",
+    }
+    # An empty block tree is left out (absent is empty).
+    assert BLOCKS_SHA_KEY not in slim(outputs(blocks=[]))
+    assert provider.diff("id-main", slim(outputs(blocks=[])), inputs(blocks=[])).changes is False
+    assert provider.diff("id-main", slim(outputs(blocks=[])), inputs()).changes is True
+
+
+def test_diff_no_changes_and_internal_keys_never_diff(olds_of):
+    assert provider.diff("id-main", olds_of(), inputs()).changes is False
     news = inputs(flowKey="renamed-key", __connection={**CONNECTION, "clientSecret": "rotated"})
-    olds = outputs(version=99, dateModified="later", selfUri="x", __provider="other")
+    olds = olds_of(version=99, dateModified="later", selfUri="x", __provider="other")
     result = provider.diff("id-main", olds, news)
     assert result.changes is False
     assert result.replaces == []
 
 
-def test_diff_a_rename_is_an_update():
-    result = provider.diff("id-main", outputs(), inputs(name="Main IVR v2"))
+def test_diff_a_rename_is_an_update(olds_of):
+    result = provider.diff("id-main", olds_of(), inputs(name="Main IVR v2"))
     assert result.changes is True and result.replaces == []
     assert "flowId" in (result.stables or [])
 
 
-def test_diff_a_type_change_is_a_replacement():
-    result = provider.diff("id-main", outputs(), inputs(type="WORKFLOW"))
+def test_diff_a_type_change_is_a_replacement(olds_of):
+    result = provider.diff("id-main", olds_of(), inputs(type="WORKFLOW"))
     assert result.changes is True and result.replaces == ["type"]
     assert result.delete_before_replace is False
 
 
-def test_diff_blocks_and_reference_ids():
+def test_diff_blocks_and_reference_ids(olds_of):
     blocks = copy.deepcopy(inputs()["blocks"])
     blocks[1]["children"][0]["type"] = "transfer"
-    assert provider.diff("id-main", outputs(), inputs(blocks=blocks)).changes is True
+    assert provider.diff("id-main", olds_of(), inputs(blocks=blocks)).changes is True
+    assert fr.changed_fields(olds_of(), inputs(blocks=blocks)) == ["blocks"]
+    assert fr.changed_fields(olds_of(), inputs(blocks=Unknown())) == ["blocks"]
     moved = inputs(referenceIds={"menu": "id-new-menu", "greeting": "id-greeting"})
-    assert provider.diff("id-main", outputs(), moved).changes is True
+    assert provider.diff("id-main", olds_of(), moved).changes is True
     pending = inputs(referenceIds={"menu": Unknown(), "greeting": "id-greeting"})
-    assert provider.diff("id-main", outputs(), pending).changes is True
+    assert provider.diff("id-main", olds_of(), pending).changes is True
     # references are a set; block order is not
-    assert provider.diff("id-main", outputs(), inputs(references=["greeting", "menu"])).changes is False
-    assert provider.diff("id-main", outputs(), inputs(blocks=blocks[::-1])).changes is True
+    assert provider.diff("id-main", olds_of(), inputs(references=["greeting", "menu"])).changes is False
+    assert provider.diff("id-main", olds_of(), inputs(blocks=blocks[::-1])).changes is True
 
 
-def test_diff_treats_defaults_as_equal():
-    olds = outputs(description="", blocks=[{"id": "a", "type": "t"}])
+def test_diff_treats_defaults_as_equal(olds_of):
+    olds = olds_of(description="", blocks=[{"id": "a", "type": "t"}])
     news = inputs(description=None, blocks=[{"id": "a", "type": "t", "children": [], "reference": None}])
     assert provider.diff("id-main", olds, news).changes is False
 
@@ -267,6 +300,9 @@ def test_read_returns_outputs_and_inputs(fake):
     assert result.outs["version"] == 7 and result.outs["name"] == "Renamed in the org"
     assert result.inputs["name"] == "Renamed in the org"
     assert "version" not in result.inputs
+    # The outputs are stored slim; the refreshed inputs keep the live block tree.
+    assert "blocks" not in result.outs and result.inputs["blocks"] == inputs()["blocks"]
+    assert fr.changed_fields(result.outs, result.inputs) == []
 
 
 # ------------------------------------------------------------------------------ create/update/delete
@@ -297,16 +333,31 @@ def test_create_refuses_to_adopt_an_existing_flow(fake):
     assert "already exists" in message and "id-existing" in message and "archctl import" in message
 
 
-def test_update_patches_from_the_state_with_the_stack_policy(fake):
+def test_update_patches_from_the_state_with_the_stack_policy(fake, olds_of):
     client = fake(update_flow=live(_version=4, name="Main IVR v2"))
     news = inputs(name="Main IVR v2", __connection={**CONNECTION, "conflictPolicy": "overwrite"})
-    result = provider.update("id-main", outputs(), news)
+    result = provider.update("id-main", olds_of(), news)
     _name, (flow_id, desired, base, policy) = client.calls[0]
     assert flow_id == "id-main" and policy == "overwrite"
     assert base.version == 3 and base.name == "Main IVR" and base.references == ["id-menu", "id-greeting"]
+    # Unchanged blocks are the base's (slim outputs: by their sha256), so the PATCH leaves them out.
     assert base.blocks[1].children[0].reference == "id-menu"
+    assert base.to_fields().to_wire()["blocks"] == desired.to_wire()["blocks"]
     assert desired.name == "Main IVR v2"
     assert result.outs is not None and result.outs["version"] == 4
+    assert "blocks" not in result.outs and BLOCKS_SHA_KEY in result.outs
+
+
+def test_update_of_the_blocks_from_slim_outputs_sends_them(fake):
+    client = fake(update_flow=live(_version=4))
+    blocks = copy.deepcopy(inputs()["blocks"])
+    blocks[1]["children"][0]["type"] = "transfer"
+    provider.update("id-main", slim(outputs()), inputs(blocks=blocks))
+    _name, (_flow_id, desired, base, _policy) = client.calls[0]
+    # The old tree is not in the state: the base's is one no definition has, so blocks differ.
+    assert [b.id for b in base.blocks] == [b["id"] for b in UNKNOWN_BASE_BLOCKS]
+    assert base.to_fields().to_wire()["blocks"] != desired.to_wire()["blocks"]
+    assert base.name == desired.name and base.references == desired.references
 
 
 def test_update_conflict_names_the_fields(fake):

@@ -167,10 +167,12 @@ def test_one_changed_block_is_one_update_and_one_patch(tmp_path: Path, emulator:
     _set_block_type(support, "outage-check", "outageLookup")
     write_flow(project, "support-menu", support)
     with Meter(emulator) as meter:
-        preview = stack.preview()
+        preview = stack.preview(diff=True)
     assert summary(preview) == {"update": 1}
     assert meter.result.total == 0
     assert "support-menu" in preview.stdout
+    # The block itself shows (old inputs against new: the outputs hold only the tree's sha256).
+    assert "outageLookup" in preview.stdout
     with Meter(emulator) as meter:
         up = stack.up()
     assert up.summary.resource_changes is not None and up.summary.resource_changes.get("update") == 1

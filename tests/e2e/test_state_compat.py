@@ -14,6 +14,7 @@ from pulumi import automation as auto
 
 from emulator.testing import EmulatorProcess
 from provider.deploy.engine import pulumi_command
+from provider.deploy.inputs import BLOCKS_SHA_KEY
 from tests.support.engine import NS, Meter, Org, engine_env, make_project, open_stack, summary
 
 pytestmark = pytest.mark.engine
@@ -44,6 +45,10 @@ def open_old_stack(project: Path, root: Path, url: str) -> auto.Stack:
     return stack
 
 
+def flow_resources(stack: auto.Stack) -> list[dict]:
+    return [r for r in stack.export_stack().deployment["resources"] if r["type"].endswith("architect:Flow")]
+
+
 def provider_paths(stack: auto.Stack) -> set[str]:
     """The module path of the pickled provider of every flow in the state."""
     paths = set()
@@ -67,6 +72,7 @@ def test_a_state_written_by_the_old_layout_deploys_unchanged(tmp_path: Path, emu
 
     stack = open_stack(make_project(tmp_path / "new"), tmp_path, emulator.url)
     assert provider_paths(stack) == {"provider.flow_resource"}
+    assert any("blocks" in r["outputs"] for r in flow_resources(stack))  # the old layout: in full
 
     with Meter(emulator) as meter:
         preview = stack.preview()
@@ -79,6 +85,10 @@ def test_a_state_written_by_the_old_layout_deploys_unchanged(tmp_path: Path, emu
     assert refresh.summary.result == "succeeded"
     assert {k: v for k, v in (refresh.summary.resource_changes or {}).items() if k != "same"} == {}
     assert meter.result.writes == 0
+    # ...and stored the outputs slim: a sha256 stands for each block tree (issue 14).
+    refreshed = [r["outputs"] for r in flow_resources(stack)]
+    assert all("blocks" not in outs and "__connection" not in outs for outs in refreshed)
+    assert any(BLOCKS_SHA_KEY in outs for outs in refreshed)
 
     with Meter(emulator) as meter:
         again = stack.up()
