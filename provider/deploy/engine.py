@@ -34,7 +34,7 @@ DEMO_PASSPHRASE = "genesys-flows-demo-passphrase"
 
 def tools_root() -> Path:
     """The folder whose bin/ holds pulumi and its plugins (see scripts/install-pulumi)."""
-    return Path(os.environ.get("PULUMI_TOOLS_DIR", PROJECT_DIR / ".tools" / "pulumi"))
+    return Path(os.environ.get("PULUMI_TOOLS_DIR") or PROJECT_DIR / ".tools" / "pulumi")  # empty: unset
 
 
 def tools_bin() -> Path:
