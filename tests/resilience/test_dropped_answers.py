@@ -8,14 +8,12 @@ from __future__ import annotations
 import os
 import signal
 from pathlib import Path
-from typing import Any
 
 import pytest
-import requests
 import yaml
 from pulumi import automation as auto
 
-from emulator.testing import DEMO_CLIENTS, EmulatorProcess, get_token
+from emulator.testing import EmulatorProcess
 from provider.deploy import backend_repair
 from provider.deploy.engine import tools_bin
 from tests.resilience.test_interruptions import (
@@ -30,6 +28,7 @@ from tests.resilience.test_interruptions import (
     wait_for,
 )
 from tests.support.engine import flow_ids, make_project, open_stack, summary
+from tests.support.gc_org import live_flows
 
 pytestmark = [
     pytest.mark.engine,
@@ -84,19 +83,6 @@ def test_half_the_answers_dropped_on_every_method_converges(
     assert emulator.admin.stats()["dropped"] > dropped
 
 
-def gc_live_flows(url: str) -> list[dict[str, Any]]:
-    """The org's flows through the real Genesys Cloud API (deleted ones left out)."""
-    token = get_token(url, "dev-rw", DEMO_CLIENTS["dev-rw"])
-    response = requests.get(
-        f"{url}/api/v2/flows",
-        params={"pageSize": 500},
-        headers={"Authorization": f"Bearer {token}"},
-        timeout=10,
-    )
-    response.raise_for_status()
-    return [f for f in response.json()["entities"] if not f.get("deleted")]
-
-
 def test_half_the_answers_dropped_on_every_method_converges_on_genesys_cloud(
     tmp_path: Path, emulator: EmulatorProcess
 ) -> None:
@@ -107,7 +93,7 @@ def test_half_the_answers_dropped_on_every_method_converges_on_genesys_cloud(
 
     def assert_gc_converged() -> None:
         state = flow_ids(stack.outputs())
-        live = gc_live_flows(emulator.url)
+        live = live_flows(emulator.url)
         names = [f["name"].casefold() for f in live]
         assert len(names) == len(set(names)), f"duplicates: {sorted(names)}"
         assert sorted(f["id"] for f in live) == sorted(state.values()), "orphans or missing flows"

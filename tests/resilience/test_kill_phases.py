@@ -21,10 +21,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import requests
 from pulumi import automation as auto
 
-from emulator.testing import DEMO_CLIENTS, EmulatorProcess, get_token
+from emulator.testing import EmulatorProcess
 from provider.deploy import backend_repair
 from provider.deploy.engine import tools_bin
 from tests.resilience.test_interruptions import (
@@ -35,6 +34,7 @@ from tests.resilience.test_interruptions import (
     wait_for,
 )
 from tests.support.engine import Meter, Org, engine_env, flow_ids, make_project, open_stack, summary
+from tests.support.gc_org import live_flows
 
 pytestmark = [
     pytest.mark.engine,
@@ -44,7 +44,6 @@ pytestmark = [
 
 MODES = ["step", "skip"]
 GC_STACK = "gc-dev"
-GC_FLOWS_ROUTE = "/api/v2/flows"
 
 # The program of the "after the last step" runs: the project's, holding the stack's outputs (so the
 # engine's final state write) until the test has killed the CLI; it touches HOLD_MARKER when every
@@ -233,27 +232,15 @@ def test_kill_9_mid_destroy(tmp_path: Path, emulator: EmulatorProcess, mode: str
 # -- genesys-cloud (the gc-dev stack, the Archy sample set) -----------------------------------------
 
 
-def gc_live(url: str) -> list[dict[str, Any]]:
-    token = get_token(url, "dev-rw", DEMO_CLIENTS["dev-rw"])
-    response = requests.get(
-        f"{url}{GC_FLOWS_ROUTE}",
-        params={"pageSize": 500},
-        headers={"Authorization": f"Bearer {token}"},
-        timeout=10,
-    )
-    response.raise_for_status()
-    return [f for f in response.json()["entities"] if not f.get("deleted")]
-
-
 def gc_versions(url: str) -> set[str]:
     """The checked-in versions of the live flows (each deploy of content checks one in)."""
     return {
-        str((f.get("checkedInVersion") or f.get("publishedVersion") or {}).get("id")) for f in gc_live(url)
+        str((f.get("checkedInVersion") or f.get("publishedVersion") or {}).get("id")) for f in live_flows(url)
     }
 
 
 def assert_gc_converged(stack: auto.Stack, url: str) -> None:
-    live = gc_live(url)
+    live = live_flows(url)
     names = [f["name"].casefold() for f in live]
     assert len(names) == len(set(names)), f"duplicates: {sorted(names)}"
     assert sorted(f["id"] for f in live) == sorted(flow_ids(stack.outputs()).values()), "orphans or missing"
@@ -271,7 +258,7 @@ def test_gc_kill_9_mid_create(tmp_path: Path, emulator: EmulatorProcess, mode: s
     proc = cli(project, tmp_path, mode, "up", GC_STACK)
     kill_when(proc, lambda: len(outcomes(tmp_path, "create")) >= 3, "3 finished creates")
     emulator.admin.clear_faults()
-    landed = len(gc_live(emulator.url))
+    landed = len(live_flows(emulator.url))
     with Meter(emulator) as meter:
         recover(stack, tmp_path, GC_STACK)
     # At most one Archy job per flow the killed run had not created (a job in flight may still finish
@@ -290,7 +277,7 @@ def test_gc_kill_9_after_the_last_step_before_the_final_state_write(
     marker = tmp_path / "held"
     proc = cli(project, tmp_path, "skip", "up", GC_STACK, HOLD_MARKER=str(marker))
     kill_when(proc, marker.exists, "the program to hold after the last step")
-    assert state_flow_count(stack) == 0 and len(gc_live(emulator.url)) == 7
+    assert state_flow_count(stack) == 0 and len(live_flows(emulator.url)) == 7
     with Meter(emulator) as meter:
         recover(stack, tmp_path, GC_STACK)
     assert meter.result.count("POST", "/api/v2/flows/jobs") == 0  # adopted as they are
@@ -317,7 +304,7 @@ def test_gc_kill_9_mid_update(tmp_path: Path, emulator: EmulatorProcess, mode: s
     kill_when(proc, lambda: len(outcomes(tmp_path, "update")) >= 3, "3 finished updates")
     emulator.admin.clear_faults()
     assert len(outcomes(tmp_path, "update")) >= 3
-    landed = sum(f["description"].endswith("Second revision.") for f in gc_live(emulator.url))
+    landed = sum(f["description"].endswith("Second revision.") for f in live_flows(emulator.url))
     with Meter(emulator) as meter:
         recover(stack, tmp_path, GC_STACK)
     # At most one Archy job per flow the killed run had not reached; none for what it wrote: every
@@ -325,7 +312,7 @@ def test_gc_kill_9_mid_update(tmp_path: Path, emulator: EmulatorProcess, mode: s
     assert meter.result.count("POST", "/api/v2/flows/jobs") <= 7 - landed
     assert_gc_converged(stack, emulator.url)
     assert gc_versions(emulator.url) == {"2.0"}
-    assert all(f["description"].endswith("Second revision.") for f in gc_live(emulator.url))
+    assert all(f["description"].endswith("Second revision.") for f in live_flows(emulator.url))
 
 
 @pytest.mark.parametrize("mode", MODES)
@@ -338,5 +325,5 @@ def test_gc_kill_9_mid_destroy(tmp_path: Path, emulator: EmulatorProcess, mode: 
     kill_when(proc, lambda: len(outcomes(tmp_path, "delete")) >= 3, "3 finished deletes")
     emulator.admin.clear_faults()
     recover(stack, tmp_path, GC_STACK, destroy=True)
-    assert gc_live(emulator.url) == []
+    assert live_flows(emulator.url) == []
     assert state_flow_count(stack) == 0

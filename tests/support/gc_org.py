@@ -4,8 +4,11 @@ through the platform (no engine), in dependency order."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
-from emulator.testing import DEMO_CLIENTS
+import requests
+
+from emulator.testing import DEMO_CLIENTS, get_token
 from provider.deploy import gc_org
 from provider.domain.document import FlowDocument
 from provider.platforms.genesys_cloud import GenesysCloudPlatform
@@ -13,6 +16,19 @@ from provider.platforms.http.retry import RetryPolicy
 from provider.platforms.http.settings import ConnectionSettings
 
 GC_FLOWS = Path(__file__).resolve().parents[2] / "flows" / "genesys-cloud"
+
+
+def live_flows(url: str, client: str = "dev-rw") -> list[dict[str, Any]]:
+    """The org's flows as the real Genesys Cloud API lists them (deleted ones left out)."""
+    token = get_token(url, client, DEMO_CLIENTS[client])
+    response = requests.get(
+        f"{url}/api/v2/flows",
+        params={"pageSize": 500},
+        headers={"Authorization": f"Bearer {token}"},
+        timeout=10,
+    )
+    response.raise_for_status()
+    return [f for f in response.json()["entities"] if not f.get("deleted")]
 
 
 def platform(url: str, client: str = "dev-rw") -> GenesysCloudPlatform:

@@ -15,6 +15,7 @@ from pulumi import automation as auto
 from emulator.testing import DEMO_CLIENTS, EmulatorProcess
 from provider.domain.loading import prepare
 from tests.support.engine import Meter, flow_ids, make_project, open_stack, raw_export, summary
+from tests.support.gc_org import live_flows
 
 pytestmark = pytest.mark.engine
 
@@ -267,19 +268,7 @@ def test_bad_archy_fails_preview_naming_flow_field_rule_with_zero_calls(
 
 
 def _live_names(emulator: EmulatorProcess) -> list[str]:
-    import requests
-
-    from emulator.testing import get_token
-
-    token = get_token(emulator.url, "dev-rw", SECRET)
-    response = requests.get(
-        f"{emulator.url}/api/v2/flows",
-        params={"pageSize": 500},
-        headers={"Authorization": f"Bearer {token}"},
-        timeout=10,
-    )
-    response.raise_for_status()
-    return sorted(f["name"] for f in response.json()["entities"] if not f.get("deleted"))
+    return sorted(f["name"] for f in live_flows(emulator.url))
 
 
 def test_rename_keeps_the_id_and_type_change_replaces(tmp_path: Path, emulator: EmulatorProcess) -> None:
