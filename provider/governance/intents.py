@@ -154,6 +154,10 @@ class IntentJournal:
         found = self._index().writes.get(flow_id)
         return found if found is not None and found.flow_key == flow_key else None
 
+    def written(self, *, flow_key: str) -> list[str]:
+        """The flows this stack's successful writes under `flow_key` left and did not delete since."""
+        return [w.flow_id for w in self._index().writes.values() if w.flow_key == flow_key]
+
     def interrupted_update(self, *, flow_id: str) -> str | None:
         """The id of this stack's update intent of `flow_id` with no answer (no outcome, or
         `unknown`) since its last write: the write may have been applied."""

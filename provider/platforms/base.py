@@ -108,6 +108,12 @@ class Platform(Protocol):
         """The flows that use this one."""
         ...
 
+    def set_aside(self, flow_id: str, document: FlowDocument) -> bool:
+        """Before `document` is created: `flow_id` is a flow this stack wrote under the same key. If
+        it still has the document's name and another type, the document replaces it (a type change);
+        a platform whose references bind by name renames it out of the way. True when it did."""
+        ...
+
 
 class PlatformConfig(Protocol):
     """What `provider.platforms.get_platform` needs from a stack's config

@@ -48,6 +48,9 @@ class OnePlatform:
     def consumers(self, flow_id: str) -> list[FlowRef]:
         return []
 
+    def set_aside(self, flow_id: str, document: FlowDocument) -> bool:
+        return False
+
 
 def doc(**kw: Any) -> FlowDocument:
     base: dict[str, Any] = {"key": "main", "name": "Main", "lifecycle_state": LifecycleState.PUBLISHED}

@@ -114,3 +114,15 @@ def test_backend_repair(tmp_path: Path):
     (stacks / "dev.json.bak").write_text('{"version": 3, "checkpoint": {"old": 1}}')
     assert "restored" in backend_repair.repair("dev", root)[0]
     assert json.loads((stacks / "dev.json").read_text())["checkpoint"] == {"old": 1}
+
+
+def test_written_lists_the_key_s_flows_this_stack_wrote_and_did_not_delete(tmp_path: Path):
+    j = journal(tmp_path)
+    j.finish(begin(j), "success", flow_id="id-1", revision="published=1.0;checkedIn=1.0")
+    j.finish(begin(j, key="other"), "success", flow_id="id-2", revision="1")
+    j.finish(begin(j), "failure", flow_id="id-3")
+    assert j.written(flow_key="main") == ["id-1"]
+    gone = j.begin("delete", flow_key="main", flow_type="INBOUNDCALL", flow_name="Main", flow_id="id-1")
+    j.finish(gone, "success", flow_id="id-1")
+    assert j.written(flow_key="main") == []
+    assert journal(tmp_path, "prod").written(flow_key="other") == []  # another stack's journal

@@ -108,6 +108,9 @@ class ArchitectureApiPlatform:
         report = self.client.dependencies(flow_id)
         return [FlowRef(id=d.id, name=d.name or "", type=d.type or "") for d in report.consumingResources]
 
+    def set_aside(self, flow_id: str, document: FlowDocument) -> bool:
+        return False  # references are ids here: a replaced flow is never mistaken for its successor
+
 
 def platform_problems(data: Mapping[str, Any], *, flow: str) -> list[Problem]:
     """The rules this platform adds to the domain's: the flow types it does not know."""

@@ -133,6 +133,7 @@ class GenesysCloudPlatform:
         self._deleting: set[str] = set()
         self._deleted: set[str] = set()
         self._aside_lock = threading.Lock()
+        self._set_aside_ids: set[str] = set()
 
     @classmethod
     def from_config(
@@ -423,49 +424,52 @@ class GenesysCloudPlatform:
         # the new name.
         with self._aside_lock:
             for old_id, new_id in moved.items():
+                if old_id in self._set_aside_ids:
+                    continue
                 old = self._api.get_flow(old_id)
                 new = self._api.get_flow(new_id)
                 if old is None or old.deleted or new is None or not new.type:
                     continue
                 if old.name.casefold() == new.name.casefold() and old.type != new.type:
-                    self._rename_aside(old, new, document.name)
+                    self._rename_aside(old, str(new.type), f"flow {document.name!r} uses {old.name!r}")
         return True
 
-    def _rename_aside(self, old: Flow, new: Flow, dependent: str) -> None:
+    def set_aside(self, flow_id: str, document: FlowDocument) -> bool:
+        """Before the create of `document`: rename `flow_id` (this stack's flow under the same key)
+        aside when it has the document's name and another type, so that no job binds the name to it
+        (a flow created in this run that transfers to it included)."""
+        with self._aside_lock:
+            if flow_id in self._set_aside_ids:
+                return False
+            old = self._api.get_flow(flow_id)
+            if old is None or old.deleted or not old.type:
+                return False
+            if old.name.casefold() != document.name.casefold() or old.type == str(document.type):
+                return False
+            self._rename_aside(old, str(document.type), f"{document.name!r} becomes a {document.type} flow")
+            return True
+
+    def _rename_aside(self, old: Flow, new_type: str, why: str) -> None:
+        """Rename `old` out of its name's way (a flow of `new_type` takes the name); the engine deletes
+        it later, once nothing uses it. Called under `_aside_lock`."""
         started = self._clock()
-        aside = f"{old.name} (replaced by {new.type} {new.id[:8]})"
+        aside = f"{old.name} (replaced {old.id[:8]})"
         before = pointer(revision_of(old), "checkedIn")
         try:
             old = self._clear_foreign_lock(old, old.name)
             self._rename(old, aside, old.description or "", publish=is_published(old))
         except ArchitectError as exc:
             exc.message = (
-                f"{exc.message} (flow {dependent!r} uses {old.name!r}, whose type changes to {new.type}: "
-                f"the old {old.type} flow {old.id} must be renamed aside so that the name binds to the "
-                "new one)"
+                f"{exc.message} ({why}: the {old.type} flow {old.id} of that name must be renamed aside "
+                f"first so that the name binds to the new {new_type} flow)"
             )
             self._audit("update", old.id, aside, before, None, started, exc)
             raise
-        log.info(
-            "flow %r (%s, %s) renamed %r: it is replaced by %s %s, which %r now uses",
-            old.name,
-            old.type,
-            old.id,
-            aside,
-            new.type,
-            new.id,
-            dependent,
-        )
+        self._set_aside_ids.add(old.id)
+        log.info("flow %r (%s, %s) renamed %r: %s", old.name, old.type, old.id, aside, why)
         after = self._api.get_flow(old.id)
-        self._audit(
-            "update",
-            old.id,
-            aside,
-            before,
-            pointer(revision_of(after), "checkedIn") if after else None,
-            started,
-            None,
-        )
+        after_version = pointer(revision_of(after), "checkedIn") if after else None
+        self._audit("update", old.id, aside, before, after_version, started, None)
 
     def _consumers_of(self, flow_id: str, body: Any) -> list[FlowRef]:
         details = body.get("details") if isinstance(body, dict) else None

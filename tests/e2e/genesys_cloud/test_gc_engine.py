@@ -316,10 +316,17 @@ def test_type_change_of_a_used_flow_replaces_it_and_its_dependents_follow(
     project, stack, ids = _deployed(tmp_path, emulator)
     assert ids["billing-line"] in _consumed(emulator, ids["main-ivr"])
 
-    # billing-line (which main-ivr transfers to, by name) becomes an in-queue flow: a new flow of the
-    # new type, main-ivr's job binds its transfer to it, the old flow is deleted: nothing in use fails.
+    # billing-line (which main-ivr transfers to, by name) becomes an in-queue flow, and a new flow
+    # that transfers to it comes in the same run: a new flow of the new type, main-ivr's job and the
+    # new flow's bind their transfers to it, the old flow is deleted: nothing in use fails.
     _edit_archy(project, "billing-line", "inboundCall:", "inQueueCall:")
-    assert summary(stack.preview()) == {"replace": 1, "update": 1}
+    overflow = (_flows_dir(project) / "vip-line.archy.yaml").read_text()
+    overflow = overflow.replace("VIP Line", "Billing Overflow").replace("Main IVR", "Billing Line")
+    (_flows_dir(project) / "billing-overflow.archy.yaml").write_text(overflow)
+    (_flows_dir(project) / "billing-overflow.yaml").write_text(
+        "archy: billing-overflow.archy.yaml\nlifecycle_state: published\n"
+    )
+    assert summary(stack.preview()) == {"replace": 1, "update": 1, "create": 1}
     with Meter(emulator) as meter:
         up = stack.up()
     assert up.summary.result == "succeeded"
@@ -329,10 +336,11 @@ def test_type_change_of_a_used_flow_replaces_it_and_its_dependents_follow(
     assert new_ids["main-ivr"] == ids["main-ivr"]
     consumed = _consumed(emulator, ids["main-ivr"])
     assert new_ids["billing-line"] in consumed and ids["billing-line"] not in consumed
+    assert _consumed(emulator, new_ids["billing-overflow"]) == [new_ids["billing-line"]]
     assert not any(status == 409 for (_m, _p, status) in calls.by_status)
-    assert _jobs(calls) == 2  # the new flow's and main-ivr's
+    assert _jobs(calls) == 3  # the new billing-line's, billing-overflow's and main-ivr's
     names = _live_names(emulator)
-    assert len(names) == len(ids)  # the old flow is gone, no orphan under another name
+    assert len(names) == len(ids) + 1  # the old flow is gone, no orphan under another name
     assert not any("replaced" in n for n in names)
     # the old flow was renamed aside (audited) before main-ivr's job, then deleted.
     old_entries = [e for e in _audit(tmp_path) if e.get("flow_id") == ids["billing-line"]]
@@ -349,7 +357,8 @@ def test_type_change_of_a_used_flow_replaces_it_and_its_dependents_follow(
     assert back not in (ids["billing-line"], new_ids["billing-line"])
     consumed = _consumed(emulator, ids["main-ivr"])
     assert back in consumed and new_ids["billing-line"] not in consumed
-    assert len(_live_names(emulator)) == len(ids)
+    assert _consumed(emulator, new_ids["billing-overflow"]) == [back]
+    assert len(_live_names(emulator)) == len(ids) + 1
 
 
 def test_low_rate_limit_and_short_tokens_zero_429s_and_no_secret_in_logs(

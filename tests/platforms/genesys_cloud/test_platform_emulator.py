@@ -388,7 +388,7 @@ def test_type_change_of_a_transfer_target_renames_the_old_flow_aside_once(
     assert sorted(results) == [0, 1, 2]
     assert all(r.references == (new.id,) for r in results.values())
     renamed = gc.read(old.id)
-    assert renamed is not None and renamed.name == f"Billing (replaced by INQUEUECALL {new.id[:8]})"
+    assert renamed is not None and renamed.name == f"Billing (replaced {old.id[:8]})"
     assert renamed.type == "INBOUNDCALL" and renamed.extra.get("lockedBy") is None
     asides = [e for e in recorder.mutations if e.flow_id == old.id and e.action == "update"]
     assert len(asides) == 1 and asides[0].outcome == "success"
@@ -412,3 +412,21 @@ def test_an_unchanged_reference_never_renames_a_same_named_flow(make: Make) -> N
     left = gc.read(foreign.id)
     assert left is not None and left.name == "Billing"
     assert not [e for e in recorder.mutations if e.flow_id == foreign.id and e.action == "update"]
+
+
+def test_set_aside_before_a_create_renames_only_the_same_named_flow_of_another_type(make: Make) -> None:
+    gc, recorder = make()
+    old = gc.create(document("Billing"), {})
+    other = gc.create(document("Sales"), {})
+    replacement = document("Billing", kind="inQueueCall", type="INQUEUECALL")
+    assert not gc.set_aside(other.id, replacement)  # another name
+    assert not gc.set_aside(old.id, document("Billing", note="v2"))  # the same type: an update
+    assert gc.set_aside(old.id, replacement)
+    assert not gc.set_aside(old.id, replacement)  # once
+    renamed = gc.read(old.id)
+    assert renamed is not None and renamed.name == f"Billing (replaced {old.id[:8]})"
+    assert renamed.lifecycle_state == "published" and renamed.extra.get("lockedBy") is None
+    new = gc.create(replacement, {})  # no name clash with the old flow's binding any more
+    main = gc.create(_transfer("Main", "Billing"), {"billing": new.id})
+    assert main.references == (new.id,)
+    assert [e.flow_id for e in recorder.mutations if e.action == "update"] == [old.id]
