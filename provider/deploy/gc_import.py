@@ -31,7 +31,7 @@ from pulumi.automation._stack import ImportResource
 
 from provider.deploy import gc_org, importer, sources, workspace
 from provider.deploy.inputs import FLOW_KEY, REFERENCE_IDS, normalize_inputs, outputs
-from provider.domain import archy_text, convert
+from provider.domain import archy_text, convert, files
 from provider.domain.loading import FlowDefinition, prepare
 from provider.platforms.base import LiveFlow
 from provider.platforms.genesys_cloud.versions import EXTRA_ARCHY_SHA
@@ -82,7 +82,8 @@ def _taken_names(directory: Path) -> set[str]:
         lower = path.name.lower()
         for suffix in (*gc_org.ARCHY_SUFFIXES, ".yaml", ".yml"):
             if lower.endswith(suffix):
-                taken.add(path.name[: -len(suffix)])
+                stem = path.name[: -len(suffix)]
+                taken |= {stem, stem.lower()}  # lowercase too: a case-insensitive file system
                 break
     return taken
 
@@ -149,10 +150,7 @@ def import_stack(
         report.problems = [str(p) for p in prepared.problems]
         return report
     if new_files:
-        directory.mkdir(parents=True, exist_ok=True)
-        for path, text in new_files.items():
-            path.write_text(text, encoding="utf-8")
-        report.written = [str(path) for path in new_files]
+        report.written = [str(path) for path in files.write_files(new_files)]
     adopted = {**matched, **{k: read.flows[k] for k in new_keys}}
     key_to_id = {**info.flow_ids, **{k: f.live.id for k, f in adopted.items()}}
     to_import = [k for k in prepared.order if k in adopted and info.flow_ids.get(k) != adopted[k].live.id]

@@ -23,7 +23,7 @@ from typing import Any
 
 import yaml
 
-from provider.domain import archy, archy_text, yaml_safe
+from provider.domain import archy, archy_text, files, yaml_safe
 from provider.domain import snapshot as snap
 from provider.domain.rules import Problem
 from provider.errors import ArchitectError
@@ -220,12 +220,4 @@ def write_definitions(read: OrgRead, out_dir: Path) -> list[Path]:
     """`<key>.archy.yaml` (the exported text as is) and `<key>.yaml` per flow whose content was read."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    texts = definition_files(read, out_dir)
-    for path, text in texts.items():
-        _write_if_changed(path, text)
-    return list(texts)
-
-
-def _write_if_changed(path: Path, text: str) -> None:
-    if not path.exists() or path.read_text(encoding="utf-8") != text:
-        path.write_text(text, encoding="utf-8")
+    return files.write_files(definition_files(read, out_dir))

@@ -222,9 +222,7 @@ def import_stack(
     if prepared.problems:  # nothing written: the folder stays as it was
         report.problems = [str(p) for p in prepared.problems]
         return report
-    for path, text in new_files.items():
-        path.write_text(text, encoding="utf-8")
-    report.written = [str(path) for path in new_files]
+    report.written = [str(path) for path in files.write_files(new_files)]
 
     if to_import:
         provider = serialized_provider(info.stack)

@@ -110,3 +110,25 @@ def read_text(path: Path) -> str:
         return data.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise yaml_safe.YamlError(path.name, None, RULE_FILE, f"not UTF-8 text (byte {exc.start})") from None
+
+
+def write_files(texts: dict[Path, str]) -> list[Path]:
+    """Write definition and content files, content files first (a definition never names a missing
+    one), each atomically (a temporary file beside it, then a rename): a crash leaves every file
+    either as it was or as written. Unchanged files are left alone. Returns the paths, in order."""
+    ordered = sorted(texts, key=lambda p: not p.name.lower().endswith(CONTENT_SUFFIXES))
+    for path in ordered:
+        text = texts[path]
+        if path.is_file() and path.read_text(encoding="utf-8") == text:
+            continue
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        try:
+            with open(tmp, "w", encoding="utf-8") as out:
+                out.write(text)
+                out.flush()
+                os.fsync(out.fileno())
+            os.replace(tmp, path)
+        finally:
+            tmp.unlink(missing_ok=True)
+    return ordered
