@@ -26,6 +26,7 @@ KNOWN_LEAKING: frozenset[str] = frozenset({"3.260.0", "3.272.0"})
 _PATCHED_ATTRIBUTES = ("_batch_setitems", "save_dict")
 
 
+@functools.cache  # install() runs for every Flow: read the version once
 def sdk_version() -> str:
     from importlib.metadata import version
 
