@@ -302,14 +302,15 @@ class FlowProvider(ResourceProvider):
         ids = reference_ids(props)
         journal = journal_of(props)
         with telemetry.flow_context(key):
+            intent = adoption.begin(journal, "create", key, document)  # refused: nothing is touched
             # A type change replaces the flow under the same key: its predecessor (this stack's) is
             # moved out of the name's way first, on a platform whose references bind by name.
             for old_id in journal.written(flow_key=key):
                 try:
                     platform.set_aside(old_id, document)
                 except ArchitectError as exc:
+                    journal.finish(intent, "failure")
                     raise FlowProviderError(f"flow {key!r}: create failed: {exc}") from None
-            intent = adoption.begin(journal, "create", key, document)
             try:
                 flow = platform.create(document, ids)
             except ConflictError as exc:

@@ -191,7 +191,7 @@ def read(path: Path, *, since: datetime | None = None, flow: str | None = None) 
     """The entries of the audit file, oldest first, filtered by time and flow (key, id or name)."""
     entries: list[dict[str, Any]] = []
     invalid = 0
-    if not Path(path).exists():
+    if not Path(path).is_file():  # missing, or a device (/dev/full reads zeros forever): no entries
         return ReadResult([], 0)
     for line in iter_lines(Path(path)):
         if not line.strip():
