@@ -17,9 +17,10 @@ Decisions only; every HTTP call is in `_proxy`. What it does, and what CX-as-Cod
 - delete names the consumers when the flow is in use and waits (bounded) only while those consumers
   are being deleted by this same platform object;
 - a type change of a flow others use: Pulumi creates the new flow before deleting the old one, and
-  Archy binds a transfer by name, so each dependent's update first renames the old flow (the id
-  its state recorded for that reference: ours) aside; its job then binds to the new flow and the
-  old one, no longer used, is deleted at the end of the run.
+  Archy binds a transfer by name, so the old flow is renamed aside first — by the replacement's
+  create (`set_aside`, the flow this stack wrote under the key) or, failing that, by a dependent's
+  update (the id its state recorded for that reference); every job then binds to the new flow and
+  the old one, no longer used, is deleted at the end of the run.
 """
 
 from __future__ import annotations
@@ -420,38 +421,37 @@ class GenesysCloudPlatform:
         }
         if not moved:
             return set(document.references) != set(previous_ids)
-        # Several dependents of one replaced flow update in parallel: one renames it, the others see
-        # the new name.
-        with self._aside_lock:
-            for old_id, new_id in moved.items():
-                if old_id in self._set_aside_ids:
-                    continue
-                old = self._api.get_flow(old_id)
-                new = self._api.get_flow(new_id)
-                if old is None or old.deleted or new is None or not new.type:
-                    continue
-                if old.name.casefold() == new.name.casefold() and old.type != new.type:
-                    self._rename_aside(old, str(new.type), f"flow {document.name!r} uses {old.name!r}")
+        for old_id, new_id in moved.items():
+            new = None if old_id in self._set_aside_ids else self._api.get_flow(new_id)
+            if new is not None and new.type:
+                self._aside_if_replaced(
+                    old_id, new.name, new.type, f"flow {document.name!r} uses {new.name!r}"
+                )
         return True
 
     def set_aside(self, flow_id: str, document: FlowDocument) -> bool:
         """Before the create of `document`: rename `flow_id` (this stack's flow under the same key)
         aside when it has the document's name and another type, so that no job binds the name to it
         (a flow created in this run that transfers to it included)."""
+        why = f"{document.name!r} becomes a {document.type} flow"
+        return self._aside_if_replaced(flow_id, document.name, str(document.type), why)
+
+    def _aside_if_replaced(self, old_id: str, name: str, new_type: str, why: str) -> bool:
+        """Rename `old_id` aside when a flow of `new_type` takes its `name` (a type change); True when
+        it did. Parallel callers for one flow (its dependents) rename it once."""
         with self._aside_lock:
-            if flow_id in self._set_aside_ids:
+            if old_id in self._set_aside_ids:
                 return False
-            old = self._api.get_flow(flow_id)
+            old = self._api.get_flow(old_id)
             if old is None or old.deleted or not old.type:
                 return False
-            if old.name.casefold() != document.name.casefold() or old.type == str(document.type):
+            if old.name.casefold() != name.casefold() or old.type == new_type:
                 return False
-            self._rename_aside(old, str(document.type), f"{document.name!r} becomes a {document.type} flow")
+            self._rename_aside(old, new_type, why)
             return True
 
     def _rename_aside(self, old: Flow, new_type: str, why: str) -> None:
-        """Rename `old` out of its name's way (a flow of `new_type` takes the name); the engine deletes
-        it later, once nothing uses it. Called under `_aside_lock`."""
+        """Rename `old` out of its name's way; the engine deletes it later, once nothing uses it."""
         started = self._clock()
         aside = f"{old.name} (replaced {old.id[:8]})"
         before = pointer(revision_of(old), "checkedIn")
