@@ -17,8 +17,9 @@ from provider.cli.common import (
     _stack,
 )
 from provider.cli.render import _table
-from provider.deploy import gc_org, sources
 from provider.domain import snapshot as snap
+from provider.ops import sources
+from provider.platforms.genesys_cloud import org as gc_org
 
 
 def _live_snapshot(args: argparse.Namespace, out: Output, *, stack: str | None = None) -> snap.Snapshot:
@@ -157,7 +158,7 @@ def cmd_diff(args: argparse.Namespace, out: Output) -> int:
     if stack_a and stack_b and not args.raw:
         subs_a = _stack(stack_a, with_state=False).substitutions
         subs_b = _stack(stack_b, with_state=False).substitutions
-    from provider.deploy import promote
+    from provider.ops import promote
 
     result = promote.compare(a, b, subs_a, subs_b)
     out.emit(result.to_json(), result.render())
@@ -165,7 +166,7 @@ def cmd_diff(args: argparse.Namespace, out: Output) -> int:
 
 
 def cmd_drift(args: argparse.Namespace, out: Output) -> int:
-    from provider.deploy import promote
+    from provider.ops import promote
 
     progress = Progress(out.err, "reading flows")
     result, published = promote.drift_details(

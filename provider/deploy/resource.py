@@ -61,7 +61,7 @@ from pulumi.dynamic import (
 from pydantic import ValidationError as PydanticValidationError
 
 from provider import platforms
-from provider.deploy import adoption, host_errors, sdk_pickle, watchdog
+from provider.deploy import adoption
 from provider.deploy import config as stack_config
 from provider.deploy.config import NAMESPACE, StackConfig
 from provider.deploy.inputs import (
@@ -91,6 +91,7 @@ from provider.deploy.inputs import (
     to_base,
     to_document,
 )
+from provider.deploy.sdk_patches import host_errors, sdk_pickle, watchdog
 from provider.domain.document import FlowDocument
 from provider.domain.models import Flow as ApiFlow
 from provider.domain.rules import RULE_UNKNOWN, Problem, validate_flow

@@ -379,10 +379,10 @@ def prepare(
     platform: str = "architecture-api",
 ) -> PreparedSet:
     """Read, substitute, validate and pre-check every definition of `directory` for `platform`
-    (genesys-cloud: Archy content, see provider.domain.archy_loading); never raises on bad input.
+    (genesys-cloud: Archy content, see provider.platforms.genesys_cloud.loading); never raises on bad input.
     See the module docstring."""
     if platform == "genesys-cloud":
-        from provider.domain.archy_loading import prepare_archy
+        from provider.platforms.genesys_cloud.loading import prepare_archy
 
         return prepare_archy(directory, substitutions)
     subs = dict(substitutions or {})
@@ -391,7 +391,7 @@ def prepare(
     nodes: dict[str, GraphNode] = {}
     for key, data in raw.items():
         if "archy" in data:
-            from provider.domain.archy_loading import archy_on_block_platform, file_names
+            from provider.platforms.genesys_cloud.loading import archy_on_block_platform, file_names
 
             problems.append(archy_on_block_platform(key, file_names(directory).get(key, f"{key}.yaml")))
             data = {k: v for k, v in data.items() if k != "archy"}

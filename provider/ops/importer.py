@@ -29,11 +29,11 @@ from typing import Any, cast
 from pulumi.automation._stack import ImportResource
 
 from provider.deploy import resource as fr
-from provider.deploy import sources, workspace
 from provider.domain import files
 from provider.domain import loading as defs
 from provider.domain import snapshot as snap
 from provider.domain.models import Flow
+from provider.ops import sources, workspace
 from provider.platforms.architecture_api.platform import live_flow
 
 PROVIDER_KEY = "__provider"
@@ -186,7 +186,7 @@ def import_stack(
     say = note or (lambda _text: None)
     info = sources.stack_info(stack)
     if info.platform == "genesys-cloud":  # definitions first: match them with the live flows
-        from provider.deploy import gc_import
+        from provider.platforms.genesys_cloud import adopt as gc_import
 
         return gc_import.import_stack(stack, flows_dir=flows_dir, overwrite=overwrite, note=note)
     directory = sources.flows_dir_for(info, flows_dir)

@@ -16,9 +16,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from provider.deploy import sources, workspace
 from provider.domain import snapshot as snap
 from provider.domain.structdiff import DiffResult, diff
+from provider.ops import sources, workspace
 
 Note = Callable[[str], None]
 

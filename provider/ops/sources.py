@@ -11,10 +11,10 @@ from pathlib import Path
 from typing import Any
 
 from provider import platforms
-from provider.deploy import stacks
 from provider.domain import snapshot as snap
 from provider.domain.models import Flow
 from provider.errors import ConfigurationError
+from provider.ops import stacks
 from provider.paths import PROJECT_DIR
 from provider.platforms.base import ConflictPolicy, LiveFlow, Platform
 from provider.platforms.http.settings import ConnectionSettings
@@ -46,8 +46,8 @@ def definition_docs(
     """The definitions in `directory` as normalized flow documents by key (substitutions applied;
     without any, placeholders stay as written). `DefinitionError` lists every problem.
     A genesys-cloud folder (Archy files) gives the Archy content, references derived from it."""
-    from provider.deploy import gc_org
     from provider.domain import loading as definitions
+    from provider.platforms.genesys_cloud import org as gc_org
 
     if gc_org.is_definitions_folder(Path(directory)):
         docs, problems = gc_org.definition_docs(Path(directory), substitutions or None)
@@ -145,7 +145,7 @@ def org_snapshot(
 ) -> snap.Snapshot:
     """A snapshot of a live organization, keyed by logical key (see provider/domain/snapshot.py).
     On genesys-cloud each flow's Archy content comes through an export job (`gc_org`)."""
-    from provider.deploy import gc_org
+    from provider.platforms.genesys_cloud import org as gc_org
 
     if gc_org.is_genesys_cloud(platform):
         return org_read(
@@ -165,7 +165,7 @@ def org_read(
     progress: Progress | None = None,
 ) -> Any:
     """A genesys-cloud org read with its content (`gc_org.OrgRead`: snapshot, raw texts, failures)."""
-    from provider.deploy import gc_org
+    from provider.platforms.genesys_cloud import org as gc_org
 
     return gc_org.org_read(
         gc_org.read_flows(platform, progress), known_ids=known_ids, definitions=definitions, source=source
@@ -176,7 +176,7 @@ def org_read(
 
 
 def stack_info(name: str, *, with_state: bool = True) -> StackInfo:
-    """A stack's settings (its `genesys-flows:*` config, via provider.deploy.stacks) and, with `with_state`,
+    """A stack's settings (its `genesys-flows:*` config, via provider.ops.stacks) and, with `with_state`,
     the flow ids its Pulumi state knows by logical key (none before its first `up`)."""
     from provider.deploy import workspace  # the Automation API: only when a stack is used
 
@@ -206,8 +206,8 @@ def validate_definitions(
     """Every problem of the definitions in `directory`: each flow's rules and the reference graph,
     for `platform` (default: genesys-cloud for a folder of Archy files, else architecture-api).
     Without substitutions (no stack), placeholders are kept as written."""
-    from provider.deploy import gc_org
     from provider.domain import loading as definitions
+    from provider.platforms.genesys_cloud import org as gc_org
 
     if platform is None:
         platform = gc_org.PLATFORM if gc_org.is_definitions_folder(Path(directory)) else DEFAULT_PLATFORM

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import yaml
 
-from provider.deploy import gc_org
 from provider.errors import JobFailedError
 from provider.platforms.base import LiveFlow
+from provider.platforms.genesys_cloud import org as gc_org
 from tests.support.cli import archctl, archctl_json
 from tests.support.gc_org import GC_FLOWS
 

@@ -3,7 +3,7 @@
 The definitions come first here (the way Genesys Cloud teams keep Archy YAML in Git): every valid
 definition (`archy_loading.prepare_archy`, the stack's substitutions applied) is matched with the
 live flow of the same type and name (case-insensitive). Each match the stack does not manage yet is
-imported into its state with `pulumi import` and full inputs and outputs (see provider/deploy/importer.py
+imported into its state with `pulumi import` and full inputs and outputs (see provider/ops/importer.py
 for why: Python dynamic providers cannot serve an import's Read). The inputs are what the program
 registers for the definition (its managed fields, the Archy text, `referenceIds`, `flowKey`, the
 secret `__connection`); the outputs are the live flow's, with the content fingerprint of the live
@@ -29,11 +29,12 @@ from typing import Any, cast
 
 from pulumi.automation._stack import ImportResource
 
-from provider.deploy import gc_org, importer, sources, workspace
 from provider.deploy.inputs import FLOW_KEY, REFERENCE_IDS, normalize_inputs, outputs
 from provider.domain import archy_text, convert, files
 from provider.domain.loading import FlowDefinition, prepare
+from provider.ops import importer, sources, workspace
 from provider.platforms.base import LiveFlow
+from provider.platforms.genesys_cloud import org as gc_org
 from provider.platforms.genesys_cloud.versions import EXTRA_ARCHY_SHA
 from provider.platforms.genesys_cloud.versions import archy_sha as _sha
 

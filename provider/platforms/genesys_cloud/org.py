@@ -7,7 +7,8 @@ others continue. References are derived from the content (`provider.domain.archy
 and name across the org), never from ids.
 
 Definitions side: `<key>.yaml` with `archy:` (a file beside it, or the text inline), placeholders
-substituted with the stack's values, read by the loader's pre-check (`provider.domain.archy_loading`).
+substituted with the stack's values, read by the loader's pre-check
+(`provider.platforms.genesys_cloud.loading`).
 
 Both sides hold the Archy text in canonical form (`provider.domain.archy_text`), so layout never
 shows as a difference and ids and versions are never compared.
@@ -108,7 +109,7 @@ def org_read(
 ) -> OrgRead:
     """The flows by logical key (snapshot.assign_keys' rules; a slug never takes a `reserved` key),
     content canonical, references derived."""
-    from provider.deploy.sources import as_flow
+    from provider.ops.sources import as_flow
 
     flows = list(flows)
     known = {flow_id: key for key, flow_id in (known_ids or {}).items()}
@@ -170,7 +171,7 @@ def definition_docs(
     """The definitions as flow documents by key, read by the loader's genesys-cloud pre-check
     (`archy_loading.prepare_archy`: Archy after substitution, references derived from the content),
     and its problems. Without substitutions (no stack), placeholders stay as written."""
-    from provider.domain.archy_loading import prepare_archy
+    from provider.platforms.genesys_cloud.loading import prepare_archy
 
     subs = dict(substitutions) if substitutions is not None else kept_placeholders(Path(directory))
     prepared = prepare_archy(Path(directory), subs)

@@ -9,7 +9,10 @@ from pathlib import Path
 import pytest
 
 from provider.domain import archy, files
-from provider.domain.archy_loading import (
+from provider.domain.convert import document
+from provider.domain.loading import RULE_PLACEHOLDER, prepare
+from provider.domain.rules import RULE_CYCLE, RULE_UNKNOWN, RULE_UNPUBLISHED
+from provider.platforms.genesys_cloud.loading import (
     RULE_ARCHIVED,
     RULE_ARCHY_FILE,
     RULE_ARCHY_PLATFORM,
@@ -18,11 +21,8 @@ from provider.domain.archy_loading import (
     RULE_TYPE_MISMATCH,
     ArchyDefinition,
 )
-from provider.domain.convert import document
-from provider.domain.loading import RULE_PLACEHOLDER, prepare
-from provider.domain.rules import RULE_CYCLE, RULE_UNKNOWN, RULE_UNPUBLISHED
 
-SAMPLES = Path(__file__).resolve().parents[2] / "flows" / "genesys-cloud"
+SAMPLES = Path(__file__).resolve().parents[3] / "flows" / "genesys-cloud"
 SUBS = {"env_label": "(dev)", "greeting": "Hi", "schedule_group": "G", "support_queue": "Q"}
 GC = "genesys-cloud"
 
