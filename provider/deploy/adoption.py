@@ -23,7 +23,7 @@ from provider.domain.document import FlowDocument
 from provider.domain.yaml_safe import YamlError
 from provider.errors import ArchitectError
 from provider.governance.intents import Action, Intent, IntentJournal, IntentWriteError
-from provider.platforms.base import LiveFlow, Platform
+from provider.platforms.base import ContentExport, LiveFlow, Platform
 
 log = logging.getLogger(__name__)
 
@@ -141,12 +141,14 @@ def _holds(platform: Platform, live: LiveFlow, document: FlowDocument, ids: Mapp
         return False
     if document.archy is None:
         return True
-    fetch = getattr(platform, "fetch_content", None)
-    version = live.extra.get("publishedVersion") or live.extra.get("checkedInVersion")
-    if fetch is None or version is None:
+    if not isinstance(platform, ContentExport):
+        return False
+    version = platform.content_version(live)
+    if version is None:
         return False
     try:
-        return bool(archy_text.canonical(fetch(live.id, version)) == archy_text.canonical(document.archy))
+        text = platform.fetch_content(live.id, version)
+        return bool(archy_text.canonical(text) == archy_text.canonical(document.archy))
     except YamlError:
         return False
 

@@ -105,7 +105,7 @@ from provider.errors import (
 )
 from provider.governance import telemetry
 from provider.governance.intents import IntentJournal, outcome_of
-from provider.platforms.base import ConflictPolicy, LiveFlow, Platform
+from provider.platforms.base import ConflictPolicy, ContentExport, LiveFlow, Platform
 from provider.platforms.http.pool import ClientPool
 from provider.platforms.http.recorder import Recorder
 from provider.platforms.http.settings import ConnectionSettings
@@ -391,13 +391,11 @@ class FlowProvider(ResourceProvider):
         stays the base of the next update."""
         if flow.revision == str(props.get("version") or ""):
             return ReadResult(flow.id, slim(props))
-        version = flow.extra.get("publishedVersion") or flow.extra.get("checkedInVersion")
-        fetch = getattr(platform, "fetch_content", None)
-        if fetch is None:
+        if not isinstance(platform, ContentExport):
             raise FlowProviderError(f"flow {key!r}: platform {platform.name} cannot export Archy content")
         with telemetry.flow_context(key):
             try:
-                text = fetch(flow.id, version)
+                text = platform.fetch_content(flow.id, platform.content_version(flow))
             except ArchitectError as exc:
                 raise FlowProviderError(f"flow {key!r}: export of {flow.id} failed: {exc}") from None
         log.warning("flow %s (%s) was changed outside this stack (%s)", key, flow.id, flow.revision)

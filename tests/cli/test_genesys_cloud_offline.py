@@ -71,6 +71,9 @@ class _Org:
     def list_flows(self) -> Iterator[LiveFlow]:
         yield from self.flows.values()
 
+    def content_version(self, flow: LiveFlow) -> str | None:
+        return None
+
     def fetch_content(self, flow_id: str, version: str | None = None) -> str:
         if flow_id == "id-2":
             raise JobFailedError("export of flow id-2 failed: boom", messages=["boom"])

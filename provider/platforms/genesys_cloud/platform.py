@@ -203,6 +203,10 @@ class GenesysCloudPlatform:
             if d.type and (d.type.endswith("FLOW") or d.type == "WORKFLOW")
         ]
 
+    def content_version(self, flow: LiveFlow) -> str | None:
+        """The version whose content counts: the published one, else the checked-in one."""
+        return flow.extra.get("publishedVersion") or flow.extra.get("checkedInVersion")
+
     def fetch_content(self, flow_id: str, version: str | None = None) -> str:
         """The Archy YAML of the flow (a version, or the latest) through an export job."""
         job = self._api.register_export(flow_id, version)
