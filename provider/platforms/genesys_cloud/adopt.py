@@ -79,6 +79,27 @@ def _taken_names(directory: Path) -> set[str]:
     return taken
 
 
+def _unreadable(
+    read: gc_org.OrgRead, directory: Path, new_keys: list[str], matched: list[str], taken: set[str]
+) -> list[str]:
+    """Why the live flows cannot be adopted as they are: a key the state gave a flow whose files hold
+    another definition, content that could not be read."""
+    problems = []
+    for key in new_keys:
+        if key in taken:
+            problems.append(
+                f"{key}: the live flow {read.flows[key].live.name!r} ({read.flows[key].live.id}) has no "
+                f"definition, but its key (from the stack's state) is taken by {key}.yaml or "
+                f"{key}.archy.yaml in {directory}; rename or remove that file"
+            )
+    for key in matched + new_keys:
+        flow = read.flows[key]
+        if flow.archy is None or key in read.errors:
+            error = read.errors.get(key) or flow.error
+            problems.append(f"{key}: the content of {flow.live.name!r} could not be read: {error}")
+    return problems
+
+
 def import_plan(kind: PlatformKind, platform: Platform, request: ImportRequest) -> ImportPlan:
     directory = request.directory
     plan = ImportPlan()
@@ -101,18 +122,7 @@ def import_plan(kind: PlatformKind, platform: Platform, request: ImportRequest) 
     key_of = {f.live.id: k for k, f in read.flows.items()}
     new_keys = sorted(key_of[f.live.id] for f in org.values())
     plan.unmatched_live = [f"{k} [{read.flows[k].live.name}] {read.flows[k].live.id}" for k in new_keys]
-    for key in new_keys:  # a key the state gave a flow whose files hold another definition
-        if key in taken:
-            plan.problems.append(
-                f"{key}: the live flow {read.flows[key].live.name!r} ({read.flows[key].live.id}) has no "
-                f"definition, but its key (from the stack's state) is taken by {key}.yaml or "
-                f"{key}.archy.yaml in {directory}; rename or remove that file"
-            )
-    for key in sorted(matched) + new_keys:
-        flow = read.flows[key]
-        if flow.archy is None or key in read.errors:
-            error = read.errors.get(key) or flow.error
-            plan.problems.append(f"{key}: the content of {flow.live.name!r} could not be read: {error}")
+    plan.problems = _unreadable(read, directory, new_keys, sorted(matched), taken)
     if plan.problems:
         return plan
 
