@@ -11,7 +11,9 @@ from typing import TYPE_CHECKING, Any
 from provider.domain import loading, snapshot
 from provider.domain.loading import PreparedSet
 from provider.domain.rules import Problem
-from provider.platforms.base import ConflictPolicy, Platform, PlatformConfig, Progress
+from provider.platforms.architecture_api.client import CONFLICT_POLICIES
+from provider.platforms.architecture_api.platform import NAME
+from provider.platforms.base import Platform, PlatformConfig, Progress
 from provider.platforms.importing import ImportPlan, ImportRequest
 from provider.platforms.org import OrgRead, list_org
 
@@ -19,7 +21,6 @@ if TYPE_CHECKING:
     from provider.platforms.http.pool import ClientPool
     from provider.platforms.http.recorder import Recorder
 
-NAME = "architecture-api"
 RULE_ARCHY_PLATFORM = loading.RULE_OTHER_CONTENT
 
 
@@ -35,7 +36,7 @@ def archy_on_block_platform(key: str, file_name: str) -> Problem:
 
 class ArchitectureApi:
     name = NAME
-    conflict_policies: tuple[ConflictPolicy, ...] = ("merge", "overwrite", "fail")
+    conflict_policies = CONFLICT_POLICIES
     locks = False
 
     def connect(

@@ -30,7 +30,7 @@ from provider.platforms.http.settings import ConnectionSettings
 
 from ._proxy import GenesysCloudProxy, object_type
 from .polling import Backoff, PollTimeout, poll
-from .rules import validate_document
+from .rules import CONFLICT_POLICIES, NAME, validate_document
 from .versions import (
     EXTRA_ARCHY_SHA,
     archy_sha,
@@ -63,8 +63,8 @@ _OWN_REPLAY_CODES: dict[str, tuple[str, ...]] = {
 class PlatformCore:
     """What every operation of `GenesysCloudPlatform` shares (see its module, `platform`)."""
 
-    name = "genesys-cloud"
-    conflict_policies: frozenset[str] = frozenset({"fail", "overwrite"})
+    name = NAME
+    conflict_policies: frozenset[str] = frozenset(CONFLICT_POLICIES)
 
     def __init__(
         self,

@@ -10,9 +10,10 @@ from typing import TYPE_CHECKING, Any
 from provider.domain import snapshot
 from provider.domain.loading import DefinitionError, PreparedSet
 from provider.domain.rules import Problem
-from provider.platforms.base import ConflictPolicy, Platform, PlatformConfig, Progress
+from provider.platforms.base import Platform, PlatformConfig, Progress
 from provider.platforms.genesys_cloud import org
 from provider.platforms.genesys_cloud.loading import prepare_archy
+from provider.platforms.genesys_cloud.rules import CONFLICT_POLICIES, NAME
 from provider.platforms.importing import ImportPlan, ImportRequest
 from provider.platforms.org import OrgRead
 
@@ -20,12 +21,10 @@ if TYPE_CHECKING:
     from provider.platforms.http.pool import ClientPool
     from provider.platforms.http.recorder import Recorder
 
-NAME = "genesys-cloud"
-
 
 class GenesysCloud:
     name = NAME
-    conflict_policies: tuple[ConflictPolicy, ...] = ("fail", "overwrite")
+    conflict_policies = CONFLICT_POLICIES
     locks = True
 
     def connect(
