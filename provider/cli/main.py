@@ -19,6 +19,7 @@ from typing import NoReturn, TextIO
 
 from pulumi import automation as auto
 
+from provider import platforms
 from provider.cli import schemas as cli_schemas
 from provider.cli.common import EXIT_DIFF, EXIT_OK, EXIT_USAGE, CliError, Output
 from provider.cli.definitions import cmd_graph, cmd_validate
@@ -49,8 +50,9 @@ def _connection(p: argparse.ArgumentParser, *, stack_help: str) -> None:
     )
     g.add_argument(
         "--platform",
-        choices=["architecture-api", "genesys-cloud"],
-        help="the org's flows API with --api-url/--region (default architecture-api; a stack says its own)",
+        choices=platforms.NAMES,
+        help=f"the org's flows API with --api-url/--region (default {platforms.DEFAULT}; "
+        "a stack says its own)",
     )
     g.add_argument(
         "--client-id",

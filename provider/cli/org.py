@@ -17,8 +17,8 @@ from provider.cli.common import (
     _stack,
 )
 from provider.cli.render import _table
-from provider.deploy import gc_org, sources
 from provider.domain import snapshot as snap
+from provider.ops import sources
 
 
 def _live_snapshot(args: argparse.Namespace, out: Output, *, stack: str | None = None) -> snap.Snapshot:
@@ -28,8 +28,8 @@ def _live_snapshot(args: argparse.Namespace, out: Output, *, stack: str | None =
 
 
 def _live_read(args: argparse.Namespace, out: Output, *, stack: str | None, content: bool) -> Any:
-    """The live org as a snapshot; with `content` on genesys-cloud, the `gc_org.OrgRead` (raw Archy
-    texts and per-flow failures) instead."""
+    """The live org as a snapshot; with `content`, the `sources.OrgRead` (on a platform that reads
+    content apart: raw texts and per-flow failures) instead."""
     stack_name = stack or getattr(args, "stack", None)
     progress = Progress(out.err, "reading flows")
     if stack_name:
@@ -46,23 +46,15 @@ def _live_read(args: argparse.Namespace, out: Output, *, stack: str | None, cont
         }
     else:
         connection = _connection_from_args(args)
-        platform = sources.platform_for(
-            connection, getattr(args, "platform", None) or sources.DEFAULT_PLATFORM
-        )
+        platform = sources.platform_for(connection, getattr(args, "platform", None))
         known = {}
         definitions = sources.definition_docs_or_empty(_flows_dir(args), {})
         source = {"kind": "org", "api_url": connection.api_base_url, "label": connection.api_base_url}
-    if content and gc_org.is_genesys_cloud(platform):
-        read = sources.org_read(
-            platform, known_ids=known, definitions=definitions, source=source, progress=progress
-        )
-        progress.done(f"{len(read.snapshot.flows)} flows")
-        return read
-    result = sources.org_snapshot(
+    read = sources.org_read(
         platform, known_ids=known, definitions=definitions, source=source, progress=progress
     )
-    progress.done(f"{len(result.flows)} flows")
-    return result
+    progress.done(f"{len(read.snapshot.flows)} flows")
+    return (read, platform) if content else read.snapshot
 
 
 def cmd_export(args: argparse.Namespace, out: Output) -> int:
@@ -70,10 +62,10 @@ def cmd_export(args: argparse.Namespace, out: Output) -> int:
         raise CliError(
             "export needs --stack S, or --api-url/--region (with the OAuth client in the environment)"
         )
-    live = _live_read(args, out, stack=None, content=True)
-    if isinstance(live, gc_org.OrgRead):
-        return _export_archy(args, out, live)
-    snapshot = live
+    read, platform = _live_read(args, out, stack=None, content=True)
+    if read.content_apart:
+        return _export_archy(args, out, read, platform)
+    snapshot = read.snapshot
     progress = Progress(out.err, "writing files")
     paths = snap.write(snapshot, Path(args.out))
     progress.done(f"{len(paths)} files in {args.out}")
@@ -93,12 +85,12 @@ def cmd_export(args: argparse.Namespace, out: Output) -> int:
     return EXIT_OK
 
 
-def _export_archy(args: argparse.Namespace, out: Output, read: gc_org.OrgRead) -> int:
-    """genesys-cloud: `<key>.archy.yaml` + `<key>.yaml` definitions; a flow whose export failed is
-    reported (exit 1) and the others are written."""
+def _export_archy(args: argparse.Namespace, out: Output, read: sources.OrgRead, platform: Any) -> int:
+    """Content read apart (genesys-cloud): `<key>.archy.yaml` + `<key>.yaml` definitions; a flow
+    whose export failed is reported (exit 1) and the others are written."""
     out_dir = Path(args.out)
     progress = Progress(out.err, "writing files")
-    paths = gc_org.write_definitions(read, out_dir)
+    paths = sources.write_export(platform, read, out_dir)
     progress.done(f"{len(paths)} files in {out_dir}")
     snapshot = read.snapshot
     rows = [
@@ -157,7 +149,7 @@ def cmd_diff(args: argparse.Namespace, out: Output) -> int:
     if stack_a and stack_b and not args.raw:
         subs_a = _stack(stack_a, with_state=False).substitutions
         subs_b = _stack(stack_b, with_state=False).substitutions
-    from provider.deploy import promote
+    from provider.ops import promote
 
     result = promote.compare(a, b, subs_a, subs_b)
     out.emit(result.to_json(), result.render())
@@ -165,7 +157,7 @@ def cmd_diff(args: argparse.Namespace, out: Output) -> int:
 
 
 def cmd_drift(args: argparse.Namespace, out: Output) -> int:
-    from provider.deploy import promote
+    from provider.ops import promote
 
     progress = Progress(out.err, "reading flows")
     result, published = promote.drift_details(

@@ -25,7 +25,7 @@ from provider.deploy import config as stack_config
 from provider.deploy.config import NAMESPACE, StackConfig, StackConfigError
 from provider.deploy.resource import Flow
 from provider.domain import convert
-from provider.domain.loading import PreparedSet, prepare, render_problems
+from provider.domain.loading import PreparedSet, render_problems
 from provider.domain.rules import Problem
 
 
@@ -50,7 +50,7 @@ def read_config(stack: str) -> StackConfig:
 
 def check_definitions(flows_dir: Path, config: StackConfig) -> PreparedSet:
     """The definitions, prepared; every problem (the domain's and the platform's) raised at once."""
-    prepared = prepare(flows_dir, config.substitutions, platform=config.platform)
+    prepared = platforms.kind(config.platform).prepare(flows_dir, config.substitutions)
     problems: list[Problem] = list(prepared.problems)
     for key in prepared.order:
         data = convert.as_document(prepared.definitions[key])

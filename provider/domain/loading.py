@@ -36,7 +36,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -62,6 +62,7 @@ RULE_YAML = "definition.yaml.invalid"
 RULE_KEY = "definition.key.invalid"
 RULE_ALIAS = "definition.alias.invalid"
 RULE_PLACEHOLDER = "definition.placeholder.unknown"
+RULE_OTHER_CONTENT = "definition.archy.platform"
 
 SCHEMA_FILE = "flow.schema.json"
 SCHEMA_MODELINE = f"# yaml-language-server: $schema=./{SCHEMA_FILE}"
@@ -372,28 +373,34 @@ def _is_state_dependent(problem: Problem) -> bool:
     return problem.rule == RULE_TRANSITION and problem.field == "lifecycle_state"
 
 
+def _file_name(directory: str | Path, key: str) -> str:
+    names = {p.name.rsplit(".", 1)[0]: p.name for p in files.definition_files(directory)[0]}
+    return names.get(key, f"{key}.yaml")
+
+
+def _other_content(key: str, file_name: str) -> Problem:
+    return Problem(
+        key, "archy", RULE_OTHER_CONTENT, f"{file_name}: `archy` content; this platform takes a `blocks` tree"
+    )
+
+
 def prepare(
     directory: str | Path,
     substitutions: Mapping[str, str] | None = None,
     *,
-    platform: str = "architecture-api",
+    other_content: Callable[[str, str], Problem] | None = None,
 ) -> PreparedSet:
-    """Read, substitute, validate and pre-check every definition of `directory` for `platform`
-    (genesys-cloud: Archy content, see provider.domain.archy_loading); never raises on bad input.
+    """Read, substitute, validate and pre-check every block-tree definition of `directory` (a platform
+    whose content is Archy reads its own: `PlatformKind.prepare`); never raises on bad input. A file
+    holding `archy` content is a problem, `other_content(key, file name)` (the platform's words).
     See the module docstring."""
-    if platform == "genesys-cloud":
-        from provider.domain.archy_loading import prepare_archy
-
-        return prepare_archy(directory, substitutions)
     subs = dict(substitutions or {})
     result = PreparedSet(directory=Path(directory))
     raw, problems = read_raw(directory)
     nodes: dict[str, GraphNode] = {}
     for key, data in raw.items():
         if "archy" in data:
-            from provider.domain.archy_loading import archy_on_block_platform, file_names
-
-            problems.append(archy_on_block_platform(key, file_names(directory).get(key, f"{key}.yaml")))
+            problems.append((other_content or _other_content)(key, _file_name(directory, key)))
             data = {k: v for k, v in data.items() if k != "archy"}
         rendered, found = substitute_value(data, subs, flow=key)
         flow_problems = list(found)

@@ -13,7 +13,7 @@ import yaml
 from pulumi import automation as auto
 
 from emulator.testing import EmulatorProcess
-from provider.deploy import promote
+from provider.ops import promote
 from tests.support.cli import archctl, archctl_json
 from tests.support.gc_org import deploy
 from tests.support.project import Project, cli_project

@@ -13,7 +13,7 @@ import yaml
 from pulumi import automation as auto
 
 from emulator.testing import DEMO_CLIENTS, EmulatorProcess
-from provider.domain.loading import prepare
+from provider import platforms
 from tests.support.engine import Meter, flow_ids, make_project, open_stack, raw_export, summary
 from tests.support.gc_org import live_flows
 
@@ -36,7 +36,7 @@ def _substitutions(project: Path) -> dict[str, str]:
 
 
 def _prepared(project: Path) -> dict[str, Any]:
-    prepared = prepare(_flows_dir(project), _substitutions(project), platform="genesys-cloud")
+    prepared = platforms.kind("genesys-cloud").prepare(_flows_dir(project), _substitutions(project))
     assert prepared.ok, prepared.problems
     return prepared.definitions
 

@@ -1,5 +1,5 @@
-"""provider.deploy.sdk_wait: the linear replacement for the SDK's `wait_for_rpcs` output loop keeps
-the original's contract (waits for every tracked Output, including ones created while waiting;
+"""provider.deploy.sdk_patches.sdk_wait: the linear replacement for the SDK's `wait_for_rpcs` output loop
+keeps the original's contract (waits for every tracked Output, including ones created while waiting;
 re-raises the first failure; ignores `ResourceRegistrationFailed` where the SDK has it) and its
 guard only patches SDK versions known to have the quadratic loop."""
 
@@ -13,7 +13,7 @@ import pulumi.runtime.stack as stack
 import pytest
 from pulumi.runtime.settings import SETTINGS
 
-from provider.deploy import sdk_wait as linwait
+from provider.deploy.sdk_patches import sdk_wait as linwait
 
 
 def _tracked(loop: asyncio.AbstractEventLoop) -> tuple[asyncio.Future[Any], pulumi.Output[Any]]:

@@ -34,7 +34,6 @@ from provider.domain.loading import (
 from provider.domain.rules import RULE_INVALID, RULE_REQUIRED, Problem
 
 RULE_BLOCKS = "definition.blocks.platform"
-RULE_ARCHY_PLATFORM = "definition.archy.platform"
 RULE_ARCHY_REQUIRED = "definition.archy.required"
 RULE_ARCHY_FILE = "definition.archy.file"
 RULE_ARCHIVED = "definition.lifecycle.archived.unsupported"
@@ -64,16 +63,6 @@ def blocks_on_archy_platform(key: str, file_name: str) -> Problem:
         RULE_BLOCKS,
         f"{file_name}: `blocks` is the Architecture API's content; on platform genesys-cloud a flow "
         "carries Archy YAML (`archy: <file>` or `archy: |` inline)",
-    )
-
-
-def archy_on_block_platform(key: str, file_name: str) -> Problem:
-    return Problem(
-        key,
-        "archy",
-        RULE_ARCHY_PLATFORM,
-        f"{file_name}: `archy` content is for platform genesys-cloud; this stack's platform "
-        "(architecture-api) takes a `blocks` tree",
     )
 
 

@@ -1,7 +1,7 @@
 """Repairs what an interrupted engine leaves in the local file backend, before the next run.
 
-`python -m provider.deploy.backend_repair STACK` (scripts/up runs it before `pulumi up`) prints one line
-per repair and exits 0; it exits 1 with an explanation when the checkpoint cannot be repaired.
+`python -m provider.deploy.sdk_patches.backend_repair STACK` (scripts/up runs it before `pulumi up`)
+prints one line per repair and exits 0; it exits 1 with an explanation when the checkpoint cannot be repaired.
 
 - a stale lock (`.pulumi/locks/<org>/<project>/<stack>/*.json`) whose process, on this host, is dead:
   removed (what `pulumi cancel` does for this backend), so the next run is not "stack locked";
@@ -108,7 +108,7 @@ def repair(stack: str, root: Path, project: str = PROJECT) -> list[str]:
 
 def main(argv: list[str]) -> int:
     if len(argv) != 1:
-        print("usage: python -m provider.deploy.backend_repair STACK", file=sys.stderr)
+        print("usage: python -m provider.deploy.sdk_patches.backend_repair STACK", file=sys.stderr)
         return 2
     root = backend_root()
     if root is None or not root.exists():

@@ -4,7 +4,7 @@
     settings = settings_from_config("dev", config)
 
 The config is read with the Automation API (a `LocalWorkspace` on the project, with the offline
-engine settings of provider/deploy/engine.py), which decrypts secrets with the stack's passphrase; the stack
+engine settings of provider/ops/engine.py), which decrypts secrets with the stack's passphrase; the stack
 is created in the backend when it does not exist there yet (the config file in stacks/ is kept). As
 in the program, values missing from the config come from the GENESYSCLOUD_* environment variables.
 """
@@ -17,8 +17,8 @@ from pathlib import Path
 from typing import Any
 
 from provider.deploy import config as stack_config
-from provider.deploy import workspace
 from provider.deploy.config import NAMESPACE
+from provider.ops import workspace
 from provider.paths import PROJECT_DIR
 from provider.platforms.http.settings import ConnectionSettings
 

@@ -1,5 +1,5 @@
-"""provider.deploy.sdk_trace: each registration's stack trace keeps its first frame only (the source
-position the engine derives from it stays), idempotently, unless GENESYS_FLOWS_FULL_TRACES is set."""
+"""provider.deploy.sdk_patches.sdk_trace: each registration's stack trace keeps its first frame only (the
+source position the engine derives from it stays), idempotently, unless GENESYS_FLOWS_FULL_TRACES is set."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from typing import Any
 import pulumi.runtime.resource as resource
 import pytest
 
-from provider.deploy import sdk_trace
+from provider.deploy.sdk_patches import sdk_trace
 
 
 class _Base:  # like Resource → CustomResource → Flow: the SDK skips three __init__ frames

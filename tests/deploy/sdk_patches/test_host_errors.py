@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from provider.deploy import host_errors
 from provider.deploy.inputs import FlowProviderError
+from provider.deploy.sdk_patches import host_errors
 
 
 def test_our_message_comes_first():

@@ -7,7 +7,8 @@ others continue. References are derived from the content (`provider.domain.archy
 and name across the org), never from ids.
 
 Definitions side: `<key>.yaml` with `archy:` (a file beside it, or the text inline), placeholders
-substituted with the stack's values, read by the loader's pre-check (`provider.domain.archy_loading`).
+substituted with the stack's values, read by the loader's pre-check
+(`provider.platforms.genesys_cloud.loading`).
 
 Both sides hold the Archy text in canonical form (`provider.domain.archy_text`), so layout never
 shows as a difference and ids and versions are never compared.
@@ -16,8 +17,7 @@ shows as a difference and ids and versions are never compared.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -27,52 +27,24 @@ from provider.domain import archy, archy_text, files, yaml_safe
 from provider.domain import snapshot as snap
 from provider.domain.rules import Problem
 from provider.errors import ArchitectError
-from provider.platforms.base import LiveFlow, Platform
+from provider.platforms.base import ContentExport, Platform, Progress
+from provider.platforms.genesys_cloud.loading import prepare_archy
+from provider.platforms.org import OrgFlow, OrgRead, as_flow
 
-Progress = Callable[[int, int | None, str], None]
-PLATFORM = "genesys-cloud"
 ARCHY_SUFFIXES = (".archy.yaml", ".archy.yml")
 _PLACEHOLDER = re.compile(r"\{\{\s*([A-Za-z0-9_.-]+)\s*\}\}")
 
 
-@dataclass
-class OrgFlow:
-    """A live flow and its Archy YAML as the export job gave it (None with `error` when it failed)."""
-
-    live: LiveFlow
-    archy: str | None = None
-    error: str | None = None
-
-    @property
-    def content_version(self) -> str | None:
-        """The version whose content counts: the published one, else the checked-in one."""
-        return self.live.extra.get("publishedVersion") or self.live.extra.get("checkedInVersion")
-
-
-@dataclass
-class OrgRead:
-    """An organization's flows by logical key, with what could not be read."""
-
-    snapshot: snap.Snapshot
-    flows: dict[str, OrgFlow] = field(default_factory=dict)  # key -> flow (raw text, who published)
-    errors: dict[str, str] = field(default_factory=dict)  # key -> why its content is missing
-
-
-def is_genesys_cloud(platform: Platform) -> bool:
-    return getattr(platform, "name", "") == PLATFORM
-
-
 def read_flows(platform: Platform, progress: Progress | None = None) -> list[OrgFlow]:
     """Every flow of the org with its content through an export job (a failure is kept per flow)."""
-    fetch = getattr(platform, "fetch_content", None)
-    if fetch is None:
+    if not isinstance(platform, ContentExport):
         raise TypeError(f"platform {platform.name!r} has no export jobs (fetch_content)")
     lives = list(platform.list_flows())
     out: list[OrgFlow] = []
     for i, live in enumerate(lives, 1):
         flow = OrgFlow(live)
         try:
-            flow.archy = str(fetch(live.id, flow.content_version))
+            flow.archy = str(platform.fetch_content(live.id, platform.content_version(live)))
         except ArchitectError as exc:
             flow.error = f"{type(exc).__name__}: {exc}"
         out.append(flow)
@@ -108,14 +80,12 @@ def org_read(
 ) -> OrgRead:
     """The flows by logical key (snapshot.assign_keys' rules; a slug never takes a `reserved` key),
     content canonical, references derived."""
-    from provider.deploy.sources import as_flow
-
     flows = list(flows)
     known = {flow_id: key for key, flow_id in (known_ids or {}).items()}
     keys = snap.assign_keys(
         [as_flow(f.live) for f in flows], known=known, definitions=definitions, reserved=reserved
     )
-    result = OrgRead(snap.Snapshot(source=dict(source or {"kind": "org"})))
+    result = OrgRead(snap.Snapshot(source=dict(source or {"kind": "org"})), content_apart=True)
     docs: dict[str, snap.FlowDoc] = {}
     parsed: dict[str, archy.ArchyFlow] = {}
     for flow in flows:
@@ -170,8 +140,6 @@ def definition_docs(
     """The definitions as flow documents by key, read by the loader's genesys-cloud pre-check
     (`archy_loading.prepare_archy`: Archy after substitution, references derived from the content),
     and its problems. Without substitutions (no stack), placeholders stay as written."""
-    from provider.domain.archy_loading import prepare_archy
-
     subs = dict(substitutions) if substitutions is not None else kept_placeholders(Path(directory))
     prepared = prepare_archy(Path(directory), subs)
     docs: dict[str, snap.FlowDoc] = {}

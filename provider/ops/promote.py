@@ -16,9 +16,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from provider.deploy import sources, workspace
 from provider.domain import snapshot as snap
 from provider.domain.structdiff import DiffResult, diff
+from provider.ops import sources, workspace
 
 Note = Callable[[str], None]
 
@@ -146,7 +146,8 @@ def drift_details(
     include_all: bool = False,
     progress: sources.Progress | None = None,
 ) -> tuple[DiffResult, list[dict[str, Any]]]:
-    """`source_drift` and, on genesys-cloud, per drifted flow who published the live version, its
+    """`source_drift` and, where the platform reads content apart (genesys-cloud), per drifted flow
+    who published the live version, its
     version pointers and the ones the stack's state recorded (a moved pointer: a publish elsewhere)."""
     info = sources.stack_info(stack)
     directory = sources.flows_dir_for(info, flows_dir)
@@ -154,15 +155,10 @@ def drift_details(
     platform = sources.platform_for(info.connection, info.platform, stack=info.stack)
     publishers: list[dict[str, Any]] = []
     live_flows: dict[str, Any] = {}
-    if info.platform == "genesys-cloud":
-        read = sources.org_read(
-            platform, known_ids=info.flow_ids, definitions=desired, source={"label": stack}, progress=progress
-        )
-        live, live_flows = read.snapshot, read.flows
-    else:
-        live = sources.org_snapshot(
-            platform, known_ids=info.flow_ids, definitions=desired, source={"label": stack}, progress=progress
-        )
+    read = sources.org_read(
+        platform, known_ids=info.flow_ids, definitions=desired, source={"label": stack}, progress=progress
+    )
+    live, live_flows = read.snapshot, read.flows  # flows: where content is read apart (who published)
     managed = set(desired) | set(info.flow_ids)
     result = diff(
         desired,

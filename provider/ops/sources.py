@@ -5,22 +5,21 @@ a stack's config or by explicit connection options), and the keys a stack's Pulu
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
 from provider import platforms
-from provider.deploy import stacks
 from provider.domain import snapshot as snap
-from provider.domain.models import Flow
 from provider.errors import ConfigurationError
+from provider.ops import stacks
 from provider.paths import PROJECT_DIR
-from provider.platforms.base import ConflictPolicy, LiveFlow, Platform
+from provider.platforms.base import ConflictPolicy, Platform, Progress
 from provider.platforms.http.settings import ConnectionSettings
+from provider.platforms.org import OrgRead, as_flow, list_org
 
-Progress = Callable[[int, int | None, str], None]
-DEFAULT_PLATFORM = platforms.DEFAULT
+__all__ = ["OrgRead", "Progress", "as_flow", "list_org"]  # re-exported for the CLI
 
 
 @dataclass(frozen=True)
@@ -44,19 +43,10 @@ def definition_docs(
     directory: Path, substitutions: Mapping[str, str] | None = None
 ) -> dict[str, snap.FlowDoc]:
     """The definitions in `directory` as normalized flow documents by key (substitutions applied;
-    without any, placeholders stay as written). `DefinitionError` lists every problem.
-    A genesys-cloud folder (Archy files) gives the Archy content, references derived from it."""
-    from provider.deploy import gc_org
-    from provider.domain import loading as definitions
-
-    if gc_org.is_definitions_folder(Path(directory)):
-        docs, problems = gc_org.definition_docs(Path(directory), substitutions or None)
-        if problems:
-            raise definitions.DefinitionError(problems, f"unreadable flow definitions in {directory}")
-        return docs
-
-    loaded = definitions.load_definitions(Path(directory), dict(substitutions) if substitutions else None)
-    return {key: snap.normalize(definitions.as_document(d)) for key, d in sorted(loaded.items())}
+    without any, placeholders stay as written), read by the platform whose folder it is
+    (`platforms.for_folder`: Archy files give the Archy content, references derived from it).
+    `DefinitionError` lists every problem."""
+    return platforms.for_folder(Path(directory)).definition_docs(Path(directory), substitutions)
 
 
 def definition_docs_or_empty(directory: Path, substitutions: Mapping[str, str]) -> dict[str, snap.FlowDoc]:
@@ -67,20 +57,6 @@ def definition_docs_or_empty(directory: Path, substitutions: Mapping[str, str]) 
         return definition_docs(directory, substitutions)
     except DefinitionError:
         return {}
-
-
-def placeholders_kept(directory: Path) -> dict[str, str]:
-    """Substitutions that leave every placeholder of the definitions as written (`{{x}}` → `{{x}}`),
-    for checking definitions without a stack."""
-    from provider.domain import loading as definitions
-
-    names: set[str] = set()
-    for path in definitions.definition_files(directory) if Path(directory).is_dir() else []:
-        try:
-            names.update(definitions.PLACEHOLDER_RE.findall(path.read_text(encoding="utf-8")))
-        except (OSError, UnicodeDecodeError):
-            continue
-    return {name: "{{" + name + "}}" for name in names}
 
 
 # -- live organizations ----------------------------------------------------------------------------
@@ -101,38 +77,10 @@ class _Connection:
 
 
 def platform_for(
-    connection: ConnectionSettings, platform: str = platforms.DEFAULT, *, stack: str = "(none)"
+    connection: ConnectionSettings, platform: str | None = None, *, stack: str = "(none)"
 ) -> Platform:
     """The platform (`genesys-flows:platform`) of an organization, for reading it."""
-    return platforms.get_platform(_Connection(stack, platform, connection))
-
-
-def as_flow(live: LiveFlow) -> Flow:
-    """A live flow as the snapshot's `Flow` (block content; other content is not snapshotted here)."""
-    return Flow.model_validate(
-        {
-            "id": live.id,
-            "_version": int(live.revision) if live.revision.isdigit() else 0,
-            "name": live.name,
-            "description": live.description,
-            "type": live.type,
-            "lifecycle_state": live.lifecycle_state,
-            "references": list(live.references),
-            "blocks": live.content if isinstance(live.content, list) else [],
-            "dateModified": live.extra.get("dateModified") or None,
-            "selfUri": live.self_uri,
-        }
-    )
-
-
-def list_org(platform: Platform, progress: Progress | None = None) -> list[Flow]:
-    """Every live flow of the platform's organization (the listing already holds whole flows)."""
-    flows: list[Flow] = []
-    for live in platform.list_flows():
-        flows.append(as_flow(live))
-        if progress:
-            progress(len(flows), None, live.name)
-    return flows
+    return platforms.get_platform(_Connection(stack, platform or platforms.DEFAULT, connection))
 
 
 def org_snapshot(
@@ -143,17 +91,10 @@ def org_snapshot(
     source: Mapping[str, Any] | None = None,
     progress: Progress | None = None,
 ) -> snap.Snapshot:
-    """A snapshot of a live organization, keyed by logical key (see provider/domain/snapshot.py).
-    On genesys-cloud each flow's Archy content comes through an export job (`gc_org`)."""
-    from provider.deploy import gc_org
-
-    if gc_org.is_genesys_cloud(platform):
-        return org_read(
-            platform, known_ids=known_ids, definitions=definitions, source=source, progress=progress
-        ).snapshot
-    flows = list_org(platform, progress)
-    known = {flow_id: key for key, flow_id in (known_ids or {}).items()}
-    return snap.from_flows(flows, known=known, definitions=definitions, source=source)
+    """A snapshot of a live organization, keyed by logical key (see provider/domain/snapshot.py)."""
+    return org_read(
+        platform, known_ids=known_ids, definitions=definitions, source=source, progress=progress
+    ).snapshot
 
 
 def org_read(
@@ -163,22 +104,26 @@ def org_read(
     definitions: Mapping[str, Mapping[str, Any]] | None = None,
     source: Mapping[str, Any] | None = None,
     progress: Progress | None = None,
-) -> Any:
-    """A genesys-cloud org read with its content (`gc_org.OrgRead`: snapshot, raw texts, failures)."""
-    from provider.deploy import gc_org
-
-    return gc_org.org_read(
-        gc_org.read_flows(platform, progress), known_ids=known_ids, definitions=definitions, source=source
+) -> OrgRead:
+    """A live organization by logical key, with each flow's content where the platform reads it apart
+    (export jobs; `OrgRead.content_apart`), and what could not be read."""
+    return platforms.kind(platform.name).read_org(
+        platform, known_ids=known_ids, definitions=definitions, source=source, progress=progress
     )
+
+
+def write_export(platform: Platform, read: OrgRead, out_dir: Path) -> list[Path]:
+    """`archctl export`: the definition files of the organization read, in the platform's form."""
+    return platforms.kind(platform.name).write_export(read, out_dir)
 
 
 # -- stacks ----------------------------------------------------------------------------------------
 
 
 def stack_info(name: str, *, with_state: bool = True) -> StackInfo:
-    """A stack's settings (its `genesys-flows:*` config, via provider.deploy.stacks) and, with `with_state`,
+    """A stack's settings (its `genesys-flows:*` config, via provider.ops.stacks) and, with `with_state`,
     the flow ids its Pulumi state knows by logical key (none before its first `up`)."""
-    from provider.deploy import workspace  # the Automation API: only when a stack is used
+    from provider.ops import workspace  # the Automation API: only when a stack is used
 
     root = project_dir()
     if not (root / "stacks" / f"Pulumi.{name}.yaml").exists() and not (root / f"Pulumi.{name}.yaml").exists():
@@ -204,20 +149,13 @@ def validate_definitions(
     directory: Path, substitutions: Mapping[str, str] | None, platform: str | None = None
 ) -> ValidationResult:
     """Every problem of the definitions in `directory`: each flow's rules and the reference graph,
-    for `platform` (default: genesys-cloud for a folder of Archy files, else architecture-api).
+    for `platform` (default: the platform whose folder it is, `platforms.for_folder`).
     Without substitutions (no stack), placeholders are kept as written."""
-    from provider.deploy import gc_org
     from provider.domain import loading as definitions
 
-    if platform is None:
-        platform = gc_org.PLATFORM if gc_org.is_definitions_folder(Path(directory)) else DEFAULT_PLATFORM
-    if substitutions is not None:
-        subs = dict(substitutions)
-    elif platform == gc_org.PLATFORM:
-        subs = gc_org.kept_placeholders(Path(directory))
-    else:
-        subs = placeholders_kept(directory)
-    prepared = definitions.prepare(Path(directory), subs, platform=platform)
+    kind = platforms.for_folder(Path(directory)) if platform is None else platforms.kind(platform)
+    subs = dict(substitutions) if substitutions is not None else kind.kept_placeholders(Path(directory))
+    prepared = kind.prepare(Path(directory), subs)
     keys = [p.stem for p in definitions.definition_files(directory)] if Path(directory).is_dir() else []
     return ValidationResult(keys=keys, order=list(prepared.order), problems=list(prepared.problems))
 

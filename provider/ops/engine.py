@@ -1,6 +1,6 @@
 """How this project drives the Pulumi engine offline: the CLI it built, and the settings it runs with.
 
-Used by the Makefile (through `python -m provider.deploy.engine env`), the tests, the benchmarks and the
+Used by the Makefile (through `python -m provider.ops.engine env`), the tests, the benchmarks and the
 CLI's promotion command, so every run of the engine uses the same offline settings: a local file
 backend, no update checks, no automatic plugin downloads and a passphrase secrets provider.
 
@@ -101,7 +101,7 @@ def pulumi_command() -> auto.PulumiCommand:
 
 
 def _print_env(*, deploy: bool = False) -> None:
-    """`python -m provider.deploy.engine env [--deploy]`: shell exports for the CLI by hand; with
+    """`python -m provider.ops.engine env [--deploy]`: shell exports for the CLI by hand; with
     `--deploy` (scripts/up, so `make deploy`) also the checkpoint setting of this project's runs."""
     env = offline_env()
     keys = [
@@ -131,4 +131,4 @@ if __name__ == "__main__":
         except ValueError as exc:
             sys.exit(f"error: {exc}")
     else:
-        sys.exit("usage: python -m provider.deploy.engine env [--deploy]")
+        sys.exit("usage: python -m provider.ops.engine env [--deploy]")

@@ -1,9 +1,10 @@
 """`archctl import --stack S`: adopt the flows of an existing organization.
 
-1. List the org's flows and give each a logical key (provider/domain/snapshot.py's rules: the stack's state,
-   then a definition with the same name and type, then a slug of the name).
-2. Write a definition per flow into the flows folder, references by key (an existing file is kept
-   unless `--overwrite`).
+1. The stack's platform plans it (`PlatformKind.import_plan`): on the Architecture API the org comes
+   first (provider/platforms/architecture_api/adopt.py: a key and a definition file per live flow),
+   on Genesys Cloud the definitions do (provider/platforms/genesys_cloud/adopt.py: matched by type
+   and name). The plan's files are checked as a whole (a staging copy) before anything is written.
+2. Write the plan's definition files into the flows folder.
 3. Import every flow the stack does not manage yet into its state with `pulumi import` (through the
    Automation API), passing the resource's full inputs and outputs as the import file's `inputs` and
    `outputs`: the engine then takes the state from them instead of calling the provider's Read. That
@@ -19,8 +20,6 @@
 from __future__ import annotations
 
 import json
-import shutil
-import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,13 +27,11 @@ from typing import Any, cast
 
 from pulumi.automation._stack import ImportResource
 
+from provider import platforms
 from provider.deploy import resource as fr
-from provider.deploy import sources, workspace
 from provider.domain import files
-from provider.domain import loading as defs
-from provider.domain import snapshot as snap
-from provider.domain.models import Flow
-from provider.platforms.architecture_api.platform import live_flow
+from provider.ops import sources, workspace
+from provider.platforms.importing import Adoption, ImportRequest
 
 PROVIDER_KEY = "__provider"
 # Pulumi's marker of a secret value in serialized state (a plaintext secret is encrypted on save).
@@ -53,7 +50,7 @@ class ImportReport:
     kept_files: list[str] = field(default_factory=list)
     preview_changes: dict[str, int] = field(default_factory=dict)
     problems: list[str] = field(default_factory=list)
-    #: genesys-cloud: definitions with no live flow of their type and name (left for `up` to create),
+    #: Definitions with no live flow of their type and name (left for `up` to create),
     #: and live flows no definition described (`key [name] id`: their definitions are written).
     not_in_org: list[str] = field(default_factory=list)
     unmatched_live: list[str] = field(default_factory=list)
@@ -118,62 +115,26 @@ def serialized_provider(stack: str) -> str:
     return str(serialize_provider(fr.FlowProvider(stack)))
 
 
-def resource_spec(
-    key: str,
-    definition: defs.FlowDefinition,
-    flow: Flow,
-    key_to_id: dict[str, str],
-    provider: str,
-) -> dict[str, Any]:
+def resource_spec(adoption: Adoption, provider: str) -> dict[str, Any]:
     """One entry of the import file: the resource's inputs (as the program registers them, after the
-    provider's check) and outputs (as the provider's create returns them)."""
-    document = definition.model_dump(mode="json", exclude={"key"})
+    provider's check) and outputs (as the provider's create returns them, with the plan's live values)."""
     props: dict[str, Any] = {
-        "name": definition.name,
-        "description": definition.description,
-        "type": definition.type.value,
-        "lifecycle_state": definition.lifecycle_state.value,
-        "blocks": document["blocks"],
-        "references": list(definition.references),
-        fr.REFERENCE_IDS: {ref: key_to_id[ref] for ref in definition.references},
-        fr.FLOW_KEY: key,
+        **adoption.document,
+        fr.REFERENCE_IDS: adoption.reference_ids,
+        fr.FLOW_KEY: adoption.key,
     }
     inputs = fr.normalize_inputs(props)
-    return import_entry(key, flow.id, inputs, fr.outputs(inputs, live_flow(flow)), provider)
+    outputs = {**fr.outputs(inputs, adoption.live), **adoption.outputs}
+    return import_entry(adoption.key, adoption.live.id, inputs, outputs, provider)
 
 
 def import_entry(
     key: str, flow_id: str, inputs: dict[str, Any], outputs: dict[str, Any], provider: str
 ) -> dict[str, Any]:
-    """One entry of the import file (both platforms): the serialized provider in the inputs and outputs."""
+    """One entry of the import file: the serialized provider in the inputs and outputs."""
     for doc in (inputs, outputs):
         doc[PROVIDER_KEY] = provider
     return {"type": workspace.FLOW_TYPE, "name": key, "id": flow_id, "inputs": inputs, "outputs": outputs}
-
-
-def prepare_with(
-    directory: Path,
-    new_files: dict[Path, str],
-    substitutions: dict[str, str],
-    *,
-    platform: str = "architecture-api",
-) -> defs.PreparedSet:
-    """The definitions `directory` would hold with `new_files` written, checked in a staging copy
-    (the folder's definition files and, on genesys-cloud, its Archy content files)."""
-    with tempfile.TemporaryDirectory(prefix="archctl-import-") as tmp:
-        staging = Path(tmp)
-        kept = list(defs.definition_files(directory))
-        if Path(directory).is_dir():
-            kept += [p for p in Path(directory).iterdir() if p.is_file() and is_content_file(p.name)]
-        for existing in kept:
-            shutil.copyfile(existing, staging / existing.name)
-        for path, text in new_files.items():
-            (staging / path.name).write_text(text, encoding="utf-8")
-        return defs.prepare(staging, substitutions, platform=platform)
-
-
-def is_content_file(name: str) -> bool:
-    return not name.startswith(".") and name.lower().endswith(files.CONTENT_SUFFIXES)
 
 
 def import_stack(
@@ -183,54 +144,31 @@ def import_stack(
     overwrite: bool = False,
     note: Note | None = None,
 ) -> ImportReport:
+    """The stack's platform plans the import (`PlatformKind.import_plan`: which flows, which files);
+    the files are written, then the flows imported with `pulumi import`, then previewed."""
     say = note or (lambda _text: None)
     info = sources.stack_info(stack)
-    if info.platform == "genesys-cloud":  # definitions first: match them with the live flows
-        from provider.deploy import gc_import
-
-        return gc_import.import_stack(stack, flows_dir=flows_dir, overwrite=overwrite, note=note)
     directory = sources.flows_dir_for(info, flows_dir)
-    directory.mkdir(parents=True, exist_ok=True)
-    report = ImportReport(stack, str(directory))
-
     platform = sources.platform_for(info.connection, info.platform, stack=info.stack)
     say(f"reading the flows of stack {stack}'s org ({info.connection.api_base_url})")
-    flows = sources.list_org(platform)
-    try:
-        existing = sources.definition_docs(directory, info.substitutions)
-    except defs.DefinitionError:
-        existing = {}
-    keys = snap.assign_keys(flows, known={v: k for k, v in info.flow_ids.items()}, definitions=existing)
-    key_to_id = {key: flow_id for flow_id, key in keys.items()}
-
-    to_import: list[tuple[str, Flow, Path]] = []
-    new_files: dict[Path, str] = {}
-    for flow in sorted(flows, key=lambda f: keys[f.id]):
-        key = keys[flow.id]
-        path = directory / f"{key}.yaml"
-        managed = info.flow_ids.get(key) == flow.id
-        if path.exists() and not overwrite:
-            report.kept_files.append(path.name)
-        else:
-            new_files[path] = defs.dump_definition(defs.to_logical(flow, keys))
-        if managed:
-            report.already_managed.append(key)
-        else:
-            to_import.append((key, flow, path))
-
-    prepared = prepare_with(directory, new_files, info.substitutions)
-    if prepared.problems:  # nothing written: the folder stays as it was
-        report.problems = [str(p) for p in prepared.problems]
+    request = ImportRequest(directory, dict(info.substitutions), dict(info.flow_ids), overwrite, say)
+    plan = platforms.kind(info.platform).import_plan(platform, request)
+    report = ImportReport(
+        stack,
+        str(directory),
+        already_managed=plan.already_managed,
+        kept_files=plan.kept_files,
+        problems=plan.problems,
+        not_in_org=plan.not_in_org,
+        unmatched_live=plan.unmatched_live,
+    )
+    if plan.problems:  # nothing written: the folder stays as it was
         return report
-    report.written = [str(path) for path in files.write_files(new_files)]
-
-    if to_import:
+    if plan.files:
+        report.written = [str(path) for path in files.write_files(plan.files)]
+    if plan.adopt:
         provider = serialized_provider(info.stack)
-        specs = [
-            resource_spec(key, prepared.definitions[key], flow, key_to_id, provider)
-            for key, flow, _ in to_import
-            if key in prepared.definitions
-        ]
+        specs = [resource_spec(adoption, provider) for adoption in plan.adopt]
         st = workspace.stack(stack, sources.project_dir(), create=True)
         say(f"importing {len(specs)} flow(s) into stack {stack}")
         st.import_resources(
@@ -241,7 +179,7 @@ def import_stack(
             on_output=workspace.line_printer(say),
         )
         report.imported = [
-            {"key": key, "id": flow.id, "name": flow.name, "file": str(path)} for key, flow, path in to_import
+            {"key": a.key, "id": a.live.id, "name": a.live.name, "file": str(a.file)} for a in plan.adopt
         ]
     say(f"preview of stack {stack}")
     preview = workspace.stack(stack, sources.project_dir(), create=True).preview()

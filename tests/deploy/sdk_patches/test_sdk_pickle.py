@@ -1,4 +1,4 @@
-"""provider/deploy/sdk_pickle.py: the SDK's provider serializer, called once per dynamic resource,
+"""provider/deploy/sdk_patches/sdk_pickle.py: the SDK's provider serializer, called once per dynamic resource,
 no longer nests a pickler wrapper per call (RecursionError past ~950 resources)."""
 
 from __future__ import annotations
@@ -10,8 +10,8 @@ from collections.abc import Iterator
 import pulumi.dynamic.dynamic as dynamic
 import pytest
 
-from provider.deploy import sdk_pickle
 from provider.deploy.resource import FlowProvider
+from provider.deploy.sdk_patches import sdk_pickle
 
 CALLS = sys.getrecursionlimit() + 200  # more resources than the recursion limit allows nested
 

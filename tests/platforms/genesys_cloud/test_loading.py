@@ -1,4 +1,4 @@
-"""Genesys-cloud definitions (Archy content) through `prepare(..., platform="genesys-cloud")`: the
+"""Genesys-cloud definitions (Archy content) through the registry's `prepare` for "genesys-cloud": the
 sample set loads in dependency order, and every bad input is a problem naming flow, field and rule."""
 
 from __future__ import annotations
@@ -8,23 +8,28 @@ from pathlib import Path
 
 import pytest
 
+from provider import platforms
 from provider.domain import archy, files
-from provider.domain.archy_loading import (
+from provider.domain.convert import document
+from provider.domain.loading import RULE_OTHER_CONTENT as RULE_ARCHY_PLATFORM
+from provider.domain.loading import RULE_PLACEHOLDER, PreparedSet
+from provider.domain.rules import RULE_CYCLE, RULE_UNKNOWN, RULE_UNPUBLISHED
+from provider.platforms.genesys_cloud.loading import (
     RULE_ARCHIVED,
     RULE_ARCHY_FILE,
-    RULE_ARCHY_PLATFORM,
     RULE_BLOCKS,
     RULE_NAME_MISMATCH,
     RULE_TYPE_MISMATCH,
     ArchyDefinition,
 )
-from provider.domain.convert import document
-from provider.domain.loading import RULE_PLACEHOLDER, prepare
-from provider.domain.rules import RULE_CYCLE, RULE_UNKNOWN, RULE_UNPUBLISHED
 
-SAMPLES = Path(__file__).resolve().parents[2] / "flows" / "genesys-cloud"
+SAMPLES = Path(__file__).resolve().parents[3] / "flows" / "genesys-cloud"
 SUBS = {"env_label": "(dev)", "greeting": "Hi", "schedule_group": "G", "support_queue": "Q"}
 GC = "genesys-cloud"
+
+
+def prepare(folder: Path, subs: dict[str, str], *, platform: str) -> PreparedSet:
+    return platforms.kind(platform).prepare(folder, subs)
 
 
 def module(name: str, extra: str = "") -> str:

@@ -1,7 +1,7 @@
 """The project's Pulumi stacks through the Automation API, with the offline engine settings.
 
 The backend and PULUMI_HOME come from the environment when set (tests point them at temp folders),
-else from provider/deploy/engine.py's defaults inside the project.
+else from provider/ops/engine.py's defaults inside the project.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from typing import Any
 
 from pulumi import automation as auto
 
-from provider.deploy.engine import offline_env, pulumi_command
+from provider.ops.engine import offline_env, pulumi_command
 
 #: The resource type of `provider.deploy.resource.Flow` in a stack's state.
 FLOW_TYPE = "pulumi-python:dynamic/architect:Flow"
