@@ -12,8 +12,9 @@ defaults, not references. The contract (genesys-cloud-flows.md, sections 3 and 4
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 from provider.domain import yaml_safe
 from provider.domain.models import FlowType
@@ -209,14 +210,37 @@ def _candidates(flows: Mapping[str, ArchyFlow]) -> list[tuple[str, ArchyRef, lis
     return out
 
 
-def resolve(flows: Mapping[str, ArchyFlow]) -> tuple[dict[str, list[str]], list[Problem]]:
+class External(Protocol):
+    """A flow a definition declares the set does not manage (`archy_loading.ExternalFlow`)."""
+
+    @property
+    def type(self) -> FlowType: ...
+
+    @property
+    def name(self) -> str: ...
+
+
+def is_external(ref: ArchyRef, declared: Sequence[External]) -> bool:
+    """The reference names a flow the definition declares external (same name case-insensitively,
+    a type the action accepts)."""
+    return any(
+        e.name.casefold() == ref.name.casefold() and (not ref.types or e.type in ref.types) for e in declared
+    )
+
+
+def resolve(
+    flows: Mapping[str, ArchyFlow], external: Mapping[str, Sequence[External]] | None = None
+) -> tuple[dict[str, list[str]], list[Problem]]:
     """Each flow's references as logical keys (by type and case-insensitive name across the set),
-    and every reference that names no flow of the set or more than one."""
+    and every reference that names no flow of the set or more than one. A reference to no flow of
+    the set that the flow declares `external` is left to the org check (not ordered, no problem)."""
     resolved: dict[str, list[str]] = {key: [] for key in flows}
     problems: list[Problem] = []
     for key, ref, candidates in _candidates(flows):
         keys = resolved[key]
         what = ref.what
+        if not candidates and is_external(ref, (external or {}).get(key, ())):
+            continue
         if not candidates:
             problems.append(
                 Problem(
@@ -224,7 +248,8 @@ def resolve(flows: Mapping[str, ArchyFlow]) -> tuple[dict[str, list[str]], list[
                     ref.path,
                     RULE_UNKNOWN,
                     f"{ref.action} names the {what} {ref.name!r}, which no definition of this set "
-                    f"deploys (names are compared after substitution, case-insensitively)",
+                    f"deploys (names are compared after substitution, case-insensitively); a flow "
+                    f"another team owns is declared in the definition's `external: [{{type, name}}]`",
                 )
             )
         elif len(candidates) > 1:
