@@ -82,7 +82,7 @@ def test_a_placeholder_neither_map_fills_names_the_flow_and_the_placeholder(tmp_
         tmp_path,
         {
             "a.yaml": definition("A.yaml", "substitutions:\n  flow_name: A\n"),
-            "A.yaml": "inboundCall:\n  name: {{flow_name}}\n  q: \"{{queue_name}}\"\n",
+            "A.yaml": 'inboundCall:\n  name: {{flow_name}}\n  q: "{{queue_name}}"\n',
         },
     )
     (problem,) = prepare(tmp_path, {"env": "dev"}, platform=GC).problems
