@@ -91,6 +91,7 @@ FLOW_ACTIONS = {
     "callBotFlow": ("botFlow", "map", REF_BOT),
     "callDigitalBotFlow": ("digitalBotFlow", "map", REF_DIGITAL_BOT),
     "transferToAcd": ("overrideInQueueFlow", "name", REF_INQUEUE),
+    "menuTransferToAcd": ("overrideInQueueFlow", "name", REF_INQUEUE),
 }
 
 MAX_YAML_NODES = 100_000

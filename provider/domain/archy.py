@@ -94,6 +94,8 @@ FLOW_ACTIONS: dict[str, tuple[str, str, tuple[FlowType, ...]]] = {
     "callBotFlow": ("botFlow", "map", (FlowType.BOT, FlowType.DIGITALBOT)),
     "callDigitalBotFlow": ("digitalBotFlow", "map", (FlowType.DIGITALBOT,)),
     "transferToAcd": ("overrideInQueueFlow", "name", INQUEUE_TYPES),
+    # A menu's choice that transfers to a queue (seen in genesys-cloud-call-park's inbound flow).
+    "menuTransferToAcd": ("overrideInQueueFlow", "name", INQUEUE_TYPES),
 }
 #: A flow's settings blocks (`settingsActionDefaults`, `settingsBotFlow`, ...) hold defaults, not
 #: actions: a key there named like an action is not a reference.

@@ -155,7 +155,8 @@ def prepare_archy(directory: str | Path, substitutions: Mapping[str, str] | None
     subs = dict(substitutions or {})
     root = Path(directory)
     result = PreparedSet(directory=root)
-    raw, problems = read_raw(root)
+    # Archy content (a file starting with a flow type's key) is not parsed as a definition.
+    raw, problems = read_raw(root, skip=lambda path: _archy_top_key(path) is not None)
     names = file_names(root) if root.is_dir() else {}
     raw, problems = content_apart(root, raw, problems, names)
     parsed: dict[str, archy.ArchyFlow] = {}
@@ -317,7 +318,7 @@ def _archy_top_key(path: Path) -> str | None:
         text = files.read_text(path)
     except yaml_safe.YamlError:
         return None
-    match = _TOP_KEY_RE.search(text)
+    match = _TOP_KEY_RE.search(text[:65536])
     if match is None:
         return None
     key = match.group(1)

@@ -36,7 +36,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -364,15 +364,19 @@ def definition_files(directory: str | Path) -> list[Path]:
     return files.definition_files(directory)[0]
 
 
-def read_raw(directory: str | Path) -> tuple[dict[str, Any], list[Problem]]:
+def read_raw(
+    directory: str | Path, skip: Callable[[Path], bool] | None = None
+) -> tuple[dict[str, Any], list[Problem]]:
     """Each file's parsed YAML (bounded: provider.domain.yaml_safe) by key, and the problems of
-    reading them."""
+    reading them; files `skip` says are not definitions (e.g. Archy content) are not parsed."""
     root = Path(directory)
     raw: dict[str, Any] = {}
     if not root.is_dir():
         return raw, [Problem("", "", RULE_YAML, f"the definitions folder {root} does not exist")]
     paths, problems = files.definition_files(root)
     for path in paths:
+        if skip is not None and skip(path):
+            continue
         key = path.name.rsplit(".", 1)[0]
         if not KEY_RE.fullmatch(key):
             problems.append(
