@@ -218,7 +218,12 @@ def validate_definitions(
     else:
         subs = placeholders_kept(directory)
     prepared = definitions.prepare(Path(directory), subs, platform=platform)
-    keys = [p.stem for p in definitions.definition_files(directory)] if Path(directory).is_dir() else []
+    if platform == gc_org.PLATFORM:
+        from provider.domain.archy_loading import definition_keys
+
+        keys = definition_keys(directory)  # Archy content files (`MyFlow.yaml`) are no definitions
+    else:
+        keys = [p.stem for p in definitions.definition_files(directory)] if Path(directory).is_dir() else []
     return ValidationResult(keys=keys, order=list(prepared.order), problems=list(prepared.problems))
 
 

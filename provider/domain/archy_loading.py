@@ -101,6 +101,16 @@ def file_names(directory: str | Path) -> dict[str, str]:
     return {p.name.rsplit(".", 1)[0]: p.name for p in files.definition_files(directory)[0]}
 
 
+def definition_keys(directory: str | Path) -> list[str]:
+    """The keys of the folder's definitions, Archy content files left out (CX-as-Code's layout)."""
+    root = Path(directory)
+    if not root.is_dir():
+        return []
+    raw, problems = read_raw(root, skip=lambda path: _archy_top_key(path) is not None)
+    kept, _ = content_apart(root, raw, problems, file_names(root))
+    return sorted(kept)
+
+
 def blocks_on_archy_platform(key: str, file_name: str) -> Problem:
     return Problem(
         key,

@@ -33,3 +33,18 @@ def test_graph_draws_bot_and_in_queue_edges_and_not_settings(tmp_path: Path) -> 
         "hold": "INQUEUESHORTMESSAGE",
     }
     assert edges == [{"from": "front", "to": "helper"}, {"from": "front", "to": "hold"}]
+
+
+def test_validate_counts_definitions_not_archy_files_and_reports_duplicates(tmp_path: Path) -> None:
+    files = {
+        "a.yaml": "archy: Flow A.yaml\nlifecycle_state: published\n",
+        "Flow A.yaml": "inboundCall:\n  name: Same\n",
+        "b.yaml": "archy: b.yaml.tftpl\nlifecycle_state: published\n",
+        "b.yaml.tftpl": "inboundCall:\n  name: SAME\n",
+    }
+    for name, text in files.items():
+        (tmp_path / name).write_text(text, encoding="utf-8")
+    result = sources.validate_definitions(tmp_path, None)
+    assert result.keys == ["a", "b"]
+    (problem,) = result.problems
+    assert problem.rule == "definition.flow.duplicate" and "a (a.yaml) and b (b.yaml)" in problem.message
