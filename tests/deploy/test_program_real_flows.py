@@ -88,3 +88,10 @@ def test_two_stacks_pass_their_own_names_references_and_externals(
     assert billing["reference_ids"] == {"hold": "id-of-hold"}
     assert billing["external"] == [{"type": "BOT", "name": "Team Bot"}]  # checked, never a resource
     assert _Captured.made["hold"]["name"] == f"Hold {label}" and _Captured.made["hold"]["external"] is None
+
+
+def test_stack_substitution_values_are_written_as_yaml_scalars() -> None:
+    parsed = config.parse(
+        "gc-dev", {"platform": "genesys-cloud", "substitutions": {"on": True, "n": 3, "x": None}}
+    )
+    assert parsed.substitutions == {"on": "true", "n": "3", "x": "null"}
