@@ -97,6 +97,17 @@ FLOW_ACTIONS: dict[str, tuple[str, str, tuple[FlowType, ...]]] = {
     # A menu's choice that transfers to a queue (seen in genesys-cloud-call-park's inbound flow).
     "menuTransferToAcd": ("overrideInQueueFlow", "name", INQUEUE_TYPES),
 }
+#: The in-queue flow an ACD transfer may override, by the media of the flow transferring (the
+#: contract: "an in-queue flow of the same media"); other flow types may name any in-queue flow.
+INQUEUE_OF_MEDIA: dict[FlowType, FlowType] = {
+    FlowType.INBOUNDCALL: FlowType.INQUEUECALL,
+    FlowType.INQUEUECALL: FlowType.INQUEUECALL,
+    FlowType.SECURECALL: FlowType.INQUEUECALL,
+    FlowType.INBOUNDEMAIL: FlowType.INQUEUEEMAIL,
+    FlowType.INQUEUEEMAIL: FlowType.INQUEUEEMAIL,
+    FlowType.INBOUNDSHORTMESSAGE: FlowType.INQUEUESHORTMESSAGE,
+    FlowType.INQUEUESHORTMESSAGE: FlowType.INQUEUESHORTMESSAGE,
+}
 #: A flow's settings blocks (`settingsActionDefaults`, `settingsBotFlow`, ...) hold defaults, not
 #: actions: a key there named like an action is not a reference.
 SETTINGS_PREFIX = "settings"
@@ -142,7 +153,16 @@ def read(document: object) -> ArchyFlow:
     description = body.get("description")
     if description is not None and not isinstance(description, str):
         raise ArchyError(f"{key}.description", f"{key}.description must be text")
-    return ArchyFlow(flow_type, name, description or "", tuple(references(body, str(key))), str(key))
+    refs = tuple(_of_media(ref, flow_type) for ref in references(body, str(key)))
+    return ArchyFlow(flow_type, name, description or "", refs, str(key))
+
+
+def _of_media(ref: ArchyRef, flow_type: FlowType) -> ArchyRef:
+    """An ACD transfer's in-queue flow narrowed to the transferring flow's media, where it has one."""
+    media = INQUEUE_OF_MEDIA.get(flow_type)
+    if ref.types != INQUEUE_TYPES or media is None:
+        return ref
+    return ArchyRef(ref.name, (media,), ref.action, ref.path)
 
 
 def references(body: object, root: str = "") -> list[ArchyRef]:

@@ -180,7 +180,7 @@ inboundShortMessage:
     assert [(r.name, r.types, r.action) for r in flow.references] == [
         ("Helper Bot", (FlowType.BOT, FlowType.DIGITALBOT), "callBotFlow"),
         ("Digital Helper", (FlowType.DIGITALBOT,), "callDigitalBotFlow"),
-        ("Queue Music", archy.INQUEUE_TYPES, "transferToAcd"),
+        ("Queue Music", (FlowType.INQUEUESHORTMESSAGE,), "transferToAcd"),  # the message media
     ]
     assert flow.references[2].path == "inboundShortMessage.states[0].state.actions[2].transferToAcd"
 
@@ -218,3 +218,16 @@ def test_a_bot_reference_resolves_to_a_bot_or_digital_bot_and_an_in_queue_one_by
     lost = {"call": doc("{inboundCall: {name: C, a: {callBotFlow: {botFlow: {Hold: {}}}}}}")}
     (problem,) = archy.resolve(lost)[1]
     assert "BOT or DIGITALBOT flow 'Hold'" in problem.message
+
+
+def test_an_acd_transfers_in_queue_flow_is_of_the_transferring_flows_media():
+    flows = {
+        "call": doc("{inboundCall: {name: C, a: {transferToAcd: {overrideInQueueFlow: {name: Hold}}}}}"),
+        "email-hold": doc("{inqueueEmail: {name: Hold}}"),
+    }
+    (problem,) = archy.resolve(flows)[1]
+    assert "INQUEUECALL flow 'Hold'" in problem.message
+    flows["call-hold"] = doc("{inqueueCall: {name: Hold}}")
+    assert archy.resolve(flows) == ({"call": ["call-hold"], "email-hold": [], "call-hold": []}, [])
+    workflow = doc("{workflow: {name: W, a: {transferToAcd: {overrideInQueueFlow: {name: Hold}}}}}")
+    assert workflow.references[0].types == archy.INQUEUE_TYPES  # no media: any in-queue flow
