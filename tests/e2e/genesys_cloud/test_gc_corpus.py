@@ -1,7 +1,9 @@
 """The Archy corpus (tests/data/archy-corpus: real public flows from Genesys' Terraform provider and
 Genesys Cloud Blueprints) deployed end to end: the real Pulumi engine on the gc-dev stack against the
-real emulator process. One engine test: up (bot and in-queue references created first), a second up
-that changes nothing, refresh and preview clean (no drift), destroy leaves nothing."""
+real emulator process. One engine test: a flow naming a bot another team owns (`external`) fails
+preview while that bot is missing, with no write; then up (bot and in-queue references created
+first), a second up that changes nothing, refresh and preview clean (no drift), destroy leaves
+nothing but the other team's bot."""
 
 from __future__ import annotations
 
@@ -12,6 +14,7 @@ from typing import Any
 
 import pytest
 import yaml
+from pulumi import automation as auto
 
 from emulator.testing import EmulatorProcess
 from provider.domain.loading import prepare
@@ -23,6 +26,14 @@ pytestmark = [pytest.mark.engine, pytest.mark.slow]
 
 NS = "genesys-flows"
 JOBS = "/api/v2/flows/jobs"
+#: A flow of ours calling a bot the bots team builds in Architect (not in the corpus: ours).
+TEAM_FRONT = {
+    "team-front.yaml": "archy: Team Front.yaml\nlifecycle_state: published\n"
+    "external:\n  - {type: botFlow, name: Team Bot}\n",
+    "Team Front.yaml": "inboundShortMessage:\n  name: Team Front\n  states:\n    - state:\n"
+    "        actions:\n          - callBotFlow:\n              botFlow:\n"
+    "                Team Bot: {ver_latestPublished: {}}\n",
+}
 
 
 def _corpus_project(tmp_path: Path) -> Path:
@@ -32,6 +43,8 @@ def _corpus_project(tmp_path: Path) -> Path:
     for path in CORPUS.iterdir():
         if path.is_file() and path.name != "README.md":
             shutil.copy(path, target / path.name)
+    for name, text in TEAM_FRONT.items():
+        (target / name).write_text(text, encoding="utf-8")
     stack_file = project / "stacks" / "Pulumi.gc-dev.yaml"
     data = yaml.safe_load(stack_file.read_text())
     data["config"][f"{NS}:flowsDir"] = "flows/corpus"
@@ -54,7 +67,7 @@ def _changes(result: Any) -> dict[str, int]:
     return {str(getattr(k, "value", k)): v for k, v in (result.summary.resource_changes or {}).items()}
 
 
-def test_the_corpus_deploys_in_order_then_no_op_no_drift_and_destroys(
+def test_the_corpus_with_an_external_bot_deploys_in_order_no_op_no_drift_destroys(
     tmp_path: Path, emulator: EmulatorProcess
 ) -> None:
     project = _corpus_project(tmp_path)
@@ -63,11 +76,18 @@ def test_the_corpus_deploys_in_order_then_no_op_no_drift_and_destroys(
     assert count >= 25
     stack = open_stack(project, tmp_path, emulator.url, "gc-dev")
 
+    # The other team's bot is not there yet: preview fails naming it, and nothing is written.
+    with Meter(emulator) as meter, pytest.raises(auto.CommandError) as failure:
+        stack.preview()
+    assert "architect.flow.external.missing" in str(failure.value) and "'Team Bot'" in str(failure.value)
+    assert meter.result.writes == 0
+    bot = emulator.admin.gc_seed_flow("dev", "botFlow:\n  name: Team Bot\n")
+
     up = stack.up()
     assert up.summary.result == "succeeded"
     assert up.summary.resource_changes == {"create": count + 1}
     ids = flow_ids(up)
-    live = {f["id"]: f for f in live_flows(emulator.url)}
+    live = {f["id"]: f for f in live_flows(emulator.url) if f["id"] != bot["id"]}
     assert set(live) == set(ids.values())
     assert all(f.get("publishedVersion") for f in live.values())
     assert {(live[ids[k]]["name"], live[ids[k]]["type"]) for k in ids} == {
@@ -94,4 +114,4 @@ def test_the_corpus_deploys_in_order_then_no_op_no_drift_and_destroys(
     assert summary(stack.preview()) == {}
 
     stack.destroy()
-    assert live_flows(emulator.url) == []
+    assert [f["id"] for f in live_flows(emulator.url)] == [bot["id"]]  # an external is never deleted
