@@ -75,6 +75,8 @@ LIFECYCLES = ("published", "draft")
 CONTENT_NAME_SUFFIXES = (".yaml", ".yml", ".yaml.tftpl", ".yml.tftpl")
 _NAME_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_.-]*")
 _SCALARS = (str, bool, int, float, type(None))
+#: Each external flow is one lookup in the org at every preview: a flow names at most this many.
+MAX_EXTERNALS = 100
 
 
 class ExternalFlow(BaseModel):
@@ -429,6 +431,9 @@ def external_flows(key: str, file_name: str, value: Any) -> tuple[list[ExternalF
         return [], [
             Problem(key, "external", RULE_EXTERNAL, f"{file_name}: external must be a list of {{type, name}}")
         ]
+    if len(value) > MAX_EXTERNALS:
+        message = f"{file_name}: at most {MAX_EXTERNALS} external flows (each is a lookup at every preview)"
+        return [], [Problem(key, "external", RULE_EXTERNAL, message)]
     out: list[ExternalFlow] = []
     problems: list[Problem] = []
     for i, item in enumerate(value):
@@ -452,7 +457,7 @@ def external_flows(key: str, file_name: str, value: Any) -> tuple[list[ExternalF
             )
         elif not isinstance(name, str) or not name.strip():
             problems.append(Problem(key, f"{where}.name", RULE_EXTERNAL, f"{file_name}: the flow's name"))
-        else:
+        elif (flow_type, name.casefold()) not in {(e.type, e.name.casefold()) for e in out}:
             out.append(ExternalFlow(type=flow_type, name=name))
     return out, problems
 

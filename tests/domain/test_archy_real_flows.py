@@ -257,3 +257,17 @@ def test_is_external_compares_names_case_insensitively_and_types_the_action_acce
     (ref,) = archy.references({"callBotFlow": {"botFlow": {"helper": {}}}})
     assert archy.is_external(ref, [ExternalFlow(type=FlowType.DIGITALBOT, name="HELPER")])
     assert not archy.is_external(ref, [ExternalFlow(type=FlowType.INBOUNDCALL, name="helper")])
+
+
+def test_externals_are_bounded_and_repeats_looked_up_once(tmp_path: Path) -> None:
+    many = "".join(f"  - {{type: BOT, name: B{i}}}\n" for i in range(101))
+    write(
+        tmp_path,
+        {"a.yaml": definition("A.yaml", "external:\n" + many), "A.yaml": "inboundCall:\n  name: A\n"},
+    )
+    (problem,) = prepare(tmp_path, {}, platform=GC).problems
+    assert (problem.field, problem.rule) == ("external", RULE_EXTERNAL) and "at most 100" in problem.message
+    twice = "external:\n  - {type: BOT, name: B}\n  - {type: botFlow, name: b}\n"
+    (tmp_path / "a.yaml").write_text(definition("A.yaml", twice))
+    flow = archy_definition(prepare(tmp_path, {}, platform=GC), "a")
+    assert flow.external == [ExternalFlow(type=FlowType.BOT, name="B")]
