@@ -5,6 +5,8 @@ or deleted."""
 
 from __future__ import annotations
 
+import threading
+import weakref
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -20,6 +22,36 @@ RULE_EXTERNAL_UNCHECKED = "architect.flow.external.unchecked"
 
 Find = Callable[[str, str], LiveFlow | None]
 
+# What each platform (a provider process's connection) answered per (type, name): flows naming the
+# same external flow in one run cost one lookup. A provider process lives for one operation.
+_answers: weakref.WeakKeyDictionary[object, dict[tuple[str, str], LiveFlow | None]] = (
+    weakref.WeakKeyDictionary()
+)
+_answers_lock = threading.Lock()
+
+
+def _cached(find: Find) -> Find:
+    owner = getattr(find, "__self__", None)
+    if owner is None:
+        return find
+    try:
+        with _answers_lock:
+            answers = _answers.setdefault(owner, {})
+    except TypeError:  # a platform that cannot be weakly referenced: no cache
+        return find
+
+    def lookup(name: str, flow_type: str) -> LiveFlow | None:
+        key = (flow_type, name.casefold())
+        with _answers_lock:
+            if key in answers:
+                return answers[key]
+        found = find(name, flow_type)
+        with _answers_lock:
+            answers[key] = found
+        return found
+
+    return lookup
+
 
 def external_inputs(externals: Sequence[Any]) -> list[dict[str, str]]:
     """A definition's externals as the resource's input (plain data)."""
@@ -33,7 +65,7 @@ def external_problems(key: str, externals: Any, find: Callable[[], Find]) -> lis
         return []
     problems: list[Problem] = []
     try:
-        lookup = find()
+        lookup = _cached(find())
         for index, item in enumerate(externals):
             if not isinstance(item, Mapping):
                 continue

@@ -40,6 +40,10 @@ def test_each_external_must_exist_and_be_published_with_lookups_only(emulator: E
     assert meter.result.writes == 0
     # One lookup per external flow (plus, at most, the token).
     assert meter.result.total - meter.result.count("POST", "/oauth/token") == 3
+    # Another flow naming the same external flows in the same run: no new lookup.
+    with Meter(emulator) as meter:
+        again = externals.external_problems("other", _externals(), lambda: gc.find)
+    assert [p.rule for p in again] == [p.rule for p in problems] and meter.result.total == 0
 
 
 def test_no_externals_no_platform() -> None:
