@@ -34,7 +34,6 @@ from pydantic import ValidationError as PydanticValidationError
 from provider.domain import archy, files, yaml_safe
 from provider.domain.graph import GraphNode, precheck
 from provider.domain.loading import (
-    RULE_YAML,
     FlowDefinition,
     PreparedSet,
     _alias_problems,
@@ -371,7 +370,8 @@ def content_apart(
     for key, data in raw.items():
         if key not in dropped:
             kept[key] = data
-    out += [p for p in problems if p.flow not in dropped or (p.flow in strays and p.rule != RULE_YAML)]
+    # A stray Archy file is one problem (not also its key's or its YAML's before substitution).
+    out += [p for p in problems if p.flow not in dropped]
     return kept, out
 
 

@@ -176,6 +176,7 @@ def test_a_stray_archy_file_is_one_problem_pointing_at_archy(tmp_path: Path) -> 
             "Stray.yaml": "inboundShortMessage:\n  name: Stray\n",
             "Templated.yaml": "inqueueCall:\n  name: {{flow_name}}\n",  # not YAML until substituted
             "Misspelt.yaml": "inQueueCall:\n  name: Old\n",
+            "With space.yaml": "workflow:\n  name: W\n",  # not a valid key either: still one problem
         },
     )
     problems = prepare(tmp_path, {}, platform=GC).problems
@@ -183,6 +184,7 @@ def test_a_stray_archy_file_is_one_problem_pointing_at_archy(tmp_path: Path) -> 
         ("Misspelt", RULE_ARCHY_CONTENT),
         ("Stray", RULE_ARCHY_CONTENT),
         ("Templated", RULE_ARCHY_CONTENT),
+        ("With space", RULE_ARCHY_CONTENT),
     ]
     assert all("this is Archy content: point a definition's `archy:` at it" in p.message for p in problems)
 
