@@ -10,7 +10,6 @@ from pathlib import Path
 
 import pytest
 
-from provider.domain import archy
 from provider.domain.archy_loading import RULE_DUPLICATE, ArchyDefinition
 from provider.domain.loading import PreparedSet, prepare
 from provider.domain.models import FlowType
@@ -76,12 +75,19 @@ def test_the_corpus_covers_the_flow_types_and_references_real_flows_use(corpus: 
     assert references["wmsg-dudewheresmystuffmessage"] == ["wchat-dudeswheresmystuffbot"]
     assert references["park-call-park-agent-inbound-flow"] == ["park-default-in-queue-flow"]
     assert references["acb-proactive-callback-offer"] == ["acb-trigger-proactive-callback-workflow"]
-    # settingsActionDefaults.transferToFlowSecure (in most inbound call flows) is not a reference.
-    assert all(
-        ref.action != "transferToFlowSecure"
-        for d in definitions.values()
-        for ref in archy.parse(getattr(d, "archy", "")).references
-    )
+    # And nothing else: settingsActionDefaults.transferToFlowSecure (in most inbound call flows) and
+    # settingsBotFlow (in every bot) are no references.
+    assert references == {
+        "acb-proactive-callback-offer": ["acb-trigger-proactive-callback-workflow"],
+        "awsp-basicmessageflow": ["awsp-basicbot"],
+        "hours-webmessage-flow": ["hours-webmessage-bot-flow"],
+        "park-call-park-agent-inbound-flow": ["park-default-in-queue-flow"],
+        "sched-schedulerbotinboundmessageflow": ["sched-schedulingbot"],
+        "triage-web-messaging-triage-bot": ["triage-quick-response-bot"],
+        "wchat-dudewheresmystuffchat": ["wchat-dudeswheresmystuffbot"],
+        "wmsg-dudewheresmystuffmessage": ["wchat-dudeswheresmystuffbot"],
+    }
+    assert sum("settingsActionDefaults:" in getattr(d, "archy", "") for d in definitions.values()) >= 20
 
 
 def test_the_two_folders_together_show_the_real_duplicates(tmp_path: Path) -> None:
