@@ -22,6 +22,7 @@ from urllib.parse import urlsplit
 from pydantic import BaseModel, ConfigDict, Field
 
 from provider import platforms
+from provider.domain.loading import render_scalar
 from provider.errors import ConfigurationError
 from provider.platforms.base import ConflictPolicy
 from provider.platforms.http.settings import (
@@ -235,7 +236,8 @@ def parse(stack: str, values: Mapping[str, Any]) -> StackConfig:
         client_secret=_secret(values.get("clientSecret")),
         conflict_policy=policy,  # checked against CONFLICT_POLICIES above
         force_unlock=force_unlock,
-        substitutions={str(k): str(v) for k, v in raw_subs.items()},
+        # Values as YAML writes them (`true`, not Python's `True`), as the flows' own substitutions.
+        substitutions={str(k): render_scalar(v) for k, v in raw_subs.items()},
         metrics_dir=_text(values.get("metricsDir")),
         audit_log=_text(values.get("auditLog")),
         flows_dir=_text(values.get("flowsDir")),

@@ -23,6 +23,7 @@ import pulumi
 from provider import platforms
 from provider.deploy import config as stack_config
 from provider.deploy.config import NAMESPACE, StackConfig, StackConfigError
+from provider.deploy.externals import external_inputs
 from provider.deploy.resource import Flow
 from provider.domain import convert
 from provider.domain.loading import PreparedSet, render_problems
@@ -72,10 +73,12 @@ def register(prepared: PreparedSet, resource: type[Flow] = Flow) -> dict[str, Fl
     for key in prepared.order:
         definition = prepared.definitions[key]
         text = getattr(definition, "archy", None)
+        external = external_inputs(getattr(definition, "external", None) or [])
         resources[key] = resource(
             key,
             **convert.as_document(definition),  # every managed field, by its name
             **({"archy": text} if text is not None else {}),  # genesys-cloud: the Archy text
+            external=external or None,  # genesys-cloud: flows another team owns (checked, not managed)
             reference_ids={ref: resources[ref].id for ref in definition.references},
             flow_key=key,
             # A renamed definition file keeps its flow: the old key is an alias of the resource.

@@ -64,6 +64,7 @@ from pydantic import ValidationError as PydanticValidationError
 from provider import platforms
 from provider.deploy import adoption, write_ahead
 from provider.deploy import config as stack_config
+from provider.deploy import externals as externals_mod
 from provider.deploy.config import NAMESPACE, StackConfig
 from provider.deploy.inputs import (
     ARCHY_KEY,
@@ -248,6 +249,10 @@ class FlowProvider(ResourceProvider):
                             f"(flow {key})",
                         )
                     )
+        externals = inputs.get(externals_mod.EXTERNAL_KEY)
+        if not failures and externals and not contains_unknown(externals):
+            found = externals_mod.external_problems(key, externals, lambda: get_platform(inputs).find)
+            failures += [CheckFailure(p.field, f"{p.rule}: {p.message} (flow {key})") for p in found]
         return CheckResult(inputs, failures)
 
     @staticmethod
@@ -378,6 +383,7 @@ class Flow(Resource, module="architect", name="Flow"):
         references: pulumi.Input[list[str]] | None = None,
         reference_ids: Mapping[str, pulumi.Input[str]] | None = None,
         archy: pulumi.Input[str] | None = None,
+        external: list[dict[str, str]] | None = None,
         flow_key: str | None = None,
         opts: pulumi.ResourceOptions | None = None,
         **managed: pulumi.Input[Any],
@@ -400,6 +406,8 @@ class Flow(Resource, module="architect", name="Flow"):
         }
         if archy is not None:  # genesys-cloud: the content is the Archy text
             props[ARCHY_KEY] = archy
+        if external:  # genesys-cloud: flows it names that another team owns (checked, never managed)
+            props[externals_mod.EXTERNAL_KEY] = external
         sdk_pickle.install()  # the SDK's provider serializer fails past ~950 resources otherwise
         super().__init__(FlowProvider(pulumi.get_stack()), resource_name, props, opts)
 

@@ -151,12 +151,10 @@ def validate_definitions(
     """Every problem of the definitions in `directory`: each flow's rules and the reference graph,
     for `platform` (default: the platform whose folder it is, `platforms.for_folder`).
     Without substitutions (no stack), placeholders are kept as written."""
-    from provider.domain import loading as definitions
-
     kind = platforms.for_folder(Path(directory)) if platform is None else platforms.kind(platform)
     subs = dict(substitutions) if substitutions is not None else kind.kept_placeholders(Path(directory))
     prepared = kind.prepare(Path(directory), subs)
-    keys = [p.stem for p in definitions.definition_files(directory)] if Path(directory).is_dir() else []
+    keys = kind.definition_keys(Path(directory))
     return ValidationResult(keys=keys, order=list(prepared.order), problems=list(prepared.problems))
 
 

@@ -49,6 +49,10 @@ class PlatformKind(Protocol):
         """Whether `directory` holds definitions only this platform reads (its content files)."""
         ...
 
+    def definition_keys(self, directory: Path) -> list[str]:
+        """The keys of the folder's definitions (its content files left out)."""
+        ...
+
     def kept_placeholders(self, directory: Path) -> dict[str, str]:
         """Substitutions that leave every placeholder of the folder as written (no stack)."""
         ...

@@ -58,6 +58,9 @@ class ArchitectureApi:
     def owns_folder(self, directory: Path) -> bool:
         return False  # plain definitions: the default reader of a folder
 
+    def definition_keys(self, directory: Path) -> list[str]:
+        return [p.stem for p in loading.definition_files(directory)] if Path(directory).is_dir() else []
+
     def kept_placeholders(self, directory: Path) -> dict[str, str]:
         names: set[str] = set()
         for path in loading.definition_files(directory) if Path(directory).is_dir() else []:

@@ -12,7 +12,7 @@ from provider.domain.loading import DefinitionError, PreparedSet
 from provider.domain.rules import Problem
 from provider.platforms.base import Platform, PlatformConfig, Progress
 from provider.platforms.genesys_cloud import org
-from provider.platforms.genesys_cloud.loading import prepare_archy
+from provider.platforms.genesys_cloud.loading import definition_keys, prepare_archy
 from provider.platforms.genesys_cloud.rules import CONFLICT_POLICIES, NAME
 from provider.platforms.importing import ImportPlan, ImportRequest
 from provider.platforms.org import OrgRead
@@ -42,6 +42,9 @@ class GenesysCloud:
 
     def owns_folder(self, directory: Path) -> bool:
         return org.is_definitions_folder(directory)
+
+    def definition_keys(self, directory: Path) -> list[str]:
+        return definition_keys(directory)  # Archy content files (`MyFlow.yaml`) are no definitions
 
     def kept_placeholders(self, directory: Path) -> dict[str, str]:
         return org.kept_placeholders(directory)

@@ -1,24 +1,34 @@
 """Flow definitions for platform genesys-cloud: content as Archy YAML, pre-checked as a set.
 
     # flows/genesys-cloud/main-ivr.yaml  (key: main-ivr)
-    archy: main-ivr.archy.yaml      # a file beside it (in the folder itself), or `archy: |` inline
+    archy: main-ivr.archy.yaml      # any file in the folder itself (.yaml, .yml, .yaml.tftpl),
+                                    # or `archy: |` inline
     lifecycle_state: published      # or draft (`archived` does not exist on this platform)
     references: [billing-line]      # optional; must agree with what the content uses
     name: Main IVR (dev)            # optional; must agree with the Archy document (so must `type`)
+    substitutions:                  # optional, this flow's own; merged over the stack's (its own win)
+      flow_name: "Main IVR {{env_label}}"   # a value may use the stack's placeholders
+    external:                       # optional: flows this one names that another team owns
+      - {type: botFlow, name: Helper Bot}   # checked read-only against the org, never managed
 
-`prepare_archy(directory, substitutions)` reads every definition and its Archy text, fills the
-stack's `{{placeholders}}` in that text, parses it with the bounded loader, resolves the flows it
-uses by type and name across the set (`archy.resolve`) and pre-checks the graph (cycles with their
-path, published flows using drafts). Like `loading.prepare` it never raises on bad input: every
-problem comes back at once, naming the flow, the field and the rule. No I/O beyond the folder.
+`prepare_archy(directory, substitutions)` reads every definition and its Archy text (a file named by
+some definition's `archy:` is content, never a definition; a stray Archy file is one problem), fills
+the `{{placeholders}}` in that text from the flow's own and the stack's substitutions, parses it with
+the bounded loader, refuses two definitions of the same (type, name), resolves the flows it uses by
+type and name across the set (`archy.resolve`; declared externals are left to the org check) and
+pre-checks the graph (cycles with their path, published flows using drafts). Like
+`loading.prepare` it never raises on bad input: every problem comes back at once, naming the flow,
+the field and the rule. No I/O beyond the folder.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from pydantic import BaseModel, ConfigDict, Field
 from pydantic import ValidationError as PydanticValidationError
 
 from provider.domain import archy, files, yaml_safe
@@ -31,6 +41,7 @@ from provider.domain.loading import (
     read_raw,
     substitute_value,
 )
+from provider.domain.models import FlowType
 from provider.domain.rules import RULE_INVALID, RULE_REQUIRED, Problem
 
 RULE_BLOCKS = "definition.blocks.platform"
@@ -39,21 +50,65 @@ RULE_ARCHY_FILE = "definition.archy.file"
 RULE_ARCHIVED = "definition.lifecycle.archived.unsupported"
 RULE_TYPE_MISMATCH = "definition.archy.type.mismatch"
 RULE_NAME_MISMATCH = "definition.archy.name.mismatch"
+RULE_DUPLICATE = "definition.flow.duplicate"
+RULE_ARCHY_CONTENT = "definition.archy.content"
+RULE_SUBSTITUTIONS = "definition.substitutions.invalid"
+RULE_EXTERNAL = "definition.external.invalid"
 #: The keys a genesys-cloud definition file may hold.
-ARCHY_KEYS = frozenset({"archy", "lifecycle_state", "references", "name", "type", "description", "aliases"})
+ARCHY_KEYS = frozenset(
+    {
+        "archy",
+        "lifecycle_state",
+        "references",
+        "name",
+        "type",
+        "description",
+        "aliases",
+        "substitutions",
+        "external",
+    }
+)
 LIFECYCLES = ("published", "draft")
+#: Names an `archy:` value may end with to name a file (CX-as-Code blueprints ship `.yaml.tftpl`).
+CONTENT_NAME_SUFFIXES = (".yaml", ".yml", ".yaml.tftpl", ".yml.tftpl")
+_NAME_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_.-]*")
+_SCALARS = (str, bool, int, float, type(None))
+#: Each external flow is one lookup in the org at every preview: a flow names at most this many.
+MAX_EXTERNALS = 100
+
+
+class ExternalFlow(BaseModel):
+    """A flow this one names that the set does not manage (another team's bot, ...): checked
+    read-only against the org at preview (it must exist and be published), never ordered or deleted."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    type: FlowType
+    name: str
 
 
 class ArchyDefinition(FlowDefinition):
     """A loaded genesys-cloud definition: name, type and description from the Archy document,
-    `references` derived from it (logical keys), `archy` the text with the stack's substitutions."""
+    `references` derived from it (logical keys), `archy` the text with the flow's own and the
+    stack's substitutions, `external` the flows it names that the set does not manage."""
 
     archy: str
+    external: list[ExternalFlow] = Field(default_factory=list)
 
 
 def file_names(directory: str | Path) -> dict[str, str]:
     """Key → the definition's file name (for messages)."""
     return {p.name.rsplit(".", 1)[0]: p.name for p in files.definition_files(directory)[0]}
+
+
+def definition_keys(directory: str | Path) -> list[str]:
+    """The keys of the folder's definitions, Archy content files left out (CX-as-Code's layout)."""
+    root = Path(directory)
+    if not root.is_dir():
+        return []
+    raw, problems = read_raw(root, skip=lambda path: _archy_top_key(path) is not None)
+    kept, _ = content_apart(root, raw, problems, file_names(root))
+    return sorted(kept)
 
 
 def blocks_on_archy_platform(key: str, file_name: str) -> Problem:
@@ -84,7 +139,7 @@ def _archy_text(
                 )
             ],
         )
-    inline = "\n" in value.strip() or not value.strip().lower().endswith(files.SUFFIXES)
+    inline = "\n" in value.strip() or not value.strip().lower().endswith(CONTENT_NAME_SUFFIXES)
     if inline:
         return value, f"{file_name} (archy)", []
     name = value.strip()
@@ -100,11 +155,14 @@ def prepare_archy(directory: str | Path, substitutions: Mapping[str, str] | None
     subs = dict(substitutions or {})
     root = Path(directory)
     result = PreparedSet(directory=root)
-    raw, problems = read_raw(root)
+    # Archy content (a file starting with a flow type's key) is not parsed as a definition.
+    raw, problems = read_raw(root, skip=lambda path: _archy_top_key(path) is not None)
     names = file_names(root) if root.is_dir() else {}
+    raw, problems = content_apart(root, raw, problems, names)
     parsed: dict[str, archy.ArchyFlow] = {}
     texts: dict[str, str] = {}
     fields: dict[str, dict[str, Any]] = {}
+    externals: dict[str, list[ExternalFlow]] = {}
     broken: set[str] = set()
     for key, data in raw.items():
         file_name = names.get(key, f"{key}.yaml")
@@ -114,10 +172,19 @@ def prepare_archy(directory: str | Path, substitutions: Mapping[str, str] | None
             found.append(blocks_on_archy_platform(key, file_name))
         for name in (n for n in extra if n != "blocks"):
             found.append(Problem(key, name, RULE_INVALID, f"{file_name}: unknown field {name!r}"))
+        own, own_problems = flow_substitutions(key, file_name, data.get("substitutions"), subs)
+        found += own_problems
+        merged = {**subs, **own}
+        own_names = frozenset(own)
         others, sub_problems = substitute_value(
-            {k: v for k, v in data.items() if k != "archy"}, subs, flow=key
+            {k: v for k, v in data.items() if k not in ("archy", "substitutions")},
+            merged,
+            flow=key,
+            own=own_names,
         )
         found += sub_problems
+        externals[key], external_problems = external_flows(key, file_name, others.get("external"))
+        found += external_problems
         state = others.get("lifecycle_state")
         if state == "archived":
             found.append(
@@ -135,7 +202,9 @@ def prepare_archy(directory: str | Path, substitutions: Mapping[str, str] | None
         raw_text, source, text_problems = _archy_text(root, key, file_name, data.get("archy"))
         found += text_problems
         if raw_text is not None:
-            text, placeholder_problems = substitute_value(raw_text, subs, flow=key, where="archy")
+            text, placeholder_problems = substitute_value(
+                raw_text, merged, flow=key, where="archy", own=own_names
+            )
             found += list(dict.fromkeys(placeholder_problems))  # each unknown placeholder once
             try:
                 flow = archy.parse(text, source=source or key)
@@ -149,7 +218,11 @@ def prepare_archy(directory: str | Path, substitutions: Mapping[str, str] | None
         if found:
             broken.add(key)
         problems += found
-    derived, resolve_problems = archy.resolve(parsed)
+    duplicates, duplicate_problems = _duplicates(parsed, names)
+    problems += duplicate_problems
+    broken.update(duplicates)
+    parsed = {k: f for k, f in parsed.items() if k not in duplicates or k == min(duplicates[k])}
+    derived, resolve_problems = archy.resolve(parsed, externals)
     paths = archy.reference_paths(parsed)
     problems += resolve_problems
     nodes: dict[str, GraphNode] = {}
@@ -180,6 +253,7 @@ def prepare_archy(directory: str | Path, substitutions: Mapping[str, str] | None
                     "references": refs,
                     "aliases": others.get("aliases") or [],
                     "archy": texts[key],
+                    "external": externals.get(key, []),
                 }
             )
         except PydanticValidationError as exc:
@@ -224,3 +298,195 @@ def _agreement(key: str, given: Mapping[str, Any], flow: archy.ArchyFlow) -> lis
             )
         )
     return out
+
+
+def _is_file_name(value: object) -> bool:
+    return (
+        isinstance(value, str)
+        and "\n" not in value.strip()
+        and value.strip().lower().endswith(CONTENT_NAME_SUFFIXES)
+    )
+
+
+_TOP_KEY_RE = re.compile(r"^([A-Za-z]+)\s*:", re.MULTILINE)
+
+
+def _archy_top_key(path: Path) -> str | None:
+    """The Archy flow type a file starts with (its first top-level key), if it is one; read from
+    the text, as CX-as-Code files with `name: {{flow_name}}` are not valid YAML before substitution."""
+    try:
+        text = files.read_text(path)
+    except yaml_safe.YamlError:
+        return None
+    match = _TOP_KEY_RE.search(text[:65536])
+    if match is None:
+        return None
+    key = match.group(1)
+    return key if key in archy.ARCHY_TYPES or key in archy.MISSPELT_KEYS else None
+
+
+def content_apart(
+    root: Path, raw: dict[str, Any], problems: list[Problem], names: Mapping[str, str]
+) -> tuple[dict[str, Any], list[Problem]]:
+    """CX-as-Code's layout: a file named by some definition's `archy:` is content, never a
+    definition (its reading problems are dropped too: it is read as Archy later); a stray file
+    whose only top-level key is an Archy flow type is one problem."""
+    named = {str(d["archy"]).strip() for d in raw.values() if _is_file_name(d.get("archy"))}
+    kept: dict[str, Any] = {}
+    out: list[Problem] = []
+    strays: set[str] = set()
+    for key, file_name in names.items():
+        if file_name in named:
+            continue
+        data = raw.get(key)
+        is_archy = (
+            isinstance(data, Mapping)
+            and len(data) == 1
+            and (str(next(iter(data))) in archy.ARCHY_TYPES or str(next(iter(data))) in archy.MISSPELT_KEYS)
+        ) or (data is None and _archy_top_key(root / file_name) is not None)
+        if is_archy:
+            strays.add(key)
+            out.append(
+                Problem(
+                    key,
+                    "",
+                    RULE_ARCHY_CONTENT,
+                    f"{file_name}: this is Archy content: point a definition's `archy:` at it "
+                    "(e.g. a definition file holding `archy: " + file_name + "` and `lifecycle_state`)",
+                )
+            )
+    dropped = {k for k, n in names.items() if n in named} | strays
+    for key, data in raw.items():
+        if key not in dropped:
+            kept[key] = data
+    # A stray Archy file is one problem (not also its key's or its YAML's before substitution).
+    out += [p for p in problems if p.flow not in dropped]
+    return kept, out
+
+
+def flow_substitutions(
+    key: str, file_name: str, value: Any, stack: Mapping[str, Any]
+) -> tuple[dict[str, str], list[Problem]]:
+    """A definition's own `substitutions`: placeholder name → scalar, each value rendered as YAML
+    writes it after filling the stack's placeholders in it (`"Billing {{env_label}}"`)."""
+    if value is None:
+        return {}, []
+    if not isinstance(value, Mapping):
+        return {}, [
+            Problem(
+                key,
+                "substitutions",
+                RULE_SUBSTITUTIONS,
+                f"{file_name}: substitutions must map placeholder names to values",
+            )
+        ]
+    own: dict[str, str] = {}
+    problems: list[Problem] = []
+    for name, item in value.items():
+        where = f"substitutions.{name}"
+        if not isinstance(name, str) or not _NAME_RE.fullmatch(name):
+            problems.append(
+                Problem(
+                    key,
+                    where,
+                    RULE_SUBSTITUTIONS,
+                    f"{file_name}: {name!r} is not a placeholder name (letters, digits, _ . -)",
+                )
+            )
+            continue
+        if not isinstance(item, _SCALARS):
+            problems.append(
+                Problem(
+                    key,
+                    where,
+                    RULE_SUBSTITUTIONS,
+                    f"{file_name}: a substitution is one value (text, number, true/false), "
+                    "not a list or mapping",
+                )
+            )
+            continue
+        rendered, found = substitute_value(item, stack, flow=key, where=where)
+        problems += found
+        own[name] = rendered
+    return own, problems
+
+
+def external_flows(key: str, file_name: str, value: Any) -> tuple[list[ExternalFlow], list[Problem]]:
+    """A definition's `external`: [{type, name}], type as Archy's key (`botFlow`), the platform's
+    type (`BOT`) or its lower case (`bot`)."""
+    if value is None:
+        return [], []
+    if not isinstance(value, list):
+        return [], [
+            Problem(key, "external", RULE_EXTERNAL, f"{file_name}: external must be a list of {{type, name}}")
+        ]
+    if len(value) > MAX_EXTERNALS:
+        message = f"{file_name}: at most {MAX_EXTERNALS} external flows (each is a lookup at every preview)"
+        return [], [Problem(key, "external", RULE_EXTERNAL, message)]
+    out: list[ExternalFlow] = []
+    problems: list[Problem] = []
+    for i, item in enumerate(value):
+        where = f"external[{i}]"
+        if not isinstance(item, Mapping) or set(item) != {"type", "name"}:
+            problems.append(
+                Problem(key, where, RULE_EXTERNAL, f"{file_name}: each external flow is {{type, name}}")
+            )
+            continue
+        flow_type = _flow_type(item["type"])
+        name = item["name"]
+        if flow_type is None:
+            known = ", ".join(archy.ARCHY_TYPES)
+            problems.append(
+                Problem(
+                    key,
+                    f"{where}.type",
+                    RULE_EXTERNAL,
+                    f"{file_name}: unknown flow type {item['type']!r}; use one of {known} (or BOT, ...)",
+                )
+            )
+        elif not isinstance(name, str) or not name.strip():
+            problems.append(Problem(key, f"{where}.name", RULE_EXTERNAL, f"{file_name}: the flow's name"))
+        elif (flow_type, name.casefold()) not in {(e.type, e.name.casefold()) for e in out}:
+            out.append(ExternalFlow(type=flow_type, name=name))
+    return out, problems
+
+
+def _flow_type(value: Any) -> FlowType | None:
+    if not isinstance(value, str):
+        return None
+    if value in archy.ARCHY_TYPES:
+        return archy.ARCHY_TYPES[value]
+    try:
+        return FlowType(value.upper())
+    except ValueError:
+        return None
+
+
+def _duplicates(
+    parsed: Mapping[str, archy.ArchyFlow], names: Mapping[str, str]
+) -> tuple[dict[str, list[str]], list[Problem]]:
+    """Definitions whose documents resolve to the same (type, name): one problem per group,
+    naming every key and file; key → its group."""
+    groups: dict[tuple[FlowType, str], list[str]] = {}
+    for key, flow in parsed.items():
+        groups.setdefault((flow.type, flow.name.casefold()), []).append(key)
+    out: dict[str, list[str]] = {}
+    problems: list[Problem] = []
+    for (flow_type, _), keys in groups.items():
+        if len(keys) < 2:
+            continue
+        keys = sorted(keys)
+        for key in keys:
+            out[key] = keys
+        which = " and ".join(f"{k} ({names.get(k, k + '.yaml')})" for k in keys)
+        problems.append(
+            Problem(
+                keys[0],
+                "name",
+                RULE_DUPLICATE,
+                f"{which} both deploy the {flow_type} flow {parsed[keys[0]].name!r} (type and name, "
+                "compared after substitution and case-insensitively, are a flow's identity): give "
+                "one another name (e.g. per-flow `substitutions`) or remove it",
+            )
+        )
+    return out, problems

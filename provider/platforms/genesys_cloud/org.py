@@ -32,6 +32,7 @@ from provider.platforms.genesys_cloud.loading import prepare_archy
 from provider.platforms.org import OrgFlow, OrgRead, as_flow
 
 ARCHY_SUFFIXES = (".archy.yaml", ".archy.yml")
+_ARCHY_KEY_LINE = re.compile(r"^archy\s*:", re.MULTILINE)
 _PLACEHOLDER = re.compile(r"\{\{\s*([A-Za-z0-9_.-]+)\s*\}\}")
 
 
@@ -116,17 +117,27 @@ def org_read(
 
 
 def is_definitions_folder(directory: Path) -> bool:
-    """A genesys-cloud definitions folder: it holds Archy files."""
-    return Path(directory).is_dir() and any(
-        p.name.lower().endswith(ARCHY_SUFFIXES) for p in Path(directory).iterdir()
-    )
+    """A genesys-cloud definitions folder: it holds Archy files (`*.archy.yaml`, CX-as-Code's
+    `*.yaml.tftpl`) or a definition naming its Archy content (`archy:` at the top level)."""
+    if not Path(directory).is_dir():
+        return False
+    paths = [p for p in Path(directory).iterdir() if p.is_file()]
+    if any(p.name.lower().endswith((*ARCHY_SUFFIXES, ".yaml.tftpl", ".yml.tftpl")) for p in paths):
+        return True
+    for path in (p for p in paths if p.suffix.lower() in (".yaml", ".yml")):
+        try:
+            if _ARCHY_KEY_LINE.search(path.read_text(encoding="utf-8")[:65536]):
+                return True
+        except (OSError, UnicodeDecodeError):
+            continue
+    return False
 
 
 def kept_placeholders(directory: Path) -> dict[str, str]:
     """Substitutions that leave every placeholder of the folder's files as written (no stack)."""
     names: set[str] = set()
     for path in Path(directory).iterdir() if Path(directory).is_dir() else []:
-        if path.is_file() and path.suffix.lower() in (".yaml", ".yml"):
+        if path.is_file() and path.name.lower().endswith((".yaml", ".yml", ".tftpl")):
             try:
                 names.update(_PLACEHOLDER.findall(path.read_text(encoding="utf-8")))
             except (OSError, UnicodeDecodeError):
@@ -138,7 +149,7 @@ def definition_docs(
     directory: Path, substitutions: Mapping[str, str] | None
 ) -> tuple[dict[str, snap.FlowDoc], list[Problem]]:
     """The definitions as flow documents by key, read by the loader's genesys-cloud pre-check
-    (`archy_loading.prepare_archy`: Archy after substitution, references derived from the content),
+    (`loading.prepare_archy`: Archy after substitution, references derived from the content),
     and its problems. Without substitutions (no stack), placeholders stay as written."""
     subs = dict(substitutions) if substitutions is not None else kept_placeholders(Path(directory))
     prepared = prepare_archy(Path(directory), subs)
