@@ -21,7 +21,7 @@ from typing import Any
 
 from pydantic import ValidationError as PydanticValidationError
 
-from provider.domain import archy, files, yaml_safe
+from provider.domain import archy, files, flow_substitutions, yaml_safe
 from provider.domain.graph import GraphNode, precheck
 from provider.domain.loading import (
     FlowDefinition,
@@ -41,7 +41,9 @@ RULE_ARCHIVED = "definition.lifecycle.archived.unsupported"
 RULE_TYPE_MISMATCH = "definition.archy.type.mismatch"
 RULE_NAME_MISMATCH = "definition.archy.name.mismatch"
 #: The keys a genesys-cloud definition file may hold.
-ARCHY_KEYS = frozenset({"archy", "lifecycle_state", "references", "name", "type", "description", "aliases"})
+ARCHY_KEYS = frozenset(
+    {"archy", "lifecycle_state", "references", "name", "type", "description", "aliases", "substitutions"}
+)
 LIFECYCLES = ("published", "draft")
 
 
@@ -125,10 +127,13 @@ def prepare_archy(directory: str | Path, substitutions: Mapping[str, str] | None
             found.append(blocks_on_archy_platform(key, file_name))
         for name in (n for n in extra if n != "blocks"):
             found.append(Problem(key, name, RULE_INVALID, f"{file_name}: unknown field {name!r}"))
-        others, sub_problems = substitute_value(
-            {k: v for k, v in data.items() if k != "archy"}, subs, flow=key
+        flow_subs, own_problems = flow_substitutions.merged(
+            key, data.get("substitutions"), subs, file_name=file_name
         )
-        found += sub_problems
+        others, sub_problems = substitute_value(
+            {k: v for k, v in data.items() if k not in ("archy", "substitutions")}, flow_subs, flow=key
+        )
+        found += own_problems + sub_problems
         state = others.get("lifecycle_state")
         if state == "archived":
             found.append(
@@ -146,7 +151,7 @@ def prepare_archy(directory: str | Path, substitutions: Mapping[str, str] | None
         raw_text, source, text_problems = _archy_text(root, key, file_name, data.get("archy"))
         found += text_problems
         if raw_text is not None:
-            text, placeholder_problems = substitute_value(raw_text, subs, flow=key, where="archy")
+            text, placeholder_problems = substitute_value(raw_text, flow_subs, flow=key, where="archy")
             found += list(dict.fromkeys(placeholder_problems))  # each unknown placeholder once
             try:
                 flow = archy.parse(text, source=source or key)
