@@ -110,14 +110,14 @@ def migrate(
     note: Note | None = None,
 ) -> tuple[MigrateReport, importer.ImportReport | None]:
     say = note or (lambda _text: None)
+    if out is None and stack is None:
+        raise terraform.TerraformError("migrate needs --out FOLDER or --stack S (its flows folder)")
     migration = terraform.read(directory)
     info = sources.stack_info(stack, with_state=False) if stack else None
     if info is not None and info.platform != PLATFORM:
         raise terraform.TerraformError(
             f"stack {stack} is on platform {info.platform}: CX-as-Code flows are Archy YAML ({PLATFORM})"
         )
-    if out is None and info is None:
-        raise terraform.TerraformError("migrate needs --out FOLDER or --stack S (its flows folder)")
     out_dir = sources.flows_dir_for(info, out)
     report = MigrateReport(str(directory), str(out_dir), stack)
     report.flows = [f.to_json() for f in migration.flows]
