@@ -17,7 +17,7 @@ from provider.cli.common import (
     _stack,
 )
 from provider.cli.render import _table
-from provider.deploy import gc_org, sources
+from provider.deploy import gc_neutral, gc_org, sources
 from provider.domain import snapshot as snap
 
 
@@ -98,7 +98,12 @@ def _export_archy(args: argparse.Namespace, out: Output, read: gc_org.OrgRead) -
     reported (exit 1) and the others are written."""
     out_dir = Path(args.out)
     progress = Progress(out.err, "writing files")
-    paths = gc_org.write_definitions(read, out_dir)
+    subs: dict[str, str] = {}
+    own: dict[str, dict[str, Any]] = {}
+    if args.stack:  # the stack's placeholders put back: the export deploys to any environment
+        info = _stack(args.stack, with_state=False)
+        subs, own = dict(info.substitutions), gc_neutral.own_substitutions(_flows_dir(args, info))
+    paths, removed, ambiguous = gc_neutral.write_export(read, out_dir, substitutions=subs, own=own)
     progress.done(f"{len(paths)} files in {out_dir}")
     snapshot = read.snapshot
     rows = [
@@ -115,12 +120,15 @@ def _export_archy(args: argparse.Namespace, out: Output, read: gc_org.OrgRead) -
     ]
     failed = [{"key": k, "id": snapshot.ids.get(k, ""), "error": e} for k, e in sorted(read.errors.items())]
     doc = {"out": str(out_dir), "source": snapshot.label, "count": len(rows), "flows": rows, "failed": failed}
+    doc |= {"removed": [str(p) for p in removed], "ambiguous": ambiguous}
     human = _table(["key", "name", "type", "id"], [[r["key"], r["name"], r["type"], r["id"]] for r in rows])
     lines = [
         f"exported {len(rows)} flow(s) from {snapshot.label} to {out_dir} (Archy YAML + definitions)",
         human,
     ]
     lines += [f"failed: {f['key']} ({f['id']}): {f['error']}" for f in failed]
+    lines += [f"removed (a key this export no longer writes): {p.name}" for p in removed]
+    lines += [f"ambiguous: {a}" for a in ambiguous]
     out.emit(doc, "\n".join(lines))
     return EXIT_DIFF if failed else EXIT_OK
 

@@ -101,6 +101,10 @@ EXPORT = _obj(
         "failed": _arr(
             _obj({"key": {"type": "string"}, "id": {"type": "string"}, "error": {"type": "string"}})
         ),
+        # genesys-cloud: files of an earlier export whose keys this one no longer writes (removed), and
+        # values two of the stack's placeholders share (left as they are).
+        "removed": _arr({"type": "string"}),
+        "ambiguous": _arr({"type": "string"}),
     },
     ["out", "source", "count", "flows"],
 )

@@ -13,9 +13,10 @@ Definitions with no live flow are left for `up` to create.
 
 Live flows no definition describes are adopted too, the way `archctl export` writes them: each gets
 a logical key (the stack's state, else a slug of its name that no file of the folder or key of the
-state already takes) and `<key>.archy.yaml` (the exported text as is: placeholders are not
-reintroduced) + `<key>.yaml` (archy file, lifecycle state, references by key). With `overwrite`,
-a matched flow's definition whose content differs from the live flow's is rewritten from it too.
+state already takes) and `<key>.archy.yaml` (the exported text with the stack's placeholders put
+back, provider/deploy/gc_neutral.py) + `<key>.yaml` (archy file, lifecycle state, references by
+key). With `overwrite`, a matched flow's definition whose content differs from the live flow's is
+rewritten from it too.
 The whole folder as it would be is pre-checked in a staging copy first: when it has any problem,
 nothing is written and nothing is imported. Nothing is written to the org (reading content runs export jobs).
 """
@@ -29,7 +30,7 @@ from typing import Any, cast
 
 from pulumi.automation._stack import ImportResource
 
-from provider.deploy import gc_org, importer, sources, workspace
+from provider.deploy import gc_neutral, gc_org, importer, sources, workspace
 from provider.deploy.inputs import FLOW_KEY, REFERENCE_IDS, normalize_inputs, outputs
 from provider.domain import archy_text, convert, files
 from provider.domain.loading import FlowDefinition, prepare
@@ -140,7 +141,15 @@ def import_stack(
     differs = [
         k for k in sorted(matched) if overwrite and not _same_content(prepared.definitions[k], matched[k])
     ]
-    new_files = gc_org.definition_files(read, directory, new_keys + differs)
+    new_files, ambiguous = gc_neutral.definition_files(  # the stack's placeholders put back
+        read,
+        directory,
+        new_keys + differs,
+        substitutions=info.substitutions,
+        own=gc_neutral.own_substitutions(directory),
+    )
+    for line in ambiguous:
+        say(f"ambiguous: {line}")
     report.kept_files = sorted(f"{k}.yaml" for k in matched if k not in differs)
     if new_files:  # the folder as it would be, checked as a whole before anything is written
         prepared = importer.prepare_with(
