@@ -151,17 +151,25 @@ def migrate(
             for p in unknown
         ]
         return report, None
-    if missing:
-        from pulumi import automation as auto
-
-        from provider.deploy import workspace
-
-        st = workspace.stack(stack, sources.project_dir(), create=True)
-        for p in missing:
-            assert p.value is not None
-            st.set_config(f"{NAMESPACE}:substitutions.{p.name}", auto.ConfigValue(p.value), path=True)
-            report.stack_values_set[p.name] = p.value
+    for p in missing:
+        assert p.value is not None
+        _set_substitution(stack, p.name, p.value)
+        report.stack_values_set[p.name] = p.value
     say(f"importing the org's flows into stack {stack}")
     result = importer.import_stack(stack, flows_dir=out_dir, note=note)
     report.imported = result.to_json()
     return report, result
+
+
+def _set_substitution(stack: str, name: str, value: str) -> None:
+    """`pulumi config set --path --type string`: the Automation API's `set_config(path=True)` has no
+    type, and the CLI then stores `+19206775555` as the number 19206775555 (and `true` as a boolean)."""
+    from provider.deploy import workspace
+    from provider.deploy.engine import pulumi_command
+
+    root = sources.project_dir()
+    workspace.stack(stack, root, create=True)  # selected in the backend
+    args = ["config", "set", "--path", "--type", "string", "--stack", stack]
+    pulumi_command().run(
+        [*args, f"{NAMESPACE}:substitutions.{name}", "--", value], str(root), workspace.engine_env()
+    )
