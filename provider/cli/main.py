@@ -1,5 +1,5 @@
 """`archctl`: governance commands for the flows — validate, graph, export, diff, drift, audit, metrics,
-import, promote.
+import, promote, migrate.
 
 Human output by default, `--json` for CI (schemas: `archctl schema COMMAND`, provider/cli/schemas.py).
 Exit codes: 0 clean, 1 differences or failures, 2 usage, configuration or connection error.
@@ -68,7 +68,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="archctl",
         description="Governance for Genesys Cloud Architect flows as code: validate, graph, export, diff, "
-        "drift, audit, metrics, import, promote.",
+        "drift, audit, metrics, import, promote, migrate.",
         epilog="Exit codes: 0 clean, 1 differences or failures, 2 usage, configuration or connection error.",
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)

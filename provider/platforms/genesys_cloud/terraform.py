@@ -5,7 +5,8 @@ The `.tf` files of DIR (one Terraform module, not its sub-modules) are parsed wi
 each `resource "genesyscloud_flow" "NAME"`:
 
     filepath           the Archy file: a literal, `${path.module}`/`${path.root}`, a `local.*` or
-                       `var.*` with a value (its default, or `terraform.tfvars` / `*.auto.tfvars`)
+                       `var.*` with a value (its default, or `terraform.tfvars` / `*.auto.tfvars`;
+                       never a `sensitive` variable's: it would land in a stack's plaintext config)
     substitutions      the flow's own map: literals as they are (scalars as YAML writes them);
                        `var.x` becomes the stack placeholder `{{x}}` (listed with its value where the
                        configuration gives one); `genesyscloud_flow.OTHER.name` the other flow's name;
@@ -96,6 +97,7 @@ class Migration:
     notes: list[str] = field(default_factory=list)
     force_unlock: bool = False
     hashed: int = 0  # resources with a file_content_hash
+    ordered: int = 0  # resources with a depends_on
 
 
 # -- HCL values as python-hcl2 (v7+) gives them -------------------------------------------------------
@@ -193,11 +195,12 @@ def _label(text: str) -> str:
 
 
 def _read_hcl(path: Path) -> Mapping[str, Any]:
+    try:  # bounded like a definition file: a huge file costs no memory
+        text = files.read_text(path)
+    except yaml_safe.YamlError as exc:
+        raise TerraformError(str(exc)) from None
     try:
-        with open(path, encoding="utf-8") as handle:
-            loaded: Mapping[str, Any] = hcl2.load(handle)
-    except (OSError, UnicodeDecodeError) as exc:
-        raise TerraformError(f"{path.name}: cannot be read ({exc})") from None
+        loaded: Mapping[str, Any] = hcl2.loads(text)
     except Exception as exc:  # the parser's own errors (lark) have no common public base
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise TerraformError(f"{path.name}: not valid HCL ({first})") from None
@@ -209,6 +212,7 @@ def _variables(directory: Path, parsed: Mapping[Path, Mapping[str, Any]]) -> dic
     Terraform loads by itself (terraform.tfvars, then *.auto.tfvars in name order)."""
     resolver = _Resolver(directory, {}, {})
     out: dict[str, Any] = {}
+    sensitive: set[str] = set()
     for path, doc in parsed.items():
         for block in _blocks(doc, "variable"):
             for label, body in block.items():
@@ -216,7 +220,9 @@ def _variables(directory: Path, parsed: Mapping[Path, Mapping[str, Any]]) -> dic
                     continue
                 name = _label(label)
                 out[name] = None
-                if "default" in body:
+                if body.get("sensitive") is True:  # never copied into a stack's plaintext config
+                    sensitive.add(name)
+                elif "default" in body:
                     text = _literal(resolver.parts(body["default"]))
                     if text is not None:
                         out[name] = (text, f"default in {path.name}")
@@ -226,7 +232,7 @@ def _variables(directory: Path, parsed: Mapping[Path, Mapping[str, Any]]) -> dic
             continue
         for name, value in _read_hcl(path).items():
             text = _literal(resolver.parts(value))
-            if text is not None and not name.startswith("__"):
+            if text is not None and not name.startswith("__") and name not in sensitive:
                 out[name] = (text, path.name)
     return out
 
@@ -294,6 +300,8 @@ def _flow(
     where = f"{path.name}: {RESOURCE}.{name}"
     if "file_content_hash" in body:
         result.hashed += 1
+    if "depends_on" in body:
+        result.ordered += 1
     for attr in sorted(a for a in set(body) - _HANDLED if not a.startswith("__")):
         why = (
             "one resource per item is not translated: write one resource per flow first"
@@ -405,6 +413,10 @@ def _finish(
     if result.hashed:
         result.notes.append(
             "file_content_hash is not needed: the provider compares each flow's substituted content itself"
+        )
+    if result.ordered:
+        result.notes.append(
+            f"depends_on of {result.ordered} resource(s) dropped: the order comes from the flows' content"
         )
     if result.force_unlock:
         result.notes.append(

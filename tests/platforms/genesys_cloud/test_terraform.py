@@ -77,7 +77,8 @@ def test_blueprint_tfvars_values_and_a_terraform_template_file() -> None:
         "callback_phonenumber": ("+18005551213", "dev.auto.tfvars"),
         "callback_division": ("Home", "dev.auto.tfvars"),
     }
-    assert m.untranslated == []  # depends_on is dropped silently: the order comes from the content
+    assert m.untranslated == []
+    assert m.notes == ["depends_on of 1 resource(s) dropped: the order comes from the flows' content"]
 
 
 ARCHY = 'inboundCall:\n  name: "{{flow_name}}"\n  defaultLanguage: en-us\n'
@@ -153,4 +154,27 @@ def test_unreadable_configuration_is_one_error_naming_the_file(tmp_path: Path) -
         terraform.read(tmp_path)
     (tmp_path / "broken.tf").write_text('resource "genesyscloud_flow" "x" {\n  filepath = \n')
     with pytest.raises(TerraformError, match=r"broken\.tf: not valid HCL"):
+        terraform.read(tmp_path)
+
+
+def test_a_sensitive_variables_value_is_never_taken(tmp_path: Path) -> None:
+    tf = """
+variable "token" {
+  sensitive = true
+  default   = "s3cr3t"
+}
+resource "genesyscloud_flow" "f" {
+  filepath      = "f.yaml"
+  substitutions = { flow_name = "F", token = var.token }
+}
+"""
+    (tmp_path / "terraform.tfvars").write_text('token = "from-tfvars"\n')
+    m = terraform.read(_config(tmp_path, tf, **{"f.yaml": ARCHY + "  # {{token}}\n"}))
+    holder = m.placeholders["token"]
+    assert holder.value is None and holder.value_from is None
+
+
+def test_a_huge_tf_file_is_refused_before_parsing(tmp_path: Path) -> None:
+    (tmp_path / "big.tf").write_text("# " + "x" * (2 * 1024 * 1024) + "\n")
+    with pytest.raises(TerraformError, match=r"big\.tf: the file is larger"):
         terraform.read(tmp_path)
