@@ -1,5 +1,5 @@
 """`archctl`: governance commands for the flows — validate, graph, export, diff, drift, audit, metrics,
-import, promote.
+import, promote, migrate.
 
 Human output by default, `--json` for CI (schemas: `archctl schema COMMAND`, provider/cli/schemas.py).
 Exit codes: 0 clean, 1 differences or failures, 2 usage, configuration or connection error.
@@ -24,6 +24,7 @@ from provider.cli import schemas as cli_schemas
 from provider.cli.common import EXIT_DIFF, EXIT_OK, EXIT_USAGE, CliError, Output
 from provider.cli.definitions import cmd_graph, cmd_validate
 from provider.cli.logs import cmd_audit, cmd_metrics
+from provider.cli.migrate import add_parser as add_migrate
 from provider.cli.org import cmd_diff, cmd_drift, cmd_export
 from provider.cli.stacks import cmd_import, cmd_promote, cmd_schema
 from provider.domain.loading import DefinitionError
@@ -69,7 +70,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="archctl",
         description="Governance for Genesys Cloud Architect flows as code: validate, graph, export, diff, "
-        "drift, audit, metrics, import, promote.",
+        "drift, audit, metrics, import, promote, migrate.",
         epilog="Exit codes: 0 clean, 1 differences or failures, 2 usage, configuration or connection error.",
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
@@ -168,6 +169,8 @@ def build_parser() -> argparse.ArgumentParser:
     _flows_opt(p)
     _common(p)
     p.set_defaults(func=cmd_promote)
+
+    add_migrate(sub)
 
     p = sub.add_parser("schema", help="print the JSON Schema of a command's --json output")
     p.add_argument("command_name", nargs="?", choices=sorted(cli_schemas.SCHEMAS), metavar="COMMAND")

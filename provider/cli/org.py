@@ -90,7 +90,15 @@ def _export_archy(args: argparse.Namespace, out: Output, read: sources.OrgRead, 
     whose export failed is reported (exit 1) and the others are written."""
     out_dir = Path(args.out)
     progress = Progress(out.err, "writing files")
-    paths = sources.write_export(platform, read, out_dir)
+    subs: dict[str, str] | None = None
+    definitions_dir: Path | None = None
+    if args.stack:  # the stack's placeholders put back: the export deploys to any environment
+        info = _stack(args.stack, with_state=False)
+        subs, definitions_dir = dict(info.substitutions), _flows_dir(args, info)
+    exported = sources.write_export(
+        platform, read, out_dir, substitutions=subs, definitions_dir=definitions_dir
+    )
+    paths, removed, ambiguous = exported.written, exported.removed, exported.ambiguous
     progress.done(f"{len(paths)} files in {out_dir}")
     snapshot = read.snapshot
     rows = [
@@ -107,12 +115,15 @@ def _export_archy(args: argparse.Namespace, out: Output, read: sources.OrgRead, 
     ]
     failed = [{"key": k, "id": snapshot.ids.get(k, ""), "error": e} for k, e in sorted(read.errors.items())]
     doc = {"out": str(out_dir), "source": snapshot.label, "count": len(rows), "flows": rows, "failed": failed}
+    doc |= {"removed": [str(p) for p in removed], "ambiguous": ambiguous}
     human = _table(["key", "name", "type", "id"], [[r["key"], r["name"], r["type"], r["id"]] for r in rows])
     lines = [
         f"exported {len(rows)} flow(s) from {snapshot.label} to {out_dir} (Archy YAML + definitions)",
         human,
     ]
     lines += [f"failed: {f['key']} ({f['id']}): {f['error']}" for f in failed]
+    lines += [f"removed (a key this export no longer writes): {p.name}" for p in removed]
+    lines += [f"ambiguous: {a}" for a in ambiguous]
     out.emit(doc, "\n".join(lines))
     return EXIT_DIFF if failed else EXIT_OK
 

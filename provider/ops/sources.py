@@ -17,7 +17,7 @@ from provider.ops import stacks
 from provider.paths import PROJECT_DIR
 from provider.platforms.base import ConflictPolicy, Platform, Progress
 from provider.platforms.http.settings import ConnectionSettings
-from provider.platforms.org import OrgRead, as_flow, list_org
+from provider.platforms.org import ExportFiles, OrgRead, as_flow, list_org
 
 __all__ = ["OrgRead", "Progress", "as_flow", "list_org"]  # re-exported for the CLI
 
@@ -112,9 +112,19 @@ def org_read(
     )
 
 
-def write_export(platform: Platform, read: OrgRead, out_dir: Path) -> list[Path]:
-    """`archctl export`: the definition files of the organization read, in the platform's form."""
-    return platforms.kind(platform.name).write_export(read, out_dir)
+def write_export(
+    platform: Platform,
+    read: OrgRead,
+    out_dir: Path,
+    *,
+    substitutions: Mapping[str, str] | None = None,
+    definitions_dir: Path | None = None,
+) -> ExportFiles:
+    """`archctl export`: the definition files of the organization read, in the platform's form (with
+    a stack's substitutions: its placeholders put back, to deploy to any environment)."""
+    return platforms.kind(platform.name).write_export(
+        read, out_dir, substitutions=substitutions, definitions_dir=definitions_dir
+    )
 
 
 # -- stacks ----------------------------------------------------------------------------------------

@@ -13,7 +13,7 @@ from provider.domain.loading import PreparedSet
 from provider.domain.rules import Problem
 from provider.platforms.base import ConflictPolicy, Platform, PlatformConfig, Progress
 from provider.platforms.importing import ImportPlan, ImportRequest
-from provider.platforms.org import OrgRead
+from provider.platforms.org import ExportFiles, OrgRead
 
 if TYPE_CHECKING:
     from provider.platforms.http.pool import ClientPool
@@ -76,8 +76,17 @@ class PlatformKind(Protocol):
         """The organization by logical key (with each flow's content where it is read apart)."""
         ...
 
-    def write_export(self, read: OrgRead, out_dir: Path) -> list[Path]:
-        """`archctl export`: the definition files that describe the organization read, written."""
+    def write_export(
+        self,
+        read: OrgRead,
+        out_dir: Path,
+        *,
+        substitutions: Mapping[str, str] | None = None,
+        definitions_dir: Path | None = None,
+    ) -> ExportFiles:
+        """`archctl export`: the definition files that describe the organization read, written; with
+        a stack's `substitutions` (and its `definitions_dir`), its placeholders put back where the
+        platform's content holds their values, so that the export deploys to any environment."""
         ...
 
     def import_plan(self, platform: Platform, request: ImportRequest) -> ImportPlan:

@@ -6,6 +6,7 @@ reads it apart from the flow (`base.ContentExport`), with the flows whose conten
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from provider.domain import snapshot as snap
 from provider.domain.models import Flow
@@ -59,3 +60,13 @@ def list_org(platform: Platform, progress: Progress | None = None) -> list[Flow]
         if progress:
             progress(len(flows), None, live.name)
     return flows
+
+
+@dataclass
+class ExportFiles:
+    """What `archctl export` wrote: the files, those of an earlier export it removed (keys it no
+    longer writes), and values it could not put back as one placeholder (reported, not guessed)."""
+
+    written: list[Path]
+    removed: list[Path] = field(default_factory=list)
+    ambiguous: list[str] = field(default_factory=list)

@@ -15,7 +15,7 @@ from provider.platforms.architecture_api.client import CONFLICT_POLICIES
 from provider.platforms.architecture_api.platform import NAME
 from provider.platforms.base import Platform, PlatformConfig, Progress
 from provider.platforms.importing import ImportPlan, ImportRequest
-from provider.platforms.org import OrgRead, list_org
+from provider.platforms.org import ExportFiles, OrgRead, list_org
 
 if TYPE_CHECKING:
     from provider.platforms.http.pool import ClientPool
@@ -89,8 +89,15 @@ class ArchitectureApi:
         known = {flow_id: key for key, flow_id in (known_ids or {}).items()}
         return OrgRead(snapshot.from_flows(flows, known=known, definitions=definitions, source=source))
 
-    def write_export(self, read: OrgRead, out_dir: Path) -> list[Path]:
-        return snapshot.write(read.snapshot, Path(out_dir))
+    def write_export(
+        self,
+        read: OrgRead,
+        out_dir: Path,
+        *,
+        substitutions: Mapping[str, str] | None = None,
+        definitions_dir: Path | None = None,
+    ) -> ExportFiles:
+        return ExportFiles(snapshot.write(read.snapshot, Path(out_dir)))  # block trees: values as they are
 
     def import_plan(self, platform: Platform, request: ImportRequest) -> ImportPlan:
         from provider.platforms.architecture_api.adopt import import_plan

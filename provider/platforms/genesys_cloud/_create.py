@@ -91,8 +91,8 @@ class CreateOps(LockOps):
             for k in document.references
             if k in ids and previous_ids.get(k) and previous_ids[k] != ids[k]
         }
-        if not moved:
-            return set(document.references) != set(previous_ids)
+        if not moved:  # the same flows under other keys (a referenced key renamed) bind the same
+            return {ids.get(k) for k in document.references} != set(previous_ids.values())
         for old_id, new_id in moved.items():
             new = None if old_id in self._set_aside_ids else self._api.get_flow(new_id)
             if new is not None and new.type:

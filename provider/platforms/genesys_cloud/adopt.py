@@ -13,8 +13,8 @@ Definitions with no live flow are left for `up` to create.
 
 Live flows no definition describes are adopted too, the way `archctl export` writes them: each gets
 a logical key (the stack's state, else a slug of its name that no file of the folder or key of the
-state already takes) and `<key>.archy.yaml` (the exported text as is: placeholders are not
-reintroduced) + `<key>.yaml` (archy file, lifecycle state, references by key). With `overwrite`,
+state already takes) and `<key>.archy.yaml` (the exported text with the stack's placeholders put
+back, `neutral.py`) + `<key>.yaml` (archy file, lifecycle state, references by key). With `overwrite`,
 a matched flow's definition whose content differs from the live flow's is rewritten from it too.
 The whole folder as it would be is pre-checked in a staging copy first: when it has any problem,
 nothing is written and nothing is imported. Nothing is written to the org (reading content runs export jobs).
@@ -30,6 +30,7 @@ from typing import Any
 from provider.domain import archy_text, convert
 from provider.domain.loading import FlowDefinition
 from provider.platforms.base import LiveFlow, Platform
+from provider.platforms.genesys_cloud import neutral
 from provider.platforms.genesys_cloud import org as gc_org
 from provider.platforms.genesys_cloud.versions import EXTRA_ARCHY_SHA
 from provider.platforms.genesys_cloud.versions import archy_sha as _sha
@@ -133,7 +134,15 @@ def import_plan(kind: PlatformKind, platform: Platform, request: ImportRequest) 
         for k in sorted(matched)
         if request.overwrite and not _same_content(prepared.definitions[k], matched[k])
     ]
-    new_files = gc_org.definition_files(read, directory, new_keys + differs)
+    new_files, ambiguous = neutral.definition_files(  # the stack's placeholders put back
+        read,
+        directory,
+        new_keys + differs,
+        substitutions=request.substitutions,
+        own=neutral.own_substitutions(directory),
+    )
+    for line in ambiguous:
+        request.note(f"ambiguous: {line}")
     plan.kept_files = sorted(f"{k}.yaml" for k in matched if k not in differs)
     if new_files:  # the folder as it would be, checked as a whole before anything is written
         prepared = prepare_with(directory, new_files, request.substitutions, kind.prepare)

@@ -11,11 +11,11 @@ from provider.domain import snapshot
 from provider.domain.loading import DefinitionError, PreparedSet
 from provider.domain.rules import Problem
 from provider.platforms.base import Platform, PlatformConfig, Progress
-from provider.platforms.genesys_cloud import org
+from provider.platforms.genesys_cloud import neutral, org
 from provider.platforms.genesys_cloud.loading import definition_keys, prepare_archy
 from provider.platforms.genesys_cloud.rules import CONFLICT_POLICIES, NAME
 from provider.platforms.importing import ImportPlan, ImportRequest
-from provider.platforms.org import OrgRead
+from provider.platforms.org import ExportFiles, OrgRead
 
 if TYPE_CHECKING:
     from provider.platforms.http.pool import ClientPool
@@ -69,8 +69,16 @@ class GenesysCloud:
         flows = org.read_flows(platform, progress)
         return org.org_read(flows, known_ids=known_ids, definitions=definitions, source=source)
 
-    def write_export(self, read: OrgRead, out_dir: Path) -> list[Path]:
-        return org.write_definitions(read, out_dir)
+    def write_export(
+        self,
+        read: OrgRead,
+        out_dir: Path,
+        *,
+        substitutions: Mapping[str, str] | None = None,
+        definitions_dir: Path | None = None,
+    ) -> ExportFiles:
+        own = neutral.own_substitutions(definitions_dir) if substitutions else {}
+        return neutral.write_export(read, out_dir, substitutions=substitutions or {}, own=own)
 
     def import_plan(self, platform: Platform, request: ImportRequest) -> ImportPlan:
         from provider.platforms.genesys_cloud.adopt import import_plan
