@@ -9,7 +9,7 @@ from pathlib import Path
 
 import yaml
 
-from provider.domain.loading import prepare
+from provider.platforms.genesys_cloud.loading import prepare_archy
 from tests.support.cli import archctl, archctl_json
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "cxascode"
@@ -44,7 +44,7 @@ def test_migrate_writes_definitions_deploying_the_same_text(tmp_path: Path) -> N
     source = SMS / "architect" / "callback_sms_eventrigger_flow.yaml.tftpl"
     assert (out / "sms-eventrigger-flow.archy.yaml").read_text() == source.read_text()
     # With the tfvars values as a stack's substitutions, the loader deploys what CX-as-Code did.
-    prepared = prepare(out, TFVARS, platform="genesys-cloud")
+    prepared = prepare_archy(out, TFVARS)
     assert prepared.ok, prepared.problems
     assert prepared.definitions["sms-eventrigger-flow"].archy == _cx_as_code_text(source, TFVARS)  # type: ignore[attr-defined]
 

@@ -16,8 +16,9 @@ import yaml
 from provider.deploy.inputs import FLOW_KEY, REFERENCE_IDS, normalize_inputs, outputs
 from provider.deploy.resource import FlowProvider
 from provider.domain import convert
-from provider.domain.loading import PreparedSet, prepare
+from provider.domain.loading import PreparedSet
 from provider.platforms.base import LiveFlow
+from provider.platforms.genesys_cloud.loading import prepare_archy
 from provider.platforms.genesys_cloud.versions import EXTRA_ARCHY_SHA, archy_sha
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -35,7 +36,7 @@ def folder(tmp_path: Path) -> Path:
 
 
 def _prepared(folder: Path, subs: dict[str, str]) -> PreparedSet:
-    prepared = prepare(folder, subs, platform="genesys-cloud")
+    prepared = prepare_archy(folder, subs)
     assert prepared.ok, prepared.problems
     return prepared
 

@@ -23,6 +23,7 @@ This module makes the plan (`ImportPlan`); `provider.ops.importer` writes the fi
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -101,6 +102,20 @@ def _unreadable(
     return problems
 
 
+def _match(
+    definitions: Mapping[str, FlowDefinition], flows: list[gc_org.OrgFlow]
+) -> tuple[dict[str, gc_org.OrgFlow], dict[tuple[str, str], gc_org.OrgFlow]]:
+    """Definitions matched with the live flow of the same type and name (case-insensitive), and the
+    live flows left unmatched."""
+    org = {(f.live.type, f.live.name.casefold()): f for f in flows}
+    matched: dict[str, gc_org.OrgFlow] = {}
+    for key, definition in definitions.items():
+        found = org.pop((definition.type.value, definition.name.casefold()), None)
+        if found is not None:
+            matched[key] = found
+    return matched, org
+
+
 def import_plan(kind: PlatformKind, platform: Platform, request: ImportRequest) -> ImportPlan:
     directory = request.directory
     plan = ImportPlan()
@@ -108,14 +123,8 @@ def import_plan(kind: PlatformKind, platform: Platform, request: ImportRequest) 
     # flow no definition describes yet), so the check that counts is the staging one below.
     prepared = kind.prepare(directory, request.substitutions)
     flows = gc_org.read_flows(platform)
-    org = {(f.live.type, f.live.name.casefold()): f for f in flows}
-    matched: dict[str, gc_org.OrgFlow] = {}
-    for key, definition in prepared.definitions.items():
-        found = org.pop((definition.type.value, definition.name.casefold()), None)
-        if found is None:
-            plan.not_in_org.append(key)
-        else:
-            matched[key] = found
+    matched, org = _match(prepared.definitions, flows)
+    plan.not_in_org = [k for k in prepared.definitions if k not in matched]
     # Keys for every live flow: a matched one keeps its definition's, the others get the state's or a slug.
     known = {**request.flow_ids, **{k: f.live.id for k, f in matched.items()}}
     taken = _taken_names(directory)

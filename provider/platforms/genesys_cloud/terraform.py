@@ -340,18 +340,22 @@ def _flow(
     while key in keys:
         key, n = f"{base}-{n}", n + 1
     keys.add(key)
-    subs_raw = body.get("substitutions")
-    subs: dict[str, list[Part]] = {}
-    if isinstance(subs_raw, str):
-        local = resolver.parts(subs_raw)
-        result.untranslated.append(
-            f"{where}: substitutions: {local[0][1] if local and not isinstance(local[0], str) else subs_raw} "
-            "is not a map written in the resource; not translated"
-        )
-    elif isinstance(subs_raw, Mapping):
-        subs = {str(k): resolver.parts(v) for k, v in subs_raw.items() if not str(k).startswith("__")}
+    subs = _substitutions(resolver, result, where, body.get("substitutions"))
     flow = MigratedFlow(key, f"{RESOURCE}.{name}", path.name, archy_path, text)
     return flow, subs
+
+
+def _substitutions(resolver: _Resolver, result: Migration, where: str, raw: Any) -> dict[str, list[Part]]:
+    """The resource's `substitutions` map, each value as parts; a map computed elsewhere is reported."""
+    if isinstance(raw, str):
+        local = resolver.parts(raw)
+        result.untranslated.append(
+            f"{where}: substitutions: {local[0][1] if local and not isinstance(local[0], str) else raw} "
+            "is not a map written in the resource; not translated"
+        )
+    if not isinstance(raw, Mapping):
+        return {}
+    return {str(k): resolver.parts(v) for k, v in raw.items() if not str(k).startswith("__")}
 
 
 def _variable_value(part: Part, variables: Mapping[str, Any]) -> Part:
@@ -410,6 +414,11 @@ def _finish(
             )
             _placeholder(result, variables, name, "(not set by the resource)", flow.key, variable=False)
         result.flows.append(flow)
+    _notes(result)
+
+
+def _notes(result: Migration) -> None:
+    """What the migration dropped on purpose, said once for the whole configuration."""
     if result.hashed:
         result.notes.append(
             "file_content_hash is not needed: the provider compares each flow's substituted content itself"

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import yaml
 
-from provider.domain.loading import prepare
 from provider.platforms.base import LiveFlow
 from provider.platforms.genesys_cloud import neutral as gc_neutral
 from provider.platforms.genesys_cloud import org as gc_org
+from provider.platforms.genesys_cloud.loading import prepare_archy
 
 DEV = {"env_label": "(dev)", "queue": "Tech Support DEV", "division": "Home", "site": "Home"}
 
@@ -62,10 +62,10 @@ def test_placeholders_put_back_own_substitutions_kept_and_the_text_round_trips(t
     assert "substitutions" not in yaml.safe_load((out / "main.yaml").read_text())
     # With the same stack's values the export gives back the org's text exactly; with staging's, staging's.
     texts = {k: f.archy for k, f in read.flows.items()}
-    prepared = prepare(out, DEV, platform="genesys-cloud")
+    prepared = prepare_archy(out, DEV)
     assert prepared.ok, prepared.problems
     assert {k: d.archy for k, d in prepared.definitions.items()} == texts  # type: ignore[attr-defined]
-    staging = prepare(out, {**DEV, "env_label": "(staging)"}, platform="genesys-cloud")
+    staging = prepare_archy(out, {**DEV, "env_label": "(staging)"})
     assert staging.definitions["billing"].name == "Billing (staging)"
 
 
