@@ -1,4 +1,4 @@
-"""`python -m provider.demo_stack SRC DST DEFAULT_URL URL`: for scripts/up, a copy of a stack config
+"""`python -m provider.ops.demo_stack SRC DST DEFAULT_URL URL`: for scripts/up, a copy of a stack config
 file pointed at the emulator actually in use.
 
 When SRC's `genesys-flows:apiUrl` is DEFAULT_URL (the emulator's default address), DST is written
