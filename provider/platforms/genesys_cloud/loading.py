@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -149,6 +150,18 @@ def _archy_text(
         return None, None, [Problem(key, "archy", RULE_ARCHY_FILE, f"{file_name}: archy: {exc}")]
 
 
+@dataclass
+class _ReadSet:
+    """The definitions of a folder as read one by one: parsed Archy, substituted text, the other
+    fields, declared external flows, and the keys with a problem of their own."""
+
+    parsed: dict[str, archy.ArchyFlow] = field(default_factory=dict)
+    texts: dict[str, str] = field(default_factory=dict)
+    fields: dict[str, dict[str, Any]] = field(default_factory=dict)
+    externals: dict[str, list[ExternalFlow]] = field(default_factory=dict)
+    broken: set[str] = field(default_factory=set)
+
+
 def prepare_archy(directory: str | Path, substitutions: Mapping[str, str] | None = None) -> PreparedSet:
     """Read, substitute, parse and pre-check every genesys-cloud definition of `directory`; never
     raises on bad input. See the module docstring."""
@@ -159,89 +172,108 @@ def prepare_archy(directory: str | Path, substitutions: Mapping[str, str] | None
     raw, problems = read_raw(root, skip=lambda path: _archy_top_key(path) is not None)
     names = file_names(root) if root.is_dir() else {}
     raw, problems = content_apart(root, raw, problems, names)
-    parsed: dict[str, archy.ArchyFlow] = {}
-    texts: dict[str, str] = {}
-    fields: dict[str, dict[str, Any]] = {}
-    externals: dict[str, list[ExternalFlow]] = {}
-    broken: set[str] = set()
+    read = _ReadSet()
     for key, data in raw.items():
-        file_name = names.get(key, f"{key}.yaml")
-        found: list[Problem] = []
-        extra = sorted(set(data) - ARCHY_KEYS)
-        if "blocks" in data:
-            found.append(blocks_on_archy_platform(key, file_name))
-        for name in (n for n in extra if n != "blocks"):
-            found.append(Problem(key, name, RULE_INVALID, f"{file_name}: unknown field {name!r}"))
-        own, own_problems = flow_substitutions(key, file_name, data.get("substitutions"), subs)
-        found += own_problems
-        merged = {**subs, **own}
-        own_names = frozenset(own)
-        others, sub_problems = substitute_value(
-            {k: v for k, v in data.items() if k not in ("archy", "substitutions")},
-            merged,
-            flow=key,
-            own=own_names,
-        )
-        found += sub_problems
-        externals[key], external_problems = external_flows(key, file_name, others.get("external"))
-        found += external_problems
-        state = others.get("lifecycle_state")
-        if state == "archived":
-            found.append(
-                Problem(
-                    key,
-                    "lifecycle_state",
-                    RULE_ARCHIVED,
-                    "'archived' does not exist on genesys-cloud: "
-                    "use 'draft' (checked in, not published) or delete the definition",
-                )
-            )
-        elif state not in LIFECYCLES:
-            rule = RULE_REQUIRED if state is None else RULE_INVALID
-            found.append(Problem(key, "lifecycle_state", rule, "lifecycle_state must be published or draft"))
-        raw_text, source, text_problems = _archy_text(root, key, file_name, data.get("archy"))
-        found += text_problems
-        if raw_text is not None:
-            text, placeholder_problems = substitute_value(
-                raw_text, merged, flow=key, where="archy", own=own_names
-            )
-            found += list(dict.fromkeys(placeholder_problems))  # each unknown placeholder once
-            try:
-                flow = archy.parse(text, source=source or key)
-            except archy.ArchyError as exc:
-                where = f"archy.{exc.field}" if exc.field else "archy"
-                found.append(Problem(key, where, archy.RULE_ARCHY_INVALID, exc.message))
-            else:
-                parsed[key], texts[key] = flow, text
-                found += _agreement(key, others, flow)
-        fields[key] = others
+        found = _read_definition(read, root, key, names.get(key, f"{key}.yaml"), data, subs)
         if found:
-            broken.add(key)
+            read.broken.add(key)
         problems += found
-    duplicates, duplicate_problems = _duplicates(parsed, names)
+    duplicates, duplicate_problems = _duplicates(read.parsed, names)
     problems += duplicate_problems
-    broken.update(duplicates)
-    parsed = {k: f for k, f in parsed.items() if k not in duplicates or k == min(duplicates[k])}
-    derived, resolve_problems = archy.resolve(parsed, externals)
-    paths = archy.reference_paths(parsed)
-    problems += resolve_problems
+    read.broken.update(duplicates)
+    read.parsed = {k: f for k, f in read.parsed.items() if k not in duplicates or k == min(duplicates[k])}
+    nodes, graph_problems = _graph(read, result)
+    problems += graph_problems
+    problems += _alias_problems(raw)
+    report = precheck(nodes)
+    problems += report.problems
+    result.problems = sorted(problems, key=lambda p: p.flow)
+    result.order = [key for key in report.order if key in result.definitions]
+    return result
+
+
+def _read_definition(
+    read: _ReadSet, root: Path, key: str, file_name: str, data: Mapping[str, Any], subs: Mapping[str, str]
+) -> list[Problem]:
+    """One definition: its fields substituted (its own substitutions over the stack's), its Archy
+    text read, substituted and parsed into `read`; its problems."""
+    found: list[Problem] = []
+    if "blocks" in data:
+        found.append(blocks_on_archy_platform(key, file_name))
+    for name in (n for n in sorted(set(data) - ARCHY_KEYS) if n != "blocks"):
+        found.append(Problem(key, name, RULE_INVALID, f"{file_name}: unknown field {name!r}"))
+    own, own_problems = flow_substitutions(key, file_name, data.get("substitutions"), subs)
+    found += own_problems
+    merged = {**subs, **own}
+    own_names = frozenset(own)
+    others, sub_problems = substitute_value(
+        {k: v for k, v in data.items() if k not in ("archy", "substitutions")},
+        merged,
+        flow=key,
+        own=own_names,
+    )
+    found += sub_problems
+    read.externals[key], external_problems = external_flows(key, file_name, others.get("external"))
+    found += external_problems
+    found += _lifecycle_problems(key, others.get("lifecycle_state"))
+    raw_text, source, text_problems = _archy_text(root, key, file_name, data.get("archy"))
+    found += text_problems
+    if raw_text is not None:
+        text, placeholder_problems = substitute_value(
+            raw_text, merged, flow=key, where="archy", own=own_names
+        )
+        found += list(dict.fromkeys(placeholder_problems))  # each unknown placeholder once
+        try:
+            flow = archy.parse(text, source=source or key)
+        except archy.ArchyError as exc:
+            where = f"archy.{exc.field}" if exc.field else "archy"
+            found.append(Problem(key, where, archy.RULE_ARCHY_INVALID, exc.message))
+        else:
+            read.parsed[key], read.texts[key] = flow, text
+            found += _agreement(key, others, flow)
+    read.fields[key] = others
+    return found
+
+
+def _lifecycle_problems(key: str, state: Any) -> list[Problem]:
+    if state == "archived":
+        return [
+            Problem(
+                key,
+                "lifecycle_state",
+                RULE_ARCHIVED,
+                "'archived' does not exist on genesys-cloud: "
+                "use 'draft' (checked in, not published) or delete the definition",
+            )
+        ]
+    if state not in LIFECYCLES:
+        rule = RULE_REQUIRED if state is None else RULE_INVALID
+        return [Problem(key, "lifecycle_state", rule, "lifecycle_state must be published or draft")]
+    return []
+
+
+def _graph(read: _ReadSet, result: PreparedSet) -> tuple[dict[str, GraphNode], list[Problem]]:
+    """The reference graph (derived references, else the declared ones) for the pre-check, and each
+    sound definition into `result.definitions`."""
+    derived, problems = archy.resolve(read.parsed, read.externals)
+    paths = archy.reference_paths(read.parsed)
     nodes: dict[str, GraphNode] = {}
-    for key, others in fields.items():
+    for key, others in read.fields.items():
         declared = others.get("references")
         declared_list = [r for r in declared if isinstance(r, str)] if isinstance(declared, list) else None
         if declared is not None and declared_list is None:
             problems.append(Problem(key, "references", RULE_INVALID, "references must be a list of keys"))
         refs = derived.get(key, declared_list or [])
-        if key in parsed:
+        if key in read.parsed:
             problems += archy.reference_problems(key, declared_list, refs)
         nodes[key] = GraphNode(
             references=refs,
             lifecycle_state=str(others.get("lifecycle_state")),
             reference_paths=paths.get(key),
         )
-        if key in broken or key not in parsed:
+        if key in read.broken or key not in read.parsed:
             continue
-        flow = parsed[key]
+        flow = read.parsed[key]
         try:
             result.definitions[key] = ArchyDefinition.model_validate(
                 {
@@ -252,18 +284,13 @@ def prepare_archy(directory: str | Path, substitutions: Mapping[str, str] | None
                     "lifecycle_state": others["lifecycle_state"],
                     "references": refs,
                     "aliases": others.get("aliases") or [],
-                    "archy": texts[key],
-                    "external": externals.get(key, []),
+                    "archy": read.texts[key],
+                    "external": read.externals.get(key, []),
                 }
             )
         except PydanticValidationError as exc:
             problems += _pydantic_problems(key, exc)
-    problems += _alias_problems(raw)
-    report = precheck(nodes)
-    problems += report.problems
-    result.problems = sorted(problems, key=lambda p: p.flow)
-    result.order = [key for key in report.order if key in result.definitions]
-    return result
+    return nodes, problems
 
 
 def _agreement(key: str, given: Mapping[str, Any], flow: archy.ArchyFlow) -> list[Problem]:
