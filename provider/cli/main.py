@@ -50,7 +50,8 @@ def _connection(p: argparse.ArgumentParser, *, stack_help: str) -> None:
     g.add_argument(
         "--platform",
         choices=["architecture-api", "genesys-cloud"],
-        help="the org's flows API with --api-url/--region (default architecture-api; a stack says its own)",
+        help="the org's flows API with --api-url/--region (default genesys-cloud; architecture-api: the "
+        "tutorial's API, served by this project's emulator; a stack says its own)",
     )
     g.add_argument(
         "--client-id",

@@ -138,6 +138,11 @@ def _connection(props: Mapping[str, Any]) -> dict[str, Any]:
     if "apiUrl" in _stack_connection or "region" in _stack_connection:
         conn.pop("apiUrl", None)
         conn.pop("region", None)
+        conn.pop("platform", None)
+    elif conn.get("apiUrl") and "platform" not in conn:
+        # A connection stored before genesys-cloud became the default was on the tutorial's API,
+        # at a URL this stack has deployed to already.
+        conn.update(platform="architecture-api", trustApiUrl=True)
     conn.update(_stack_connection)
     return conn
 
@@ -236,8 +241,7 @@ class FlowProvider(ResourceProvider):
         unknown = {k for k in FIELD_KEYS if contains_unknown(data[k])}
         known = {k: v for k, v in data.items() if k not in unknown}
         problems = validate_flow(known, flow=key, current=self._current(olds, inputs, key))
-        conn = _plain(inputs.get(CONNECTION_KEY) or {})
-        platform = _connection(inputs).get("platform") if isinstance(conn, Mapping) else None
+        platform = _connection(news).get("platform")
         problems += platforms.platform_problems(str(platform or platforms.DEFAULT), known, flow=key)
         failures = [
             CheckFailure(p.field or "name", f"{p.rule}: {p.message} (flow {key})")

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from provider import platforms
-from provider.deploy import stacks
+from provider.deploy import stack_org, stacks
 from provider.domain import snapshot as snap
 from provider.domain.models import Flow
 from provider.errors import ConfigurationError
@@ -21,6 +21,8 @@ from provider.platforms.http.settings import ConnectionSettings
 
 Progress = Callable[[int, int | None, str], None]
 DEFAULT_PLATFORM = platforms.DEFAULT
+#: A folder of block definitions (not Archy files) is the tutorial's sample set.
+TUTORIAL_PLATFORM = "architecture-api"
 
 
 @dataclass(frozen=True)
@@ -184,7 +186,7 @@ def stack_info(name: str, *, with_state: bool = True) -> StackInfo:
     if not (root / "stacks" / f"Pulumi.{name}.yaml").exists() and not (root / f"Pulumi.{name}.yaml").exists():
         raise ConfigurationError(f"no stack {name!r}: stacks/Pulumi.{name}.yaml does not exist in {root}")
     config = stacks.read_config(name, work_dir=root)
-    settings = stacks.settings_from_config(name, config)
+    settings = stacks.settings_from_config(name, config, env=stack_org.engine_env_for(root, os.environ))
     flow_ids = workspace.state_flow_ids(workspace.stack(name, root, create=True)) if with_state else {}
     return StackInfo(
         **{f.name: getattr(settings, f.name) for f in fields(stacks.StackSettings)},
@@ -210,7 +212,7 @@ def validate_definitions(
     from provider.domain import loading as definitions
 
     if platform is None:
-        platform = gc_org.PLATFORM if gc_org.is_definitions_folder(Path(directory)) else DEFAULT_PLATFORM
+        platform = gc_org.PLATFORM if gc_org.is_definitions_folder(Path(directory)) else TUTORIAL_PLATFORM
     if substitutions is not None:
         subs = dict(substitutions)
     elif platform == gc_org.PLATFORM:

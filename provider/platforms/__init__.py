@@ -19,7 +19,9 @@ if TYPE_CHECKING:
     from provider.platforms.http.pool import ClientPool
     from provider.platforms.http.recorder import Recorder
 
-DEFAULT = "architecture-api"
+#: The platform of a stack that names none: the real Genesys Cloud flows API (the tutorial's
+#: Architecture API only when named: provider/deploy/stack_org.py says where it may be used).
+DEFAULT = "genesys-cloud"
 
 
 def platform_problems(name: str, data: Mapping[str, Any], *, flow: str) -> list[Problem]:
@@ -35,7 +37,7 @@ def platform_problems(name: str, data: Mapping[str, Any], *, flow: str) -> list[
 def get_platform(
     config: PlatformConfig, *, recorder: Recorder | None = None, pool: ClientPool | None = None
 ) -> Platform:
-    """The platform `config.platform` names (`genesys-flows:platform`, default architecture-api),
+    """The platform `config.platform` names (`genesys-flows:platform`, default genesys-cloud),
     connected with the config's connection; `pool` is shared with other platforms (default: a
     private one). Each implementation is imported only when chosen."""
     name = config.platform or DEFAULT

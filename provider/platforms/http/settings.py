@@ -64,9 +64,18 @@ class ConnectionSettings:
         env: Mapping[str, str] | None = None,
         connect_timeout: float = 5.0,
         read_timeout: float = 30.0,
+        names: Mapping[str, str] | None = None,
     ) -> ConnectionSettings:
-        """Arguments first, then the environment. An explicit API URL overrides the region."""
+        """Arguments first, then the environment. An explicit API URL overrides the region.
+        `names`: how the caller's user sets each argument (e.g. the stack key
+        `genesys-flows:clientId` for `client_id`), for the messages; default `client_id=`."""
         environ: Mapping[str, str] = os.environ if env is None else env
+
+        def named(arg: str) -> str:
+            return (names or {}).get(arg) or f"{arg}="
+
+        def pass_or_set(arg: str) -> str:
+            return f"set {named(arg)}" if names and arg in names else f"pass {named(arg)}"
 
         def pick(value: str | None, var: str) -> str | None:
             if value is not None and str(value).strip():
@@ -81,13 +90,15 @@ class ConnectionSettings:
 
         missing = []
         if cid is None:
-            missing.append(f"the OAuth client id: pass client_id= or set {ENV_CLIENT_ID}")
+            missing.append(f"the OAuth client id: {pass_or_set('client_id')} or set {ENV_CLIENT_ID}")
         if secret is None:
-            missing.append(f"the OAuth client secret: pass client_secret= or set {ENV_CLIENT_SECRET}")
+            missing.append(
+                f"the OAuth client secret: {pass_or_set('client_secret')} or set {ENV_CLIENT_SECRET}"
+            )
         if url is None and reg is None:
             missing.append(
-                f"where the API is: pass region= or set {ENV_REGION} (e.g. us-east-1), "
-                f"or pass api_url= or set {ENV_API_URL}"
+                f"where the API is: {pass_or_set('region')} or set {ENV_REGION} (e.g. us-east-1), "
+                f"or {pass_or_set('api_url')} or set {ENV_API_URL}"
             )
         if missing:
             raise ConfigurationError("missing setting(s): " + "; ".join(missing))
@@ -97,7 +108,7 @@ class ConnectionSettings:
             parts = urlsplit(url)
             if parts.scheme not in ("http", "https") or not parts.netloc:
                 raise ConfigurationError(
-                    f"invalid API URL {url!r} (from api_url= or {ENV_API_URL}): "
+                    f"invalid API URL {url!r} (from {named('api_url')} or {ENV_API_URL}): "
                     "expected http(s)://host[:port], e.g. http://127.0.0.1:8099"
                 )
             base = f"{parts.scheme}://{parts.netloc}{parts.path}".rstrip("/")
@@ -116,7 +127,8 @@ class ConnectionSettings:
         domain = REGIONS.get(key)
         if domain is None:
             raise ConfigurationError(
-                f"unknown region {reg!r} (from region= or {ENV_REGION}); valid regions: " + ", ".join(REGIONS)
+                f"unknown region {reg!r} (from {named('region')} or {ENV_REGION}); valid regions: "
+                + ", ".join(REGIONS)
             )
         return cls(
             api_base_url=f"https://api.{domain}",
