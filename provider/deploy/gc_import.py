@@ -105,6 +105,7 @@ def import_stack(
     platform = sources.platform_for(info.connection, info.platform, stack=info.stack)
     say(f"reading the flows of stack {stack}'s org ({info.connection.api_base_url})")
     flows = gc_org.read_flows(platform)
+    sources.require_same_org(stack, info.flow_ids, (f.live.id for f in flows), info.connection.api_base_url)
     org = {(f.live.type, f.live.name.casefold()): f for f in flows}
     matched: dict[str, gc_org.OrgFlow] = {}
     for key, definition in prepared.definitions.items():

@@ -196,6 +196,7 @@ def import_stack(
     platform = sources.platform_for(info.connection, info.platform, stack=info.stack)
     say(f"reading the flows of stack {stack}'s org ({info.connection.api_base_url})")
     flows = sources.list_org(platform)
+    sources.require_same_org(stack, info.flow_ids, (f.id for f in flows), info.connection.api_base_url)
     try:
         existing = sources.definition_docs(directory, info.substitutions)
     except defs.DefinitionError:

@@ -339,7 +339,10 @@ class FlowProvider(ResourceProvider):
                     f"flow {key!r}: create rejected: {exc.message}\n{_problems_text(exc.problems)}"
                 ) from None
             except TransportError as exc:
-                found = adoption.look_up_after_unknown(platform, document, ids) if exc.ambiguous else None
+                if not exc.ambiguous:  # nothing could have reached the server (e.g. the token call)
+                    journal.finish(intent, "failure")
+                    raise FlowProviderError(f"flow {key!r}: create failed: {exc}") from None
+                found = adoption.look_up_after_unknown(platform, document, ids)
                 if found is None:
                     journal.finish(intent, "unknown")
                     raise FlowProviderError(

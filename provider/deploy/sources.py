@@ -5,7 +5,7 @@ a stack's config or by explicit connection options), and the keys a stack's Pulu
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
@@ -154,6 +154,10 @@ def org_snapshot(
             platform, known_ids=known_ids, definitions=definitions, source=source, progress=progress
         ).snapshot
     flows = list_org(platform, progress)
+    src = source or {}
+    require_same_org(
+        str(src.get("label") or ""), known_ids, (f.id for f in flows), str(src.get("api_url") or "")
+    )
     known = {flow_id: key for key, flow_id in (known_ids or {}).items()}
     return snap.from_flows(flows, known=known, definitions=definitions, source=source)
 
@@ -169,8 +173,38 @@ def org_read(
     """A genesys-cloud org read with its content (`gc_org.OrgRead`: snapshot, raw texts, failures)."""
     from provider.deploy import gc_org
 
-    return gc_org.org_read(
-        gc_org.read_flows(platform, progress), known_ids=known_ids, definitions=definitions, source=source
+    flows = gc_org.read_flows(platform, progress)
+    src = source or {}
+    require_same_org(
+        str(src.get("label") or ""), known_ids, (f.live.id for f in flows), str(src.get("api_url") or "")
+    )
+    return gc_org.org_read(flows, known_ids=known_ids, definitions=definitions, source=source)
+
+
+class WrongOrgError(ConfigurationError):
+    """The org reached holds none of the flows the stack's state names: another org than the one the
+    stack was deployed to (another checkout's emulator, a changed apiUrl or region)."""
+
+
+def require_same_org(
+    label: str, known_ids: Mapping[str, str] | None, live_ids: Iterable[str], where: str = ""
+) -> None:
+    """Stop when the stack's state names flows and none of them exists in the org reached."""
+    if not known_ids:
+        return
+    live = set(live_ids)
+    if live & set(known_ids.values()):
+        return
+    name = label.removeprefix("stack:")
+    example = ", ".join(f"{k} ({v})" for k, v in sorted(known_ids.items())[:3])
+    at = f" at {where}" if where else ""
+    raise WrongOrgError(
+        f"stack {name!r}: this is not the org this stack was deployed to: its state names "
+        f"{len(known_ids)} flow(s) (e.g. {example}), none of which exists in the org reached{at} "
+        f"({len(live)} flow(s) there). Check genesys-flows:apiUrl / genesys-flows:region and, for "
+        "the emulator, that this checkout's runs (`make deploy` starts it and records its port in "
+        ".emulator/port); if the flows were deleted on purpose, "
+        f"`scripts/pulumi refresh --stack {name}` forgets them"
     )
 
 

@@ -69,6 +69,14 @@ def test_missing_credentials_are_named_as_stack_keys():
     assert "client_id=" not in text and "client_secret=" not in text
 
 
+def test_credentials_are_named_where_they_were_set():
+    from_stack = config.parse("dev", BASE).connection(env={})
+    assert from_stack.credentials_from == ("genesys-flows:clientId", "genesys-flows:clientSecret")
+    env = {"GENESYSCLOUD_OAUTHCLIENT_ID": "c", "GENESYSCLOUD_OAUTHCLIENT_SECRET": "x"}
+    from_env = config.parse("dev", {"region": "eu-west-1"}).connection(env=env)
+    assert from_env.credentials_from == ("GENESYSCLOUD_OAUTHCLIENT_ID", "GENESYSCLOUD_OAUTHCLIENT_SECRET")
+
+
 def test_the_default_emulator_address_is_this_checkouts_emulator(tmp_path):
     from provider.deploy import stack_org
 

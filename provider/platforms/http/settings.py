@@ -52,6 +52,11 @@ class ConnectionSettings:
     region: str | None = None
     connect_timeout: float = 5.0
     read_timeout: float = 30.0
+    #: Where the client id and the secret were set, as the user set them (a stack key, an
+    #: environment variable or an argument): named by messages about the credentials.
+    credentials_from: tuple[str, str] = field(
+        default=(ENV_CLIENT_ID, ENV_CLIENT_SECRET), repr=False, compare=False
+    )
 
     @classmethod
     def resolve(
@@ -85,6 +90,14 @@ class ConnectionSettings:
 
         cid = pick(client_id, ENV_CLIENT_ID)
         secret = pick(client_secret, ENV_CLIENT_SECRET)
+
+        def origin(value: str | None, arg: str, var: str) -> str:
+            return named(arg) if value is not None and str(value).strip() else var
+
+        credentials_from = (
+            origin(client_id, "client_id", ENV_CLIENT_ID),
+            origin(client_secret, "client_secret", ENV_CLIENT_SECRET),
+        )
         url = pick(api_url, ENV_API_URL)
         reg = pick(region, ENV_REGION)
 
@@ -120,6 +133,7 @@ class ConnectionSettings:
                 region=reg.lower() if reg else None,
                 connect_timeout=connect_timeout,
                 read_timeout=read_timeout,
+                credentials_from=credentials_from,
             )
 
         assert reg is not None
@@ -138,4 +152,5 @@ class ConnectionSettings:
             region=key,
             connect_timeout=connect_timeout,
             read_timeout=read_timeout,
+            credentials_from=credentials_from,
         )
