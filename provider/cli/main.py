@@ -74,7 +74,11 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
     p = sub.add_parser("validate", help="offline validation and pre-check of the definitions")
-    p.add_argument("directory", nargs="?", help="definitions folder (default: <project>/flows)")
+    p.add_argument(
+        "directory",
+        nargs="?",
+        help="definitions folder (default: the current stack's, $GENESYS_FLOWS_STACK or gc-dev)",
+    )
     p.add_argument("--stack", help="apply this stack's substitutions first (read from its config, offline)")
     _common(p)
     p.set_defaults(func=cmd_validate)
@@ -155,7 +159,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_import)
 
     p = sub.add_parser(
-        "promote", help="deploy the target stack after checking the source, then verify parity"
+        "promote",
+        help="check the source, show the target's plan and ask (or --yes), deploy it, verify parity",
     )
     p.add_argument("source")
     p.add_argument("target")
@@ -163,6 +168,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--skip-source-check",
         action="store_true",
         help="do not refuse when the source has pending changes or drift",
+    )
+    p.add_argument(
+        "--yes",
+        action="store_true",
+        help="deploy without asking (needed when stdin is not a terminal, e.g. in CI)",
     )
     _flows_opt(p)
     _common(p)

@@ -8,9 +8,14 @@
    and rule.
 3. Register one `Flow` per definition, dependencies first, passing each referenced flow's id as the
    referenced resource's Output: Pulumi's graph then orders creates, updates and deletes.
-4. Export `flows`: logical key → {id, version}.
+4. Export `flows`: logical key → {id, version: {current, published, checkedIn}} (one shape on both
+   platforms: provider/deploy/stack_outputs.py).
 
-Errors are `pulumi.RunError`s: the engine prints the message without a traceback.
+Errors are shown once, as their message (`sdk_bail.fail`: no traceback, no "unhandled error", the
+stack not counted as errored; a `pulumi.RunError` outside a run). A flow the provider refused is
+that flow's one error: the outputs that hang on it are recovered (`Output.recover`), so the program
+never reports an unhandled exception for it, and a run that continued past failures
+(`--continue-on-error`) ends with the list of the flows that failed.
 """
 
 from __future__ import annotations
@@ -22,8 +27,10 @@ import pulumi
 
 from provider import platforms
 from provider.deploy import config as stack_config
+from provider.deploy import sdk_bail
 from provider.deploy.config import NAMESPACE, StackConfig, StackConfigError
 from provider.deploy.resource import Flow
+from provider.deploy.stack_outputs import version_pointers
 from provider.domain import convert
 from provider.domain.loading import PreparedSet, prepare, render_problems
 from provider.domain.rules import Problem
@@ -56,7 +63,7 @@ def check_definitions(flows_dir: Path, config: StackConfig) -> PreparedSet:
         data = convert.as_document(prepared.definitions[key])
         problems += platforms.platform_problems(config.platform, data, flow=key)
     if problems:
-        raise pulumi.RunError(
+        sdk_bail.fail(
             render_problems(
                 problems,
                 f"{len(problems)} problem(s) in the flow definitions of {flows_dir} "
@@ -92,12 +99,15 @@ def run(program_dir: Path, *, resource: type[Flow] = Flow) -> None:
     try:
         config = read_config(stack)
     except StackConfigError as exc:
-        raise pulumi.RunError(exc.message) from None
+        sdk_bail.fail(exc.message)
     flows_dir = Path(config.flows_dir) if config.flows_dir else program_dir / "flows"
     prepared = check_definitions(flows_dir, config)
     # No connection per resource: the provider takes it (and its secret) from the stack config.
     resources = register(prepared, resource)
     pulumi.export(
         "flows",
-        {key: {"id": flow.id, "version": flow.version} for key, flow in sorted(resources.items())},
+        {
+            key: {"id": flow.id, "version": flow.version.apply(version_pointers)}
+            for key, flow in sorted(resources.items())
+        },
     )

@@ -153,3 +153,36 @@ def main(argv: list[str]) -> int:
 
 if __name__ == "__main__":
     sys.exit(main(sys.argv[1:]))
+
+
+#: The stack `make deploy` and argument-less commands use: the Genesys Cloud sample set.
+DEFAULT_STACK = "gc-dev"
+#: Names the current stack for argument-less commands (`archctl validate`).
+ENV_STACK = "GENESYS_FLOWS_STACK"
+
+
+def current_stack(env: Mapping[str, str] | None = None) -> str:
+    """The stack an argument-less command works on: $GENESYS_FLOWS_STACK, else gc-dev."""
+    environ = os.environ if env is None else env
+    return (environ.get(ENV_STACK) or "").strip() or DEFAULT_STACK
+
+
+def stack_file_values(project_dir: Path, stack: str) -> dict[str, object] | None:
+    """The plain `genesys-flows:*` values of `stacks/Pulumi.<stack>.yaml` (keys without the
+    namespace; secrets left out), read as YAML without the passphrase; None without the file."""
+    import yaml
+
+    path = Path(project_dir) / "stacks" / f"Pulumi.{stack}.yaml"
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return None
+    values = data.get("config") if isinstance(data, dict) else None
+    prefix = "genesys-flows:"
+    return {
+        key[len(prefix) :]: value
+        for key, value in (values if isinstance(values, dict) else {}).items()
+        if isinstance(key, str)
+        and key.startswith(prefix)
+        and not (isinstance(value, dict) and "secure" in value)  # an encrypted value
+    }

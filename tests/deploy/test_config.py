@@ -146,3 +146,12 @@ def test_the_factory_builds_the_platform_the_stack_names():
     assert real.name == "genesys-cloud"
     assert isinstance(real, platforms.base.Platform)
     assert real.force_unlock is True  # type: ignore[attr-defined]
+
+
+def test_stack_outputs_have_one_shape_on_both_platforms():
+    from provider.deploy.stack_outputs import version_pointers
+
+    assert version_pointers(3) == {"current": "3", "published": None, "checkedIn": None}
+    gc = version_pointers("published=1.0;checkedIn=2.0")
+    assert gc == {"current": "2.0", "published": "1.0", "checkedIn": "2.0"}
+    assert set(version_pointers("published=1.0;checkedIn=")) == set(gc)

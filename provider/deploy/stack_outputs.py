@@ -1,0 +1,23 @@
+"""The stack's `flows` output, one shape on every platform.
+
+Per flow: `{"id": <flow id>, "version": {"current", "published", "checkedIn"}}`, every pointer a
+string or null. The Architecture API has one version number (`current`; no pointers); Genesys Cloud
+has a published and a checked-in version (its revision `published=<v>;checkedIn=<v>`; `current` is
+the checked-in one, else the published one). The Flow resources' own outputs are unchanged (the
+state's shape is kept for compatibility).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def version_pointers(version: Any) -> dict[str, str | None]:
+    """A Flow's `version` output (an int, or the pointers text) as the one object shape."""
+    text = "" if version is None else str(version)
+    if "=" not in text:
+        return {"current": text or None, "published": None, "checkedIn": None}
+    pointers = dict(part.split("=", 1) for part in text.split(";") if "=" in part)
+    published = pointers.get("published") or None
+    checked_in = pointers.get("checkedIn") or None
+    return {"current": checked_in or published, "published": published, "checkedIn": checked_in}
