@@ -232,7 +232,15 @@ def _engine_message(exc: Exception) -> str:
     """The useful tail of a failed engine command (its stderr/stdout can be long)."""
     text = str(exc).strip()
     lines = [line for line in text.splitlines() if line.strip()]
-    return "\n".join(lines[-40:]) or type(exc).__name__
+    message = "\n".join(lines[-40:]) or type(exc).__name__
+    if "incorrect passphrase" in text:
+        message += (
+            "\nThis stack's secrets are encrypted with another passphrase than PULUMI_CONFIG_PASSPHRASE"
+            " (the committed stacks: the demo one, used when PULUMI_CONFIG_PASSPHRASE is unset). "
+            "Re-encrypt it with yours: PULUMI_CONFIG_PASSPHRASE=<its passphrase> scripts/pulumi stack "
+            "change-secrets-provider passphrase --stack <stack> (README: Your own Genesys Cloud org)"
+        )
+    return message
 
 
 def _fail(output: Output, kind: str, message: str, code: int) -> int:
