@@ -30,7 +30,7 @@ from provider.deploy import config as stack_config
 from provider.deploy import sdk_bail
 from provider.deploy.config import NAMESPACE, StackConfig, StackConfigError
 from provider.deploy.resource import Flow
-from provider.deploy.stack_outputs import version_pointers
+from provider.deploy.stack_outputs import FAILED_REFERENCE, recovered, version_pointers
 from provider.domain import convert
 from provider.domain.loading import PreparedSet, prepare, render_problems
 from provider.domain.rules import Problem
@@ -83,7 +83,11 @@ def register(prepared: PreparedSet, resource: type[Flow] = Flow) -> dict[str, Fl
             key,
             **convert.as_document(definition),  # every managed field, by its name
             **({"archy": text} if text is not None else {}),  # genesys-cloud: the Archy text
-            reference_ids={ref: resources[ref].id for ref in definition.references},
+            # A failed reference reaches the provider as FAILED_REFERENCE (refused there, once),
+            # not as an exception of the program ("unhandled exception … RegistrationFailed").
+            reference_ids={
+                ref: recovered(resources[ref].id, FAILED_REFERENCE) for ref in definition.references
+            },
             flow_key=key,
             # A renamed definition file keeps its flow: the old key is an alias of the resource.
             opts=pulumi.ResourceOptions(aliases=[pulumi.Alias(name=a) for a in definition.aliases])
@@ -104,10 +108,22 @@ def run(program_dir: Path, *, resource: type[Flow] = Flow) -> None:
     prepared = check_definitions(flows_dir, config)
     # No connection per resource: the provider takes it (and its secret) from the stack config.
     resources = register(prepared, resource)
+    ids = {key: recovered(flow.id, None) for key, flow in sorted(resources.items())}
     pulumi.export(
         "flows",
         {
-            key: {"id": flow.id, "version": flow.version.apply(version_pointers)}
+            key: {"id": ids[key], "version": recovered(flow.version, None).apply(version_pointers)}
             for key, flow in sorted(resources.items())
         },
     )
+    pulumi.Output.all(**ids).apply(_summarize_failures)
+
+
+def _summarize_failures(ids: dict[str, Any]) -> None:
+    """The end of a run that went on past failures (`--continue-on-error`): which flows failed."""
+    failed = sorted(key for key, flow_id in ids.items() if flow_id is None)
+    if failed and not pulumi.runtime.is_dry_run():
+        pulumi.log.warn(
+            f"{len(failed)} of {len(ids)} flow(s) failed, each with its error above: {', '.join(failed)}; "
+            f"the other {len(ids) - len(failed)} are deployed. Fix the failures and run `pulumi up` again"
+        )

@@ -91,6 +91,7 @@ from provider.deploy.inputs import (
     to_base,
     to_document,
 )
+from provider.deploy.stack_outputs import FAILED_REFERENCE
 from provider.domain.document import FlowDocument
 from provider.domain.models import Flow as ApiFlow
 from provider.domain.rules import RULE_UNKNOWN, Problem, validate_flow
@@ -253,7 +254,15 @@ class FlowProvider(ResourceProvider):
         if "references" not in unknown and not is_unknown(ids) and isinstance(data["references"], list):
             known_ids = ids if isinstance(ids, Mapping) else {}
             for index, ref in enumerate(data["references"]):
-                if isinstance(ref, str) and ref not in known_ids:
+                if isinstance(ref, str) and known_ids.get(ref) == FAILED_REFERENCE:
+                    failures.append(
+                        CheckFailure(
+                            f"references[{index}]",
+                            f"not deployed: it references {ref!r}, which failed (its error is above); "
+                            f"nothing was written (flow {key})",
+                        )
+                    )
+                elif isinstance(ref, str) and ref not in known_ids:
                     failures.append(
                         CheckFailure(
                             f"references[{index}]",

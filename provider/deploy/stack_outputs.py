@@ -21,3 +21,15 @@ def version_pointers(version: Any) -> dict[str, str | None]:
     published = pointers.get("published") or None
     checked_in = pointers.get("checkedIn") or None
     return {"current": checked_in or published, "published": published, "checkedIn": checked_in}
+
+
+#: The reference id a flow gets for a referenced flow that failed (`pulumi up --continue-on-error`):
+#: the provider refuses it with one message naming the failed reference, and nothing is written.
+FAILED_REFERENCE = "(failed)"
+
+
+def recovered(output: Any, value: Any) -> Any:
+    """`output`, or `value` when the flow it comes from failed (`Output.recover`, SDK ≥ 3.2xx; older
+    releases: `output` as it is, and a failure faults its dependents as before)."""
+    recover = getattr(output, "recover", None)
+    return output if recover is None else recover(lambda _exc: value)

@@ -9,6 +9,7 @@ import socket
 import time
 from dataclasses import dataclass
 from typing import Any, Protocol
+from urllib.parse import urlsplit
 
 import requests
 from requests.adapters import HTTPAdapter
@@ -147,7 +148,7 @@ def send(
         elif kind == "timeout":
             what = f"could not connect within {round(timeout[0], 1):g} s ({exc_name})"
         elif kind == "dns":
-            host = requests.utils.urlparse(url).hostname
+            host = urlsplit(url).hostname
             what = (
                 f"cannot resolve host {host!r}: no network or DNS (check the connection, the "
                 "region or apiUrl, and a proxy if you need one)"
