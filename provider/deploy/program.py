@@ -14,8 +14,8 @@
 Errors are shown once, as their message (`sdk_bail.fail`: no traceback, no "unhandled error", the
 stack not counted as errored; a `pulumi.RunError` outside a run). A flow the provider refused is
 that flow's one error: the outputs that hang on it are recovered (`Output.recover`), so the program
-never reports an unhandled exception for it, and a run that continued past failures
-(`--continue-on-error`) ends with the list of the flows that failed.
+never reports an unhandled exception for it; under `--continue-on-error` its dependents are refused
+by the provider's check, once each, and the engine's closing Diagnostics list every failed flow.
 """
 
 from __future__ import annotations
@@ -116,14 +116,3 @@ def run(program_dir: Path, *, resource: type[Flow] = Flow) -> None:
             for key, flow in sorted(resources.items())
         },
     )
-    pulumi.Output.all(**ids).apply(_summarize_failures)
-
-
-def _summarize_failures(ids: dict[str, Any]) -> None:
-    """The end of a run that went on past failures (`--continue-on-error`): which flows failed."""
-    failed = sorted(key for key, flow_id in ids.items() if flow_id is None)
-    if failed and not pulumi.runtime.is_dry_run():
-        pulumi.log.warn(
-            f"{len(failed)} of {len(ids)} flow(s) failed, each with its error above: {', '.join(failed)}; "
-            f"the other {len(ids) - len(failed)} are deployed. Fix the failures and run `pulumi up` again"
-        )
