@@ -4,8 +4,9 @@ types: `scripts/up` (`make deploy`), `archctl --stack …`, `scripts/pulumi …`
 - Two checkouts, each with its emulator on its own port: every command of each reaches its own
   emulator (their flows, their ids); a checkout pointed at the other's emulator stops with "this is
   not the org this stack was deployed to" instead of reporting every flow missing.
-- A stack on a real region (no `platform`) plans on genesys-cloud, starts no emulator, and without a
-  network fails at once saying so, with one error per flow and no traceback.
+- A stack on a real region (no `platform`) takes `scripts/pulumi config set` before its first deploy,
+  plans on genesys-cloud, starts no emulator, and without a network fails at once saying so, with
+  one error per flow and no traceback.
 """
 
 from __future__ import annotations
@@ -80,6 +81,16 @@ def test_a_real_region_stack_plans_on_genesys_cloud_and_fails_fast_without_a_net
         config.pop(key)
     config["genesys-flows:region"] = "eu-west-1"  # as the README says for your own org: no platform
     (root / "stacks" / "Pulumi.eu.yaml").write_text(yaml.safe_dump(stack, sort_keys=False))
+
+    # `pulumi config set` on a stack whose file exists, before its first deploy
+    config_set = run(
+        root, "scripts/pulumi", "config", "set", "genesys-flows:clientId", "my-client", "--stack", "eu"
+    )
+    assert config_set.returncode == 0, config_set.stdout
+    assert (
+        yaml.safe_load((root / "stacks" / "Pulumi.eu.yaml").read_text())["config"]["genesys-flows:clientId"]
+        == "my-client"
+    )
 
     up = run(root, "scripts/up", "eu")
     output = up.stdout
