@@ -116,3 +116,14 @@ def run(program_dir: Path, *, resource: type[Flow] = Flow) -> None:
             for key, flow in sorted(resources.items())
         },
     )
+    # The end of a run that went on past failures (`--continue-on-error`): the failed flows, listed.
+    pulumi.Output.all(**ids).apply(_summarize_failures)
+
+
+def _summarize_failures(ids: dict[str, Any]) -> None:
+    failed = sorted(key for key, flow_id in ids.items() if flow_id is None)
+    if failed and not pulumi.runtime.is_dry_run():
+        pulumi.log.warn(
+            f"{len(failed)} of {len(ids)} flow(s) not deployed, each with its one error: "
+            f"{', '.join(failed)}; the other {len(ids) - len(failed)} are. Fix them and run `pulumi up` again"
+        )

@@ -203,6 +203,23 @@ def journal_of(props: Mapping[str, Any]) -> IntentJournal:
     )
 
 
+def _refuse_failed_references(key: str, props: Mapping[str, Any]) -> None:
+    """A flow referencing one that failed in this run (`--continue-on-error`: the program passes
+    FAILED_REFERENCE for its id) is not written: one error, before any intent or API call."""
+    ids = _plain(props.get(REFERENCE_IDS) or {})
+    failed = sorted(
+        ref
+        for ref, flow_id in (ids.items() if isinstance(ids, Mapping) else [])
+        if flow_id == FAILED_REFERENCE
+    )
+    if failed:
+        names = ", ".join(repr(ref) for ref in failed)
+        raise FlowProviderError(
+            f"flow {key!r}: not deployed: it references {names}, which failed in this run (listed "
+            "too); nothing was written. Fix that and run `pulumi up` again"
+        )
+
+
 def _problems_text(problems: list[Problem]) -> str:
     return "\n".join(f"  - {p}" for p in problems)
 
@@ -255,14 +272,8 @@ class FlowProvider(ResourceProvider):
             known_ids = ids if isinstance(ids, Mapping) else {}
             for index, ref in enumerate(data["references"]):
                 if isinstance(ref, str) and known_ids.get(ref) == FAILED_REFERENCE:
-                    failures.append(
-                        CheckFailure(
-                            f"references[{index}]",
-                            f"not deployed: it references {ref!r}, which failed (its error is above); "
-                            f"nothing was written (flow {key})",
-                        )
-                    )
-                elif isinstance(ref, str) and ref not in known_ids:
+                    continue  # refused by create/update: a check failure would halt the whole run
+                if isinstance(ref, str) and ref not in known_ids:
                     failures.append(
                         CheckFailure(
                             f"references[{index}]",
@@ -310,6 +321,7 @@ class FlowProvider(ResourceProvider):
         """Create the flow. Never duplicates on retry (the platform looks before resending); if a
         live flow with this name and type already exists, fails saying so (nothing is adopted)."""
         key = _key(props)
+        _refuse_failed_references(key, props)
         platform = get_platform(props)
         document = to_document(props)
         ids = reference_ids(props)
@@ -423,6 +435,7 @@ class FlowProvider(ResourceProvider):
         """One write from the revision in the state with the changed fields; a concurrent change is
         handled by the stack's conflict policy (merge, overwrite or fail)."""
         key = _key(_news)
+        _refuse_failed_references(key, _news)
         platform = get_platform(_news)
         base = to_base(_id, _olds, _news)
         policy = conflict_policy(_news)

@@ -107,10 +107,12 @@ def test_expected_failures_print_one_error_per_failed_flow(tmp_path: Path, emula
     assert went_on.returncode != 0
     quiet(went_on.stdout)
     errors = diagnostics(went_on.stdout)
-    assert sorted(errors) == ["taken", "user"], went_on.stdout
+    assert sorted(errors) == ["genesys-flows-dev", "taken", "user"], went_on.stdout
     assert all(len(lines) == 1 for lines in errors.values()), errors
+    assert errors["genesys-flows-dev"] == ["error: update failed"]  # the engine's verdict
     assert "references 'taken', which failed" in errors["user"][0]
     closing = went_on.stdout.split("Diagnostics:", 1)[1]  # the run ends with the failed flows
-    assert "Flow (taken):" in closing and "Flow (user):" in closing and "2 errored" in closing
+    assert "Flow (taken):" in closing and "Flow (user):" in closing
+    assert "2 of 3 flow(s) not deployed, each with its one error: taken, user" in closing
     names = sorted(f["name"] for f in org.live_flows())
     assert names == ["Other Flow", "Taken Flow"]  # deployed: the independent one; nothing else written
