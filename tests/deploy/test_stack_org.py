@@ -55,3 +55,11 @@ def test_validate_without_an_argument_checks_the_current_stacks_folder(monkeypat
     assert "validating stack gc-dev's definitions" in run.err
     monkeypatch.setenv(stack_org.ENV_STACK, "dev")
     assert Path(archctl_json("validate", expect=0).doc["directory"]) == PROJECT_DIR / "flows"
+
+
+def test_an_incorrect_passphrase_says_how_to_use_your_own():
+    from provider.cli.main import _engine_message
+
+    text = _engine_message(RuntimeError("error: getting stack configuration: incorrect passphrase"))
+    assert "incorrect passphrase" in text and "change-secrets-provider passphrase" in text
+    assert "change-secrets-provider" not in _engine_message(RuntimeError("error: something else"))
