@@ -143,7 +143,7 @@ def _connection(props: Mapping[str, Any]) -> dict[str, Any]:
     elif conn.get("apiUrl") and "platform" not in conn:
         # A connection stored before genesys-cloud became the default was on the tutorial's API,
         # at a URL this stack has deployed to already.
-        conn.update(platform="architecture-api", trustApiUrl=True)
+        conn.update(platform=platforms.TUTORIAL, trustApiUrl=True)
     conn.update(_stack_connection)
     return conn
 

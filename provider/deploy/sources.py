@@ -22,7 +22,7 @@ from provider.platforms.http.settings import ConnectionSettings
 Progress = Callable[[int, int | None, str], None]
 DEFAULT_PLATFORM = platforms.DEFAULT
 #: A folder of block definitions (not Archy files) is the tutorial's sample set.
-TUTORIAL_PLATFORM = "architecture-api"
+TUTORIAL_PLATFORM = platforms.TUTORIAL
 
 
 @dataclass(frozen=True)

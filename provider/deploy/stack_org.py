@@ -15,7 +15,8 @@ Architecture API only when `genesys-flows:platform: architecture-api` is explici
 loopback (emulator) URL or one the user vouches for with `genesys-flows:trustApiUrl: true`
 (`architecture_api_problem`).
 
-No Pulumi and no network here: the program, the provider process and the CLI all import it.
+No Pulumi and no network here: the program, the provider process and the CLI all import it (the
+platform names come from the registry, provider/platforms).
 """
 
 from __future__ import annotations
@@ -26,13 +27,16 @@ from collections.abc import Mapping
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from provider import platforms
+
 #: The address the committed emulator stacks name; read as "this checkout's emulator".
 DEFAULT_EMULATOR_URL = "http://127.0.0.1:8099"
 #: Set by scripts/up, scripts/pulumi and the CLI's engine runs: this checkout's emulator.
 ENV_EMULATOR_URL = "GENESYS_FLOWS_EMULATOR_URL"
-#: The platform a stack is on when it does not say (the real Genesys Cloud flows API).
-DEFAULT_PLATFORM = "genesys-cloud"
-TUTORIAL_PLATFORM = "architecture-api"
+#: The platform a stack is on when it does not say (the real Genesys Cloud flows API), and the
+#: tutorial's (named by the platform registry).
+DEFAULT_PLATFORM = platforms.DEFAULT
+TUTORIAL_PLATFORM = platforms.TUTORIAL
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1", "[::1]")
 
 

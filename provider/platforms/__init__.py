@@ -22,6 +22,8 @@ if TYPE_CHECKING:
 #: The platform of a stack that names none: the real Genesys Cloud flows API (the tutorial's
 #: Architecture API only when named: provider/deploy/stack_org.py says where it may be used).
 DEFAULT = "genesys-cloud"
+#: The tutorial's Architecture API (served by this project's emulator, not by Genesys Cloud).
+TUTORIAL = "architecture-api"
 
 
 def platform_problems(name: str, data: Mapping[str, Any], *, flow: str) -> list[Problem]:
