@@ -2,11 +2,12 @@
 SHELL := /bin/bash
 VENV := .venv
 PY := $(VENV)/bin/python
-STACK ?= dev
+STACK ?= gc-dev
 
 .PHONY: deploy test test-fast venv tools lint typecheck pytest emulator emulator-stop bench clean
 
-## deploy: start the local emulator (or reuse a running one) and `pulumi up --yes` the $(STACK) stack
+## deploy: `pulumi up --yes` the $(STACK) stack (default gc-dev: the Genesys Cloud sample set on this
+## checkout's emulator, started or reused; a stack on a real org starts no emulator)
 deploy: venv tools
 	@scripts/up $(STACK)
 

@@ -298,6 +298,7 @@ class Runner:
         api_url = self.emulator.url if self.emulator is not None else "http://127.0.0.1:9"
         for argv in (
             ("stack", "init", STACK),
+            ("config", "set", "genesys-flows:platform", "architecture-api"),  # named: not the default
             ("config", "set", "genesys-flows:apiUrl", api_url),
             ("config", "set", "genesys-flows:clientId", CLIENT_ID),
             ("config", "set", "--secret", "genesys-flows:clientSecret", CLIENT_SECRET),

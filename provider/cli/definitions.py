@@ -16,9 +16,15 @@ from provider.ops import sources
 
 def cmd_validate(args: argparse.Namespace, out: Output) -> int:
     info = _stack(args.stack, with_state=False) if args.stack else None
-    directory = Path(args.directory) if args.directory else sources.flows_dir_for(info)
     subs = info.substitutions if info else None
-    result = sources.validate_definitions(directory, subs, info.platform if info else None)
+    platform = info.platform if info else None
+    if args.directory:
+        directory = Path(args.directory)
+    elif info is not None:
+        directory = sources.flows_dir_for(info)
+    else:  # the current stack's folder (its file read offline: no passphrase, no network)
+        directory, platform = _current_stack_folder(out)
+    result = sources.validate_definitions(directory, subs, platform)
     doc = {
         "ok": not result.problems,
         "directory": str(directory),
@@ -37,6 +43,25 @@ def cmd_validate(args: argparse.Namespace, out: Output) -> int:
             lines.append("deploy order: " + ", ".join(result.order))
     out.emit(doc, "\n".join(lines))
     return EXIT_DIFF if result.problems else EXIT_OK
+
+
+def _current_stack_folder(out: Output) -> tuple[Path, str | None]:
+    """The folder and platform of the current stack (`stack_org.current_stack`: $GENESYS_FLOWS_STACK,
+    else gc-dev), from its stack file; <project>/flows when it has none."""
+    from provider.deploy import stack_org
+
+    name = stack_org.current_stack()
+    values = stack_org.stack_file_values(sources.project_dir(), name)
+    if values is None:
+        return sources.project_dir() / "flows", None
+    folder = values.get("flowsDir")
+    path = Path(str(folder)) if folder else Path("flows")
+    out.note(f"validating stack {name}'s definitions ({path}); another: --stack NAME or a folder")
+    platform = values.get("platform")
+    return (
+        path if path.is_absolute() else sources.project_dir() / path,
+        stack_org.default_platform(str(platform) if platform else None),
+    )
 
 
 def graph_of(flows: dict[str, snap.FlowDoc]) -> tuple[list[dict[str, str]], list[dict[str, str]]]:

@@ -53,7 +53,7 @@ def _connection(p: argparse.ArgumentParser, *, stack_help: str) -> None:
         "--platform",
         choices=platforms.NAMES,
         help=f"the org's flows API with --api-url/--region (default {platforms.DEFAULT}; "
-        "a stack says its own)",
+        f"{platforms.TUTORIAL}: the tutorial's API, served by this project's emulator; a stack says its own)",
     )
     g.add_argument(
         "--client-id",
@@ -76,7 +76,11 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
     p = sub.add_parser("validate", help="offline validation and pre-check of the definitions")
-    p.add_argument("directory", nargs="?", help="definitions folder (default: <project>/flows)")
+    p.add_argument(
+        "directory",
+        nargs="?",
+        help="definitions folder (default: the current stack's, $GENESYS_FLOWS_STACK or gc-dev)",
+    )
     p.add_argument("--stack", help="apply this stack's substitutions first (read from its config, offline)")
     _common(p)
     p.set_defaults(func=cmd_validate)
@@ -157,7 +161,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_import)
 
     p = sub.add_parser(
-        "promote", help="deploy the target stack after checking the source, then verify parity"
+        "promote",
+        help="check the source, show the target's plan and ask (or --yes), deploy it, verify parity",
     )
     p.add_argument("source")
     p.add_argument("target")
@@ -165,6 +170,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--skip-source-check",
         action="store_true",
         help="do not refuse when the source has pending changes or drift",
+    )
+    p.add_argument(
+        "--yes",
+        action="store_true",
+        help="deploy without asking (needed when stdin is not a terminal, e.g. in CI)",
     )
     _flows_opt(p)
     _common(p)
@@ -226,7 +236,15 @@ def _engine_message(exc: Exception) -> str:
     """The useful tail of a failed engine command (its stderr/stdout can be long)."""
     text = str(exc).strip()
     lines = [line for line in text.splitlines() if line.strip()]
-    return "\n".join(lines[-40:]) or type(exc).__name__
+    message = "\n".join(lines[-40:]) or type(exc).__name__
+    if "incorrect passphrase" in text:
+        message += (
+            "\nThis stack's secrets are encrypted with another passphrase than PULUMI_CONFIG_PASSPHRASE"
+            " (the committed stacks: the demo one, used when PULUMI_CONFIG_PASSPHRASE is unset). "
+            "Re-encrypt it with yours: PULUMI_CONFIG_PASSPHRASE=<its passphrase> scripts/pulumi stack "
+            "change-secrets-provider passphrase --stack <stack> (README: Your own Genesys Cloud org)"
+        )
+    return message
 
 
 def _fail(output: Output, kind: str, message: str, code: int) -> int:

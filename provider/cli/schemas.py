@@ -303,6 +303,14 @@ PROMOTE = _obj(
             },
             "required": ["result", "resource_changes"],
         },
+        "plan": {
+            "type": ["object", "null"],
+            "properties": {
+                "resource_changes": {"type": "object", "additionalProperties": {"type": "integer"}},
+                "diff": {"anyOf": [DIFF, {"type": "null"}]},
+            },
+            "required": ["resource_changes", "diff"],
+        },
         "parity": {"anyOf": [DIFF, {"type": "null"}]},
         "ok": {"type": "boolean"},
     }

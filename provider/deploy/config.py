@@ -5,8 +5,9 @@ the CLI (the Automation API's `get_all_config`) all hand their raw values to `pa
 reported at once, each naming the key and the stack. Values missing from the config fall back to the
 GENESYSCLOUD_* environment variables when the connection is resolved (`connection`).
 
-Keys: platform (architecture-api | genesys-cloud), apiUrl or region, clientId, clientSecret (a
-secret), conflictPolicy (architecture-api: merge|overwrite|fail, default merge; genesys-cloud:
+Keys: platform (genesys-cloud, the default, | architecture-api: only explicit, for an emulator
+URL or one vouched for with trustApiUrl: provider/deploy/stack_org.py), apiUrl or region, clientId,
+clientSecret (a secret), conflictPolicy (architecture-api: merge|overwrite|fail, default merge; genesys-cloud:
 fail|overwrite, default fail), forceUnlock (genesys-cloud only, default false), substitutions
 (name → string), metricsDir, auditLog, flowsDir.
 """
@@ -22,6 +23,7 @@ from urllib.parse import urlsplit
 from pydantic import BaseModel, ConfigDict, Field
 
 from provider import platforms
+from provider.deploy import stack_org
 from provider.domain.loading import render_scalar
 from provider.errors import ConfigurationError
 from provider.platforms.base import ConflictPolicy
@@ -51,6 +53,7 @@ CONNECTION_KEYS: tuple[str, ...] = (
     "forceUnlock",
     "metricsDir",
     "auditLog",
+    "trustApiUrl",
 )
 #: Every key the model reads (without the namespace).
 KEYS: tuple[str, ...] = (
@@ -65,7 +68,18 @@ KEYS: tuple[str, ...] = (
     "metricsDir",
     "auditLog",
     "flowsDir",
+    "trustApiUrl",
 )
+
+
+#: How the connection's settings are named to the user: stack keys (their environment variables
+#: are named by ConnectionSettings itself).
+SETTING_NAMES: dict[str, str] = {
+    "client_id": f"{NAMESPACE}:clientId",
+    "client_secret": f"{NAMESPACE}:clientSecret",
+    "region": f"{NAMESPACE}:region",
+    "api_url": f"{NAMESPACE}:apiUrl",
+}
 
 
 class StackConfigError(ConfigurationError):
@@ -96,6 +110,7 @@ class StackConfig(BaseModel):
     metrics_dir: str | None = None
     audit_log: str | None = None
     flows_dir: str | None = None
+    trust_api_url: bool = False
 
     def key(self, name: str) -> str:
         return f"{NAMESPACE}:{name}"
@@ -125,15 +140,18 @@ class StackConfig(BaseModel):
             raise StackConfigError(self.stack, missing)
 
     def connection(self, env: Mapping[str, str] | None = None) -> ConnectionSettings:
-        """The resolved connection (config first, then the environment); needs a plain secret."""
+        """The resolved connection (config first, then the environment); needs a plain secret. The
+        emulator's default address is this checkout's emulator (`stack_org.effective_api_url`)."""
         secret = self.client_secret
+        environ = os.environ if env is None else env
         try:
             return ConnectionSettings.resolve(
                 region=self.region,
-                api_url=self.api_url,
+                api_url=stack_org.effective_api_url(self.api_url, env=environ),
                 client_id=self.client_id,
                 client_secret=None if secret is None else str(secret),
-                env=os.environ if env is None else env,
+                env=environ,
+                names=SETTING_NAMES,
             )
         except ConfigurationError as exc:
             raise StackConfigError(self.stack, [exc.message]) from None
@@ -150,8 +168,8 @@ class StackConfig(BaseModel):
             "metricsDir": self.metrics_dir,
             "auditLog": self.audit_log,
         }
-        if self.platform != DEFAULT_PLATFORM:
-            values["platform"] = self.platform
+        values["platform"] = self.platform
+        if self.platform == "genesys-cloud":
             values["forceUnlock"] = self.force_unlock
         return {k: v for k, v in values.items() if v is not None}
 
@@ -187,10 +205,14 @@ def parse(stack: str, values: Mapping[str, Any]) -> StackConfig:
     def bad(key: str, message: str) -> None:
         problems.append(f"{NAMESPACE}:{key} {message}")
 
-    platform = _text(values.get("platform")) or DEFAULT_PLATFORM
+    platform = stack_org.default_platform(_text(values.get("platform")))
     if platform not in platforms.PLATFORMS:
         bad("platform", f"is {platform!r}; use one of {', '.join(platforms.NAMES)}")
         platform = DEFAULT_PLATFORM
+    trust_api_url = _bool(values.get("trustApiUrl"))
+    if trust_api_url is None:
+        bad("trustApiUrl", f"is {values.get('trustApiUrl')!r}; use true or false")
+        trust_api_url = False
 
     api_url = _text(values.get("apiUrl"))
     if api_url is not None:
@@ -200,6 +222,14 @@ def parse(stack: str, values: Mapping[str, Any]) -> StackConfig:
     region = _text(values.get("region"))
     if region is not None and region.lower() not in REGIONS:
         bad("region", f"is {region!r}, an unknown region; use one of {', '.join(REGIONS)}")
+
+    if platform == stack_org.TUTORIAL_PLATFORM and not problems:
+        url = api_url or _text(os.environ.get(ENV_API_URL))
+        why = stack_org.architecture_api_problem(
+            url, region or _text(os.environ.get(ENV_REGION)), trusted=trust_api_url
+        )
+        if why:
+            bad("platform", why)
 
     allowed = CONFLICT_POLICIES[platform]
     policy = _text(values.get("conflictPolicy")) or allowed[0]
@@ -241,4 +271,5 @@ def parse(stack: str, values: Mapping[str, Any]) -> StackConfig:
         metrics_dir=_text(values.get("metricsDir")),
         audit_log=_text(values.get("auditLog")),
         flows_dir=_text(values.get("flowsDir")),
+        trust_api_url=trust_api_url,
     )

@@ -8,9 +8,14 @@
    and rule.
 3. Register one `Flow` per definition, dependencies first, passing each referenced flow's id as the
    referenced resource's Output: Pulumi's graph then orders creates, updates and deletes.
-4. Export `flows`: logical key → {id, version}.
+4. Export `flows`: logical key → {id, version: {current, published, checkedIn}} (one shape on both
+   platforms: provider/deploy/stack_outputs.py).
 
-Errors are `pulumi.RunError`s: the engine prints the message without a traceback.
+Errors are shown once, as their message (`sdk_bail.fail`: no traceback, no "unhandled error", the
+stack not counted as errored; a `pulumi.RunError` outside a run). A flow the provider refused is
+that flow's one error: the outputs that hang on it are recovered (`Output.recover`), so the program
+never reports an unhandled exception for it; under `--continue-on-error` its dependents are refused
+by the provider's check, once each, and the engine's closing Diagnostics list every failed flow.
 """
 
 from __future__ import annotations
@@ -25,6 +30,8 @@ from provider.deploy import config as stack_config
 from provider.deploy.config import NAMESPACE, StackConfig, StackConfigError
 from provider.deploy.externals import external_inputs
 from provider.deploy.resource import Flow
+from provider.deploy.sdk_patches import sdk_bail
+from provider.deploy.stack_outputs import FAILED_REFERENCE, recovered, version_pointers
 from provider.domain import convert
 from provider.domain.loading import PreparedSet, render_problems
 from provider.domain.rules import Problem
@@ -57,7 +64,7 @@ def check_definitions(flows_dir: Path, config: StackConfig) -> PreparedSet:
         data = convert.as_document(prepared.definitions[key])
         problems += platforms.platform_problems(config.platform, data, flow=key)
     if problems:
-        raise pulumi.RunError(
+        sdk_bail.fail(
             render_problems(
                 problems,
                 f"{len(problems)} problem(s) in the flow definitions of {flows_dir} "
@@ -79,7 +86,11 @@ def register(prepared: PreparedSet, resource: type[Flow] = Flow) -> dict[str, Fl
             **convert.as_document(definition),  # every managed field, by its name
             **({"archy": text} if text is not None else {}),  # genesys-cloud: the Archy text
             external=external or None,  # genesys-cloud: flows another team owns (checked, not managed)
-            reference_ids={ref: resources[ref].id for ref in definition.references},
+            # A failed reference reaches the provider as FAILED_REFERENCE (refused there, once),
+            # not as an exception of the program ("unhandled exception … RegistrationFailed").
+            reference_ids={
+                ref: recovered(resources[ref].id, FAILED_REFERENCE) for ref in definition.references
+            },
             flow_key=key,
             # A renamed definition file keeps its flow: the old key is an alias of the resource.
             opts=pulumi.ResourceOptions(aliases=[pulumi.Alias(name=a) for a in definition.aliases])
@@ -95,12 +106,27 @@ def run(program_dir: Path, *, resource: type[Flow] = Flow) -> None:
     try:
         config = read_config(stack)
     except StackConfigError as exc:
-        raise pulumi.RunError(exc.message) from None
+        sdk_bail.fail(exc.message)
     flows_dir = Path(config.flows_dir) if config.flows_dir else program_dir / "flows"
     prepared = check_definitions(flows_dir, config)
     # No connection per resource: the provider takes it (and its secret) from the stack config.
     resources = register(prepared, resource)
+    ids = {key: recovered(flow.id, None) for key, flow in sorted(resources.items())}
     pulumi.export(
         "flows",
-        {key: {"id": flow.id, "version": flow.version} for key, flow in sorted(resources.items())},
+        {
+            key: {"id": ids[key], "version": recovered(flow.version, None).apply(version_pointers)}
+            for key, flow in sorted(resources.items())
+        },
     )
+    # The end of a run that went on past failures (`--continue-on-error`): the failed flows, listed.
+    pulumi.Output.all(**ids).apply(_summarize_failures)
+
+
+def _summarize_failures(ids: dict[str, Any]) -> None:
+    failed = sorted(key for key, flow_id in ids.items() if flow_id is None)
+    if failed and not pulumi.runtime.is_dry_run():
+        pulumi.log.warn(
+            f"{len(failed)} of {len(ids)} flow(s) not deployed, each with its one error: "
+            f"{', '.join(failed)}; the other {len(ids) - len(failed)} are. Fix them and run `pulumi up` again"
+        )

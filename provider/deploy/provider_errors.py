@@ -58,7 +58,9 @@ def _rejected(a: Attempt, exc: Any) -> str:
     return f"flow {a.key!r}: {a.action} rejected: {exc.message}\n{_problems_text(exc.problems)}"
 
 
-def _create_unknown(a: Attempt, exc: Any) -> str:
+def _create_unknown(a: Attempt, exc: Any) -> str | None:
+    if not exc.ambiguous:  # nothing could have reached the server (the token call, DNS): a failure
+        return None
     return (
         f"flow {a.key!r}: create failed: {exc}. Its outcome is recorded as unknown in the "
         f"audit trail: the next `pulumi up` adopts the flow if it was created"

@@ -93,6 +93,7 @@ from provider.deploy.inputs import (
 )
 from provider.deploy.provider_errors import Attempt, translated
 from provider.deploy.sdk_patches import host_errors, sdk_pickle, watchdog
+from provider.deploy.stack_outputs import FAILED_REFERENCE
 from provider.domain.models import Flow as ApiFlow
 from provider.domain.rules import RULE_UNKNOWN, validate_flow
 from provider.errors import (
@@ -134,6 +135,11 @@ def _connection(props: Mapping[str, Any]) -> dict[str, Any]:
     if "apiUrl" in _stack_connection or "region" in _stack_connection:
         conn.pop("apiUrl", None)
         conn.pop("region", None)
+        conn.pop("platform", None)
+    elif conn.get("apiUrl") and "platform" not in conn:
+        # A connection stored before genesys-cloud became the default was on the tutorial's API,
+        # at a URL this stack has deployed to already.
+        conn.update(platform=platforms.TUTORIAL, trustApiUrl=True)
     conn.update(_stack_connection)
     return conn
 
@@ -193,6 +199,23 @@ def journal_of(props: Mapping[str, Any]) -> IntentJournal:
     )
 
 
+def _refuse_failed_references(key: str, props: Mapping[str, Any]) -> None:
+    """A flow referencing one that failed in this run (`--continue-on-error`: the program passes
+    FAILED_REFERENCE for its id) is not written: one error, before any intent or API call."""
+    ids = _plain(props.get(REFERENCE_IDS) or {})
+    failed = sorted(
+        ref
+        for ref, flow_id in (ids.items() if isinstance(ids, Mapping) else [])
+        if flow_id == FAILED_REFERENCE
+    )
+    if failed:
+        names = ", ".join(repr(ref) for ref in failed)
+        raise FlowProviderError(
+            f"flow {key!r}: not deployed: it references {names}, which failed in this run (listed "
+            "too); nothing was written. Fix that and run `pulumi up` again"
+        )
+
+
 # --------------------------------------------------------------------------------------- provider
 
 
@@ -228,8 +251,7 @@ class FlowProvider(ResourceProvider):
         unknown = {k for k in FIELD_KEYS if contains_unknown(data[k])}
         known = {k: v for k, v in data.items() if k not in unknown}
         problems = validate_flow(known, flow=key, current=self._current(olds, inputs, key))
-        conn = _plain(inputs.get(CONNECTION_KEY) or {})
-        platform = _connection(inputs).get("platform") if isinstance(conn, Mapping) else None
+        platform = _connection(news).get("platform")
         problems += platforms.platform_problems(str(platform or platforms.DEFAULT), known, flow=key)
         failures = [
             CheckFailure(p.field or "name", f"{p.rule}: {p.message} (flow {key})")
@@ -241,6 +263,8 @@ class FlowProvider(ResourceProvider):
         if "references" not in unknown and not is_unknown(ids) and isinstance(data["references"], list):
             known_ids = ids if isinstance(ids, Mapping) else {}
             for index, ref in enumerate(data["references"]):
+                if isinstance(ref, str) and known_ids.get(ref) == FAILED_REFERENCE:
+                    continue  # refused by create/update: a check failure would halt the whole run
                 if isinstance(ref, str) and ref not in known_ids:
                     failures.append(
                         CheckFailure(
@@ -292,7 +316,9 @@ class FlowProvider(ResourceProvider):
     def create(self, props: dict[str, Any]) -> CreateResult:
         """Create the flow. Never duplicates on retry (the platform looks before resending); if a
         live flow with this name and type already exists, fails saying so (nothing is adopted)."""
-        key, platform, journal = _key(props), get_platform(props), journal_of(props)
+        key = _key(props)
+        _refuse_failed_references(key, props)
+        platform, journal = get_platform(props), journal_of(props)
         document, ids = to_document(props), reference_ids(props)
         with write_ahead.recorded(journal, Attempt("create", key), document, ids) as write:
             flow, adopted = adoption.create(platform, journal, write.intent, document, ids)
@@ -336,7 +362,9 @@ class FlowProvider(ResourceProvider):
     def update(self, _id: str, _olds: dict[str, Any], _news: dict[str, Any]) -> UpdateResult:
         """One write from the revision in the state with the changed fields; a concurrent change is
         handled by the stack's conflict policy (merge, overwrite or fail)."""
-        key, platform, journal = _key(_news), get_platform(_news), journal_of(_news)
+        key = _key(_news)
+        _refuse_failed_references(key, _news)
+        platform, journal = get_platform(_news), journal_of(_news)
         document, ids, policy = to_document(_news), reference_ids(_news), conflict_policy(_news)
         with telemetry.flow_context(key), translated(Attempt("read", key, _id)):
             # the state may be older than this stack's last write (a run killed before saving)

@@ -247,10 +247,13 @@ def _note(index: _Index, entry: dict[str, object]) -> None:
 
 
 def outcome_of(exc: BaseException) -> Outcome:
-    """ "unknown" when the write may have been applied (no answer, a 5xx, a crash of ours), else
+    """ "unknown" when the write may have been applied (no answer to a sent request, a 5xx, a crash
+    of ours), else
     "failure" (the server answered no; a 429 is refused before anything is applied)."""
     from provider.errors import ArchitectError, ServerError, TransportError
 
-    if isinstance(exc, (TransportError, ServerError)):
+    if isinstance(exc, TransportError):  # refused before a byte was sent (a token call, DNS): no
+        return "unknown" if exc.ambiguous else "failure"
+    if isinstance(exc, ServerError):
         return "unknown"
     return "failure" if isinstance(exc, ArchitectError) else "unknown"

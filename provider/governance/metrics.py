@@ -15,6 +15,11 @@ and `write_merged()` (under an fcntl lock) merges every per-process file of the 
     <metrics_dir>/<stack>.json    the JSON summary: counts, retries, conflicts, 429s, waits,
                                   validation failures, and p50/p95/p99 latency per operation.
 
+Bounded: `write_merged` folds the files of finished processes beyond the newest `KEEP_RUNS` of a stack
+into one `runs/<stack>-0-0.json` ("earlier runs", its latency samples capped at `KEEP_SAMPLES` per
+operation), so `runs/` holds at most KEEP_RUNS + 1 files per stack plus those of running processes,
+and the merged counts stay whole.
+
 The JSON shape (`SUMMARY_FORMAT`) is documented in the README (*Metrics files*); `archctl metrics`
 reads the same files.
 """
@@ -53,6 +58,11 @@ BUCKETS: tuple[float, ...] = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5
 QUANTILES: tuple[tuple[str, float], ...] = (("p50", 0.50), ("p95", 0.95), ("p99", 0.99))
 #: The status label of an attempt that got no response (connection error, timeout).
 NO_RESPONSE = "none"
+#: Per stack, the per-process files kept as they are; older ones (of finished processes) are folded.
+KEEP_RUNS = 20
+#: Latency samples kept per operation in the folded file (the newest).
+KEEP_SAMPLES = 10_000
+KEEP_PROCESSES = 1_000
 
 
 def utc_now() -> str:
@@ -481,9 +491,55 @@ def write_merged(metrics_dir: Path, stack: str) -> tuple[Path, Path]:
     """Merge every process's files of `stack` into `<stack>.prom` and `<stack>.json` (under a lock)."""
     metrics_dir = Path(metrics_dir)
     with _dir_lock(metrics_dir):
+        fold_old_runs(metrics_dir, stack)
         data = load(metrics_dir, stack).get(stack, MetricsData(stack))
         prom = metrics_dir / f"{_safe(stack)}.prom"
         summary = metrics_dir / f"{_safe(stack)}.json"
         write_to_textfile(str(prom), registry_for(data))
         _atomic_write(summary, json.dumps(data.to_json(samples=False), indent=1, sort_keys=True) + "\n")
     return prom, summary
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def fold_old_runs(metrics_dir: Path, stack: str, keep: int = KEEP_RUNS) -> int:
+    """Fold the per-process files of `stack` beyond the newest `keep` (of processes that are no longer
+    running) into `runs/<stack>-0-0.json`; returns how many were folded. Call under `_dir_lock`."""
+    archive = Path(metrics_dir) / "runs" / f"{_safe(stack)}-0-0.json"
+    files = [p for p in process_files(metrics_dir, stack) if p != archive]
+
+    def number(path: Path, index: int) -> int:
+        part = path.stem.rsplit("-", 2)[index]
+        return int(part) if part.isdigit() else 0
+
+    files.sort(key=lambda p: number(p, 2))  # by start time
+    old = [p for p in files[: max(0, len(files) - keep)] if not _alive(number(p, 1))]
+    if not old:
+        return 0
+    folded = MetricsData(stack)
+    for path in [archive, *old]:
+        try:
+            doc = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        if doc.get("format") == SUMMARY_FORMAT:
+            folded.merge(MetricsData.from_json(doc))
+    for key, values in folded.latencies.items():
+        folded.latencies[key] = values[-KEEP_SAMPLES:]
+    for action, values in folded.mutation_latencies.items():
+        folded.mutation_latencies[action] = values[-KEEP_SAMPLES:]
+    folded.processes = folded.processes[-KEEP_PROCESSES:]
+    _atomic_write(archive, json.dumps(folded.to_json(samples=True), indent=1, sort_keys=True) + "\n")
+    for path in old:
+        for stale in (path, path.with_suffix(".prom")):
+            with contextlib.suppress(OSError):
+                stale.unlink()
+    return len(old)

@@ -153,6 +153,9 @@ def import_stack(
     say(f"reading the flows of stack {stack}'s org ({info.connection.api_base_url})")
     request = ImportRequest(directory, dict(info.substitutions), dict(info.flow_ids), overwrite, say)
     plan = platforms.kind(info.platform).import_plan(platform, request)
+    sources.require_same_org(
+        stack, info.flow_ids, (f.id for f in sources.list_org(platform)), info.connection.api_base_url
+    )
     report = ImportReport(
         stack,
         str(directory),

@@ -2,8 +2,12 @@
 
 1. Refuse when the source stack is not clean: its preview shows pending changes, or its live org
    drifted from the definitions (`archctl drift`).
-2. `up` the target stack through the Automation API, showing the engine's progress.
-3. Verify parity: the two orgs' flows (the flows either stack manages, by logical key) match in name,
+2. The plan: the target's preview (what `up` will do) and, per flow, what changes in the target's
+   org (the definitions with the target's substitutions against its live flows: fields, blocks, the
+   Archy text as a unified diff). `confirm` sees it and may refuse (archctl asks, or takes `--yes`;
+   a stdin that is not a terminal without `--yes` refuses and prints the plan).
+3. `up` the target stack through the Automation API, showing the engine's progress.
+4. Verify parity: the two orgs' flows (the flows either stack manages, by logical key) match in name,
    description, type, lifecycle state, blocks and references — references compared by logical key,
    ids and versions ignored, each side's substitution values replaced by their placeholders. The
    differences are printed and the promotion fails when there are any.
@@ -33,14 +37,32 @@ class PromoteReport:
     up_result: str | None = None
     up_changes: dict[str, int] = field(default_factory=dict)
     parity: DiffResult | None = None
+    plan_changes: dict[str, int] | None = None  # the target's preview: what `up` will do
+    plan: DiffResult | None = None  # per flow: the target's live org → after the promotion
+    plan_shown: bool = False  # the plan was printed already (before a confirmation question)
 
     @property
     def promoted(self) -> bool:
-        return self.refused is None and self.up_result == "succeeded"
+        """Every gate passed: not refused, the target's `up` succeeded, and the two orgs match."""
+        return (
+            self.refused is None
+            and self.up_result == "succeeded"
+            and self.parity is not None
+            and self.parity.identical
+        )
 
     @property
     def ok(self) -> bool:
-        return self.promoted and self.parity is not None and self.parity.identical
+        return self.promoted
+
+    def render_plan(self) -> str:
+        if self.plan_changes is None:
+            return ""
+        changes = ", ".join(f"{k} {v}" for k, v in sorted(self.plan_changes.items())) or "no changes"
+        lines = [f"plan for stack {self.target}: {changes}"]
+        if self.plan is not None:
+            lines.append("no flow changes in its org" if self.plan.identical else self.plan.render())
+        return "\n".join(lines)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -55,12 +77,20 @@ class PromoteReport:
             "up": None
             if self.up_result is None
             else {"result": self.up_result, "resource_changes": self.up_changes},
+            "plan": None
+            if self.plan_changes is None
+            else {
+                "resource_changes": self.plan_changes,
+                "diff": None if self.plan is None else self.plan.to_json(),
+            },
             "parity": None if self.parity is None else self.parity.to_json(),
             "ok": self.ok,
         }
 
     def render(self) -> str:
         lines = []
+        if self.plan_changes is not None and not self.plan_shown:
+            lines.append(self.render_plan())
         if self.refused:
             lines.append(f"promotion {self.source} → {self.target} refused: {self.refused}")
             if self.drift is not None and not self.drift.identical:
@@ -74,7 +104,22 @@ class PromoteReport:
             else:
                 lines.append(f"parity {self.source} ≠ {self.target}:")
                 lines.append(self.parity.render())
+        lines.append(
+            f"promoted {self.source} → {self.target}"
+            if self.promoted
+            else f"promotion {self.source} → {self.target} NOT complete (see above)"
+        )
         return "\n".join(lines)
+
+
+def _counter(note: Note, label: str) -> sources.Progress:
+    """A progress callback that notes every 10th flow read (long org reads show they move)."""
+
+    def progress(done: int, total: int | None, _item: str = "") -> None:
+        if done % 10 == 0 or (total is not None and done == total):
+            note(f"{label}: {done}" + (f"/{total}" if total else "") + " flow(s)")
+
+    return progress
 
 
 def parity(
@@ -184,6 +229,31 @@ def drift_details(
     return result, publishers
 
 
+def target_plan(
+    target: str, *, flows_dir: str | Path | None, progress: sources.Progress | None = None
+) -> DiffResult:
+    """Per flow, what a promotion changes in the target's org: its live flows (the ones it manages or
+    defines) → the definitions with its substitutions."""
+    info = sources.stack_info(target)
+    directory = sources.flows_dir_for(info, flows_dir)
+    desired = sources.definition_docs(directory, info.substitutions)
+    platform = sources.platform_for(info.connection, info.platform, stack=info.stack)
+    live = sources.org_snapshot(
+        platform,
+        known_ids=info.flow_ids,
+        definitions=desired,
+        source={"label": f"stack:{target}", "api_url": info.connection.api_base_url},
+        progress=progress,
+    )
+    managed = set(desired) | set(info.flow_ids)
+    return diff(
+        {k: v for k, v in live.flows.items() if k in managed},
+        desired,
+        a_label=f"stack:{target} (live)",
+        b_label=f"stack:{target} after the promotion",
+    )
+
+
 def promote(
     source: str,
     target: str,
@@ -191,7 +261,10 @@ def promote(
     flows_dir: str | Path | None,
     progress: Note | None = None,
     skip_checks: bool = False,
+    confirm: Callable[[PromoteReport], bool] | None = None,
 ) -> PromoteReport:
+    """The promotion (module docstring). `confirm` sees the report with its plan before anything is
+    deployed; False refuses (None: no question, as `--yes`)."""
     note = progress or (lambda _text: None)
     report = PromoteReport(source, target)
     work_dir = sources.project_dir()
@@ -209,11 +282,19 @@ def promote(
         if not report.drift.identical:
             report.refused = f"the live org of stack {source} drifted from the definitions"
             return report
-    note(f"up {target}")
+    note(f"plan for {target}: preview")
     tgt = workspace.stack(target, work_dir, create=True)
+    preview = tgt.preview(on_output=None)
+    report.plan_changes = workspace.pending(workspace.changes(preview.change_summary))
+    note(f"plan for {target}: reading its org")
+    report.plan = target_plan(target, flows_dir=flows_dir, progress=_counter(note, f"reading {target}"))
+    if confirm is not None and not confirm(report):
+        report.refused = report.refused or "not confirmed: nothing was deployed"
+        return report
+    note(f"up {target}")
     up = tgt.up(on_output=workspace.line_printer(note))
     report.up_result = up.summary.result
     report.up_changes = workspace.changes(up.summary.resource_changes)
-    note(f"parity {source} ↔ {target}")
+    note(f"parity {source} ↔ {target}: reading both orgs")
     report.parity = parity(source, target, flows_dir=flows_dir, progress=note)
     return report

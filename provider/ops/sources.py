@@ -5,12 +5,13 @@ a stack's config or by explicit connection options), and the keys a stack's Pulu
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
 from provider import platforms
+from provider.deploy import stack_org
 from provider.domain import snapshot as snap
 from provider.errors import ConfigurationError
 from provider.ops import stacks
@@ -107,9 +108,14 @@ def org_read(
 ) -> OrgRead:
     """A live organization by logical key, with each flow's content where the platform reads it apart
     (export jobs; `OrgRead.content_apart`), and what could not be read."""
-    return platforms.kind(platform.name).read_org(
+    read = platforms.kind(platform.name).read_org(
         platform, known_ids=known_ids, definitions=definitions, source=source, progress=progress
     )
+    src = source or {}
+    require_same_org(
+        str(src.get("label") or ""), known_ids, read.snapshot.ids.values(), str(src.get("api_url") or "")
+    )
+    return read
 
 
 def write_export(
@@ -127,6 +133,33 @@ def write_export(
     )
 
 
+class WrongOrgError(ConfigurationError):
+    """The org reached holds none of the flows the stack's state names: another org than the one the
+    stack was deployed to (another checkout's emulator, a changed apiUrl or region)."""
+
+
+def require_same_org(
+    label: str, known_ids: Mapping[str, str] | None, live_ids: Iterable[str], where: str = ""
+) -> None:
+    """Stop when the stack's state names flows and none of them exists in the org reached."""
+    if not known_ids:
+        return
+    live = set(live_ids)
+    if live & set(known_ids.values()):
+        return
+    name = label.removeprefix("stack:")
+    example = ", ".join(f"{k} ({v})" for k, v in sorted(known_ids.items())[:3])
+    at = f" at {where}" if where else ""
+    raise WrongOrgError(
+        f"stack {name!r}: this is not the org this stack was deployed to: its state names "
+        f"{len(known_ids)} flow(s) (e.g. {example}), none of which exists in the org reached{at} "
+        f"({len(live)} flow(s) there). Check genesys-flows:apiUrl / genesys-flows:region and, for "
+        "the emulator, that this checkout's runs (`make deploy` starts it and records its port in "
+        ".emulator/port); if the flows were deleted on purpose, "
+        f"`scripts/pulumi refresh --stack {name}` forgets them"
+    )
+
+
 # -- stacks ----------------------------------------------------------------------------------------
 
 
@@ -139,7 +172,7 @@ def stack_info(name: str, *, with_state: bool = True) -> StackInfo:
     if not (root / "stacks" / f"Pulumi.{name}.yaml").exists() and not (root / f"Pulumi.{name}.yaml").exists():
         raise ConfigurationError(f"no stack {name!r}: stacks/Pulumi.{name}.yaml does not exist in {root}")
     config = stacks.read_config(name, work_dir=root)
-    settings = stacks.settings_from_config(name, config)
+    settings = stacks.settings_from_config(name, config, env=stack_org.engine_env_for(root, os.environ))
     flow_ids = workspace.state_flow_ids(workspace.stack(name, root, create=True)) if with_state else {}
     return StackInfo(
         **{f.name: getattr(settings, f.name) for f in fields(stacks.StackSettings)},

@@ -13,6 +13,7 @@ from typing import Any
 
 from pulumi import automation as auto
 
+from provider.deploy import stack_org
 from provider.ops.engine import offline_env, pulumi_command
 
 #: The resource type of `provider.deploy.resource.Flow` in a stack's state.
@@ -25,8 +26,9 @@ def engine_env() -> dict[str, str]:
 
 
 def stack(name: str, work_dir: Path, *, create: bool = False) -> auto.Stack:
-    """The stack `name` of the project in `work_dir` (created in the backend when `create`)."""
-    env = engine_env()
+    """The stack `name` of the project in `work_dir` (created in the backend when `create`). Its
+    runs reach the org every entry point resolves for it (this checkout's emulator: `stack_org`)."""
+    env = stack_org.engine_env_for(work_dir, engine_env())
     opts = auto.LocalWorkspaceOptions(
         pulumi_command=pulumi_command(), pulumi_home=env["PULUMI_HOME"], env_vars=env
     )

@@ -30,8 +30,11 @@ if TYPE_CHECKING:
 #: name → platform: the only place the platforms are listed.
 PLATFORMS: dict[str, PlatformKind] = {kind.name: kind for kind in (ARCHITECTURE_API, GENESYS_CLOUD)}
 NAMES: tuple[str, ...] = tuple(PLATFORMS)
-#: The platform of a stack (or a folder) that names none.
-DEFAULT = ARCHITECTURE_API.name
+#: The platform of a stack (or a folder) that names none: the real Genesys Cloud flows API (the
+#: tutorial's Architecture API only when named: provider/deploy/stack_org.py says where it may be used).
+DEFAULT = GENESYS_CLOUD.name
+#: The tutorial's Architecture API (served by this project's emulator, not by Genesys Cloud).
+TUTORIAL = ARCHITECTURE_API.name
 
 
 def kind(name: str | None) -> PlatformKind:
@@ -43,8 +46,9 @@ def kind(name: str | None) -> PlatformKind:
 
 
 def for_folder(directory: Path) -> PlatformKind:
-    """The platform whose definitions `directory` holds (its content files), else the default."""
-    return next((k for k in PLATFORMS.values() if k.owns_folder(Path(directory))), PLATFORMS[DEFAULT])
+    """The platform whose definitions `directory` holds (its content files), else the one that reads
+    plain block-tree definitions (the tutorial's)."""
+    return next((k for k in PLATFORMS.values() if k.owns_folder(Path(directory))), PLATFORMS[TUTORIAL])
 
 
 def platform_problems(name: str, data: Mapping[str, Any], *, flow: str) -> list[Problem]:

@@ -145,15 +145,21 @@ def test_export_then_diff_against_the_live_org(emulator, tmp_path, monkeypatch) 
         client.create_flow(FlowFields(name=f"Extra {i:02d}", lifecycle_state="draft"))
 
     out = tmp_path / "snap"
-    run = archctl_json("export", "--api-url", emulator.url, "--out", str(out), expect=0)
+    run = archctl_json(
+        "export", "--api-url", emulator.url, "--platform", "architecture-api", "--out", str(out), expect=0
+    )
     assert run.doc["count"] == 33
     assert "reading flows" in run.err  # progress
     assert (out / "main-menu.yaml").read_text().count("reference: support") == 1
     first = {p.name: p.read_text() for p in out.iterdir()}
-    archctl_json("export", "--api-url", emulator.url, "--out", str(out), expect=0)
+    archctl_json(
+        "export", "--api-url", emulator.url, "--platform", "architecture-api", "--out", str(out), expect=0
+    )
     assert {p.name: p.read_text() for p in out.iterdir()} == first  # stable
 
-    same = archctl_json("diff", str(out), "live", "--api-url", emulator.url, expect=0)
+    same = archctl_json(
+        "diff", str(out), "live", "--api-url", emulator.url, "--platform", "architecture-api", expect=0
+    )
     assert same.doc["identical"] and same.doc["summary"]["unchanged"] == 33
 
     main = client.get_flow(ids["main-menu"])
@@ -171,7 +177,9 @@ def test_export_then_diff_against_the_live_org(emulator, tmp_path, monkeypatch) 
     )
     bill = client.get_flow(ids["billing"])  # no longer referenced: it may leave published
     client.update_flow(bill.id, bill.to_fields().model_copy(update={"lifecycle_state": "draft"}), base=bill)
-    changed = archctl_json("diff", str(out), "live", "--api-url", emulator.url, expect=1)
+    changed = archctl_json(
+        "diff", str(out), "live", "--api-url", emulator.url, "--platform", "architecture-api", expect=1
+    )
     found = {
         (f["key"], c["kind"], c["change"], c["block"]) for f in changed.doc["flows"] for c in f["changes"]
     }
@@ -180,10 +188,10 @@ def test_export_then_diff_against_the_live_org(emulator, tmp_path, monkeypatch) 
         ("main-menu", "block", "removed", "to-billing"),
         ("billing", "lifecycle", "changed", None),
     }
-    human = archctl("diff", str(out), "live", "--api-url", emulator.url)
+    human = archctl("diff", str(out), "live", "--api-url", emulator.url, "--platform", "architecture-api")
     assert human.code == 1 and "block to-billing: removed from root" in human.out
 
-    graph = archctl_json("graph", "--api-url", emulator.url, expect=0)
+    graph = archctl_json("graph", "--api-url", emulator.url, "--platform", "architecture-api", expect=0)
     assert {"from": "main-menu", "to": "support"} in graph.doc["edges"]
     assert SECRET not in run.out + run.err + changed.out + human.out + graph.out
 
@@ -192,8 +200,26 @@ def test_read_only_client_can_export_and_a_wrong_secret_exits_2(emulator, tmp_pa
     _env(monkeypatch, emulator)
     monkeypatch.setenv("GENESYSCLOUD_OAUTHCLIENT_ID", "dev-ro")
     monkeypatch.setenv("GENESYSCLOUD_OAUTHCLIENT_SECRET", DEMO_CLIENTS["dev-ro"])
-    archctl_json("export", "--api-url", emulator.url, "--out", str(tmp_path / "s"), expect=0)
+    archctl_json(
+        "export",
+        "--api-url",
+        emulator.url,
+        "--platform",
+        "architecture-api",
+        "--out",
+        str(tmp_path / "s"),
+        expect=0,
+    )
     monkeypatch.setenv("GENESYSCLOUD_OAUTHCLIENT_SECRET", "wrong-secret-value")
-    run = archctl_json("export", "--api-url", emulator.url, "--out", str(tmp_path / "s2"), expect=2)
+    run = archctl_json(
+        "export",
+        "--api-url",
+        emulator.url,
+        "--platform",
+        "architecture-api",
+        "--out",
+        str(tmp_path / "s2"),
+        expect=2,
+    )
     assert run.doc["error"]["kind"] == "auth"
     assert "wrong-secret-value" not in run.out + run.err

@@ -56,7 +56,7 @@ def test_promotion_gc_dev_to_gc_staging_with_parity_then_a_hand_edit_breaks_it(
     gc_project: Project, emulator: EmulatorProcess
 ) -> None:
     gc_project.stack("gc-dev").up()
-    run = archctl_json("promote", "gc-dev", "gc-staging", expect=0)
+    run = archctl_json("promote", "gc-dev", "gc-staging", "--yes", expect=0)
     assert run.doc["promoted"] and run.doc["parity"]["identical"]
     assert run.doc["parity"]["summary"]["unchanged"] == 7
     assert run.doc["up"]["resource_changes"] == {"create": 8}
@@ -69,7 +69,7 @@ def test_promotion_gc_dev_to_gc_staging_with_parity_then_a_hand_edit_breaks_it(
     diff = archctl_json("diff", "stack:gc-dev", "stack:gc-staging", expect=1)
     [changed] = diff.doc["flows"]
     assert changed["key"] == "support-line" and [c["kind"] for c in changed["changes"]] == ["content"]
-    again = archctl("promote", "gc-dev", "gc-staging", "--skip-source-check")
+    again = archctl("promote", "gc-dev", "gc-staging", "--yes", "--skip-source-check")
     assert again.code == 1
     assert "parity gc-dev ≠ gc-staging" in again.out and "Edited by hand." in again.out
     drift = archctl_json("drift", "--stack", "gc-staging", expect=1)

@@ -21,7 +21,8 @@ def test_each_bad_definition_set_is_refused_naming_flow_field_and_rule(case: str
     for key, definition in flows.items():
         write_flow(tmp_path, key, definition)
     with pytest.raises(pulumi.RunError) as failure:
-        program.check_definitions(tmp_path / "flows", config.parse("dev", {}))
+        # the tutorial's samples: the Architecture API, named explicitly
+        program.check_definitions(tmp_path / "flows", config.parse("dev", {"platform": "architecture-api"}))
     message = str(failure.value)
     assert "stack dev" in message and "nothing was changed" in message
     for flow, field, rule in expected:
@@ -32,5 +33,6 @@ def test_each_bad_definition_set_is_refused_naming_flow_field_and_rule(case: str
 def test_the_sample_set_passes(tmp_path: Path):
     flows = Path(__file__).resolve().parents[2] / "flows"
     subs = {"brand": "Acme", "env_label": "Dev", "billing_queue": "B", "support_queue": "S"}
-    prepared = program.check_definitions(flows, config.parse("dev", {"substitutions": subs}))
+    tutorial = config.parse("dev", {"platform": "architecture-api", "substitutions": subs})
+    prepared = program.check_definitions(flows, tutorial)
     assert len(prepared.order) >= 6

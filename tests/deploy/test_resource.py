@@ -453,3 +453,19 @@ def test_configure_rejects_a_wrong_stack_setting_naming_the_key(configured):
     with pytest.raises(StackConfigError) as error:
         configured({"conflictPolicy": "yolo"})
     assert "genesys-flows:conflictPolicy" in str(error.value) and "yolo" in str(error.value)
+
+
+def test_a_flow_referencing_a_failed_one_is_refused_before_any_write(tmp_path, monkeypatch):
+    """`--continue-on-error`: the program passes FAILED_REFERENCE for a failed flow's id; the
+    dependent is refused once, naming it, with no intent and no API call (the connection is dead)."""
+    from provider.deploy.stack_outputs import FAILED_REFERENCE
+
+    monkeypatch.setenv("GENESYS_FLOWS_AUDIT_LOG", str(tmp_path / "audit.jsonl"))
+    news = inputs(referenceIds={"menu": FAILED_REFERENCE, "greeting": "id-greeting"})
+    assert provider.check({}, news).failures == []  # a check failure would halt the whole run
+    with pytest.raises(FlowProviderError) as failure:
+        provider.create(news)
+    assert "not deployed: it references 'menu', which failed in this run" in str(failure.value)
+    with pytest.raises(FlowProviderError):
+        provider.update("id-main", outputs(), news)
+    assert not (tmp_path / "audit.jsonl").exists()  # no intent: nothing was about to be written

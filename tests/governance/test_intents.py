@@ -81,6 +81,7 @@ def test_an_intent_that_cannot_be_written_refuses(tmp_path: Path):
 
 def test_outcome_of_an_error():
     assert outcome_of(TransportError("lost", ambiguous=True)) == "unknown"
+    assert outcome_of(TransportError("refused", ambiguous=False)) == "failure"  # nothing was sent
     assert outcome_of(ValidationError("bad", status=400)) == "failure"
     assert outcome_of(RuntimeError("bug")) == "unknown"
     assert outcome_of(ServerError("busy", status=503)) == "unknown"  # it may have been applied

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import textwrap
@@ -183,3 +184,24 @@ def test_stack_prefixes_do_not_mix(tmp_path: Path) -> None:
     b.write()
     assert metrics.load(tmp_path, "dev")["dev"].total_requests == 1
     assert metrics.load(tmp_path, "dev-eu")["dev-eu"].total_requests == 2
+
+
+def test_run_files_are_bounded_and_the_counts_stay_whole(tmp_path: Path) -> None:
+    """Finished processes' files beyond the newest KEEP_RUNS are folded into one; a running
+    process's file is never folded (it would be counted twice when it writes again)."""
+    done = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True)
+    dead_pid = int(done.stdout)  # a process that has exited
+    runs = metrics.KEEP_RUNS + 15
+    for k in range(runs):
+        rec = metrics.MetricsRecorder("dev", tmp_path)
+        rec.pid, rec._start_ms = (os.getpid() if k == 0 else dead_pid), 1000 + k
+        rec.on_request(RequestEvent("GET", FLOW, 200, 0.01 * (k + 1), 1))
+        rec.write()
+    assert len(metrics.process_files(tmp_path, "dev")) == runs
+    metrics.write_merged(tmp_path, "dev")
+    files = metrics.process_files(tmp_path, "dev")
+    assert len(files) == metrics.KEEP_RUNS + 2  # the newest, the folded one, and the running one
+    assert len(list((tmp_path / "runs").glob("dev-*.prom"))) == metrics.KEEP_RUNS + 1
+    assert json.loads((tmp_path / "dev.json").read_text())["total_requests"] == runs
+    metrics.write_merged(tmp_path, "dev")  # again: nothing counted twice
+    assert json.loads((tmp_path / "dev.json").read_text())["total_requests"] == runs

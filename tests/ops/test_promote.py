@@ -3,6 +3,7 @@ promotion dev → staging → prod with parity; a hand edit in staging breaks pa
 
 from __future__ import annotations
 
+import io
 import json
 
 import pytest
@@ -70,11 +71,21 @@ def test_promotion_dev_staging_prod_with_parity(emulator, tmp_path, monkeypatch)
     project = cli_project(tmp_path, monkeypatch, emulator.url, flows=True)
     keys = _keys(project)
     project.stack("dev").up()
-    run = archctl_json("promote", "dev", "staging", expect=0)
+    # Without --yes on a stdin that is not a terminal: the plan, and nothing deployed.
+    monkeypatch.setattr("sys.stdin", io.StringIO("y\n"))  # not a terminal: the answer is not read
+    plan = archctl_json("promote", "dev", "staging", expect=1).doc
+    assert plan["promoted"] is False and "--yes was not given" in plan["refused"]
+    assert plan["plan"]["resource_changes"] == {"create": len(keys) + 1} and plan["up"] is None
+    assert {f["key"] for f in plan["plan"]["diff"]["flows"]} == set(keys)  # each flow: added
+    assert project.stack("staging").export_stack().deployment.get("resources") is None
+    human = archctl("promote", "dev", "staging", "--skip-source-check")
+    assert human.code == 1 and f"plan for stack staging: create {len(keys) + 1}" in human.out
+    assert "customer-lookup" in human.out and "--yes" in human.out
+    run = archctl_json("promote", "dev", "staging", "--yes", expect=0)
     assert run.doc["promoted"] and run.doc["parity"]["identical"]
     assert run.doc["up"]["resource_changes"] == {"create": len(keys) + 1}
     assert "up staging" in run.err  # progress
-    run = archctl_json("promote", "staging", "prod", expect=0)
+    run = archctl_json("promote", "staging", "prod", "--yes", expect=0)
     assert run.doc["parity"]["summary"]["unchanged"] == len(keys)
     human = archctl("diff", "stack:dev", "stack:prod")
     assert human.code == 0 and "no differences" in human.out
@@ -83,7 +94,7 @@ def test_promotion_dev_staging_prod_with_parity(emulator, tmp_path, monkeypatch)
 def test_a_hand_edit_in_staging_breaks_parity_visibly(emulator, tmp_path, monkeypatch) -> None:
     project = cli_project(tmp_path, monkeypatch, emulator.url, flows=True)
     project.stack("dev").up()
-    archctl_json("promote", "dev", "staging", expect=0)
+    archctl_json("promote", "dev", "staging", "--yes", expect=0)
     staging = ArchitectClient(demo_settings(emulator.url, "staging-rw"))
     flow = next(f for f in staging.list_flows() if f.name == "Customer Lookup")
     staging.update_flow(
@@ -103,12 +114,14 @@ def test_a_hand_edit_in_staging_breaks_parity_visibly(emulator, tmp_path, monkey
             "b": "edited by hand",
         }
     ]
-    again = archctl("promote", "dev", "staging")
+    again = archctl_json("promote", "dev", "staging", "--yes", expect=1)
+    assert again.doc["promoted"] is False and again.doc["up"]["result"] == "succeeded"  # parity failed
+    again = archctl("promote", "dev", "staging", "--yes")
     assert again.code == 1
     assert (
         "parity dev ≠ staging" in again.out and "description:" in again.out and "edited by hand" in again.out
     )
-    refused = archctl_json("promote", "staging", "prod", expect=1)
+    refused = archctl_json("promote", "staging", "prod", "--yes", expect=1)
     assert refused.doc["promoted"] is False and "drifted" in refused.doc["refused"]
     assert refused.doc["source_check"]["drift"] is True
     drift = archctl_json("drift", "--stack", "staging", expect=1)
@@ -120,7 +133,7 @@ def test_promote_refuses_when_the_source_has_pending_changes(emulator, tmp_path,
     project.stack("dev").up()
     path = project.root / "flows" / "customer-lookup.yaml"
     path.write_text(path.read_text().replace("load the CRM record", "load the CRM record quickly"))
-    run = archctl_json("promote", "dev", "staging", expect=1)
+    run = archctl_json("promote", "dev", "staging", "--yes", expect=1)
     assert run.doc["refused"] and run.doc["source_check"]["pending_changes"] == {"update": 1}
     assert run.doc["up"] is None
-    assert "pending changes" in archctl("promote", "dev", "staging").out
+    assert "pending changes" in archctl("promote", "dev", "staging", "--yes").out

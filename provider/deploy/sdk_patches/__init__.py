@@ -22,4 +22,9 @@ and each module's docstring gives the measurement.
 - `backend_repair` (`scripts/up`, before `pulumi up`): what an interrupted engine leaves in the local
   file backend (Pulumi CLI 3.x): a stale lock of a dead process, an empty `.json.attrs`, a truncated
   checkpoint (restored from the backend's own `.bak`).
+- `sdk_bail` (the program): a failed pre-check or stack config ended with "an unhandled error
+  occurred: Program exited with non-zero exit code: 1" after our message; the program exits with the
+  language host's "message already shown" status instead (see the module for the releases read).
+- `host_errors` also drops the traceback of an expected provider error (`GENESYS_FLOWS_DEBUG=1`
+  keeps it).
 """

@@ -26,7 +26,7 @@ import requests
 from provider.errors import AuthError, ConfigurationError, TransportError, error_from_response
 from provider.platforms.http.recorder import NullRecorder, Recorder, RequestEvent
 from provider.platforms.http.retry import RetryPolicy, parse_retry_after
-from provider.platforms.http.settings import ENV_CLIENT_ID, ENV_CLIENT_SECRET, ConnectionSettings
+from provider.platforms.http.settings import ConnectionSettings
 from provider.platforms.http.transport import HttpResult, send
 
 TOKEN_PATH = "/oauth/token"
@@ -178,7 +178,10 @@ def fetch_token(
         )
     except TransportError as exc:
         _record(recorder, None, clock() - sent_at, 1, exc.code or "connection", None)
-        raise
+        if not exc.ambiguous:
+            raise
+        # A token request changes nothing in the org: whatever became of it, no write was sent.
+        raise TransportError(exc.message, ambiguous=False, code=exc.code) from None
 
     return _token_from(result, settings, recorder, sent_at)
 
@@ -212,9 +215,9 @@ def _token_from(
         if oauth_error == "invalid_client":
             raise AuthError(
                 f"the OAuth client credentials were rejected (invalid_client) for client id "
-                f"{settings.client_id!r} at {settings.login_base_url}: check {ENV_CLIENT_ID} and "
-                f"{ENV_CLIENT_SECRET} (or client_id=/client_secret=) and that the client belongs to "
-                f"this region/organization",
+                f"{settings.client_id!r} at {settings.login_base_url}: check "
+                f"{settings.credentials_from[0]} and {settings.credentials_from[1]} and that the "
+                "client belongs to this region/organization",
                 status=result.status,
                 code="invalid_client",
                 correlation_id=result.correlation_id,

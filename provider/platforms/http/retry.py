@@ -97,6 +97,8 @@ class RetryPolicy:
                 lookup = not repeatable
             else:
                 return RetryDecision(False)
+        elif transport_error == "dns":
+            return RetryDecision(False, reason="dns")  # an unknown host stays unknown: fail fast
         elif transport_error is not None:
             reason = transport_error
             delay = self.backoff(failures)

@@ -7,7 +7,7 @@ missing or unknown value raises `ConfigurationError` naming the argument and the
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
@@ -41,28 +41,31 @@ REGIONS: dict[str, str] = {
 }
 
 
-def _require(cid: str | None, secret: str | None, url: str | None, reg: str | None) -> None:
-    """Every missing setting named at once, with where it can come from."""
+def _require(
+    cid: str | None, secret: str | None, url: str | None, reg: str | None, pass_or_set: Callable[[str], str]
+) -> None:
+    """Every missing setting named at once, with where it can come from (`pass_or_set(arg)`: as the
+    caller's user sets it, e.g. "set genesys-flows:clientId")."""
     missing = []
     if cid is None:
-        missing.append(f"the OAuth client id: pass client_id= or set {ENV_CLIENT_ID}")
+        missing.append(f"the OAuth client id: {pass_or_set('client_id')} or set {ENV_CLIENT_ID}")
     if secret is None:
-        missing.append(f"the OAuth client secret: pass client_secret= or set {ENV_CLIENT_SECRET}")
+        missing.append(f"the OAuth client secret: {pass_or_set('client_secret')} or set {ENV_CLIENT_SECRET}")
     if url is None and reg is None:
         missing.append(
-            f"where the API is: pass region= or set {ENV_REGION} (e.g. us-east-1), "
-            f"or pass api_url= or set {ENV_API_URL}"
+            f"where the API is: {pass_or_set('region')} or set {ENV_REGION} (e.g. us-east-1), "
+            f"or {pass_or_set('api_url')} or set {ENV_API_URL}"
         )
     if missing:
         raise ConfigurationError("missing setting(s): " + "; ".join(missing))
 
 
-def _base_url(url: str) -> str:
-    """An explicit API URL, checked, without a trailing slash."""
+def _base_url(url: str, named: str) -> str:
+    """An explicit API URL, checked, without a trailing slash (`named`: how the user set it)."""
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.netloc:
         raise ConfigurationError(
-            f"invalid API URL {url!r} (from api_url= or {ENV_API_URL}): "
+            f"invalid API URL {url!r} (from {named} or {ENV_API_URL}): "
             "expected http(s)://host[:port], e.g. http://127.0.0.1:8099"
         )
     return f"{parts.scheme}://{parts.netloc}{parts.path}".rstrip("/")
@@ -79,6 +82,11 @@ class ConnectionSettings:
     region: str | None = None
     connect_timeout: float = 5.0
     read_timeout: float = 30.0
+    #: Where the client id and the secret were set, as the user set them (a stack key, an
+    #: environment variable or an argument): named by messages about the credentials.
+    credentials_from: tuple[str, str] = field(
+        default=(ENV_CLIENT_ID, ENV_CLIENT_SECRET), repr=False, compare=False
+    )
 
     @classmethod
     def resolve(
@@ -91,9 +99,18 @@ class ConnectionSettings:
         env: Mapping[str, str] | None = None,
         connect_timeout: float = 5.0,
         read_timeout: float = 30.0,
+        names: Mapping[str, str] | None = None,
     ) -> ConnectionSettings:
-        """Arguments first, then the environment. An explicit API URL overrides the region."""
+        """Arguments first, then the environment. An explicit API URL overrides the region.
+        `names`: how the caller's user sets each argument (e.g. the stack key
+        `genesys-flows:clientId` for `client_id`), for the messages; default `client_id=`."""
         environ: Mapping[str, str] = os.environ if env is None else env
+
+        def named(arg: str) -> str:
+            return (names or {}).get(arg) or f"{arg}="
+
+        def pass_or_set(arg: str) -> str:
+            return f"set {named(arg)}" if names and arg in names else f"pass {named(arg)}"
 
         def pick(value: str | None, var: str) -> str | None:
             if value is not None and str(value).strip():
@@ -103,14 +120,22 @@ class ConnectionSettings:
 
         cid = pick(client_id, ENV_CLIENT_ID)
         secret = pick(client_secret, ENV_CLIENT_SECRET)
+
+        def origin(value: str | None, arg: str, var: str) -> str:
+            return named(arg) if value is not None and str(value).strip() else var
+
+        credentials_from = (
+            origin(client_id, "client_id", ENV_CLIENT_ID),
+            origin(client_secret, "client_secret", ENV_CLIENT_SECRET),
+        )
         url = pick(api_url, ENV_API_URL)
         reg = pick(region, ENV_REGION)
 
-        _require(cid, secret, url, reg)
+        _require(cid, secret, url, reg, pass_or_set)
         assert cid is not None and secret is not None
 
         if url is not None:
-            base = _base_url(url)
+            base = _base_url(url, named("api_url"))
             return cls(
                 api_base_url=base,
                 login_base_url=base,
@@ -119,6 +144,7 @@ class ConnectionSettings:
                 region=reg.lower() if reg else None,
                 connect_timeout=connect_timeout,
                 read_timeout=read_timeout,
+                credentials_from=credentials_from,
             )
 
         assert reg is not None
@@ -126,7 +152,8 @@ class ConnectionSettings:
         domain = REGIONS.get(key)
         if domain is None:
             raise ConfigurationError(
-                f"unknown region {reg!r} (from region= or {ENV_REGION}); valid regions: " + ", ".join(REGIONS)
+                f"unknown region {reg!r} (from {named('region')} or {ENV_REGION}); valid regions: "
+                + ", ".join(REGIONS)
             )
         return cls(
             api_base_url=f"https://api.{domain}",
@@ -136,4 +163,5 @@ class ConnectionSettings:
             region=key,
             connect_timeout=connect_timeout,
             read_timeout=read_timeout,
+            credentials_from=credentials_from,
         )

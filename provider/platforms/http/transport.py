@@ -5,13 +5,15 @@ not).
 
 from __future__ import annotations
 
+import socket
 import time
 from dataclasses import dataclass
 from typing import Any, Protocol
+from urllib.parse import urlsplit
 
 import requests
 from requests.adapters import HTTPAdapter
-from urllib3.exceptions import NewConnectionError
+from urllib3.exceptions import NameResolutionError, NewConnectionError
 
 from provider import __version__
 from provider.errors import TransportError
@@ -66,6 +68,24 @@ def _never_sent(exc: BaseException) -> bool:
     return False
 
 
+def _name_unresolved(exc: BaseException) -> bool:
+    """True when the host name could not be resolved (no network, no DNS, a mistyped host)."""
+    seen: set[int] = set()
+    cursor: BaseException | None = exc
+    while cursor is not None and id(cursor) not in seen:
+        seen.add(id(cursor))
+        if isinstance(cursor, NameResolutionError | socket.gaierror):
+            return True
+        nested = [a for a in getattr(cursor, "args", ()) if isinstance(a, BaseException)]
+        reason = getattr(cursor, "reason", None)
+        if isinstance(reason, BaseException):
+            nested.append(reason)
+        if any(isinstance(n, NameResolutionError | socket.gaierror) for n in nested):
+            return True
+        cursor = nested[0] if nested else (cursor.__cause__ or cursor.__context__)
+    return False
+
+
 class Send(Protocol):
     """The shape of `send`: what a `Requestor` takes as its transport."""
 
@@ -93,6 +113,11 @@ def _no_answer(
         what = f"the server did not answer within {round(timeout[1], 1):g} s ({exc_name})"
     elif kind == "timeout":
         what = f"could not connect within {round(timeout[0], 1):g} s ({exc_name})"
+    elif kind == "dns":
+        what = (
+            f"cannot resolve host {urlsplit(url).hostname!r}: no network or DNS (check the connection, "
+            "the region or apiUrl, and a proxy if you need one)"
+        )
     else:
         what = f"{kind} error ({exc_name})"
     return TransportError(
@@ -133,7 +158,9 @@ def send(
         text = response.text
     except requests.exceptions.RequestException as exc:
         kind = "timeout" if isinstance(exc, requests.exceptions.Timeout) else "connection"
-        failure = (kind, _never_sent(exc), type(exc).__name__)
+        if kind == "connection" and _name_unresolved(exc):
+            kind = "dns"  # not retried: the next attempt would not find the host either
+        failure = (kind, kind == "dns" or _never_sent(exc), type(exc).__name__)
     if failure is not None:
         # Raised outside the `except` block so that the error keeps no `__context__`: the requests
         # exception holds the prepared request, whose Authorization header carries the bearer token

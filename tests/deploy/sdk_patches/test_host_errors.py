@@ -1,4 +1,5 @@
-"""The SDK host's failure message: the provider's own message first, the traceback after it."""
+"""The SDK host's failure message: an expected error's message alone (its traceback with
+GENESYS_FLOWS_DEBUG=1), a bug's message first and its traceback after it."""
 
 from __future__ import annotations
 
@@ -6,7 +7,17 @@ from provider.deploy.inputs import FlowProviderError
 from provider.deploy.sdk_patches import host_errors
 
 
-def test_our_message_comes_first():
+def test_an_expected_error_is_its_message_alone(monkeypatch):
+    monkeypatch.delenv("GENESYS_FLOWS_DEBUG", raising=False)
+    try:
+        raise FlowProviderError("flow 'main': create failed: no answer")
+    except FlowProviderError:
+        text = host_errors.format_exc()
+    assert text == "flow 'main': create failed: no answer"
+
+
+def test_debug_adds_the_traceback(monkeypatch):
+    monkeypatch.setenv("GENESYS_FLOWS_DEBUG", "1")
     try:
         raise FlowProviderError("flow 'main': create failed: no answer")
     except FlowProviderError:
@@ -21,6 +32,7 @@ def test_a_bug_names_its_type_first():
     except KeyError:
         text = host_errors.format_exc()
     assert text.startswith("KeyError: 'blocks'\n")
+    assert "Traceback (most recent call last)" in text  # a bug keeps its traceback
 
 
 def test_install_only_in_the_provider_host():
