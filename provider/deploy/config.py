@@ -169,7 +169,7 @@ class StackConfig(BaseModel):
             "auditLog": self.audit_log,
         }
         values["platform"] = self.platform
-        if self.platform == "genesys-cloud":
+        if platforms.kind(self.platform).locks:  # forceUnlock applies where flows are locked
             values["forceUnlock"] = self.force_unlock
         return {k: v for k, v in values.items() if v is not None}
 

@@ -71,6 +71,23 @@ def _base_url(url: str, named: str) -> str:
     return f"{parts.scheme}://{parts.netloc}{parts.path}".rstrip("/")
 
 
+def _endpoints(url: str | None, reg: str | None, named: Callable[[str], str]) -> tuple[str, str, str | None]:
+    """The API and login base URLs and the region: an explicit URL serves both (and overrides the
+    region), else the region's domain."""
+    if url is not None:
+        base = _base_url(url, named("api_url"))
+        return base, base, reg.lower() if reg else None
+    assert reg is not None
+    key = reg.lower()
+    domain = REGIONS.get(key)
+    if domain is None:
+        raise ConfigurationError(
+            f"unknown region {reg!r} (from {named('region')} or {ENV_REGION}); valid regions: "
+            + ", ".join(REGIONS)
+        )
+    return f"https://api.{domain}", f"https://login.{domain}", key
+
+
 @dataclass(frozen=True)
 class ConnectionSettings:
     """Resolved connection settings. The secret is kept out of `repr()` and never logged."""
@@ -109,59 +126,38 @@ class ConnectionSettings:
         def named(arg: str) -> str:
             return (names or {}).get(arg) or f"{arg}="
 
-        def pass_or_set(arg: str) -> str:
-            return f"set {named(arg)}" if names and arg in names else f"pass {named(arg)}"
-
         def pick(value: str | None, var: str) -> str | None:
             if value is not None and str(value).strip():
                 return str(value).strip()
             from_env = environ.get(var)
             return from_env.strip() if from_env and from_env.strip() else None
 
-        cid = pick(client_id, ENV_CLIENT_ID)
-        secret = pick(client_secret, ENV_CLIENT_SECRET)
-
         def origin(value: str | None, arg: str, var: str) -> str:
             return named(arg) if value is not None and str(value).strip() else var
 
-        credentials_from = (
-            origin(client_id, "client_id", ENV_CLIENT_ID),
-            origin(client_secret, "client_secret", ENV_CLIENT_SECRET),
-        )
+        cid = pick(client_id, ENV_CLIENT_ID)
+        secret = pick(client_secret, ENV_CLIENT_SECRET)
         url = pick(api_url, ENV_API_URL)
         reg = pick(region, ENV_REGION)
-
-        _require(cid, secret, url, reg, pass_or_set)
+        _require(
+            cid,
+            secret,
+            url,
+            reg,
+            lambda arg: f"set {named(arg)}" if names and arg in names else f"pass {named(arg)}",
+        )
         assert cid is not None and secret is not None
-
-        if url is not None:
-            base = _base_url(url, named("api_url"))
-            return cls(
-                api_base_url=base,
-                login_base_url=base,
-                client_id=cid,
-                client_secret=secret,
-                region=reg.lower() if reg else None,
-                connect_timeout=connect_timeout,
-                read_timeout=read_timeout,
-                credentials_from=credentials_from,
-            )
-
-        assert reg is not None
-        key = reg.lower()
-        domain = REGIONS.get(key)
-        if domain is None:
-            raise ConfigurationError(
-                f"unknown region {reg!r} (from {named('region')} or {ENV_REGION}); valid regions: "
-                + ", ".join(REGIONS)
-            )
+        api_base, login_base, region_key = _endpoints(url, reg, named)
         return cls(
-            api_base_url=f"https://api.{domain}",
-            login_base_url=f"https://login.{domain}",
+            api_base_url=api_base,
+            login_base_url=login_base,
             client_id=cid,
             client_secret=secret,
-            region=key,
+            region=region_key,
             connect_timeout=connect_timeout,
             read_timeout=read_timeout,
-            credentials_from=credentials_from,
+            credentials_from=(
+                origin(client_id, "client_id", ENV_CLIENT_ID),
+                origin(client_secret, "client_secret", ENV_CLIENT_SECRET),
+            ),
         )
