@@ -3,12 +3,17 @@ SHELL := /bin/bash
 VENV := .venv
 PY := $(VENV)/bin/python
 STACK ?= dev
+# STATE=team: the state, the journal and the audit trail in this checkout's SeaweedFS bucket (.s3/);
+# a PULUMI_BACKEND_URL already set (s3://…, real AWS S3) is used as it is instead.
+STATE ?= local
 
-.PHONY: deploy test test-fast venv tools lint typecheck pytest emulator emulator-stop bench clean
+.PHONY: s3-stop deploy test test-fast venv tools lint typecheck pytest emulator emulator-stop bench clean
 
 ## deploy: start the local emulator (or reuse a running one) and `pulumi up --yes` the $(STACK) stack
 deploy: venv tools
-	@scripts/up $(STACK)
+	@if [ "$(STATE)" = team ] && [ -z "$${PULUMI_BACKEND_URL:-}" ]; then \
+	  eval "$$($(PY) -m provider.deploy.s3_server start)" && scripts/up $(STACK); \
+	else scripts/up $(STACK); fi
 
 ## test: ruff, mypy and pytest (unit, contract, and end-to-end through the real Pulumi engine)
 test: venv tools lint typecheck pytest
@@ -29,6 +34,7 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt pyproject.toml
 
 tools:
 	@scripts/install-pulumi >/dev/null
+	@scripts/install-seaweedfs >/dev/null
 
 lint: venv
 	$(VENV)/bin/ruff check .
@@ -54,6 +60,10 @@ bench: venv tools
 	$(PY) bench/client_genesys_cloud.py
 	$(PY) bench/resilience.py
 	$(PY) bench/linwait.py
+
+## s3-stop: stop this checkout's S3 server (make deploy STATE=team starts it)
+s3-stop: venv
+	$(PY) -m provider.deploy.s3_server stop
 
 clean:
 	rm -rf .pulumi .emulator .metrics .audit
