@@ -103,7 +103,8 @@ def pulumi_command() -> auto.PulumiCommand:
 def _print_env(*, deploy: bool = False) -> None:
     """`python -m provider.deploy.engine env [--deploy]`: shell exports for the CLI by hand; with
     `--deploy` (scripts/up, so `make deploy`) also the checkpoint setting of this project's runs."""
-    env = offline_env()
+    home = os.environ.get("PULUMI_HOME")  # a runner's own (CI), else the project's
+    env = offline_env(pulumi_home=Path(home) if home else None)
     keys = [
         "PATH",
         "PULUMI_BACKEND_URL",
