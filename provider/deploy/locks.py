@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import socket
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -80,13 +81,15 @@ def _file_root(url: str) -> Path:
     return Path(unquote(urlparse(url).path)).expanduser() / ".pulumi"
 
 
-def stack_locks(url: str, stack: str, project: str = PROJECT) -> list[StackLock]:
-    """The locks of `stack` in the backend at `url` (file:// or s3://)."""
+def stack_locks(
+    url: str, stack: str, project: str = PROJECT, env: Mapping[str, str] | None = None
+) -> list[StackLock]:
+    """The locks of `stack` in the backend at `url` (file:// or s3://; S3 keys from `env` if given)."""
     if url.startswith("s3://"):
         from botocore.exceptions import BotoCoreError, ClientError
 
         where = Location.parse(url)
-        client = where.client()
+        client = where.client(env)
         prefix = f"{where.prefix}.pulumi/locks/"
         found = []
         try:

@@ -38,7 +38,7 @@ def problems(stack: str, env: Mapping[str, str] | None = None) -> list[str]:
     if url is None:
         return found
     try:
-        check(url)
+        check(url, env)
     except StoreError as exc:
         found.append(str(exc.strerror))
         return found
@@ -46,7 +46,7 @@ def problems(stack: str, env: Mapping[str, str] | None = None) -> list[str]:
         found.append(f"PULUMI_BACKEND_URL: {exc}")
         return found
     try:
-        held = stack_locks(url, stack)
+        held = stack_locks(url, stack, env=env)
     except StoreError as exc:
         found.append(str(exc.strerror))
         return found

@@ -202,6 +202,9 @@ class S3Server:
         fd = os.open(config, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "w") as fh:
             json.dump({"identities": [identity]}, fh)
+        # weed reads master.toml from its working directory: one new volume per growth instead of
+        # 7 (each bucket is a collection with volumes of its own; a per-test bucket stays cheap).
+        (self.folder / "master.toml").write_text("[master.volume_growth]\ncopy_1 = 1\n")
         ports = dict(zip(_PORTS, free_ports(len(_PORTS)), strict=True))
         args = [
             str(weed),
@@ -211,7 +214,7 @@ class S3Server:
             f"-dir={data}",
             "-master.telemetry=false",
             "-master.volumeSizeLimitMB=64",
-            "-volume.max=16",
+            "-volume.max=0",  # as many as the disk holds (64 MB each, not preallocated)
             f"-master.port={ports['master']}",
             f"-master.port.grpc={ports['master_grpc']}",
             f"-volume.port={ports['volume']}",
@@ -224,6 +227,7 @@ class S3Server:
             f"-s3.port={ports['s3']}",
             f"-s3.port.grpc={ports['s3_grpc']}",
             "-s3.port.iceberg=0",
+            "-s3.autoCreateBucket=false",  # as AWS S3: a missing bucket is an error, not created
             "-s3.port.lance=0",
             f"-s3.localSocket={data / 's3.sock'}",
             f"-s3.config={config}",

@@ -21,6 +21,7 @@ import re
 import socket
 import threading
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -80,15 +81,25 @@ class Location:
     def project_prefix(self, project: str = PROJECT) -> str:
         return f"{self.prefix}{ROOT}/{project}/"
 
-    def client(self) -> Any:
+    def client(self, env: Mapping[str, str] | None = None) -> Any:
+        """A client with boto3's usual credentials, or those of `env` (a runner's environment)."""
         import boto3
         from botocore.config import Config
 
         session = (
             boto3.session.Session(profile_name=self.profile) if self.profile else boto3.session.Session()
         )
+        keys: dict[str, str] = {}
+        if env is not None and env.get("AWS_ACCESS_KEY_ID"):
+            keys = {
+                "aws_access_key_id": env["AWS_ACCESS_KEY_ID"],
+                "aws_secret_access_key": env.get("AWS_SECRET_ACCESS_KEY", ""),
+            }
+            if env.get("AWS_SESSION_TOKEN"):
+                keys["aws_session_token"] = env["AWS_SESSION_TOKEN"]
         return session.client(
             "s3",
+            **keys,
             endpoint_url=self.endpoint_url,
             region_name=self.region or "us-east-1",
             config=Config(
@@ -132,14 +143,17 @@ def explain(exc: BaseException, location: Location) -> str:
     return f"the bucket {location.where} could not be used: {type(exc).__name__}: {exc}"
 
 
-def check(url: str) -> None:
+def check(url: str, env: Mapping[str, str] | None = None) -> None:
     """Before any write: the bucket answers, the keys are accepted, the bucket exists.
     `StoreError` with one clear sentence otherwise."""
     from botocore.exceptions import BotoCoreError, ClientError
 
     location = Location.parse(url)
     try:
-        location.client().head_bucket(Bucket=location.bucket)
+        # A listing, not only HEAD: it checks the keys too (an S3 server may answer HEAD anonymously).
+        location.client(env).list_objects_v2(
+            Bucket=location.bucket, Prefix=location.project_prefix(), MaxKeys=1
+        )
     except (BotoCoreError, ClientError) as exc:
         raise StoreError(errno.EIO, explain(exc, location)) from None
 
