@@ -89,17 +89,12 @@ class Location:
         session = (
             boto3.session.Session(profile_name=self.profile) if self.profile else boto3.session.Session()
         )
-        keys: dict[str, str] = {}
-        if env is not None and env.get("AWS_ACCESS_KEY_ID"):
-            keys = {
-                "aws_access_key_id": env["AWS_ACCESS_KEY_ID"],
-                "aws_secret_access_key": env.get("AWS_SECRET_ACCESS_KEY", ""),
-            }
-            if env.get("AWS_SESSION_TOKEN"):
-                keys["aws_session_token"] = env["AWS_SESSION_TOKEN"]
+        keys: Mapping[str, str] = env if env and env.get("AWS_ACCESS_KEY_ID") else {}
         return session.client(
             "s3",
-            **keys,
+            aws_access_key_id=keys.get("AWS_ACCESS_KEY_ID"),  # None: boto3's own chain
+            aws_secret_access_key=keys.get("AWS_SECRET_ACCESS_KEY"),
+            aws_session_token=keys.get("AWS_SESSION_TOKEN"),
             endpoint_url=self.endpoint_url,
             region_name=self.region or "us-east-1",
             config=Config(
