@@ -166,14 +166,3 @@ def test_a_checkout_never_uses_another_checkouts_server(s3_server: S3Server, tmp
         pid = json.loads((other.folder / "server.json").read_text())["pid"]
     with pytest.raises(ProcessLookupError):
         os.kill(pid, 0)  # stopped (SIGTERM, then SIGKILL after the grace period): no process left
-
-
-def test_end_of_run_checkpoints_only_where_the_journal_is_beside_the_state():
-    from provider.deploy.engine import skip_checkpoints
-
-    s3 = {"PULUMI_BACKEND_URL": "s3://b?endpoint=127.0.0.1:1"}
-    assert skip_checkpoints(s3) and skip_checkpoints({"PULUMI_BACKEND_URL": "file:///x"})
-    assert not skip_checkpoints({**s3, "GENESYS_FLOWS_AUDIT_LOG": "/tmp/a.jsonl"})
-    assert skip_checkpoints(
-        {**s3, "GENESYS_FLOWS_AUDIT_LOG": "/tmp/a.jsonl", "GENESYS_FLOWS_CHECKPOINTS": "end"}
-    )
