@@ -22,6 +22,9 @@ from provider.governance.s3_trail import S3Trail
 from provider.governance.telemetry import Telemetry
 from tests.team.conftest import Bucket
 
+# `slow`: they need the SeaweedFS server that `make tools` builds (so not in `make test-fast`).
+pytestmark = pytest.mark.slow
+
 
 def journal(url: str, stack: str = "dev") -> IntentJournal:
     return IntentJournal(S3Trail(url, stack))
