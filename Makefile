@@ -12,7 +12,7 @@ STATE ?= local
 ## deploy: start the local emulator (or reuse a running one) and `pulumi up --yes` the $(STACK) stack
 deploy: venv tools
 	@if [ "$(STATE)" = team ] && [ -z "$${PULUMI_BACKEND_URL:-}" ]; then \
-	  s3env=$$($(PY) -m provider.deploy.s3_server start) && eval "$$s3env" && scripts/up $(STACK); \
+	  s3env=$$($(PY) -m provider.ops.s3_server start) && eval "$$s3env" && scripts/up $(STACK); \
 	else scripts/up $(STACK); fi
 
 ## test: ruff, mypy and pytest (unit, contract, and end-to-end through the real Pulumi engine)
@@ -63,7 +63,7 @@ bench: venv tools
 
 ## s3-stop: stop this checkout's S3 server (make deploy STATE=team starts it)
 s3-stop: venv
-	$(PY) -m provider.deploy.s3_server stop
+	$(PY) -m provider.ops.s3_server stop
 
 clean:
 	rm -rf .pulumi .emulator .metrics .audit

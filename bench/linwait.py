@@ -1,4 +1,4 @@
-"""Micro-benchmark: the SDK's `wait_for_rpcs` output loop against `provider.deploy.sdk_wait`'s
+"""Micro-benchmark: the SDK's `wait_for_rpcs` output loop against `provider.deploy.sdk_patches.sdk_wait`'s
 linear one. N tracked Outputs complete one at a time (as engine responses do); prints CPU seconds.
 No engine needed:
 
@@ -11,7 +11,7 @@ import asyncio
 from collections.abc import Iterable
 from typing import Any
 
-from provider.deploy.sdk_wait import linear_wait_for_rpcs, sdk_version, should_install
+from provider.deploy.sdk_patches.sdk_wait import linear_wait_for_rpcs, sdk_version, should_install
 
 
 async def _trickle(futures: Iterable[asyncio.Future[Any]]) -> None:

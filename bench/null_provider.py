@@ -9,9 +9,9 @@ from typing import Any
 import pulumi
 from pulumi.dynamic import CreateResult, ReadResult, UpdateResult
 
-from provider.deploy import sdk_pickle
 from provider.deploy.inputs import slim
 from provider.deploy.resource import CONNECTION_KEY, FlowProvider, normalize_inputs
+from provider.deploy.sdk_patches import sdk_pickle
 
 
 def _outs(props: dict[str, Any], flow_id: str, version: int) -> dict[str, Any]:

@@ -31,7 +31,7 @@ sys.path.insert(0, str(ROOT))
 from pulumi import automation as auto  # noqa: E402
 
 from emulator.testing import EmulatorProcess  # noqa: E402
-from provider.deploy.engine import PROJECT_DIR, offline_env, pulumi_command  # noqa: E402
+from provider.ops.engine import PROJECT_DIR, offline_env, pulumi_command  # noqa: E402
 
 REAL_RUN = "run(_here)\n"
 NULL_RUN = "from bench.null_provider import NullFlow\n\nrun(_here, resource=NullFlow)\n"

@@ -29,8 +29,8 @@ sys.path.insert(0, str(ROOT))
 from pulumi import automation as auto  # noqa: E402
 
 from emulator.testing import EmulatorProcess  # noqa: E402
-from provider.deploy import backend_repair  # noqa: E402
-from provider.deploy.engine import tools_bin  # noqa: E402
+from provider.deploy.sdk_patches import backend_repair  # noqa: E402
+from provider.ops.engine import tools_bin  # noqa: E402
 from tests.support.engine import Org, engine_env, flow_ids, make_project, open_stack  # noqa: E402
 
 

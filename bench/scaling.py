@@ -26,9 +26,10 @@ token).
 
 Variants: `--skip-checkpoints` (PULUMI_SKIP_CHECKPOINTS=true: one state write at the end, the default
 of the project's entry points, crash-safe through the provider's intents; without it, `base`, the
-per-step checkpoints), `--linwait` (provider/deploy/sdk_wait.py installed at the top of the program).
+per-step checkpoints), `--linwait` (provider/deploy/sdk_patches/sdk_wait.py installed at the top of the
+program).
 Both may be combined; `--variants base,skip,linwait,...` runs several side by side; a variant
-naming `trace` (`trace`, `linwait+trace`) installs provider/deploy/sdk_trace.py (one-frame stack
+naming `trace` (`trace`, `linwait+trace`) installs provider/deploy/sdk_patches/sdk_trace.py (one-frame stack
 traces in the state), as `__main__.py` does.
 
 Needs only `make venv tools` (the venv's python runs this; the CLI comes from .tools/pulumi or
@@ -57,7 +58,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from emulator.testing import EmulatorProcess  # noqa: E402
-from provider.deploy.engine import PROJECT_DIR, offline_env, tools_bin  # noqa: E402
+from provider.ops.engine import PROJECT_DIR, offline_env, tools_bin  # noqa: E402
 
 STACK = "bench"
 PHASES = ("create", "preview", "change", "refresh", "destroy")
@@ -104,8 +105,10 @@ pulumi.export("count", len(resources))
 '''
 REAL_IMPORT = "from provider.flow_resource import Flow"
 NULL_IMPORT = "from bench.null_provider import NullFlow as Flow"
-LINWAIT_PRELUDE = "from provider.deploy.sdk_wait import install as _linwait\n_linwait(force=True)\n"
-TRACE_PRELUDE = "from provider.deploy.sdk_trace import install as _traces\n_traces()\n"
+LINWAIT_PRELUDE = (
+    "from provider.deploy.sdk_patches.sdk_wait import install as _linwait\n_linwait(force=True)\n"
+)
+TRACE_PRELUDE = "from provider.deploy.sdk_patches.sdk_trace import install as _traces\n_traces()\n"
 
 
 def layered_dag(count: int, layers: int) -> dict[str, dict[str, Any]]:
@@ -412,7 +415,9 @@ def main() -> None:
     parser.add_argument("--layers", type=int, default=10)
     parser.add_argument("--phases", default=",".join(PHASES))
     parser.add_argument("--skip-checkpoints", action="store_true", help="PULUMI_SKIP_CHECKPOINTS=true")
-    parser.add_argument("--linwait", action="store_true", help="provider/deploy/sdk_wait.py in the program")
+    parser.add_argument(
+        "--linwait", action="store_true", help="provider/deploy/sdk_patches/sdk_wait.py in the program"
+    )
     parser.add_argument(
         "--variants",
         default="",

@@ -28,8 +28,8 @@ from pulumi import automation as auto  # noqa: E402
 
 from bench.pulumi_up import layered_dag, make_project  # noqa: E402
 from emulator.testing import EmulatorProcess  # noqa: E402
-from provider.deploy.engine import offline_env, pulumi_command  # noqa: E402
-from provider.deploy.s3_server import S3Server, backend_url  # noqa: E402
+from provider.ops.engine import offline_env, pulumi_command  # noqa: E402
+from provider.ops.s3_server import S3Server, backend_url  # noqa: E402
 
 
 def timed_up(root: Path, flows: dict, api_url: str, mode: str, s3: S3Server | None) -> tuple[float, int]:

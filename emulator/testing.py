@@ -120,6 +120,13 @@ class AdminClient:
         result: dict[str, Any] = self._call("POST", "genesys/publish-as-user", json=body).json()
         return result
 
+    def gc_seed_flow(self, org: str, yaml_text: str, user_name: str = "Bea Botbuilder") -> dict[str, Any]:
+        """A flow someone else built in the org (e.g. a bot flow of another team): created from
+        the Archy YAML with one published version by that UI user; returns the flow."""
+        body = {"org": org, "user_name": user_name, "yaml": yaml_text}
+        result: dict[str, Any] = self._call("POST", "genesys/seed-flow", json=body).json()
+        return result
+
     def gc_dependency_rebuilding(self, on: bool) -> None:
         """While on, both dependency-tracking routes answer 206 ("being rebuilt")."""
         self._call("PUT", "genesys/dependency-tracking", json={"rebuilding": on})

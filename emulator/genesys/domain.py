@@ -41,30 +41,57 @@ ARCHY_KEYS = {
     "inboundChat": "INBOUNDCHAT",
     "inboundEmail": "INBOUNDEMAIL",
     "inboundShortMessage": "INBOUNDSHORTMESSAGE",
-    "inQueueCall": "INQUEUECALL",
-    "inQueueEmail": "INQUEUEEMAIL",
-    "inQueueShortMessage": "INQUEUESHORTMESSAGE",
+    "inqueueCall": "INQUEUECALL",
+    "inqueueEmail": "INQUEUEEMAIL",
+    "inqueueShortMessage": "INQUEUESHORTMESSAGE",
     "outboundCall": "OUTBOUNDCALL",
     "secureCall": "SECURECALL",
     "commonModule": "COMMONMODULE",
     "workflow": "WORKFLOW",
     "workitem": "WORKITEM",
-    "bot": "BOT",
-    "digitalBot": "DIGITALBOT",
+    "botFlow": "BOT",
+    "digitalBotFlow": "DIGITALBOT",
     "voicemail": "VOICEMAIL",
     "surveyInvite": "SURVEYINVITE",
 }
 TYPE_TO_ARCHY_KEY = {v: k for k, v in ARCHY_KEYS.items()}
+# Spellings Archy does not write -> the key it does (named in the job's Failure message).
+MISSPELT_KEYS = {
+    "inQueueCall": "inqueueCall",
+    "inQueueEmail": "inqueueEmail",
+    "inQueueShortMessage": "inqueueShortMessage",
+    "bot": "botFlow",
+    "digitalBot": "digitalBotFlow",
+}
 
-# Kinds of reference: a common module called by name, or a transfer target of any type.
+# Kinds of reference (contract section 4): a common module called by name, a transfer target of any
+# type, a secure transfer, a bot or digital bot called by name, an ACD transfer's in-queue flow.
 REF_COMMON_MODULE = "commonModule"
 REF_TRANSFER = "transfer"
 REF_TRANSFER_SECURE = "transferSecure"
-# The type of the stub `createStubs` creates for an unknown reference of each kind.
-STUB_TYPES = {
-    REF_COMMON_MODULE: "COMMONMODULE",
-    REF_TRANSFER: "INBOUNDCALL",
-    REF_TRANSFER_SECURE: "SECURECALL",
+REF_BOT = "bot"
+REF_DIGITAL_BOT = "digitalBot"
+REF_INQUEUE = "inqueue"
+# The flow types each kind may name (empty: any type); the first is the type of the stub
+# `createStubs` creates for an unknown reference (a transfer's stub is an INBOUNDCALL).
+REF_TYPES: dict[str, tuple[str, ...]] = {
+    REF_COMMON_MODULE: ("COMMONMODULE",),
+    REF_TRANSFER: (),
+    REF_TRANSFER_SECURE: ("SECURECALL",),
+    REF_BOT: ("BOT", "DIGITALBOT"),
+    REF_DIGITAL_BOT: ("DIGITALBOT",),
+    REF_INQUEUE: ("INQUEUECALL", "INQUEUEEMAIL", "INQUEUESHORTMESSAGE"),
+}
+STUB_TYPES = {kind: (types[0] if types else "INBOUNDCALL") for kind, types in REF_TYPES.items()}
+# action -> (the key naming the flow, "map": its keys are names / "name": it holds {name: ...}, kind)
+FLOW_ACTIONS = {
+    "callCommonModule": ("commonModule", "map", REF_COMMON_MODULE),
+    "transferToFlow": ("targetFlow", "name", REF_TRANSFER),
+    "transferToFlowSecure": ("targetFlow", "name", REF_TRANSFER_SECURE),
+    "callBotFlow": ("botFlow", "map", REF_BOT),
+    "callDigitalBotFlow": ("digitalBotFlow", "map", REF_DIGITAL_BOT),
+    "transferToAcd": ("overrideInQueueFlow", "name", REF_INQUEUE),
+    "menuTransferToAcd": ("overrideInQueueFlow", "name", REF_INQUEUE),
 }
 
 MAX_YAML_NODES = 100_000
@@ -169,6 +196,8 @@ def parse_archy(text: str) -> ArchyDoc:
     if len(data) != 1:
         raise ArchyError(f"The flow definition must have exactly one top-level key (found {len(data)}).")
     key = next(iter(data))
+    if key in MISSPELT_KEYS:
+        raise ArchyError(f"Unknown flow type key {key!r}: Archy writes {MISSPELT_KEYS[key]!r}.")
     if key not in ARCHY_KEYS:
         raise ArchyError(f"Unknown flow type key {str(key)[:80]!r}: expected one of {', '.join(ARCHY_KEYS)}.")
     body = data[key]
@@ -188,7 +217,8 @@ def parse_archy(text: str) -> ArchyDoc:
 
 
 def find_references(tree: Any) -> list[Reference]:
-    """Every flow referenced by name anywhere in the tree (walked iteratively), first seen first."""
+    """Every flow referenced by name anywhere in the tree (walked iteratively), first seen first;
+    settings blocks (`settings...` keys) hold defaults, not references, and are not walked."""
     found: dict[tuple[str, str], Reference] = {}
     stack: list[Any] = [tree]
     while stack:
@@ -199,20 +229,17 @@ def find_references(tree: Any) -> list[Reference]:
         if not isinstance(node, dict):
             continue
         for key, value in node.items():
-            if key == "callCommonModule" and isinstance(value, dict):
-                modules = value.get("commonModule")
-                if isinstance(modules, dict):
-                    for module in modules:
-                        if isinstance(module, str) and module:
-                            found.setdefault(
-                                (REF_COMMON_MODULE, module.lower()), Reference(REF_COMMON_MODULE, module)
-                            )
-            elif key in ("transferToFlow", "transferToFlowSecure") and isinstance(value, dict):
-                target = value.get("targetFlow")
-                if isinstance(target, dict) and isinstance(target.get("name"), str) and target["name"]:
-                    kind = REF_TRANSFER if key == "transferToFlow" else REF_TRANSFER_SECURE
-                    found.setdefault((kind, target["name"].lower()), Reference(kind, target["name"]))
-        stack.extend(reversed(list(node.values())))
+            if key in FLOW_ACTIONS and isinstance(value, dict):
+                holder_key, form, kind = FLOW_ACTIONS[key]
+                holder = value.get(holder_key)
+                if form == "map":
+                    names = [n for n in holder if isinstance(n, str)] if isinstance(holder, dict) else []
+                else:
+                    name = holder.get("name") if isinstance(holder, dict) else None
+                    names = [name] if isinstance(name, str) else []
+                for name in (n for n in names if n):
+                    found.setdefault((kind, name.lower()), Reference(kind, name))
+        stack.extend(reversed([v for k, v in node.items() if not str(k).startswith("settings")]))
     return list(found.values())
 
 

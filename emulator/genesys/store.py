@@ -15,7 +15,12 @@ from ..errors import ApiError
 from . import render
 from .domain import (
     FLOW_TYPE_OF_OBJECT,
+    REF_BOT,
     REF_COMMON_MODULE,
+    REF_DIGITAL_BOT,
+    REF_INQUEUE,
+    REF_TRANSFER_SECURE,
+    REF_TYPES,
     STUB_TYPES,
     ArchyError,
     Reference,
@@ -25,6 +30,14 @@ from .domain import (
 from .flows import FlowRec, FlowStore, held_by, holder_text, snapshot, to_json
 
 IMPORT = "import"
+# How a job's Failure names a missing reference of each kind (a transfer names a "flow").
+_KIND_WORDS = {
+    REF_COMMON_MODULE: "common module",
+    REF_BOT: "bot flow",
+    REF_DIGITAL_BOT: "digital bot flow",
+    REF_INQUEUE: "in-queue flow",
+    REF_TRANSFER_SECURE: "secure call flow",
+}
 EXPORT = "export"
 
 
@@ -39,6 +52,25 @@ class GenesysStore(FlowStore):
                 refs = [r for r in self._resolve(conn, org, parse_archy(text).references, rec)[0] if r]
             except ArchyError:
                 refs = []
+            self._new_published_version(conn, rec, actor, text, refs, now)
+            self._save(conn, rec)
+            return self._render(conn, rec)
+
+    def seed_as(self, org: str, actor: dict[str, str], text: str) -> dict[str, Any]:
+        """A flow built by someone else (a UI user, e.g. a bot another team owns): created from the
+        Archy `text` with one published version by `actor`; 409 when its (type, name) is taken."""
+        try:
+            doc = parse_archy(text)
+        except ArchyError as exc:
+            raise ApiError(400, "bad.request", str(exc)) from None
+        now = time.time()
+        with self._tx() as conn:
+            self._settle(conn, now)
+            if self._name_taken(conn, org, doc.flow_type, doc.name):
+                raise ApiError(409, "architect.flow.already.exists", f"Flow '{doc.name}' already exists.")
+            state = self._new_state(doc.description, None)
+            rec = self._insert_flow(conn, org, doc.flow_type, doc.name, state)
+            refs = [r for r in self._resolve(conn, org, doc.references, rec)[0] if r]
             self._new_published_version(conn, rec, actor, text, refs, now)
             self._save(conn, rec)
             return self._render(conn, rec)
@@ -139,8 +171,10 @@ class GenesysStore(FlowStore):
         for ref in refs:
             sql = "SELECT id FROM gc_flows WHERE org = ? AND deleted = 0 AND name_key = ?"
             args: list[Any] = [org, ref.name.lower()]
-            if ref.kind == REF_COMMON_MODULE:
-                sql += " AND type = 'COMMONMODULE'"
+            types = REF_TYPES[ref.kind]
+            if types:
+                sql += f" AND type IN ({', '.join('?' for _ in types)})"
+                args.extend(types)
             candidates = [self._load(conn, org, r[0]) for r in conn.execute(sql, args)]
             found = [c for c in candidates if c is not None]
             # Ambiguous transfer targets: a published flow first, then the secure call flow for a
@@ -148,7 +182,7 @@ class GenesysStore(FlowStore):
             found.sort(
                 key=lambda c: (
                     c.state.get("published") is None,
-                    not (ref.kind != REF_COMMON_MODULE and c.type == STUB_TYPES[ref.kind]),
+                    c.type != STUB_TYPES[ref.kind],
                     c.type,
                 )
             )
@@ -189,11 +223,7 @@ class GenesysStore(FlowStore):
         unknown = [ref for ref, found in bad if found is None]
         unpublished = [found for _, found in bad if found is not None]
         if unpublished or (unknown and not data["create_stubs"]):
-            parts = [
-                f"'{ref.name}' ({'common module' if ref.kind == REF_COMMON_MODULE else 'flow'}) "
-                "does not exist"
-                for ref in unknown
-            ]
+            parts = [f"'{ref.name}' ({_KIND_WORDS.get(ref.kind, 'flow')}) does not exist" for ref in unknown]
             parts += [f"'{f.name}' ({f.type}) has no published version" for f in unpublished]
             raise ArchyError(
                 f"Flow '{doc.name}' references flows that cannot be used: {'; '.join(parts)}."

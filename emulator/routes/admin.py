@@ -81,6 +81,13 @@ class _AdminPublishAsUser(_AdminLock):
     yaml: str = Field(max_length=1024 * 1024)
 
 
+class _AdminSeed(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+    org: str = Field(min_length=1, max_length=200)
+    user_name: str = Field(min_length=1, max_length=200)
+    yaml: str = Field(max_length=1024 * 1024)
+
+
 class _AdminRebuilding(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True)
     rebuilding: bool
@@ -180,6 +187,13 @@ def router(runtime: Runtime) -> APIRouter:
         body = await admin_body(runtime, request, _AdminPublishAsUser)
         actor = user_actor(known_org(body.org), body.user_name)
         doc = await runtime.store.write(gc.publish_as, body.org, body.flow_id, actor, body.yaml)
+        return json_response(dumps(doc))
+
+    @app.post("/_emulator/genesys/seed-flow")
+    async def admin_seed_flow(request: Request) -> Response:
+        body = await admin_body(runtime, request, _AdminSeed)
+        actor = user_actor(known_org(body.org), body.user_name)
+        doc = await runtime.store.write(gc.seed_as, body.org, actor, body.yaml)
         return json_response(dumps(doc))
 
     @app.put("/_emulator/genesys/dependency-tracking")

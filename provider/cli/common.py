@@ -10,9 +10,9 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, TextIO
 
-from provider.deploy import sources
 from provider.errors import ConfigurationError
 from provider.governance import audit as audit_mod
+from provider.ops import sources
 from provider.platforms.http.settings import ConnectionSettings
 
 EXIT_OK = 0

@@ -10,8 +10,8 @@ from pathlib import Path
 from provider.cli.common import EXIT_DIFF, EXIT_OK, CliError, Output, _stack
 from provider.cli.org import _live_snapshot
 from provider.cli.render import render_dot, render_mermaid
-from provider.deploy import sources
 from provider.domain import snapshot as snap
+from provider.ops import sources
 
 
 def cmd_validate(args: argparse.Namespace, out: Output) -> int:

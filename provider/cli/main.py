@@ -1,5 +1,5 @@
 """`archctl`: governance commands for the flows — validate, graph, export, diff, drift, audit, metrics,
-import, promote.
+import, promote, migrate.
 
 Human output by default, `--json` for CI (schemas: `archctl schema COMMAND`, provider/cli/schemas.py).
 Exit codes: 0 clean, 1 differences or failures, 2 usage, configuration or connection error.
@@ -19,10 +19,12 @@ from typing import NoReturn, TextIO
 
 from pulumi import automation as auto
 
+from provider import platforms
 from provider.cli import schemas as cli_schemas
 from provider.cli.common import EXIT_DIFF, EXIT_OK, EXIT_USAGE, CliError, Output
 from provider.cli.definitions import cmd_graph, cmd_validate
 from provider.cli.logs import cmd_audit, cmd_metrics
+from provider.cli.migrate import add_parser as add_migrate
 from provider.cli.org import cmd_diff, cmd_drift, cmd_export
 from provider.cli.stacks import cmd_import, cmd_promote, cmd_schema
 from provider.cli.unlock import cmd_unlock
@@ -50,8 +52,9 @@ def _connection(p: argparse.ArgumentParser, *, stack_help: str) -> None:
     )
     g.add_argument(
         "--platform",
-        choices=["architecture-api", "genesys-cloud"],
-        help="the org's flows API with --api-url/--region (default architecture-api; a stack says its own)",
+        choices=platforms.NAMES,
+        help=f"the org's flows API with --api-url/--region (default {platforms.DEFAULT}; "
+        "a stack says its own)",
     )
     g.add_argument(
         "--client-id",
@@ -68,7 +71,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="archctl",
         description="Governance for Genesys Cloud Architect flows as code: validate, graph, export, diff, "
-        "drift, audit, metrics, import, promote.",
+        "drift, audit, metrics, import, promote, migrate.",
         epilog="Exit codes: 0 clean, 1 differences or failures, 2 usage, configuration or connection error.",
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
@@ -167,6 +170,8 @@ def build_parser() -> argparse.ArgumentParser:
     _flows_opt(p)
     _common(p)
     p.set_defaults(func=cmd_promote)
+
+    add_migrate(sub)
 
     p = sub.add_parser(
         "unlock", help="remove the Pulumi lock a dead runner left (names its host, process and age; audited)"

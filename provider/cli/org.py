@@ -17,8 +17,8 @@ from provider.cli.common import (
     _stack,
 )
 from provider.cli.render import _table
-from provider.deploy import gc_org, sources
 from provider.domain import snapshot as snap
+from provider.ops import sources
 
 
 def _live_snapshot(args: argparse.Namespace, out: Output, *, stack: str | None = None) -> snap.Snapshot:
@@ -28,8 +28,8 @@ def _live_snapshot(args: argparse.Namespace, out: Output, *, stack: str | None =
 
 
 def _live_read(args: argparse.Namespace, out: Output, *, stack: str | None, content: bool) -> Any:
-    """The live org as a snapshot; with `content` on genesys-cloud, the `gc_org.OrgRead` (raw Archy
-    texts and per-flow failures) instead."""
+    """The live org as a snapshot; with `content`, the `sources.OrgRead` (on a platform that reads
+    content apart: raw texts and per-flow failures) instead."""
     stack_name = stack or getattr(args, "stack", None)
     progress = Progress(out.err, "reading flows")
     if stack_name:
@@ -46,23 +46,15 @@ def _live_read(args: argparse.Namespace, out: Output, *, stack: str | None, cont
         }
     else:
         connection = _connection_from_args(args)
-        platform = sources.platform_for(
-            connection, getattr(args, "platform", None) or sources.DEFAULT_PLATFORM
-        )
+        platform = sources.platform_for(connection, getattr(args, "platform", None))
         known = {}
         definitions = sources.definition_docs_or_empty(_flows_dir(args), {})
         source = {"kind": "org", "api_url": connection.api_base_url, "label": connection.api_base_url}
-    if content and gc_org.is_genesys_cloud(platform):
-        read = sources.org_read(
-            platform, known_ids=known, definitions=definitions, source=source, progress=progress
-        )
-        progress.done(f"{len(read.snapshot.flows)} flows")
-        return read
-    result = sources.org_snapshot(
+    read = sources.org_read(
         platform, known_ids=known, definitions=definitions, source=source, progress=progress
     )
-    progress.done(f"{len(result.flows)} flows")
-    return result
+    progress.done(f"{len(read.snapshot.flows)} flows")
+    return (read, platform) if content else read.snapshot
 
 
 def cmd_export(args: argparse.Namespace, out: Output) -> int:
@@ -70,10 +62,10 @@ def cmd_export(args: argparse.Namespace, out: Output) -> int:
         raise CliError(
             "export needs --stack S, or --api-url/--region (with the OAuth client in the environment)"
         )
-    live = _live_read(args, out, stack=None, content=True)
-    if isinstance(live, gc_org.OrgRead):
-        return _export_archy(args, out, live)
-    snapshot = live
+    read, platform = _live_read(args, out, stack=None, content=True)
+    if read.content_apart:
+        return _export_archy(args, out, read, platform)
+    snapshot = read.snapshot
     progress = Progress(out.err, "writing files")
     paths = snap.write(snapshot, Path(args.out))
     progress.done(f"{len(paths)} files in {args.out}")
@@ -93,12 +85,20 @@ def cmd_export(args: argparse.Namespace, out: Output) -> int:
     return EXIT_OK
 
 
-def _export_archy(args: argparse.Namespace, out: Output, read: gc_org.OrgRead) -> int:
-    """genesys-cloud: `<key>.archy.yaml` + `<key>.yaml` definitions; a flow whose export failed is
-    reported (exit 1) and the others are written."""
+def _export_archy(args: argparse.Namespace, out: Output, read: sources.OrgRead, platform: Any) -> int:
+    """Content read apart (genesys-cloud): `<key>.archy.yaml` + `<key>.yaml` definitions; a flow
+    whose export failed is reported (exit 1) and the others are written."""
     out_dir = Path(args.out)
     progress = Progress(out.err, "writing files")
-    paths = gc_org.write_definitions(read, out_dir)
+    subs: dict[str, str] | None = None
+    definitions_dir: Path | None = None
+    if args.stack:  # the stack's placeholders put back: the export deploys to any environment
+        info = _stack(args.stack, with_state=False)
+        subs, definitions_dir = dict(info.substitutions), _flows_dir(args, info)
+    exported = sources.write_export(
+        platform, read, out_dir, substitutions=subs, definitions_dir=definitions_dir
+    )
+    paths, removed, ambiguous = exported.written, exported.removed, exported.ambiguous
     progress.done(f"{len(paths)} files in {out_dir}")
     snapshot = read.snapshot
     rows = [
@@ -115,12 +115,15 @@ def _export_archy(args: argparse.Namespace, out: Output, read: gc_org.OrgRead) -
     ]
     failed = [{"key": k, "id": snapshot.ids.get(k, ""), "error": e} for k, e in sorted(read.errors.items())]
     doc = {"out": str(out_dir), "source": snapshot.label, "count": len(rows), "flows": rows, "failed": failed}
+    doc |= {"removed": [str(p) for p in removed], "ambiguous": ambiguous}
     human = _table(["key", "name", "type", "id"], [[r["key"], r["name"], r["type"], r["id"]] for r in rows])
     lines = [
         f"exported {len(rows)} flow(s) from {snapshot.label} to {out_dir} (Archy YAML + definitions)",
         human,
     ]
     lines += [f"failed: {f['key']} ({f['id']}): {f['error']}" for f in failed]
+    lines += [f"removed (a key this export no longer writes): {p.name}" for p in removed]
+    lines += [f"ambiguous: {a}" for a in ambiguous]
     out.emit(doc, "\n".join(lines))
     return EXIT_DIFF if failed else EXIT_OK
 
@@ -157,7 +160,7 @@ def cmd_diff(args: argparse.Namespace, out: Output) -> int:
     if stack_a and stack_b and not args.raw:
         subs_a = _stack(stack_a, with_state=False).substitutions
         subs_b = _stack(stack_b, with_state=False).substitutions
-    from provider.deploy import promote
+    from provider.ops import promote
 
     result = promote.compare(a, b, subs_a, subs_b)
     out.emit(result.to_json(), result.render())
@@ -165,7 +168,7 @@ def cmd_diff(args: argparse.Namespace, out: Output) -> int:
 
 
 def cmd_drift(args: argparse.Namespace, out: Output) -> int:
-    from provider.deploy import promote
+    from provider.ops import promote
 
     progress = Progress(out.err, "reading flows")
     result, published = promote.drift_details(

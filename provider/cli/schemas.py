@@ -101,6 +101,10 @@ EXPORT = _obj(
         "failed": _arr(
             _obj({"key": {"type": "string"}, "id": {"type": "string"}, "error": {"type": "string"}})
         ),
+        # genesys-cloud: files of an earlier export whose keys this one no longer writes (removed), and
+        # values two of the stack's placeholders share (left as they are).
+        "removed": _arr({"type": "string"}),
+        "ambiguous": _arr({"type": "string"}),
     },
     ["out", "source", "count", "flows"],
 )
@@ -304,6 +308,46 @@ PROMOTE = _obj(
     }
 )
 
+_NULLABLE = {"type": ["string", "null"]}
+
+MIGRATE = _obj(
+    {
+        "directory": {"type": "string"},
+        "out": {"type": "string"},
+        "stack": _NULLABLE,
+        "flows": _arr(
+            _obj(
+                {
+                    "key": {"type": "string"},
+                    "resource": {"type": "string"},
+                    "tf_file": {"type": "string"},
+                    "archy_source": {"type": "string"},
+                    "substitutions": {"type": "object", "additionalProperties": {"type": "string"}},
+                }
+            )
+        ),
+        "placeholders": _arr(
+            _obj(
+                {
+                    "name": {"type": "string"},
+                    "source": {"type": "string"},
+                    "value": _NULLABLE,
+                    "value_from": _NULLABLE,
+                    "flows": _arr({"type": "string"}),
+                }
+            )
+        ),
+        "untranslated": _arr({"type": "string"}),
+        "notes": _arr({"type": "string"}),
+        "written": _arr({"type": "string"}),
+        "kept_files": _arr({"type": "string"}),
+        "stack_values_set": {"type": "object", "additionalProperties": {"type": "string"}},
+        "problems": _arr({"type": "string"}),
+        "import": {"anyOf": [IMPORT, {"type": "null"}]},
+        "ok": {"type": "boolean"},
+    }
+)
+
 SCHEMAS: dict[str, dict[str, Any]] = {
     "validate": VALIDATE,
     "graph": GRAPH,
@@ -314,6 +358,7 @@ SCHEMAS: dict[str, dict[str, Any]] = {
     "metrics": METRICS,
     "import": IMPORT,
     "promote": PROMOTE,
+    "migrate": MIGRATE,
     "error": ERROR,
 }
 

@@ -11,7 +11,7 @@ from provider.cli.common import EXIT_DIFF, EXIT_OK, Output
 
 
 def cmd_import(args: argparse.Namespace, out: Output) -> int:
-    from provider.deploy import importer
+    from provider.ops import importer
 
     report = importer.import_stack(
         args.stack, flows_dir=getattr(args, "flows", None), overwrite=args.overwrite, note=out.note
@@ -21,7 +21,7 @@ def cmd_import(args: argparse.Namespace, out: Output) -> int:
 
 
 def cmd_promote(args: argparse.Namespace, out: Output) -> int:
-    from provider.deploy import promote
+    from provider.ops import promote
 
     report = promote.promote(
         args.source,

@@ -12,13 +12,13 @@ import os
 import sys
 
 from provider.cli.common import EXIT_DIFF, EXIT_OK, CliError, Output
-from provider.deploy import locks
 from provider.governance.s3_trail import StoreError
 from provider.governance.telemetry import Telemetry
+from provider.ops import locks
 
 
 def _backend_url() -> str:
-    from provider.deploy.workspace import engine_env
+    from provider.ops.workspace import engine_env
 
     return engine_env()["PULUMI_BACKEND_URL"]
 

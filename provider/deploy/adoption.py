@@ -17,13 +17,13 @@ import logging
 import time
 from collections.abc import Mapping
 
-from provider.deploy.inputs import ARCHY_SHA_KEY, FlowProviderError
+from provider.deploy.inputs import ARCHY_SHA_KEY, DUPLICATE_CODES, FlowProviderError
 from provider.domain import archy_text, convert
 from provider.domain.document import FlowDocument
 from provider.domain.yaml_safe import YamlError
-from provider.errors import ArchitectError
+from provider.errors import ArchitectError, ConflictError, TransportError
 from provider.governance.intents import Action, Intent, IntentJournal, IntentWriteError
-from provider.platforms.base import LiveFlow, Platform
+from provider.platforms.base import ContentExport, LiveFlow, Platform
 
 log = logging.getLogger(__name__)
 
@@ -141,12 +141,14 @@ def _holds(platform: Platform, live: LiveFlow, document: FlowDocument, ids: Mapp
         return False
     if document.archy is None:
         return True
-    fetch = getattr(platform, "fetch_content", None)
-    version = live.extra.get("publishedVersion") or live.extra.get("checkedInVersion")
-    if fetch is None or version is None:
+    if not isinstance(platform, ContentExport):
+        return False
+    version = platform.content_version(live)
+    if version is None:
         return False
     try:
-        return bool(archy_text.canonical(fetch(live.id, version)) == archy_text.canonical(document.archy))
+        text = platform.fetch_content(live.id, version)
+        return bool(archy_text.canonical(text) == archy_text.canonical(document.archy))
     except YamlError:
         return False
 
@@ -197,6 +199,54 @@ def adopt_after_duplicate(
     adopted = Intent(match, "create", intent.flow_key, intent.flow_type, intent.flow_name)
     finish_success(journal, adopted, flow, document, ids, "adopted")
     return flow
+
+
+def create(
+    platform: Platform, journal: IntentJournal, intent: Intent, document: FlowDocument, ids: Mapping[str, str]
+) -> tuple[LiveFlow, bool]:
+    """The create of `intent`: the flow, and whether it was adopted (this stack's interrupted create
+    made it; that intent records the success). A type change replaces the flow under the same key:
+    its predecessor (this stack's) is moved out of the name's way first, on a platform whose
+    references bind by name. A duplicate that is not this stack's, or a create with no answer that no
+    look-up finds, raises (the caller records failure or unknown)."""
+    key = intent.flow_key
+    for old_id in journal.written(flow_key=key):
+        try:
+            platform.set_aside(old_id, document)
+        except ArchitectError as exc:
+            raise FlowProviderError(f"flow {key!r}: create failed: {exc}") from None
+    try:
+        return platform.create(document, ids), False
+    except ConflictError as exc:
+        if exc.code not in DUPLICATE_CODES:
+            raise
+        try:
+            adopted = adopt_after_duplicate(platform, journal, intent, document, ids)
+        except ArchitectError as again:
+            raise FlowProviderError(f"flow {key!r}: adopting this stack's flow failed: {again}") from None
+        if adopted is None:
+            raise exists_error(platform, key, document) from None
+        return adopted, True
+    except TransportError as exc:
+        found = look_up_after_unknown(platform, document, ids) if exc.ambiguous else None
+        if found is None:
+            raise
+        return found, False
+
+
+def exists_error(platform: Platform, key: str, document: FlowDocument) -> FlowProviderError:
+    try:
+        existing = platform.find(document.name, str(document.type))
+    except ArchitectError:
+        existing = None
+    where = f" (id {existing.id})" if existing is not None else ""
+    return FlowProviderError(
+        f"flow {key!r}: a live {document.type} flow named {document.name!r} already exists in the "
+        f"organization{where}, and this resource does not manage it. Nothing was adopted. If it is "
+        f"this stack's flow and you renamed its definition file, add `aliases: [<old key>]` to the "
+        f"file; to adopt a flow made outside Pulumi, run `archctl import --stack <stack>`; or rename "
+        f"the flow in the definition, or delete the existing flow"
+    )
 
 
 def look_up_after_unknown(

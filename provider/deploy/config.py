@@ -21,8 +21,10 @@ from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from provider import platforms
+from provider.domain.loading import render_scalar
 from provider.errors import ConfigurationError
-from provider.platforms.base import PLATFORM_NAMES, ConflictPolicy
+from provider.platforms.base import ConflictPolicy
 from provider.platforms.http.settings import (
     ENV_API_URL,
     ENV_CLIENT_ID,
@@ -33,11 +35,10 @@ from provider.platforms.http.settings import (
 )
 
 NAMESPACE = "genesys-flows"
-DEFAULT_PLATFORM = "architecture-api"
-#: Per platform: the conflict policies it supports, the default first.
+DEFAULT_PLATFORM = platforms.DEFAULT
+#: Per platform: the conflict policies it supports, the default first (from the registry).
 CONFLICT_POLICIES: dict[str, tuple[str, ...]] = {
-    "architecture-api": ("merge", "overwrite", "fail"),
-    "genesys-cloud": ("fail", "overwrite"),
+    name: tuple(kind.conflict_policies) for name, kind in platforms.PLATFORMS.items()
 }
 #: The keys a Flow's `__connection` input and the provider's platforms are built from.
 CONNECTION_KEYS: tuple[str, ...] = (
@@ -187,8 +188,8 @@ def parse(stack: str, values: Mapping[str, Any]) -> StackConfig:
         problems.append(f"{NAMESPACE}:{key} {message}")
 
     platform = _text(values.get("platform")) or DEFAULT_PLATFORM
-    if platform not in PLATFORM_NAMES:
-        bad("platform", f"is {platform!r}; use one of {', '.join(PLATFORM_NAMES)}")
+    if platform not in platforms.PLATFORMS:
+        bad("platform", f"is {platform!r}; use one of {', '.join(platforms.NAMES)}")
         platform = DEFAULT_PLATFORM
 
     api_url = _text(values.get("apiUrl"))
@@ -210,8 +211,9 @@ def parse(stack: str, values: Mapping[str, Any]) -> StackConfig:
     if force_unlock is None:
         bad("forceUnlock", f"is {values.get('forceUnlock')!r}; use true or false")
         force_unlock = False
-    if force_unlock and platform != "genesys-cloud":
-        bad("forceUnlock", f"is true, but platform {platform} has no locks (genesys-cloud only)")
+    if force_unlock and not platforms.PLATFORMS[platform].locks:
+        with_locks = ", ".join(name for name, kind in platforms.PLATFORMS.items() if kind.locks)
+        bad("forceUnlock", f"is true, but platform {platform} has no locks ({with_locks} only)")
 
     raw_subs = values.get("substitutions") or {}
     if isinstance(raw_subs, str):
@@ -234,7 +236,8 @@ def parse(stack: str, values: Mapping[str, Any]) -> StackConfig:
         client_secret=_secret(values.get("clientSecret")),
         conflict_policy=policy,  # checked against CONFLICT_POLICIES above
         force_unlock=force_unlock,
-        substitutions={str(k): str(v) for k, v in raw_subs.items()},
+        # Values as YAML writes them (`true`, not Python's `True`), as the flows' own substitutions.
+        substitutions={str(k): render_scalar(v) for k, v in raw_subs.items()},
         metrics_dir=_text(values.get("metricsDir")),
         audit_log=_text(values.get("auditLog")),
         flows_dir=_text(values.get("flowsDir")),

@@ -169,17 +169,34 @@ def changed_fields(olds: Mapping[str, Any], news: Mapping[str, Any]) -> list[str
     previous outputs: a content field they hold only as its sha256 is compared by sha256; one they
     hold in full (outputs written before, an import that recorded the live content) is compared."""
     changed = []
+    archy = is_archy(news)
     for key in DIFF_KEYS:
         new = news.get(key)
         sha_key = CONTENT_SHA_KEYS.get(key)
         if contains_unknown(new):
             changed.append(key)
+        elif archy and key in ("references", REFERENCE_IDS):
+            # genesys-cloud: the content binds flows by name, so what counts is which flows (ids) it
+            # uses; a referenced flow's key renamed (`aliases`) leaves them as they are.
+            if _used_ids(olds) != _used_ids(news):
+                changed.append(key)
         elif sha_key is not None and key not in olds and sha_key in olds:
             if olds[sha_key] != content_sha(key, new):
                 changed.append(key)
         elif _comparable(key, olds.get(key)) != _comparable(key, new):
             changed.append(key)
     return changed
+
+
+def _used_ids(props: Mapping[str, Any]) -> list[str] | None:
+    """The flow ids `props`' references resolve to, as a sorted list (None when one has no id)."""
+    ids = props.get(REFERENCE_IDS) or {}
+    if not isinstance(ids, Mapping):
+        return None
+    try:
+        return sorted(str(ids[r]) for r in props.get("references") or [])
+    except (KeyError, TypeError):
+        return None
 
 
 def slim(props: Mapping[str, Any]) -> dict[str, Any]:

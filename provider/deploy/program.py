@@ -23,9 +23,10 @@ import pulumi
 from provider import platforms
 from provider.deploy import config as stack_config
 from provider.deploy.config import NAMESPACE, StackConfig, StackConfigError
+from provider.deploy.externals import external_inputs
 from provider.deploy.resource import Flow
 from provider.domain import convert
-from provider.domain.loading import PreparedSet, prepare, render_problems
+from provider.domain.loading import PreparedSet, render_problems
 from provider.domain.rules import Problem
 
 
@@ -50,7 +51,7 @@ def read_config(stack: str) -> StackConfig:
 
 def check_definitions(flows_dir: Path, config: StackConfig) -> PreparedSet:
     """The definitions, prepared; every problem (the domain's and the platform's) raised at once."""
-    prepared = prepare(flows_dir, config.substitutions, platform=config.platform)
+    prepared = platforms.kind(config.platform).prepare(flows_dir, config.substitutions)
     problems: list[Problem] = list(prepared.problems)
     for key in prepared.order:
         data = convert.as_document(prepared.definitions[key])
@@ -72,10 +73,12 @@ def register(prepared: PreparedSet, resource: type[Flow] = Flow) -> dict[str, Fl
     for key in prepared.order:
         definition = prepared.definitions[key]
         text = getattr(definition, "archy", None)
+        external = external_inputs(getattr(definition, "external", None) or [])
         resources[key] = resource(
             key,
             **convert.as_document(definition),  # every managed field, by its name
             **({"archy": text} if text is not None else {}),  # genesys-cloud: the Archy text
+            external=external or None,  # genesys-cloud: flows another team owns (checked, not managed)
             reference_ids={ref: resources[ref].id for ref in definition.references},
             flow_key=key,
             # A renamed definition file keeps its flow: the old key is an alias of the resource.

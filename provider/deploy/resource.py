@@ -39,6 +39,7 @@ use in the provider process.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
 import os
@@ -61,16 +62,15 @@ from pulumi.dynamic import (
 from pydantic import ValidationError as PydanticValidationError
 
 from provider import platforms
-from provider.deploy import adoption, host_errors, sdk_pickle, watchdog
+from provider.deploy import adoption, write_ahead
 from provider.deploy import config as stack_config
+from provider.deploy import externals as externals_mod
 from provider.deploy.config import NAMESPACE, StackConfig
 from provider.deploy.inputs import (
     ARCHY_KEY,
-    CODE_IN_USE,
     CONNECTION_KEY,
     DEFAULT_TYPE,
     DIFF_KEYS,
-    DUPLICATE_CODES,
     FIELD_KEYS,
     FLOW_KEY,
     OUTPUT_KEYS,
@@ -91,20 +91,16 @@ from provider.deploy.inputs import (
     to_base,
     to_document,
 )
-from provider.domain.document import FlowDocument
+from provider.deploy.provider_errors import Attempt, translated
+from provider.deploy.sdk_patches import host_errors, sdk_pickle, watchdog
 from provider.domain.models import Flow as ApiFlow
-from provider.domain.rules import RULE_UNKNOWN, Problem, validate_flow
+from provider.domain.rules import RULE_UNKNOWN, validate_flow
 from provider.errors import (
-    ArchitectError,
-    ConflictError,
-    MergeConflictError,
     NotFoundError,
-    TransportError,
-    ValidationError,
 )
 from provider.governance import telemetry
-from provider.governance.intents import IntentJournal, outcome_of
-from provider.platforms.base import ConflictPolicy, LiveFlow, Platform
+from provider.governance.intents import IntentJournal
+from provider.platforms.base import ConflictPolicy, ContentExport, LiveFlow, Platform
 from provider.platforms.http.pool import ClientPool
 from provider.platforms.http.recorder import Recorder
 from provider.platforms.http.settings import ConnectionSettings
@@ -197,10 +193,6 @@ def journal_of(props: Mapping[str, Any]) -> IntentJournal:
     )
 
 
-def _problems_text(problems: list[Problem]) -> str:
-    return "\n".join(f"  - {p}" for p in problems)
-
-
 # --------------------------------------------------------------------------------------- provider
 
 
@@ -257,6 +249,10 @@ class FlowProvider(ResourceProvider):
                             f"(flow {key})",
                         )
                     )
+        externals = inputs.get(externals_mod.EXTERNAL_KEY)
+        if not failures and externals and not contains_unknown(externals):
+            found = externals_mod.external_problems(key, externals, lambda: get_platform(inputs).find)
+            failures += [CheckFailure(p.field, f"{p.rule}: {p.message} (flow {key})") for p in found]
         return CheckResult(inputs, failures)
 
     @staticmethod
@@ -296,84 +292,23 @@ class FlowProvider(ResourceProvider):
     def create(self, props: dict[str, Any]) -> CreateResult:
         """Create the flow. Never duplicates on retry (the platform looks before resending); if a
         live flow with this name and type already exists, fails saying so (nothing is adopted)."""
-        key = _key(props)
-        platform = get_platform(props)
-        document = to_document(props)
-        ids = reference_ids(props)
-        journal = journal_of(props)
-        with telemetry.flow_context(key):
-            intent = adoption.begin(journal, "create", key, document)  # refused: nothing is touched
-            # A type change replaces the flow under the same key: its predecessor (this stack's) is
-            # moved out of the name's way first, on a platform whose references bind by name.
-            for old_id in journal.written(flow_key=key):
-                try:
-                    platform.set_aside(old_id, document)
-                except ArchitectError as exc:
-                    journal.finish(intent, "failure")
-                    raise FlowProviderError(f"flow {key!r}: create failed: {exc}") from None
-            try:
-                flow = platform.create(document, ids)
-            except ConflictError as exc:
-                adopted = None
-                if exc.code in DUPLICATE_CODES:
-                    try:
-                        adopted = adoption.adopt_after_duplicate(platform, journal, intent, document, ids)
-                    except ArchitectError as again:
-                        journal.finish(intent, "failure")
-                        raise FlowProviderError(
-                            f"flow {key!r}: adopting this stack's flow failed: {again}"
-                        ) from None
-                journal.finish(intent, "failure")
-                if adopted is not None:
-                    return CreateResult(adopted.id, outputs(props, adopted))
-                if exc.code in DUPLICATE_CODES:
-                    raise self._exists_error(platform, key, document) from None
-                raise FlowProviderError(f"flow {key!r}: create failed: {exc}") from None
-            except ValidationError as exc:
-                journal.finish(intent, "failure")
-                raise FlowProviderError(
-                    f"flow {key!r}: create rejected: {exc.message}\n{_problems_text(exc.problems)}"
-                ) from None
-            except TransportError as exc:
-                found = adoption.look_up_after_unknown(platform, document, ids) if exc.ambiguous else None
-                if found is None:
-                    journal.finish(intent, "unknown")
-                    raise FlowProviderError(
-                        f"flow {key!r}: create failed: {exc}. Its outcome is recorded as unknown in the "
-                        f"audit trail: the next `pulumi up` adopts the flow if it was created"
-                    ) from None
-                flow = found
-            except ArchitectError as exc:
-                journal.finish(intent, outcome_of(exc))
-                raise FlowProviderError(f"flow {key!r}: create failed: {exc}") from None
-            adoption.finish_success(journal, intent, flow, document, ids)
+        key, platform, journal = _key(props), get_platform(props), journal_of(props)
+        document, ids = to_document(props), reference_ids(props)
+        with write_ahead.recorded(journal, Attempt("create", key), document, ids) as write:
+            flow, adopted = adoption.create(platform, journal, write.intent, document, ids)
+            if adopted:  # the interrupted create's intent records the success; this one failed
+                write.finish("failure")
+            else:
+                write.succeeded(flow)
         return CreateResult(flow.id, outputs(props, flow))
-
-    @staticmethod
-    def _exists_error(platform: Platform, key: str, document: FlowDocument) -> FlowProviderError:
-        try:
-            existing = platform.find(document.name, str(document.type))
-        except ArchitectError:
-            existing = None
-        where = f" (id {existing.id})" if existing is not None else ""
-        return FlowProviderError(
-            f"flow {key!r}: a live {document.type} flow named {document.name!r} already exists in the "
-            f"organization{where}, and this resource does not manage it. Nothing was adopted. If it is "
-            f"this stack's flow and you renamed its definition file, add `aliases: [<old key>]` to the "
-            f"file; to adopt a flow made outside Pulumi, run `archctl import --stack <stack>`; or rename "
-            f"the flow in the definition, or delete the existing flow"
-        )
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
         """Refresh: the whole live flow (so content drift shows), with inputs rebuilt from it. A flow
         that is gone (404/410) drops out of the state."""
         key = _key(props)
         platform = get_platform(props)
-        with telemetry.flow_context(key):
-            try:
-                flow = platform.read(id_)
-            except ArchitectError as exc:
-                raise FlowProviderError(f"flow {key!r}: read of {id_} failed: {exc}") from None
+        with telemetry.flow_context(key), translated(Attempt("read", key, id_)):
+            flow = platform.read(id_)
         if flow is None:
             log.info("flow %s (%s) is gone: dropping it from the state", key, id_)
             return ReadResult("", {})
@@ -384,21 +319,16 @@ class FlowProvider(ResourceProvider):
 
     @staticmethod
     def _read_archy(platform: Platform, key: str, flow: LiveFlow, props: dict[str, Any]) -> ReadResult:
-        """genesys-cloud: the version pointers tell whether someone else wrote the flow. Unmoved, the
-        state stands (one GET, no export; outputs written before are stored slim). Moved, the live Archy
-        text is exported and put in the inputs (the next preview shows it); the revision we last wrote
-        stays the base of the next update."""
+        """Content read apart (genesys-cloud): the version pointers tell whether someone else wrote
+        the flow. Unmoved, the state stands (one GET, no export; outputs written before are stored
+        slim). Moved, the live content is exported and put in the inputs (the next preview shows it);
+        the revision we last wrote stays the base of the next update."""
         if flow.revision == str(props.get("version") or ""):
             return ReadResult(flow.id, slim(props))
-        version = flow.extra.get("publishedVersion") or flow.extra.get("checkedInVersion")
-        fetch = getattr(platform, "fetch_content", None)
-        if fetch is None:
+        if not isinstance(platform, ContentExport):
             raise FlowProviderError(f"flow {key!r}: platform {platform.name} cannot export Archy content")
-        with telemetry.flow_context(key):
-            try:
-                text = fetch(flow.id, version)
-            except ArchitectError as exc:
-                raise FlowProviderError(f"flow {key!r}: export of {flow.id} failed: {exc}") from None
+        with telemetry.flow_context(key), translated(Attempt("export", key, flow.id)):
+            text = platform.fetch_content(flow.id, platform.content_version(flow))
         log.warning("flow %s (%s) was changed outside this stack (%s)", key, flow.id, flow.revision)
         outs, inputs = refreshed(props, flow, text)
         return ReadResult(flow.id, outs, inputs)
@@ -406,113 +336,27 @@ class FlowProvider(ResourceProvider):
     def update(self, _id: str, _olds: dict[str, Any], _news: dict[str, Any]) -> UpdateResult:
         """One write from the revision in the state with the changed fields; a concurrent change is
         handled by the stack's conflict policy (merge, overwrite or fail)."""
-        key = _key(_news)
-        platform = get_platform(_news)
-        base = to_base(_id, _olds, _news)
-        policy = conflict_policy(_news)
-        document = to_document(_news)
-        journal = journal_of(_news)
-        ids = reference_ids(_news)
-        with telemetry.flow_context(key):
-            try:  # the state may be older than this stack's last write (a run killed before saving)
-                base = adoption.own_base(platform, journal, key, base, document, ids)
-            except ArchitectError as exc:
-                raise FlowProviderError(f"flow {key!r}: read of {_id} failed: {exc}") from None
-            intent = adoption.begin(journal, "update", key, document, flow_id=_id)
-            try:
-                flow = platform.update(
-                    _id,
-                    document,
-                    ids,
-                    base=base,
-                    policy=policy,
-                    previous_ids=dict(_olds.get(REFERENCE_IDS) or {}),
-                )
-                adoption.finish_success(journal, intent, flow, document, ids)
-            except Exception as exc:
-                journal.finish(intent, outcome_of(exc), flow_id=_id)
-                self._update_error(key, _id, base, policy, exc)
-                raise
+        key, platform, journal = _key(_news), get_platform(_news), journal_of(_news)
+        document, ids, policy = to_document(_news), reference_ids(_news), conflict_policy(_news)
+        with telemetry.flow_context(key), translated(Attempt("read", key, _id)):
+            # the state may be older than this stack's last write (a run killed before saving)
+            base = adoption.own_base(platform, journal, key, to_base(_id, _olds, _news), document, ids)
+        attempt = Attempt("update", key, _id, base.revision, policy)
+        with write_ahead.recorded(journal, attempt, document, ids) as write:
+            previous = dict(_olds.get(REFERENCE_IDS) or {})
+            flow = platform.update(_id, document, ids, base=base, policy=policy, previous_ids=previous)
+            write.succeeded(flow)
         return UpdateResult(outputs(_news, flow))
-
-    @staticmethod
-    def _update_error(key: str, _id: str, base: Any, policy: str, error: Exception) -> None:
-        """Raises the provider error `error` of an update reads as (returns for anything else)."""
-        with telemetry.flow_context(key):
-            try:
-                raise error
-            except MergeConflictError as exc:
-                fields = ", ".join(exc.fields)
-                raise FlowProviderError(
-                    f"flow {key!r} ({_id}): someone else changed {fields} since version {base.revision}, "
-                    f"and so does this update; nothing was written (conflict policy {policy!r}). "
-                    f"Details: {exc.message}. Run `pulumi refresh` to see their change, then update the "
-                    f"definition, or set genesys-flows:conflictPolicy to overwrite"
-                ) from None
-            except NotFoundError:
-                raise FlowProviderError(
-                    f"flow {key!r} ({_id}) no longer exists in the organization; run `pulumi refresh` "
-                    f"(it drops out of the state) and `pulumi up` again to recreate it"
-                ) from None
-            except ValidationError as exc:
-                raise FlowProviderError(
-                    f"flow {key!r}: update rejected: {exc.message}\n{_problems_text(exc.problems)}"
-                ) from None
-            except ArchitectError as exc:
-                raise FlowProviderError(f"flow {key!r}: update failed: {exc}") from None
-            except Exception:
-                return
 
     def delete(self, _id: str, _props: dict[str, Any]) -> None:
         """Delete the flow; already gone (404/410) is success; still in use is an error naming the
         flows that use it."""
-        key = _key(_props)
-        platform = get_platform(_props)
-        name = str(_props.get("name") or "")
-        journal = journal_of(_props)
-        with telemetry.flow_context(key):
-            intent = adoption.begin(
-                journal,
-                "delete",
-                key,
-                None,
-                name=name,
-                type_=str(_props.get("type") or DEFAULT_TYPE),
-                flow_id=_id,
-            )
-            try:
-                platform.delete(_id, name=name)
-                journal.finish(intent, "success", flow_id=_id)
-            except Exception as exc:
-                gone = isinstance(exc, NotFoundError)
-                journal.finish(intent, "success" if gone else outcome_of(exc), flow_id=_id)
-                if gone:
-                    return
-                self._delete_error(key, _id, exc)
-                raise
-
-    @staticmethod
-    def _delete_error(key: str, _id: str, error: Exception) -> None:
-        """Raises the provider error `error` of a delete reads as (returns for anything else)."""
-        with telemetry.flow_context(key):
-            try:
-                raise error
-            except ConflictError as exc:
-                if exc.code == CODE_IN_USE:
-                    consumers = ", ".join(
-                        f"{c.entityName or '?'} ({c.entityId})" if c.entityId else str(c.entityName)
-                        for c in exc.consumers
-                    )
-                    raise FlowProviderError(
-                        f"flow {key!r} ({_id}) cannot be deleted: it is still used by "
-                        f"{consumers or 'other flows'}. Remove those references first "
-                        f"({CODE_IN_USE})"
-                    ) from None
-                raise FlowProviderError(f"flow {key!r}: delete failed: {exc}") from None
-            except ArchitectError as exc:
-                raise FlowProviderError(f"flow {key!r}: delete failed: {exc}") from None
-            except Exception:
-                return
+        key, platform, journal = _key(_props), get_platform(_props), journal_of(_props)
+        name, type_ = str(_props.get("name") or ""), str(_props.get("type") or DEFAULT_TYPE)
+        attempt = Attempt("delete", key, _id)
+        recorded = write_ahead.recorded(journal, attempt, None, name=name, type_=type_)
+        with recorded, contextlib.suppress(NotFoundError):  # already gone: the delete succeeded
+            platform.delete(_id, name=name)
 
 
 # --------------------------------------------------------------------------------------- resource
@@ -539,6 +383,7 @@ class Flow(Resource, module="architect", name="Flow"):
         references: pulumi.Input[list[str]] | None = None,
         reference_ids: Mapping[str, pulumi.Input[str]] | None = None,
         archy: pulumi.Input[str] | None = None,
+        external: list[dict[str, str]] | None = None,
         flow_key: str | None = None,
         opts: pulumi.ResourceOptions | None = None,
         **managed: pulumi.Input[Any],
@@ -561,6 +406,8 @@ class Flow(Resource, module="architect", name="Flow"):
         }
         if archy is not None:  # genesys-cloud: the content is the Archy text
             props[ARCHY_KEY] = archy
+        if external:  # genesys-cloud: flows it names that another team owns (checked, never managed)
+            props[externals_mod.EXTERNAL_KEY] = external
         sdk_pickle.install()  # the SDK's provider serializer fails past ~950 resources otherwise
         super().__init__(FlowProvider(pulumi.get_stack()), resource_name, props, opts)
 

@@ -62,54 +62,8 @@ def precheck(
     `external` maps the ids of flows that exist outside the set to their lifecycle state; a reference
     to one of them is known (and counts for the published-references-only rule).
     """
-    external = external or {}
     report = GraphReport()
-    edges: dict[str, list[str]] = {}
-
-    for key, node in nodes.items():
-        targets: list[str] = []
-        seen: set[str] = set()
-        published = _state(node.lifecycle_state) == "published"
-        for index, ref in enumerate(node.references):
-            where = f"references[{index}]"
-            if ref == key:
-                report.problems.append(
-                    Problem(
-                        key,
-                        node.field_of(key, where),
-                        RULE_UNKNOWN,
-                        f"a flow cannot reference itself ({key}{ARROW}{key})",
-                    )
-                )
-                report.cycles.append([key, key])
-                continue
-            if ref in nodes:
-                target_state = _state(nodes[ref].lifecycle_state)
-                if ref not in seen:
-                    seen.add(ref)
-                    targets.append(ref)
-            elif ref in external:
-                target_state = _state(external[ref])
-            else:
-                report.problems.append(
-                    Problem(
-                        key,
-                        where,
-                        RULE_UNKNOWN,
-                        f"reference {ref!r} names no known flow",
-                    )
-                )
-                continue
-            if published and target_state != "published":
-                report.problems.append(
-                    Problem(
-                        key,
-                        where,
-                        RULE_UNPUBLISHED,
-                        f"a published flow may only reference published flows; {ref!r} is {target_state}",
-                    )
-                )
-        edges[key] = targets
+    edges = {key: _edges(key, node, nodes, external or {}, report) for key, node in nodes.items()}
 
     # The common case: no cycle. graphlib orders the graph directly (and detects a cycle).
     sorter: TopologicalSorter[str] = TopologicalSorter()
@@ -120,7 +74,69 @@ def precheck(
         return report
     except CycleError:
         pass
+    _order_with_cycles(nodes, edges, report)
+    return report
 
+
+def _edges(
+    key: str,
+    node: GraphNode,
+    nodes: Mapping[str, GraphNode],
+    external: Mapping[str, str],
+    report: GraphReport,
+) -> list[str]:
+    """The flows of the set `key` references (each once); unknown, self and unpublished references
+    reported."""
+    targets: list[str] = []
+    seen: set[str] = set()
+    published = _state(node.lifecycle_state) == "published"
+    for index, ref in enumerate(node.references):
+        where = f"references[{index}]"
+        if ref == key:
+            report.problems.append(
+                Problem(
+                    key,
+                    node.field_of(key, where),
+                    RULE_UNKNOWN,
+                    f"a flow cannot reference itself ({key}{ARROW}{key})",
+                )
+            )
+            report.cycles.append([key, key])
+            continue
+        if ref in nodes:
+            target_state = _state(nodes[ref].lifecycle_state)
+            if ref not in seen:
+                seen.add(ref)
+                targets.append(ref)
+        elif ref in external:
+            target_state = _state(external[ref])
+        else:
+            report.problems.append(
+                Problem(
+                    key,
+                    where,
+                    RULE_UNKNOWN,
+                    f"reference {ref!r} names no known flow",
+                )
+            )
+            continue
+        if published and target_state != "published":
+            report.problems.append(
+                Problem(
+                    key,
+                    where,
+                    RULE_UNPUBLISHED,
+                    f"a published flow may only reference published flows; {ref!r} is {target_state}",
+                )
+            )
+    return targets
+
+
+def _order_with_cycles(
+    nodes: Mapping[str, GraphNode], edges: Mapping[str, list[str]], report: GraphReport
+) -> None:
+    """Every cycle reported (with its path), and an order all the same: the condensation (one unit
+    per strongly connected component) ordered with graphlib, each unit expanded in file order."""
     components = strongly_connected_components(edges)
     component_of: dict[str, int] = {}
     for number, members in enumerate(components):
@@ -138,8 +154,6 @@ def precheck(
                         "references form a cycle: " + render_path(cycle),
                     )
                 )
-
-    # Order the condensation (one unit per component) with graphlib, then expand each unit.
     units: TopologicalSorter[int] = TopologicalSorter()
     for number, members in enumerate(components):
         deps = {component_of[t] for m in members for t in edges[m]}
@@ -149,7 +163,6 @@ def precheck(
     for number in units.static_order():
         members = components[number]
         report.order.extend(members if len(members) == 1 else sorted(members, key=position.__getitem__))
-    return report
 
 
 def render_path(path: Sequence[str], limit: int = 200) -> str:

@@ -36,7 +36,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -62,6 +62,7 @@ RULE_YAML = "definition.yaml.invalid"
 RULE_KEY = "definition.key.invalid"
 RULE_ALIAS = "definition.alias.invalid"
 RULE_PLACEHOLDER = "definition.placeholder.unknown"
+RULE_OTHER_CONTENT = "definition.archy.platform"
 
 SCHEMA_FILE = "flow.schema.json"
 SCHEMA_MODELINE = f"# yaml-language-server: $schema=./{SCHEMA_FILE}"
@@ -156,6 +157,19 @@ class FlowDefinition(FlowFile):
     key: str
 
 
+class ExternalFlowRef(BaseModel):
+    """A flow another team owns, named by this flow's content."""
+
+    model_config = ConfigDict(extra="forbid", title="ExternalFlow")
+
+    type: str = Field(
+        min_length=1,
+        description="Archy's key (botFlow, digitalBotFlow, inqueueCall, ...) "
+        "or the platform's type (BOT, ...)",
+    )
+    name: str = Field(min_length=1, description="The flow's name in the org (placeholders allowed)")
+
+
 class ArchyFlowFile(BaseModel):
     """The content of one genesys-cloud definition file (`<flowsDir>/<key>.yaml`, e.g.
     flows/genesys-cloud): the flow's content is Archy YAML; name, type and description come from it."""
@@ -165,15 +179,18 @@ class ArchyFlowFile(BaseModel):
         title="Genesys Cloud Architect flow definition (platform genesys-cloud: Archy YAML)",
         json_schema_extra={
             "description": "One flow whose content is Archy YAML (stacks with platform genesys-cloud). "
-            "The flows it uses are read from that content (callCommonModule, transferToFlow[Secure]); "
-            "{{name}} placeholders in the Archy text are filled per stack."
+            "The flows it uses are read from that content (callCommonModule, transferToFlow[Secure], "
+            "callBotFlow, callDigitalBotFlow, transferToAcd.overrideInQueueFlow); {{name}} "
+            "placeholders in the Archy text are filled from the flow's own substitutions, then the "
+            "stack's."
         },
     )
 
     archy: str = Field(
         min_length=1,
-        description="The Archy YAML: the name of a file beside the definition (e.g. <key>.archy.yaml), "
-        "or the Archy text inline (`archy: |`)",
+        description="The Archy YAML: the name of a file in the definitions folder (.yaml, .yml or "
+        ".yaml.tftpl, e.g. <key>.archy.yaml or CX-as-Code's MyFlow.yaml; a file named here is never "
+        "read as a definition), or the Archy text inline (`archy: |`)",
     )
     lifecycle_state: Literal["published", "draft"] = Field(
         description="published, or draft (checked in, not published); `archived` does not exist here"
@@ -197,6 +214,19 @@ class ArchyFlowFile(BaseModel):
         default_factory=list,
         description="Keys this flow had before (earlier file names), as for the block form",
         json_schema_extra={"uniqueItems": True},
+    )
+    substitutions: dict[str, str | bool | int | float | None] = Field(
+        default_factory=dict,
+        description="This flow's own placeholder values (CX-as-Code's per-flow substitutions), merged "
+        "over the stack's (the flow's own value wins); a value may use the stack's placeholders, e.g. "
+        "flow_name: 'Billing {{env_label}}'. Values are written into the Archy text as YAML writes them "
+        "(true, not True)",
+    )
+    external: list[ExternalFlowRef] = Field(
+        default_factory=list,
+        description="Flows this flow names that the set does not manage (e.g. a bot another team "
+        "builds): checked read-only against the org at preview (they must exist and be published), "
+        "never ordered or deleted",
     )
 
 
@@ -232,13 +262,34 @@ def schema_text() -> str:
 # ------------------------------------------------------------------------------------ substitutions
 
 
+def render_scalar(value: Any) -> str:
+    """A substitution value as YAML writes the scalar (`true`, not Python's `True`; `null`)."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if value is None:
+        return "null"
+    if isinstance(value, int | float):
+        text: str = yaml.safe_dump(value, default_flow_style=True)
+        return text.removesuffix("\n...\n").strip()
+    return str(value)
+
+
 def substitute_value(
-    value: Any, substitutions: Mapping[str, str], *, flow: str, where: str = ""
+    value: Any,
+    substitutions: Mapping[str, Any],
+    *,
+    flow: str,
+    where: str = "",
+    own: frozenset[str] = frozenset(),
 ) -> tuple[Any, list[Problem]]:
-    """`value` with every `{{name}}` in its strings replaced (recursively in lists and mappings).
+    """`value` with every `{{name}}` in its strings replaced (recursively in lists and mappings);
+    values are rendered as YAML scalars (`render_scalar`).
 
     An unknown placeholder is a problem naming the flow, the field (a path like
-    `blocks[0].children[1].type`) and the placeholder; it is left in place.
+    `blocks[0].children[1].type`) and the placeholder; it is left in place. `own` names the
+    placeholders the flow's own `substitutions` define (for the message).
     """
     problems: list[Problem] = []
 
@@ -248,16 +299,12 @@ def substitute_value(
             def replace(match: re.Match[str]) -> str:
                 name = match.group(1)
                 if name in substitutions:
-                    return str(substitutions[name])
-                known = ", ".join(sorted(substitutions)) or "none"
-                problems.append(
-                    Problem(
-                        flow,
-                        path,
-                        RULE_PLACEHOLDER,
-                        f"unknown placeholder {{{{{name}}}}}: the stack's substitutions define {known}",
-                    )
-                )
+                    return render_scalar(substitutions[name])
+                stack = ", ".join(sorted(set(substitutions) - own)) or "none"
+                message = f"unknown placeholder {{{{{name}}}}}: the stack's substitutions define {stack}"
+                if own:
+                    message += f"; the flow's own substitutions define {', '.join(sorted(own))}"
+                problems.append(Problem(flow, path, RULE_PLACEHOLDER, message))
                 return match.group(0)
 
             return PLACEHOLDER_RE.sub(replace, item)
@@ -318,15 +365,19 @@ def definition_files(directory: str | Path) -> list[Path]:
     return files.definition_files(directory)[0]
 
 
-def read_raw(directory: str | Path) -> tuple[dict[str, Any], list[Problem]]:
+def read_raw(
+    directory: str | Path, skip: Callable[[Path], bool] | None = None
+) -> tuple[dict[str, Any], list[Problem]]:
     """Each file's parsed YAML (bounded: provider.domain.yaml_safe) by key, and the problems of
-    reading them."""
+    reading them; files `skip` says are not definitions (e.g. Archy content) are not parsed."""
     root = Path(directory)
     raw: dict[str, Any] = {}
     if not root.is_dir():
         return raw, [Problem("", "", RULE_YAML, f"the definitions folder {root} does not exist")]
     paths, problems = files.definition_files(root)
     for path in paths:
+        if skip is not None and skip(path):
+            continue
         key = path.name.rsplit(".", 1)[0]
         if not KEY_RE.fullmatch(key):
             problems.append(
@@ -372,28 +423,34 @@ def _is_state_dependent(problem: Problem) -> bool:
     return problem.rule == RULE_TRANSITION and problem.field == "lifecycle_state"
 
 
+def _file_name(directory: str | Path, key: str) -> str:
+    names = {p.name.rsplit(".", 1)[0]: p.name for p in files.definition_files(directory)[0]}
+    return names.get(key, f"{key}.yaml")
+
+
+def _other_content(key: str, file_name: str) -> Problem:
+    return Problem(
+        key, "archy", RULE_OTHER_CONTENT, f"{file_name}: `archy` content; this platform takes a `blocks` tree"
+    )
+
+
 def prepare(
     directory: str | Path,
     substitutions: Mapping[str, str] | None = None,
     *,
-    platform: str = "architecture-api",
+    other_content: Callable[[str, str], Problem] | None = None,
 ) -> PreparedSet:
-    """Read, substitute, validate and pre-check every definition of `directory` for `platform`
-    (genesys-cloud: Archy content, see provider.domain.archy_loading); never raises on bad input.
+    """Read, substitute, validate and pre-check every block-tree definition of `directory` (a platform
+    whose content is Archy reads its own: `PlatformKind.prepare`); never raises on bad input. A file
+    holding `archy` content is a problem, `other_content(key, file name)` (the platform's words).
     See the module docstring."""
-    if platform == "genesys-cloud":
-        from provider.domain.archy_loading import prepare_archy
-
-        return prepare_archy(directory, substitutions)
     subs = dict(substitutions or {})
     result = PreparedSet(directory=Path(directory))
     raw, problems = read_raw(directory)
     nodes: dict[str, GraphNode] = {}
     for key, data in raw.items():
         if "archy" in data:
-            from provider.domain.archy_loading import archy_on_block_platform, file_names
-
-            problems.append(archy_on_block_platform(key, file_names(directory).get(key, f"{key}.yaml")))
+            problems.append((other_content or _other_content)(key, _file_name(directory, key)))
             data = {k: v for k, v in data.items() if k != "archy"}
         rendered, found = substitute_value(data, subs, flow=key)
         flow_problems = list(found)

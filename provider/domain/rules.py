@@ -256,6 +256,41 @@ def _render(node: _PathNode) -> str:
     return ".".join(parts)
 
 
+def _check_block_fields(
+    block: Mapping[str, Any], node: _PathNode, add: Any, seen: dict[str, _PathNode]
+) -> None:
+    """One block's keys, id (unique across the tree: `seen`) and type."""
+    for key in block:
+        if key not in _BLOCK_KEYS:
+            add(f"{_render(node)}.{key}", RULE_BAD_REQUEST, f"unknown block field {key!r}")
+    block_id = block.get("id")
+    if block_id is None:
+        add(f"{_render(node)}.id", RULE_REQUIRED, "block id is required")
+    elif not isinstance(block_id, str) or not BLOCK_ID_RE.fullmatch(block_id):
+        add(
+            f"{_render(node)}.id",
+            RULE_INVALID,
+            f"block id {_short(block_id)} must be 1-64 of A-Z a-z 0-9 _ . -",
+        )
+    elif block_id in seen:
+        add(
+            f"{_render(node)}.id",
+            RULE_BLOCK_DUPLICATE,
+            f"block id {block_id!r} is used twice (first at {_render(seen[block_id])})",
+        )
+    else:
+        seen[block_id] = node
+    block_type = block.get("type")
+    if block_type is None:
+        add(f"{_render(node)}.type", RULE_REQUIRED, "block type is required")
+    elif not isinstance(block_type, str) or not 1 <= len(block_type) <= BLOCK_TYPE_MAX:
+        add(
+            f"{_render(node)}.type",
+            RULE_INVALID,
+            f"block type {_short(block_type)} must be 1-64 characters",
+        )
+
+
 def _check_blocks(blocks: Sequence[Any], add: Any, block_refs: list[tuple[_PathNode, str]]) -> None:
     """Walk the block tree iteratively (depth-first, in document order). Paths are linked nodes
     rendered only for a problem, so a very deep tree costs linear time."""
@@ -280,35 +315,7 @@ def _check_blocks(blocks: Sequence[Any], add: Any, block_refs: list[tuple[_PathN
                 f"a block must be a mapping with id and type, not {type(raw).__name__}",
             )
             continue
-        for key in block:
-            if key not in _BLOCK_KEYS:
-                add(f"{_render(node)}.{key}", RULE_BAD_REQUEST, f"unknown block field {key!r}")
-        block_id = block.get("id")
-        if block_id is None:
-            add(f"{_render(node)}.id", RULE_REQUIRED, "block id is required")
-        elif not isinstance(block_id, str) or not BLOCK_ID_RE.fullmatch(block_id):
-            add(
-                f"{_render(node)}.id",
-                RULE_INVALID,
-                f"block id {_short(block_id)} must be 1-64 of A-Z a-z 0-9 _ . -",
-            )
-        elif block_id in seen:
-            add(
-                f"{_render(node)}.id",
-                RULE_BLOCK_DUPLICATE,
-                f"block id {block_id!r} is used twice (first at {_render(seen[block_id])})",
-            )
-        else:
-            seen[block_id] = node
-        block_type = block.get("type")
-        if block_type is None:
-            add(f"{_render(node)}.type", RULE_REQUIRED, "block type is required")
-        elif not isinstance(block_type, str) or not 1 <= len(block_type) <= BLOCK_TYPE_MAX:
-            add(
-                f"{_render(node)}.type",
-                RULE_INVALID,
-                f"block type {_short(block_type)} must be 1-64 characters",
-            )
+        _check_block_fields(block, node, add, seen)
         reference = block.get("reference")
         if reference is not None:
             if not isinstance(reference, str) or not reference.strip():

@@ -218,6 +218,11 @@ def _counter(stack: str, name: str, doc: str, label: str, counts: Counter[str]) 
 
 def families(data: MetricsData) -> list[Metric]:
     """The Prometheus metric families for `data` (every series labelled with the stack)."""
+    return [*_api_families(data), *_limit_families(data), *_mutation_families(data)]
+
+
+def _api_families(data: MetricsData) -> list[Metric]:
+    """API attempts: counts, latency histogram and quantiles."""
     s = data.stack
     out: list[Metric] = []
     requests = CounterMetricFamily(
@@ -248,6 +253,13 @@ def families(data: MetricsData) -> list[Metric]:
             if value is not None:
                 quantiles.add_metric([s, method, path, str(q)], value)
     out.append(quantiles)
+    return out
+
+
+def _limit_families(data: MetricsData) -> list[Metric]:
+    """Retries, conflicts, rate limits and validation problems."""
+    s = data.stack
+    out: list[Metric] = []
     out.append(
         _counter(s, "genesys_flows_api_retries", "Retried attempts by reason.", "reason", data.retries)
     )
@@ -284,6 +296,13 @@ def families(data: MetricsData) -> list[Metric]:
             s, "genesys_flows_validation_failures", "Validation problems by rule.", "rule", data.validation
         )
     )
+    return out
+
+
+def _mutation_families(data: MetricsData) -> list[Metric]:
+    """Flow creates, updates and deletes: counts and durations."""
+    s = data.stack
+    out: list[Metric] = []
     mutations = CounterMetricFamily(
         "genesys_flows_mutations",
         "Flow creates/updates/deletes by outcome.",

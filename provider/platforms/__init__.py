@@ -1,17 +1,25 @@
-"""Platforms: the APIs the project can manage flows on, behind one interface (`base.Platform`).
+"""Platforms: the APIs the project can manage flows on, and the one registry of them.
+
+`PLATFORMS` maps `genesys-flows:platform` to its `base.PlatformKind` (connect, load definitions,
+read the org, validate, import plan); a connected platform is a `base.Platform`. A third platform is
+one package with a `kind.py` and one row here.
 
 - `architecture_api`: the tutorial's Architecture API (`PATCH /api/v2/architect/flows/{id}`).
 - `genesys_cloud`: the real Genesys Cloud flows API (`/api/v2/flows`, locks, Archy jobs).
 
-Platforms import no Pulumi.
+Platforms import no Pulumi; the two platform packages never import each other.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from provider.errors import ConfigurationError
+from provider.platforms.architecture_api.kind import KIND as ARCHITECTURE_API
+from provider.platforms.genesys_cloud.kind import KIND as GENESYS_CLOUD
+from provider.platforms.kind import PlatformKind
 
 if TYPE_CHECKING:
     from provider.domain.rules import Problem
@@ -19,36 +27,41 @@ if TYPE_CHECKING:
     from provider.platforms.http.pool import ClientPool
     from provider.platforms.http.recorder import Recorder
 
-DEFAULT = "architecture-api"
+#: name → platform: the only place the platforms are listed.
+PLATFORMS: dict[str, PlatformKind] = {kind.name: kind for kind in (ARCHITECTURE_API, GENESYS_CLOUD)}
+NAMES: tuple[str, ...] = tuple(PLATFORMS)
+#: The platform of a stack (or a folder) that names none.
+DEFAULT = ARCHITECTURE_API.name
+
+
+def kind(name: str | None) -> PlatformKind:
+    """The registry's row for `name` (None: the default)."""
+    found = PLATFORMS.get(name or DEFAULT)
+    if found is None:
+        raise ConfigurationError(f"genesys-flows:platform is {name!r}; use one of {', '.join(NAMES)}")
+    return found
+
+
+def for_folder(directory: Path) -> PlatformKind:
+    """The platform whose definitions `directory` holds (its content files), else the default."""
+    return next((k for k in PLATFORMS.values() if k.owns_folder(Path(directory))), PLATFORMS[DEFAULT])
 
 
 def platform_problems(name: str, data: Mapping[str, Any], *, flow: str) -> list[Problem]:
     """The rules platform `name` adds to the domain's, checked without the network on a flow's
     managed fields (logical keys; fields not known yet left out)."""
-    if name == "architecture-api":
-        from provider.platforms.architecture_api.platform import platform_problems as rules
-
-        return rules(data, flow=flow)
-    return []
+    return kind(name).field_problems(data, flow=flow)
 
 
 def get_platform(
     config: PlatformConfig, *, recorder: Recorder | None = None, pool: ClientPool | None = None
 ) -> Platform:
-    """The platform `config.platform` names (`genesys-flows:platform`, default architecture-api),
+    """The platform `config.platform` names (`genesys-flows:platform`, default `DEFAULT`),
     connected with the config's connection; `pool` is shared with other platforms (default: a
     private one). Each implementation is imported only when chosen."""
     name = config.platform or DEFAULT
-    if name == "architecture-api":
-        from provider.platforms.architecture_api.client import ArchitectClient
-        from provider.platforms.architecture_api.platform import ArchitectureApiPlatform
-
-        client = ArchitectClient(config.connection(), recorder=recorder, pool=pool)
-        return ArchitectureApiPlatform(client)
-    if name == "genesys-cloud":
-        from provider.platforms.genesys_cloud import GenesysCloudPlatform
-
-        return GenesysCloudPlatform.from_config(config, recorder=recorder, pool=pool)
-    raise ConfigurationError(
-        f"stack {config.stack!r}: genesys-flows:platform is {name!r}; use architecture-api or genesys-cloud"
-    )
+    if name not in PLATFORMS:
+        raise ConfigurationError(
+            f"stack {config.stack!r}: genesys-flows:platform is {name!r}; use {' or '.join(NAMES)}"
+        )
+    return PLATFORMS[name].connect(config, recorder=recorder, pool=pool)

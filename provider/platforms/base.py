@@ -8,7 +8,7 @@ conflict detection. Errors are `provider.errors.ArchitectError` subclasses.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Literal, Protocol, runtime_checkable
 
@@ -18,7 +18,8 @@ from provider.platforms.http.settings import ConnectionSettings
 
 #: What an update does when someone else changed the flow since the state last saw it.
 ConflictPolicy = Literal["merge", "overwrite", "fail"]
-PLATFORM_NAMES: tuple[str, ...] = ("architecture-api", "genesys-cloud")
+#: (done, total or None, flow name) while an organization is read.
+Progress = Callable[[int, int | None, str], None]
 
 
 @dataclass(frozen=True)
@@ -112,6 +113,20 @@ class Platform(Protocol):
         """Before `document` is created: `flow_id` is a flow this stack wrote under the same key. If
         it still has the document's name and another type, the document replaces it (a type change);
         a platform whose references bind by name renames it out of the way. True when it did."""
+        ...
+
+
+@runtime_checkable
+class ContentExport(Protocol):
+    """A platform whose content is read apart from the flow, through export jobs (genesys-cloud):
+    checked with `isinstance`. On the others the content comes with `read`/`list_flows`."""
+
+    def content_version(self, flow: LiveFlow) -> str | None:
+        """The version whose content counts (the published one, else the checked-in one)."""
+        ...
+
+    def fetch_content(self, flow_id: str, version: str | None = None) -> str:
+        """The flow's content (a version, or the latest) through an export job."""
         ...
 
 

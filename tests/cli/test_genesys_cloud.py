@@ -13,7 +13,7 @@ import yaml
 from pulumi import automation as auto
 
 from emulator.testing import EmulatorProcess
-from provider.deploy import promote
+from provider.ops import promote
 from tests.support.cli import archctl, archctl_json
 from tests.support.gc_org import deploy
 from tests.support.project import Project, cli_project
@@ -72,9 +72,11 @@ def test_export_writes_archy_files_and_definitions_that_diff_clean(
         "references": ["billing-line", "support-line"],
     }
     assert yaml.safe_load((out / "holiday-line.yaml").read_text())["lifecycle_state"] == "draft"
-    assert "Main IVR (dev)" in (out / "main-ivr.archy.yaml").read_text()
-    # The exported definitions folder against the live org: nothing differs.
-    run = archctl_json("diff", str(out), "stack:gc-dev", expect=0)
+    # The stack's placeholders put back (issue 19): the export deploys to any environment.
+    assert "Main IVR {{env_label}}" in (out / "main-ivr.archy.yaml").read_text()
+    assert doc["removed"] == [] and doc["ambiguous"] == []
+    # The exported definitions folder (with gc-dev's values) against the live org: nothing differs.
+    run = archctl_json("diff", str(out), "stack:gc-dev", "--stack", "gc-dev", expect=0)
     assert run.doc["identical"] and run.doc["summary"]["unchanged"] == 7
     # Exporting again rewrites nothing.
     before = {p.name: p.stat().st_mtime_ns for p in out.iterdir()}

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import yaml
 
-from provider.deploy import gc_org
 from provider.errors import JobFailedError
 from provider.platforms.base import LiveFlow
+from provider.platforms.genesys_cloud import org as gc_org
 from tests.support.cli import archctl, archctl_json
 from tests.support.gc_org import GC_FLOWS
 
@@ -70,6 +70,9 @@ class _Org:
 
     def list_flows(self) -> Iterator[LiveFlow]:
         yield from self.flows.values()
+
+    def content_version(self, flow: LiveFlow) -> str | None:
+        return None
 
     def fetch_content(self, flow_id: str, version: str | None = None) -> str:
         if flow_id == "id-2":

@@ -119,8 +119,8 @@ def test_import_writes_definitions_for_live_flows_without_one_then_adopts_them(
         "lifecycle_state": "published",
         "references": ["billing-line", "support-line-dev"],
     }
-    # The exported text as is: the stack's values, not its placeholders.
-    assert "name: Main IVR (dev)" in (folder / "main-ivr-dev.archy.yaml").read_text()
+    # The exported text with the stack's placeholders put back (issue 19): any environment deploys it.
+    assert "name: Main IVR {{env_label}}" in (folder / "main-ivr-dev.archy.yaml").read_text()
     later = emulator.admin.stats()["write_log"][seq:]
     assert later and all("export" in w["path"] for w in later), later
 

@@ -51,6 +51,10 @@ inboundCall:
         ("[1, 2]", "", "exactly one top-level key"),
         ("{inboundCall: {name: a}, commonModule: {name: b}}", "", "exactly one top-level key"),
         ("{callFlow: {name: a}}", "callFlow", "unknown top-level key"),
+        ("{inQueueCall: {name: a}}", "inQueueCall", "Archy writes 'inqueueCall'"),
+        ("{inQueueEmail: {name: a}}", "inQueueEmail", "Archy writes 'inqueueEmail'"),
+        ("{inQueueShortMessage: {name: a}}", "inQueueShortMessage", "Archy writes 'inqueueShortMessage'"),
+        ("{bot: {name: a}}", "bot", "Archy writes 'botFlow'"),
         ("{inboundCall: [1]}", "inboundCall", "must hold a mapping"),
         ("{inboundCall: {description: x}}", "inboundCall.name", "is required"),
         ("{inboundCall: {name: '  '}}", "inboundCall.name", "is required"),
@@ -145,3 +149,85 @@ def test_malformed_reference_shapes_are_ignored_not_fatal():
 def test_a_module_named_by_a_plain_string_counts():
     (ref,) = archy.references({"callCommonModule": {"commonModule": "Shared"}})
     assert (ref.name, ref.type) == ("Shared", FlowType.COMMONMODULE)
+
+
+def test_archy_writes_lower_case_q_in_queue_keys_and_bot_flow_keys():
+    assert archy.ARCHY_TYPES["inqueueCall"] is FlowType.INQUEUECALL
+    assert archy.ARCHY_TYPES["inqueueShortMessage"] is FlowType.INQUEUESHORTMESSAGE
+    assert archy.ARCHY_TYPES["botFlow"] is FlowType.BOT
+    assert not {"inQueueCall", "inQueueEmail", "inQueueShortMessage", "bot"} & set(archy.ARCHY_TYPES)
+
+
+def test_bot_digital_bot_and_in_queue_references_are_derived_with_their_types():
+    flow = doc(
+        """
+inboundShortMessage:
+  name: Front
+  states:
+    - state:
+        actions:
+          - callBotFlow:
+              botFlow:
+                Helper Bot: {ver_latestPublished: {inputs: {}}}
+          - callDigitalBotFlow:
+              digitalBotFlow:
+                Digital Helper: {ver_latestPublished: {}}
+          - transferToAcd:
+              targetQueue: {lit: {name: Support}}
+              overrideInQueueFlow: {name: Queue Music}
+"""
+    )
+    assert [(r.name, r.types, r.action) for r in flow.references] == [
+        ("Helper Bot", (FlowType.BOT, FlowType.DIGITALBOT), "callBotFlow"),
+        ("Digital Helper", (FlowType.DIGITALBOT,), "callDigitalBotFlow"),
+        ("Queue Music", (FlowType.INQUEUESHORTMESSAGE,), "transferToAcd"),  # the message media
+    ]
+    assert flow.references[2].path == "inboundShortMessage.states[0].state.actions[2].transferToAcd"
+
+
+def test_settings_blocks_hold_defaults_not_references():
+    flow = doc(
+        """
+inboundCall:
+  name: Front
+  settingsActionDefaults:
+    transferToFlowSecure: {targetFlow: {name: Not A Reference}}
+    callBotFlow: {botFlow: {Not A Bot: {}}}
+    transferToAcd: {overrideInQueueFlow: {name: Not A Queue Flow}}
+  settingsBotFlow: {intentSettings: [{intent: {name: Book}}]}
+  tasks:
+    - task: {actions: [{transferToFlowSecure: {targetFlow: {name: Pay}}}]}
+"""
+    )
+    assert [r.name for r in flow.references] == ["Pay"]
+
+
+def test_a_bot_reference_resolves_to_a_bot_or_digital_bot_and_an_in_queue_one_by_media():
+    flows = {
+        "msg": doc(
+            "{inboundShortMessage: {name: M, a: [{callBotFlow: {botFlow: {Helper: {}}}}, "
+            "{transferToAcd: {overrideInQueueFlow: {name: Hold}}}]}}"
+        ),
+        "helper": doc("{digitalBotFlow: {name: helper}}"),
+        "hold": doc("{inqueueShortMessage: {name: Hold}}"),
+        "other": doc("{inboundCall: {name: Hold}}"),  # same name, not an in-queue flow: not a candidate
+    }
+    resolved, problems = archy.resolve(flows)
+    assert problems == []
+    assert resolved["msg"] == ["helper", "hold"]
+    lost = {"call": doc("{inboundCall: {name: C, a: {callBotFlow: {botFlow: {Hold: {}}}}}}")}
+    (problem,) = archy.resolve(lost)[1]
+    assert "BOT or DIGITALBOT flow 'Hold'" in problem.message
+
+
+def test_an_acd_transfers_in_queue_flow_is_of_the_transferring_flows_media():
+    flows = {
+        "call": doc("{inboundCall: {name: C, a: {transferToAcd: {overrideInQueueFlow: {name: Hold}}}}}"),
+        "email-hold": doc("{inqueueEmail: {name: Hold}}"),
+    }
+    (problem,) = archy.resolve(flows)[1]
+    assert "INQUEUECALL flow 'Hold'" in problem.message
+    flows["call-hold"] = doc("{inqueueCall: {name: Hold}}")
+    assert archy.resolve(flows) == ({"call": ["call-hold"], "email-hold": [], "call-hold": []}, [])
+    workflow = doc("{workflow: {name: W, a: {transferToAcd: {overrideInQueueFlow: {name: Hold}}}}}")
+    assert workflow.references[0].types == archy.INQUEUE_TYPES  # no media: any in-queue flow

@@ -10,7 +10,6 @@ import jsonschema
 import pytest
 import yaml
 
-from provider.deploy.engine import PROJECT_DIR
 from provider.domain import loading as defs
 from provider.domain.loading import (
     DefinitionError,
@@ -21,6 +20,7 @@ from provider.domain.loading import (
     to_flow_fields,
     to_logical,
 )
+from provider.ops.engine import PROJECT_DIR
 
 FLOWS = PROJECT_DIR / "flows"
 DEV_SUBS = {

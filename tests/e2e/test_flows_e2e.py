@@ -13,8 +13,8 @@ import pytest
 from pulumi import automation as auto
 
 from emulator.testing import DEMO_CLIENTS, EmulatorProcess
-from provider.deploy.stacks import NAMESPACE
 from provider.domain.loading import prepare
+from provider.ops.stacks import NAMESPACE
 from tests.support.bad_definitions import BAD_SETS, bad_flow
 from tests.support.engine import (
     FLOW,

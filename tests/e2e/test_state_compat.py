@@ -13,8 +13,8 @@ import pytest
 from pulumi import automation as auto
 
 from emulator.testing import EmulatorProcess
-from provider.deploy.engine import pulumi_command
 from provider.deploy.inputs import BLOCKS_SHA_KEY
+from provider.ops.engine import pulumi_command
 from tests.support.engine import NS, Meter, Org, engine_env, make_project, open_stack, summary
 
 pytestmark = pytest.mark.engine

@@ -1,4 +1,4 @@
-"""The checkpoint setting of this project's engine runs (provider/deploy/engine.py): the state written
+"""The checkpoint setting of this project's engine runs (provider/ops/engine.py): the state written
 once at the end by default, `GENESYS_FLOWS_CHECKPOINTS=step` for Pulumi's per-step checkpoints, and
 the CLI by hand (`engine env`) left with Pulumi's default. No engine needed."""
 
@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from provider.deploy.engine import PROJECT_DIR, offline_env, skip_checkpoints
+from provider.ops.engine import PROJECT_DIR, offline_env, skip_checkpoints
 
 
 def env_of(tmp_path: Path, **base: str) -> dict[str, str]:
@@ -32,7 +32,7 @@ def test_the_state_is_written_once_at_the_end_unless_step_is_asked_for(tmp_path:
 def exports(*args: str, **extra: str) -> str:
     env = {"PATH": "/usr/bin:/bin", **extra}
     result = subprocess.run(
-        [sys.executable, "-m", "provider.deploy.engine", "env", *args],
+        [sys.executable, "-m", "provider.ops.engine", "env", *args],
         cwd=PROJECT_DIR,
         env=env,
         capture_output=True,

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from pulumi import automation as auto
 
-from provider.deploy.engine import PROJECT_DIR, offline_env, pulumi_command
+from provider.ops.engine import PROJECT_DIR, offline_env, pulumi_command
 
 pytestmark = pytest.mark.engine
 

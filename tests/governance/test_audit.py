@@ -73,7 +73,7 @@ def test_recorder_is_shared_per_stack_and_folders(
 
 
 def test_defaults_are_under_the_project(monkeypatch) -> None:
-    from provider.deploy.engine import PROJECT_DIR
+    from provider.ops.engine import PROJECT_DIR
 
     monkeypatch.delenv(telemetry.METRICS_DIR_ENV, raising=False)
     monkeypatch.delenv(telemetry.AUDIT_LOG_ENV, raising=False)

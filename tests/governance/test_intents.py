@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from provider.deploy import backend_repair
+from provider.deploy.sdk_patches import backend_repair
 from provider.errors import RateLimitedError, ServerError, TransportError, ValidationError
 from provider.governance.audit import AuditLog
 from provider.governance.intents import IntentJournal, IntentWriteError, outcome_of

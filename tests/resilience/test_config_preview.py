@@ -9,7 +9,7 @@ import pytest
 from pulumi import automation as auto
 
 from emulator.testing import EmulatorProcess
-from provider.deploy.engine import tools_bin
+from provider.ops.engine import tools_bin
 from tests.support.engine import NS, Meter, make_project, open_stack
 
 pytestmark = [

@@ -14,8 +14,8 @@ import yaml
 from pulumi import automation as auto
 
 from emulator.testing import EmulatorProcess
-from provider.deploy import backend_repair
-from provider.deploy.engine import tools_bin
+from provider.deploy.sdk_patches import backend_repair
+from provider.ops.engine import tools_bin
 from tests.resilience.test_interruptions import (
     DEADLINE_S,
     alive,

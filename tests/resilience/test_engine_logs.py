@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from emulator.testing import EmulatorProcess
-from provider.deploy.engine import tools_bin
+from provider.ops.engine import tools_bin
 from tests.support.engine import make_project, open_stack
 
 pytestmark = [

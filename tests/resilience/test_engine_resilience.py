@@ -14,7 +14,7 @@ import pytest
 from pulumi import automation as auto
 
 from emulator.testing import EmulatorProcess
-from provider.deploy.engine import PROJECT_DIR, tools_bin
+from provider.ops.engine import PROJECT_DIR, tools_bin
 from tests.resilience.test_hostile_yaml import VALID, alias_bomb
 from tests.support.engine import Meter, make_project, open_stack
 

@@ -16,7 +16,7 @@ import yaml
 from pulumi import automation as auto
 
 from emulator.testing import DEMO_CLIENTS, EmulatorProcess, get_token
-from provider.deploy.engine import offline_env, pulumi_command
+from provider.ops.engine import offline_env, pulumi_command
 from tests.support.project import copy_project
 
 NS = "genesys-flows"
@@ -58,7 +58,7 @@ def open_stack(project: Path, root: Path, emulator_url: str, stack_name: str = "
 
 def raw_export(project: Path, root: Path, stack_name: str = "dev") -> str:
     """`pulumi stack export` as stored (secrets encrypted; the Automation API's export decrypts)."""
-    from provider.deploy.engine import tools_bin
+    from provider.ops.engine import tools_bin
 
     result = subprocess.run(
         [str(tools_bin() / "pulumi"), "stack", "export", "--stack", stack_name],

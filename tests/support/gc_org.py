@@ -9,9 +9,9 @@ from typing import Any
 import requests
 
 from emulator.testing import DEMO_CLIENTS, get_token
-from provider.deploy import gc_org
 from provider.domain.document import FlowDocument
 from provider.platforms.genesys_cloud import GenesysCloudPlatform
+from provider.platforms.genesys_cloud import org as gc_org
 from provider.platforms.http.retry import RetryPolicy
 from provider.platforms.http.settings import ConnectionSettings
 

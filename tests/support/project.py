@@ -13,8 +13,8 @@ from typing import Any
 import pytest
 import yaml
 
-from provider.deploy import workspace
-from provider.deploy.engine import PROJECT_DIR
+from provider.ops import workspace
+from provider.ops.engine import PROJECT_DIR
 from tests.support.state import clear_genesys_env
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from provider.deploy.s3_server import S3Server, backend_url, weed_binary
+from provider.ops.s3_server import S3Server, backend_url, weed_binary
 
 
 @pytest.fixture(scope="session")

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from emulator.testing import EmulatorProcess
-from provider.deploy.engine import DEMO_PASSPHRASE, tools_bin
+from provider.ops.engine import DEMO_PASSPHRASE, tools_bin
 from provider.paths import PROJECT_DIR
 from tests.resilience.test_interruptions import flows
 from tests.support.engine import Org

@@ -14,12 +14,12 @@ from pathlib import Path
 import pytest
 
 from provider.cli.main import main as archctl
-from provider.deploy import preflight
-from provider.deploy.s3_server import S3Server, backend_url, free_ports
 from provider.governance import intents
 from provider.governance.intents import IntentJournal, IntentWriteError
 from provider.governance.s3_trail import S3Trail
 from provider.governance.telemetry import Telemetry
+from provider.ops import preflight
+from provider.ops.s3_server import S3Server, backend_url, free_ports
 from tests.team.conftest import Bucket
 
 # `slow`: they need the SeaweedFS server that `make tools` builds (so not in `make test-fast`).

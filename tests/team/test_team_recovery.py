@@ -24,9 +24,9 @@ import pytest
 from pulumi import automation as auto
 
 from emulator.testing import DEMO_CLIENTS, EmulatorProcess
-from provider.deploy import locks, preflight
-from provider.deploy.engine import offline_env, pulumi_command, tools_bin
 from provider.governance.s3_trail import read_all
+from provider.ops import locks, preflight
+from provider.ops.engine import offline_env, pulumi_command, tools_bin
 from tests.resilience.test_interruptions import assert_converged, wait_for
 from tests.support.engine import Org
 from tests.support.project import copy_project, write_flow

@@ -8,7 +8,7 @@ import os
 import subprocess
 from pathlib import Path
 
-from provider.deploy.engine import PROJECT_DIR, tools_bin
+from provider.ops.engine import PROJECT_DIR, tools_bin
 
 SCRIPT = PROJECT_DIR / "scripts" / "install-pulumi"
 PINNED = next(

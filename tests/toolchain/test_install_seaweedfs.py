@@ -9,8 +9,8 @@ import re
 import subprocess
 from pathlib import Path
 
-from provider.deploy.engine import PROJECT_DIR
-from provider.deploy.s3_server import weed_binary
+from provider.ops.engine import PROJECT_DIR
+from provider.ops.s3_server import weed_binary
 
 SCRIPT = PROJECT_DIR / "scripts" / "install-seaweedfs"
 PINNED = re.search(r"^SEAWEEDFS_VERSION=(\S+)$", SCRIPT.read_text(), re.M).group(1)  # type: ignore[union-attr]

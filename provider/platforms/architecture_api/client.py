@@ -47,7 +47,7 @@ from provider.platforms.http.transport import Send, send
 log = logging.getLogger(__name__)
 
 ConflictPolicy = Literal["merge", "overwrite", "fail"]
-CONFLICT_POLICIES: tuple[str, ...] = ("merge", "overwrite", "fail")
+CONFLICT_POLICIES: tuple[ConflictPolicy, ...] = ("merge", "overwrite", "fail")
 
 API = "/api/v2/architect"
 T_FLOWS = API + "/flows"

@@ -13,7 +13,7 @@ from provider.domain import convert
 from provider.domain.document import FlowDocument
 from provider.domain.models import Flow, FlowType
 from provider.domain.rules import RULE_INVALID, Problem, validate_flow
-from provider.platforms.architecture_api.client import ArchitectClient
+from provider.platforms.architecture_api.client import CONFLICT_POLICIES, ArchitectClient
 from provider.platforms.base import ConflictPolicy, FlowRef, LiveFlow
 
 NAME = "architecture-api"
@@ -57,7 +57,7 @@ class ArchitectureApiPlatform:
     """The tutorial's Architecture API behind the `base.Platform` interface."""
 
     name = NAME
-    conflict_policies: frozenset[str] = frozenset({"merge", "overwrite", "fail"})
+    conflict_policies: frozenset[str] = frozenset(CONFLICT_POLICIES)
 
     def __init__(self, client: ArchitectClient) -> None:
         self.client = client

@@ -5,6 +5,11 @@ from __future__ import annotations
 from provider.domain import archy
 from provider.domain.document import FlowDocument
 from provider.domain.rules import Problem
+from provider.platforms.base import ConflictPolicy
+
+NAME = "genesys-cloud"
+#: No `merge`: Archy content is opaque YAML that cannot be merged field by field.
+CONFLICT_POLICIES: tuple[ConflictPolicy, ...] = ("fail", "overwrite")
 
 RULE_ARCHIVED = "genesys.flow.lifecycle.archived.unsupported"
 RULE_BLOCKS = "genesys.flow.blocks.unsupported"

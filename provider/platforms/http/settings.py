@@ -41,6 +41,33 @@ REGIONS: dict[str, str] = {
 }
 
 
+def _require(cid: str | None, secret: str | None, url: str | None, reg: str | None) -> None:
+    """Every missing setting named at once, with where it can come from."""
+    missing = []
+    if cid is None:
+        missing.append(f"the OAuth client id: pass client_id= or set {ENV_CLIENT_ID}")
+    if secret is None:
+        missing.append(f"the OAuth client secret: pass client_secret= or set {ENV_CLIENT_SECRET}")
+    if url is None and reg is None:
+        missing.append(
+            f"where the API is: pass region= or set {ENV_REGION} (e.g. us-east-1), "
+            f"or pass api_url= or set {ENV_API_URL}"
+        )
+    if missing:
+        raise ConfigurationError("missing setting(s): " + "; ".join(missing))
+
+
+def _base_url(url: str) -> str:
+    """An explicit API URL, checked, without a trailing slash."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ConfigurationError(
+            f"invalid API URL {url!r} (from api_url= or {ENV_API_URL}): "
+            "expected http(s)://host[:port], e.g. http://127.0.0.1:8099"
+        )
+    return f"{parts.scheme}://{parts.netloc}{parts.path}".rstrip("/")
+
+
 @dataclass(frozen=True)
 class ConnectionSettings:
     """Resolved connection settings. The secret is kept out of `repr()` and never logged."""
@@ -79,28 +106,11 @@ class ConnectionSettings:
         url = pick(api_url, ENV_API_URL)
         reg = pick(region, ENV_REGION)
 
-        missing = []
-        if cid is None:
-            missing.append(f"the OAuth client id: pass client_id= or set {ENV_CLIENT_ID}")
-        if secret is None:
-            missing.append(f"the OAuth client secret: pass client_secret= or set {ENV_CLIENT_SECRET}")
-        if url is None and reg is None:
-            missing.append(
-                f"where the API is: pass region= or set {ENV_REGION} (e.g. us-east-1), "
-                f"or pass api_url= or set {ENV_API_URL}"
-            )
-        if missing:
-            raise ConfigurationError("missing setting(s): " + "; ".join(missing))
+        _require(cid, secret, url, reg)
         assert cid is not None and secret is not None
 
         if url is not None:
-            parts = urlsplit(url)
-            if parts.scheme not in ("http", "https") or not parts.netloc:
-                raise ConfigurationError(
-                    f"invalid API URL {url!r} (from api_url= or {ENV_API_URL}): "
-                    "expected http(s)://host[:port], e.g. http://127.0.0.1:8099"
-                )
-            base = f"{parts.scheme}://{parts.netloc}{parts.path}".rstrip("/")
+            base = _base_url(url)
             return cls(
                 api_base_url=base,
                 login_base_url=base,

@@ -84,6 +84,25 @@ class Send(Protocol):
     ) -> HttpResult: ...
 
 
+def _no_answer(
+    method: str, url: str, timeout: tuple[float, float], kind: str, never_sent: bool, exc_name: str
+) -> TransportError:
+    """The error of an exchange without a response (the URL without its query)."""
+    where = url.split("?", 1)[0]
+    if kind == "timeout" and not never_sent:
+        what = f"the server did not answer within {round(timeout[1], 1):g} s ({exc_name})"
+    elif kind == "timeout":
+        what = f"could not connect within {round(timeout[0], 1):g} s ({exc_name})"
+    else:
+        what = f"{kind} error ({exc_name})"
+    return TransportError(
+        f"{method} {where} failed: {what}"
+        + ("" if never_sent else "; the request may have reached the server"),
+        ambiguous=not never_sent,
+        code=kind,
+    )
+
+
 def send(
     session: requests.Session,
     method: str,
@@ -119,20 +138,7 @@ def send(
         # Raised outside the `except` block so that the error keeps no `__context__`: the requests
         # exception holds the prepared request, whose Authorization header carries the bearer token
         # or base64(client_id:client_secret).
-        kind, never_sent, exc_name = failure
-        where = url.split("?", 1)[0]
-        if kind == "timeout" and not never_sent:
-            what = f"the server did not answer within {round(timeout[1], 1):g} s ({exc_name})"
-        elif kind == "timeout":
-            what = f"could not connect within {round(timeout[0], 1):g} s ({exc_name})"
-        else:
-            what = f"{kind} error ({exc_name})"
-        raise TransportError(
-            f"{method} {where} failed: {what}"
-            + ("" if never_sent else "; the request may have reached the server"),
-            ambiguous=not never_sent,
-            code=kind,
-        )
+        raise _no_answer(method, url, timeout, *failure)
     latency = time.monotonic() - started
     body: Any = None
     if text:

@@ -13,7 +13,7 @@ import yaml
 from pulumi import automation as auto
 
 from emulator.testing import DEMO_CLIENTS, EmulatorProcess
-from provider.domain.loading import prepare
+from provider import platforms
 from tests.support.engine import Meter, flow_ids, make_project, open_stack, raw_export, summary
 from tests.support.gc_org import live_flows
 
@@ -36,7 +36,7 @@ def _substitutions(project: Path) -> dict[str, str]:
 
 
 def _prepared(project: Path) -> dict[str, Any]:
-    prepared = prepare(_flows_dir(project), _substitutions(project), platform="genesys-cloud")
+    prepared = platforms.kind("genesys-cloud").prepare(_flows_dir(project), _substitutions(project))
     assert prepared.ok, prepared.problems
     return prepared.definitions
 
@@ -284,7 +284,7 @@ def test_rename_keeps_the_id_and_type_change_replaces(tmp_path: Path, emulator: 
     assert not any(n.startswith("VIP Line") for n in names)
 
     # type change of a flow nothing uses: replaced (a new flow of the new type; the old one deleted).
-    _edit_archy(project, "vip-line", "inboundCall:", "inQueueCall:")
+    _edit_archy(project, "vip-line", "inboundCall:", "inqueueCall:")
     assert summary(stack.preview()).get("replace") == 1
     up = stack.up()
     assert up.summary.result == "succeeded"
@@ -319,7 +319,7 @@ def test_type_change_of_a_used_flow_replaces_it_and_its_dependents_follow(
     # billing-line (which main-ivr transfers to, by name) becomes an in-queue flow, and a new flow
     # that transfers to it comes in the same run: a new flow of the new type, main-ivr's job and the
     # new flow's bind their transfers to it, the old flow is deleted: nothing in use fails.
-    _edit_archy(project, "billing-line", "inboundCall:", "inQueueCall:")
+    _edit_archy(project, "billing-line", "inboundCall:", "inqueueCall:")
     overflow = (_flows_dir(project) / "vip-line.archy.yaml").read_text()
     overflow = overflow.replace("VIP Line", "Billing Overflow").replace("Main IVR", "Billing Line")
     (_flows_dir(project) / "billing-overflow.archy.yaml").write_text(overflow)
@@ -351,7 +351,7 @@ def test_type_change_of_a_used_flow_replaces_it_and_its_dependents_follow(
     assert summary(stack.preview()) == {}
 
     # and back: the in-queue flow becomes an inbound call flow again (the other order of types).
-    _edit_archy(project, "billing-line", "inQueueCall:", "inboundCall:")
+    _edit_archy(project, "billing-line", "inqueueCall:", "inboundCall:")
     up = stack.up()
     back = flow_ids(up)["billing-line"]
     assert back not in (ids["billing-line"], new_ids["billing-line"])

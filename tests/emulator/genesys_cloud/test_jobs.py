@@ -38,7 +38,7 @@ def test_job_creates_then_updates_by_type_and_name(emulator: EmulatorProcess) ->
     again = gc.deploy_ok(archy("inboundCall", "MAIN LINE"))
     assert again["id"] == flow["id"] and again["publishedVersion"]["id"] == "2.0"
     # Another type with the same name is another flow; a new name is a new flow.
-    assert gc.deploy_ok(archy("inQueueCall", "Main Line"))["id"] != flow["id"]
+    assert gc.deploy_ok(archy("inqueueCall", "Main Line"))["id"] != flow["id"]
     assert gc.deploy_ok(archy("inboundCall", "Main Line Renamed"))["id"] != flow["id"]
     # A request body built with the SDK model is accepted.
     registered = gc.ok(
@@ -91,6 +91,54 @@ def test_job_references_missing_unpublished_and_stubs(emulator: EmulatorProcess)
     }
 
 
+def test_job_checks_bot_and_in_queue_references_but_not_settings(emulator: EmulatorProcess) -> None:
+    gc = Gc(emulator.url)
+    body = (
+        "  settingsActionDefaults:\n    transferToFlowSecure:\n      targetFlow:\n        name: Not Ref\n"
+        "  actions:\n"
+        "    - callBotFlow:\n        botFlow:\n          Helper Bot:\n            ver_latestPublished: {}\n"
+        "    - transferToAcd:\n        overrideInQueueFlow:\n          name: Queue Music\n"
+    )
+    front = archy("inboundShortMessage", "Front", body=body)
+    text = _failure_text(gc.deploy(front))
+    assert "'Helper Bot' (bot flow) does not exist" in text
+    assert "'Queue Music' (in-queue flow) does not exist" in text and "Not Ref" not in text
+    # A bot another team built (seeded by the admin) and our in-queue flow: the job succeeds.
+    bot = emulator.admin.gc_seed_flow("dev", archy("botFlow", "Helper Bot"))
+    assert bot["type"] == "BOT" and bot["publishedVersion"]["id"] == "1.0"
+    hold = gc.deploy_ok(archy("inqueueShortMessage", "Queue Music"))
+    flow = gc.deploy_ok(front)
+    consumed = gc.ok(
+        gc.get(
+            f"{DEPS}/consumedresources",
+            params={"id": flow["id"], "version": "1.0", "objectType": "INBOUNDSHORTMESSAGEFLOW"},
+        ),
+        "ConsumedResourcesEntityListing",
+    )
+    assert {(d["id"], d["type"]) for d in consumed["entities"]} == {
+        (bot["id"], "BOTFLOW"),
+        (hold["id"], "INQUEUESHORTMESSAGEFLOW"),
+    }
+
+
+def test_find_references_reads_every_flow_action() -> None:
+    from emulator.genesys.domain import find_references
+
+    tree = {
+        "settingsActionDefaults": {"callBotFlow": {"botFlow": {"No": {}}}},
+        "a": [
+            {"callDigitalBotFlow": {"digitalBotFlow": {"Digi": {}}}},
+            {"transferToAcd": {"overrideInQueueFlow": {"name": "Hold"}}},
+            {"transferToFlowSecure": {"targetFlow": {"name": "Pay"}}},
+        ],
+    }
+    assert [(r.kind, r.name) for r in find_references(tree)] == [
+        ("digitalBot", "Digi"),
+        ("inqueue", "Hold"),
+        ("transferSecure", "Pay"),
+    ]
+
+
 @pytest.mark.slow
 def test_job_rejects_bad_yaml(emulator: EmulatorProcess) -> None:
     gc = Gc(emulator.url)
@@ -100,6 +148,7 @@ def test_job_rejects_bad_yaml(emulator: EmulatorProcess) -> None:
         "just a string": "one top-level key",
         "a: 1\nb: 2\n": "exactly one top-level key",
         "notAFlow:\n  name: x\n": "Unknown flow type key",
+        "inQueueCall:\n  name: x\n": "Archy writes 'inqueueCall'",
         "inboundCall:\n  description: no name\n": "name",
         "inboundCall:\n  name: a/b\n": "'/'",
         "inboundCall: &x\n  name: x\nb: *x\n": "aliases",

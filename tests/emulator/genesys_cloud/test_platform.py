@@ -79,7 +79,7 @@ def test_stats_write_log_has_real_platform_writes(emulator: EmulatorProcess) -> 
     gc.ok(gc.put(f"{FLOWS}/{flow['id']}", json={"name": "Logged 2"}))
     gc.ok(gc.action("checkout", flow["id"]))
     job = gc.register_job()
-    gc.ok(gc.upload(job, archy("bot", "Logged Bot")))
+    gc.ok(gc.upload(job, archy("botFlow", "Logged Bot")))
     gc.wait_job(job["id"])
     gc.ok(gc.delete(f"{FLOWS}/{flow['id']}"))
     log = emulator.admin.stats()["write_log"]

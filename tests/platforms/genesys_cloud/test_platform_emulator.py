@@ -365,7 +365,7 @@ def test_type_change_of_a_transfer_target_renames_the_old_flow_aside_once(
     mains = [gc.create(_transfer(f"Main {i}", "Billing"), {"billing": old.id}) for i in range(3)]
     assert all(m.references == (old.id,) for m in mains)
     # A foreign in-queue flow of another name, and the replacement: same name, another type.
-    new = gc.create(document("Billing", kind="inQueueCall", type="INQUEUECALL"), {})
+    new = gc.create(document("Billing", kind="inqueueCall", type="INQUEUECALL"), {})
 
     # The dependents update in parallel (as the engine runs them): each binds to the new flow.
     results: dict[int, Any] = {}
@@ -398,7 +398,7 @@ def test_type_change_of_a_transfer_target_renames_the_old_flow_aside_once(
 
 def test_an_unchanged_reference_never_renames_a_same_named_flow(make: Make) -> None:
     gc, recorder = make()
-    ours = gc.create(document("Billing", kind="inQueueCall", type="INQUEUECALL"), {})
+    ours = gc.create(document("Billing", kind="inqueueCall", type="INQUEUECALL"), {})
     foreign = gc.create(document("Billing"), {})  # someone else's inbound call flow of that name
     main = gc.create(_transfer("Main", "Billing"), {"billing": ours.id})
     gc.update(
@@ -418,7 +418,7 @@ def test_set_aside_before_a_create_renames_only_the_same_named_flow_of_another_t
     gc, recorder = make()
     old = gc.create(document("Billing"), {})
     other = gc.create(document("Sales"), {})
-    replacement = document("Billing", kind="inQueueCall", type="INQUEUECALL")
+    replacement = document("Billing", kind="inqueueCall", type="INQUEUECALL")
     assert not gc.set_aside(other.id, replacement)  # another name
     assert not gc.set_aside(old.id, document("Billing", note="v2"))  # the same type: an update
     assert gc.set_aside(old.id, replacement)

@@ -1,0 +1,25 @@
+"""Patches to the Pulumi SDK, its dynamic-provider host and its local backend. Each is guarded: it
+installs only on the releases it was read on (or only while the patched code looks as expected),
+and each module's docstring gives the measurement.
+
+- `sdk_wait` (installed by `__main__.py`): `pulumi.runtime.stack.wait_for_rpcs` loops over
+  `asyncio.wait(..., FIRST_COMPLETED)` on every pending output, O(N²) CPU for N flows. Replaced by a
+  linear wait on SDK releases `KNOWN_QUADRATIC` (3.260.0, 3.272.0) while the original still names
+  the loop it replaces.
+- `sdk_trace` (installed by `__main__.py`): each registration sends the whole Python stack
+  (`pulumi.runtime.resource._get_stack_trace`, ~15 frames, ~1.2 KB per flow in every checkpoint);
+  kept to the first frame. Any SDK that has the function; `GENESYS_FLOWS_FULL_TRACES=1` opts out.
+- `sdk_pickle` (installed by `Flow`): `pulumi.dynamic.dynamic.serialize_provider` leaves
+  `pickle._Pickler` patched, so the k-th resource pickles through k nested wrappers (O(N²),
+  `RecursionError` near flow 962). Put back after each call on SDK releases `KNOWN_LEAKING`
+  (3.260.0, 3.272.0) while the function still touches `_batch_setitems`.
+- `host_errors` (provider process): the dynamic-provider host (`python -m pulumi.dynamic`) reports a
+  failed call as `traceback.format_exc()`, the traceback before our message; the host's `traceback`
+  is proxied to put the message first. Only when `__main__` is `pulumi.dynamic.__main__` and still
+  uses the stdlib `traceback`.
+- `watchdog` (provider process): after a kill -9 of the CLI nobody stops the dynamic provider (any
+  release: the engine owns its lifetime); it exits once its parent chain is re-parented.
+- `backend_repair` (`scripts/up`, before `pulumi up`): what an interrupted engine leaves in the local
+  file backend (Pulumi CLI 3.x): a stale lock of a dead process, an empty `.json.attrs`, a truncated
+  checkpoint (restored from the backend's own `.bak`).
+"""

@@ -1,0 +1,219 @@
+"""Promotion: `archctl promote dev staging`.
+
+1. Refuse when the source stack is not clean: its preview shows pending changes, or its live org
+   drifted from the definitions (`archctl drift`).
+2. `up` the target stack through the Automation API, showing the engine's progress.
+3. Verify parity: the two orgs' flows (the flows either stack manages, by logical key) match in name,
+   description, type, lifecycle state, blocks and references — references compared by logical key,
+   ids and versions ignored, each side's substitution values replaced by their placeholders. The
+   differences are printed and the promotion fails when there are any.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from provider.domain import snapshot as snap
+from provider.domain.structdiff import DiffResult, diff
+from provider.ops import sources, workspace
+
+Note = Callable[[str], None]
+
+
+@dataclass
+class PromoteReport:
+    source: str
+    target: str
+    pending_changes: dict[str, int] = field(default_factory=dict)
+    drift: DiffResult | None = None
+    refused: str | None = None
+    up_result: str | None = None
+    up_changes: dict[str, int] = field(default_factory=dict)
+    parity: DiffResult | None = None
+
+    @property
+    def promoted(self) -> bool:
+        return self.refused is None and self.up_result == "succeeded"
+
+    @property
+    def ok(self) -> bool:
+        return self.promoted and self.parity is not None and self.parity.identical
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "source": self.source,
+            "target": self.target,
+            "promoted": self.promoted,
+            "refused": self.refused,
+            "source_check": {
+                "pending_changes": self.pending_changes,
+                "drift": bool(self.drift is not None and not self.drift.identical),
+            },
+            "up": None
+            if self.up_result is None
+            else {"result": self.up_result, "resource_changes": self.up_changes},
+            "parity": None if self.parity is None else self.parity.to_json(),
+            "ok": self.ok,
+        }
+
+    def render(self) -> str:
+        lines = []
+        if self.refused:
+            lines.append(f"promotion {self.source} → {self.target} refused: {self.refused}")
+            if self.drift is not None and not self.drift.identical:
+                lines.append(self.drift.render())
+            return "\n".join(lines)
+        changes = ", ".join(f"{k} {v}" for k, v in sorted(self.up_changes.items())) or "no changes"
+        lines.append(f"up {self.target}: {self.up_result} ({changes})")
+        if self.parity is not None:
+            if self.parity.identical:
+                lines.append(f"parity {self.source} = {self.target}: {self.parity.unchanged} flows match")
+            else:
+                lines.append(f"parity {self.source} ≠ {self.target}:")
+                lines.append(self.parity.render())
+        return "\n".join(lines)
+
+
+def parity(
+    source: str, target: str, *, flows_dir: str | Path | None, progress: Note | None = None
+) -> DiffResult:
+    """The two stacks' live orgs compared by logical key, substitutions undone (see module doc)."""
+    a = sources.stack_info(source)
+    b = sources.stack_info(target)
+    definitions_a = sources.definition_docs_or_empty(sources.flows_dir_for(a, flows_dir), a.substitutions)
+    definitions_b = sources.definition_docs_or_empty(sources.flows_dir_for(b, flows_dir), b.substitutions)
+    snap_a = sources.org_snapshot(
+        sources.platform_for(a.connection, a.platform, stack=a.stack),
+        known_ids=a.flow_ids,
+        definitions=definitions_a,
+        source={"label": source},
+    )
+    snap_b = sources.org_snapshot(
+        sources.platform_for(b.connection, b.platform, stack=b.stack),
+        known_ids=b.flow_ids,
+        definitions=definitions_b,
+        source={"label": target},
+    )
+    managed = set(a.flow_ids) | set(b.flow_ids) | set(definitions_a)
+    snap_a.flows = {k: v for k, v in snap_a.flows.items() if k in managed}
+    snap_b.flows = {k: v for k, v in snap_b.flows.items() if k in managed}
+    if progress:
+        progress(
+            f"parity: comparing {len(snap_a.flows)} flow(s) of {source} with {len(snap_b.flows)} of {target}"
+        )
+    return compare(
+        snap_a, snap_b, a.substitutions, b.substitutions, a_label=f"stack:{source}", b_label=f"stack:{target}"
+    )
+
+
+def compare(
+    a: snap.Snapshot,
+    b: snap.Snapshot,
+    subs_a: Mapping[str, str] | None,
+    subs_b: Mapping[str, str] | None,
+    *,
+    a_label: str | None = None,
+    b_label: str | None = None,
+) -> DiffResult:
+    """Two snapshots compared by logical key, each side's substitution values replaced by their
+    placeholders (parity; `archctl diff` of two stacks and `archctl promote` both use it)."""
+    if subs_a:
+        a = snap.unsubstitute(a, dict(subs_a))
+    if subs_b:
+        b = snap.unsubstitute(b, dict(subs_b))
+    return diff(a.flows, b.flows, a_label=a_label or a.label, b_label=b_label or b.label)
+
+
+def source_drift(
+    stack: str,
+    *,
+    flows_dir: str | Path | None,
+    include_all: bool = False,
+    progress: sources.Progress | None = None,
+) -> DiffResult:
+    """The stack's live org against its definitions (substitutions applied): the flows either side
+    defines or the stack's state manages (`include_all`: every live flow). `archctl drift` too."""
+    return drift_details(stack, flows_dir=flows_dir, include_all=include_all, progress=progress)[0]
+
+
+def drift_details(
+    stack: str,
+    *,
+    flows_dir: str | Path | None,
+    include_all: bool = False,
+    progress: sources.Progress | None = None,
+) -> tuple[DiffResult, list[dict[str, Any]]]:
+    """`source_drift` and, where the platform reads content apart (genesys-cloud), per drifted flow
+    who published the live version, its
+    version pointers and the ones the stack's state recorded (a moved pointer: a publish elsewhere)."""
+    info = sources.stack_info(stack)
+    directory = sources.flows_dir_for(info, flows_dir)
+    desired = sources.definition_docs(directory, info.substitutions)
+    platform = sources.platform_for(info.connection, info.platform, stack=info.stack)
+    publishers: list[dict[str, Any]] = []
+    live_flows: dict[str, Any] = {}
+    read = sources.org_read(
+        platform, known_ids=info.flow_ids, definitions=desired, source={"label": stack}, progress=progress
+    )
+    live, live_flows = read.snapshot, read.flows  # flows: where content is read apart (who published)
+    managed = set(desired) | set(info.flow_ids)
+    result = diff(
+        desired,
+        {k: v for k, v in live.flows.items() if include_all or k in managed},
+        a_label=f"definitions ({directory})",
+        b_label=f"stack:{stack} (live)",
+    )
+    if live_flows:
+        recorded = workspace.state_outputs(workspace.stack(stack, sources.project_dir(), create=True))
+        for flow in result.flows:
+            if flow.key in live_flows:
+                live_flow = live_flows[flow.key].live
+                state = recorded.get(flow.key, {})
+                state_rev = state.get("revision") or state.get("version")
+                publishers.append(
+                    {
+                        "key": flow.key,
+                        "published_by": live_flow.changed_by,
+                        "revision": live_flow.revision,
+                        "state_revision": None if state_rev is None else str(state_rev),
+                    }
+                )
+    return result, publishers
+
+
+def promote(
+    source: str,
+    target: str,
+    *,
+    flows_dir: str | Path | None,
+    progress: Note | None = None,
+    skip_checks: bool = False,
+) -> PromoteReport:
+    note = progress or (lambda _text: None)
+    report = PromoteReport(source, target)
+    work_dir = sources.project_dir()
+    if not skip_checks:
+        note(f"checking {source}: preview")
+        src = workspace.stack(source, work_dir)
+        preview = src.preview(on_output=None)
+        report.pending_changes = workspace.pending(workspace.changes(preview.change_summary))
+        if report.pending_changes:
+            pending = ", ".join(f"{k} {v}" for k, v in sorted(report.pending_changes.items()))
+            report.refused = f"stack {source} has pending changes ({pending}); run `pulumi up` on it first"
+            return report
+        note(f"checking {source}: drift")
+        report.drift = source_drift(source, flows_dir=flows_dir)
+        if not report.drift.identical:
+            report.refused = f"the live org of stack {source} drifted from the definitions"
+            return report
+    note(f"up {target}")
+    tgt = workspace.stack(target, work_dir, create=True)
+    up = tgt.up(on_output=workspace.line_printer(note))
+    report.up_result = up.summary.result
+    report.up_changes = workspace.changes(up.summary.resource_changes)
+    note(f"parity {source} ↔ {target}")
+    report.parity = parity(source, target, flows_dir=flows_dir, progress=note)
+    return report

@@ -1,0 +1,222 @@
+"""Asynchronous work on genesys-cloud: Archy import jobs (rerun when the platform throttled them),
+export jobs (`fetch_content`), checkin/publish operations, and settling the lifecycle after a deploy."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from provider.domain.document import FlowDocument
+from provider.errors import (
+    ArchitectError,
+    JobFailedError,
+    NotFoundError,
+    TransportError,
+    error_from_response,
+)
+from provider.platforms.base import LiveFlow
+
+from ._core import (
+    _JOB_LOCKED,
+    _JOB_THROTTLED,
+    _OWN_REPLAY_CODES,
+    CODE_JOB_TIMEOUT,
+    PlatformCore,
+)
+from .polling import PollTimeout, poll
+from .versions import (
+    error_code,
+)
+from .wire import ArchitectJobStateResponse, Flow, Operation
+
+log = logging.getLogger(__name__)
+
+
+class JobOps(PlatformCore):
+    """See provider/platforms/genesys_cloud/platform.py."""
+
+    def content_version(self, flow: LiveFlow) -> str | None:
+        """The version whose content counts: the published one, else the checked-in one."""
+        return flow.extra.get("publishedVersion") or flow.extra.get("checkedInVersion")
+
+    def fetch_content(self, flow_id: str, version: str | None = None) -> str:
+        """The Archy YAML of the flow (a version, or the latest) through an export job."""
+        job = self._api.register_export(flow_id, version)
+        try:
+            state = poll(
+                lambda: self._api.get_export(job.id),
+                lambda s: s.status.lower() in ("success", "failure"),
+                backoff=self.backoff,
+                timeout_s=self.job_timeout_s,
+                clock=self._clock,
+                sleep=self._sleep,
+                what=f"export job {job.id} of flow {flow_id}",
+            )
+        except PollTimeout as exc:
+            raise ArchitectError(str(exc), code="export.job.timeout") from None
+        if state.status.lower() != "success" or not state.downloadUrl:
+            texts = [m.text for m in state.messages if m.text]
+            raise JobFailedError(
+                f"export of flow {flow_id} failed: " + ("; ".join(texts) or "no message"),
+                messages=texts,
+                code="export.job.failed",
+            )
+        return self._api.download(state.downloadUrl)
+
+    def _run_job(self, document: FlowDocument, *, known_id: str | None) -> str:
+        """Deploy the Archy text through a job; the flow id it wrote. Reruns a job the platform failed
+        with its own 429 (bounded); unlocks first and reruns once when `force_unlock` and the job met
+        someone else's lock."""
+        assert document.archy is not None
+        unlocked = False
+        attempt = 0
+        delays = self.backoff.delays()
+        while True:
+            attempt += 1
+            state = self._one_job(document.archy, document.name)
+            if state.status.lower() == "success":
+                flow_id = state.flow.id if state.flow and state.flow.id else None
+                if flow_id is None:
+                    found = self._find_flow(document.name, str(document.type))
+                    if found is None:
+                        raise ArchitectError(
+                            f"the Archy job for {document.name!r} named no flow", code="job.no.flow"
+                        )
+                    flow_id = found.id
+                return flow_id
+            texts = [m.text for m in state.messages if m.text]
+            joined = "; ".join(texts) or "no message"
+            if any(_JOB_THROTTLED.search(t) for t in texts) and attempt < self.job_attempts:
+                log.warning("Archy job for %r was throttled by the platform; running it again", document.name)
+                self._sleep(max(1.0, next(delays)))
+                continue
+            if any(_JOB_LOCKED.search(t) for t in texts):
+                flow = (
+                    self._api.get_flow(known_id)
+                    if known_id
+                    else self._find_flow(document.name, str(document.type))
+                )
+                holder = (self._holder(flow) if flow else None) or "someone else"
+                if self.force_unlock and not unlocked and flow is not None and self._holder(flow):
+                    self._unlock(flow, document.name, holder)
+                    unlocked = True
+                    continue
+                raise self._locked_error(f"flow {document.name!r}", holder, "deploy", job_messages=joined)
+            raise JobFailedError(
+                f"the Archy job for flow {document.name!r} failed: {joined}",
+                messages=texts,
+                code="job.failed",
+            )
+
+    def _one_job(self, text: str, name: str, *, fresh_tries: int = 2) -> ArchitectJobStateResponse:
+        """Register, upload, poll. When the upload's fate is unknown and the job never started, a
+        new job is registered (at most `fresh_tries` times; a job is create-or-update by name, so a
+        second one can never make a second flow)."""
+        job = self._api.register_job()
+        uncertain = False
+        try:
+            self._api.upload(job.presignedUrl, job.headers, text)
+        except TransportError as exc:
+            if not exc.ambiguous:
+                raise
+            uncertain = True  # it may have landed: the job's status tells
+        timeout = min(self.job_timeout_s, 30.0) if uncertain else self.job_timeout_s
+
+        def done(state: ArchitectJobStateResponse) -> bool:
+            return state.status.lower() in ("success", "failure")
+
+        try:
+            return poll(
+                lambda: self._api.get_job(job.id),
+                done,
+                backoff=self.backoff,
+                timeout_s=timeout,
+                clock=self._clock,
+                sleep=self._sleep,
+                what=f"Archy job {job.id} for flow {name!r}",
+            )
+        except PollTimeout as exc:
+            last = exc.last
+            if (
+                uncertain
+                and fresh_tries > 0
+                and isinstance(last, ArchitectJobStateResponse)
+                and last.status.lower() == "registered"
+            ):
+                log.info("upload for %r never reached its job; running a new job", name)
+                return self._one_job(text, name, fresh_tries=fresh_tries - 1)
+            status = last.status if isinstance(last, ArchitectJobStateResponse) else "unknown"
+            raise ArchitectError(f"{exc} (last status {status})", code=CODE_JOB_TIMEOUT) from None
+
+    def _async_action(self, action: str, flow_id: str) -> Any:
+        """Start a checkin/publish; its `Operation` body. When an earlier attempt may have been
+        applied (its answer was lost), the replay's 409 is our own first attempt: the lock is already
+        released, or the operation is already running. Then the flow's `currentOperation` tells."""
+        out = self._api.action(action, flow_id, handled=(409,))
+        if out.status != 409:
+            return out.body
+        code = error_code(out.body)
+        if out.ambiguous_before and code in _OWN_REPLAY_CODES.get(action, ()):
+            log.info("%s of flow %s: the replay met our own first attempt (%s)", action, flow_id, code)
+            return None
+        raise error_from_response(
+            409,
+            out.body,
+            method="POST",
+            path=f"/api/v2/flows/actions/{action}",
+            correlation_id=out.correlation_id,
+        )
+
+    def _operation(self, flow_id: str, action: str, body: Any) -> None:
+        """Wait for an asynchronous checkin/publish; a FAILURE raises with the platform's message."""
+        op = Operation.model_validate(body) if isinstance(body, dict) else Operation()
+        if not op.complete and (op.actionStatus or "").upper() not in ("SUCCESS", "FAILURE"):
+
+            def done(flow: Flow | None) -> bool:
+                cur = flow.currentOperation if flow else None
+                return (
+                    cur is None
+                    or bool(cur.complete)
+                    or (cur.actionStatus or "").upper() in ("SUCCESS", "FAILURE")
+                )
+
+            try:
+                flow = poll(
+                    lambda: self._api.get_flow(flow_id),
+                    done,
+                    backoff=self.backoff,
+                    timeout_s=self.job_timeout_s,
+                    clock=self._clock,
+                    sleep=self._sleep,
+                    what=f"{action} of flow {flow_id}",
+                )
+            except PollTimeout as exc:
+                raise ArchitectError(str(exc), code="operation.timeout") from None
+            if flow is None:
+                raise NotFoundError(f"flow {flow_id} disappeared during its {action}", status=410)
+            op = flow.currentOperation or Operation(actionStatus="SUCCESS")
+        if (op.actionStatus or "").upper() == "FAILURE":
+            raise ArchitectError(
+                f"{action} of flow {flow_id} failed: {op.errorMessage or op.errorCode or 'no message'}",
+                code=op.errorCode or f"{action}.failed",
+            )
+
+    def _settle(
+        self, flow_id: str, document: FlowDocument, *, job_ran: bool, current: Flow | None = None
+    ) -> Flow:
+        """Bring the lifecycle to the document's (a job always publishes) and answer the flow now."""
+        flow = current or self._api.get_flow(flow_id)
+        if flow is None:
+            raise NotFoundError(f"flow {document.name!r} ({flow_id}) vanished after its deploy", status=410)
+        want = str(document.lifecycle_state)
+        if want == "draft" and flow.publishedVersion is not None:
+            out = self._api.action("deactivate", flow_id)
+            flow = (
+                Flow.model_validate(out.body) if isinstance(out.body, dict) and out.body.get("id") else flow
+            )
+            if flow.publishedVersion is not None:
+                flow = self._api.get_flow(flow_id) or flow
+        elif want == "published" and flow.publishedVersion is None and not job_ran:
+            self._operation(flow_id, "publish", self._async_action("publish", flow_id))
+            flow = self._api.get_flow(flow_id) or flow
+        return flow

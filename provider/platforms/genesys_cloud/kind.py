@@ -1,0 +1,89 @@
+"""The registry's row for Genesys Cloud (`PlatformKind`): Archy definitions, content read through
+export jobs, locks, no `merge`. Light to import: the platform is imported when a stack connects."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from provider.domain import snapshot
+from provider.domain.loading import DefinitionError, PreparedSet
+from provider.domain.rules import Problem
+from provider.platforms.base import Platform, PlatformConfig, Progress
+from provider.platforms.genesys_cloud import neutral, org
+from provider.platforms.genesys_cloud.loading import definition_keys, prepare_archy
+from provider.platforms.genesys_cloud.rules import CONFLICT_POLICIES, NAME
+from provider.platforms.importing import ImportPlan, ImportRequest
+from provider.platforms.org import ExportFiles, OrgRead
+
+if TYPE_CHECKING:
+    from provider.platforms.http.pool import ClientPool
+    from provider.platforms.http.recorder import Recorder
+
+
+class GenesysCloud:
+    name = NAME
+    conflict_policies = CONFLICT_POLICIES
+    locks = True
+
+    def connect(
+        self, config: PlatformConfig, *, recorder: Recorder | None = None, pool: ClientPool | None = None
+    ) -> Platform:
+        from provider.platforms.genesys_cloud.platform import GenesysCloudPlatform
+
+        return GenesysCloudPlatform.from_config(config, recorder=recorder, pool=pool)
+
+    def field_problems(self, data: Mapping[str, Any], *, flow: str) -> list[Problem]:
+        return []  # its rules need the Archy document: `GenesysCloudPlatform.validate`
+
+    def prepare(self, directory: Path, substitutions: Mapping[str, str] | None) -> PreparedSet:
+        return prepare_archy(directory, substitutions)
+
+    def owns_folder(self, directory: Path) -> bool:
+        return org.is_definitions_folder(directory)
+
+    def definition_keys(self, directory: Path) -> list[str]:
+        return definition_keys(directory)  # Archy content files (`MyFlow.yaml`) are no definitions
+
+    def kept_placeholders(self, directory: Path) -> dict[str, str]:
+        return org.kept_placeholders(directory)
+
+    def definition_docs(
+        self, directory: Path, substitutions: Mapping[str, str] | None
+    ) -> dict[str, snapshot.FlowDoc]:
+        docs, problems = org.definition_docs(Path(directory), substitutions or None)
+        if problems:
+            raise DefinitionError(problems, f"unreadable flow definitions in {directory}")
+        return docs
+
+    def read_org(
+        self,
+        platform: Platform,
+        *,
+        known_ids: Mapping[str, str] | None = None,
+        definitions: Mapping[str, Mapping[str, Any]] | None = None,
+        source: Mapping[str, Any] | None = None,
+        progress: Progress | None = None,
+    ) -> OrgRead:
+        flows = org.read_flows(platform, progress)
+        return org.org_read(flows, known_ids=known_ids, definitions=definitions, source=source)
+
+    def write_export(
+        self,
+        read: OrgRead,
+        out_dir: Path,
+        *,
+        substitutions: Mapping[str, str] | None = None,
+        definitions_dir: Path | None = None,
+    ) -> ExportFiles:
+        own = neutral.own_substitutions(definitions_dir) if substitutions else {}
+        return neutral.write_export(read, out_dir, substitutions=substitutions or {}, own=own)
+
+    def import_plan(self, platform: Platform, request: ImportRequest) -> ImportPlan:
+        from provider.platforms.genesys_cloud.adopt import import_plan
+
+        return import_plan(self, platform, request)
+
+
+KIND = GenesysCloud()

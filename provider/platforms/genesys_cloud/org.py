@@ -1,0 +1,202 @@
+"""A genesys-cloud organization (and a genesys-cloud definitions folder) as flow documents by logical key,
+for `archctl` export, diff, drift, graph and promotion parity.
+
+Live side: the flows are listed, then each one's published (else checked-in) Archy YAML is fetched
+through an export job — one at a time and bounded: a flow whose export fails is reported and the
+others continue. References are derived from the content (`provider.domain.archy.resolve`: by type
+and name across the org), never from ids.
+
+Definitions side: `<key>.yaml` with `archy:` (a file beside it, or the text inline), placeholders
+substituted with the stack's values, read by the loader's pre-check
+(`provider.platforms.genesys_cloud.loading`).
+
+Both sides hold the Archy text in canonical form (`provider.domain.archy_text`), so layout never
+shows as a difference and ids and versions are never compared.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from provider.domain import archy, archy_text, files, yaml_safe
+from provider.domain import snapshot as snap
+from provider.domain.rules import Problem
+from provider.errors import ArchitectError
+from provider.platforms.base import ContentExport, Platform, Progress
+from provider.platforms.genesys_cloud.loading import prepare_archy
+from provider.platforms.org import OrgFlow, OrgRead, as_flow
+
+ARCHY_SUFFIXES = (".archy.yaml", ".archy.yml")
+_ARCHY_KEY_LINE = re.compile(r"^archy\s*:", re.MULTILINE)
+_PLACEHOLDER = re.compile(r"\{\{\s*([A-Za-z0-9_.-]+)\s*\}\}")
+
+
+def read_flows(platform: Platform, progress: Progress | None = None) -> list[OrgFlow]:
+    """Every flow of the org with its content through an export job (a failure is kept per flow)."""
+    if not isinstance(platform, ContentExport):
+        raise TypeError(f"platform {platform.name!r} has no export jobs (fetch_content)")
+    lives = list(platform.list_flows())
+    out: list[OrgFlow] = []
+    for i, live in enumerate(lives, 1):
+        flow = OrgFlow(live)
+        try:
+            flow.archy = str(platform.fetch_content(live.id, platform.content_version(live)))
+        except ArchitectError as exc:
+            flow.error = f"{type(exc).__name__}: {exc}"
+        out.append(flow)
+        if progress:
+            progress(i, len(lives), live.name)
+    return out
+
+
+def _parsed(key: str, text: str, where: str) -> tuple[archy.ArchyFlow | None, str | None, Problem | None]:
+    """The Archy document read and in canonical form, or the problem."""
+    try:
+        return archy.parse(text, source=where), archy_text.canonical(text, source=where), None
+    except (archy.ArchyError, yaml_safe.YamlError) as exc:
+        return None, None, Problem(key, "archy", archy.RULE_ARCHY_INVALID, f"{where}: {exc}")
+
+
+def _with_references(
+    docs: dict[str, snap.FlowDoc], parsed: Mapping[str, archy.ArchyFlow]
+) -> dict[str, snap.FlowDoc]:
+    resolved, _problems = archy.resolve(parsed)
+    for key, refs in resolved.items():
+        docs[key]["references"] = sorted(refs)
+    return {k: snap.normalize(v) for k, v in sorted(docs.items())}
+
+
+def org_read(
+    flows: Iterable[OrgFlow],
+    *,
+    known_ids: Mapping[str, str] | None = None,
+    definitions: Mapping[str, Mapping[str, Any]] | None = None,
+    source: Mapping[str, Any] | None = None,
+    reserved: Iterable[str] = (),
+) -> OrgRead:
+    """The flows by logical key (snapshot.assign_keys' rules; a slug never takes a `reserved` key),
+    content canonical, references derived."""
+    flows = list(flows)
+    known = {flow_id: key for key, flow_id in (known_ids or {}).items()}
+    keys = snap.assign_keys(
+        [as_flow(f.live) for f in flows], known=known, definitions=definitions, reserved=reserved
+    )
+    result = OrgRead(snap.Snapshot(source=dict(source or {"kind": "org"})), content_apart=True)
+    docs: dict[str, snap.FlowDoc] = {}
+    parsed: dict[str, archy.ArchyFlow] = {}
+    for flow in flows:
+        key = keys[flow.live.id]
+        result.flows[key] = flow
+        result.snapshot.ids[key] = flow.live.id
+        doc: snap.FlowDoc = {
+            "name": flow.live.name,
+            "description": flow.live.description,
+            "type": flow.live.type,
+            "lifecycle_state": flow.live.lifecycle_state,
+        }
+        if flow.archy is None:
+            result.errors[key] = flow.error or "no content"
+        else:
+            read, canonical, problem = _parsed(key, flow.archy, f"flow {flow.live.name!r} (export)")
+            if read is None:
+                result.errors[key] = problem.message if problem else "unreadable"
+            else:
+                parsed[key] = read
+                doc["archy"] = canonical
+        docs[key] = doc
+    result.snapshot.flows = _with_references(docs, parsed)
+    return result
+
+
+# -- definitions -----------------------------------------------------------------------------------
+
+
+def is_definitions_folder(directory: Path) -> bool:
+    """A genesys-cloud definitions folder: it holds Archy files (`*.archy.yaml`, CX-as-Code's
+    `*.yaml.tftpl`) or a definition naming its Archy content (`archy:` at the top level)."""
+    if not Path(directory).is_dir():
+        return False
+    paths = [p for p in Path(directory).iterdir() if p.is_file()]
+    if any(p.name.lower().endswith((*ARCHY_SUFFIXES, ".yaml.tftpl", ".yml.tftpl")) for p in paths):
+        return True
+    for path in (p for p in paths if p.suffix.lower() in (".yaml", ".yml")):
+        try:
+            if _ARCHY_KEY_LINE.search(path.read_text(encoding="utf-8")[:65536]):
+                return True
+        except (OSError, UnicodeDecodeError):
+            continue
+    return False
+
+
+def kept_placeholders(directory: Path) -> dict[str, str]:
+    """Substitutions that leave every placeholder of the folder's files as written (no stack)."""
+    names: set[str] = set()
+    for path in Path(directory).iterdir() if Path(directory).is_dir() else []:
+        if path.is_file() and path.name.lower().endswith((".yaml", ".yml", ".tftpl")):
+            try:
+                names.update(_PLACEHOLDER.findall(path.read_text(encoding="utf-8")))
+            except (OSError, UnicodeDecodeError):
+                continue
+    return {name: "{{" + name + "}}" for name in names}
+
+
+def definition_docs(
+    directory: Path, substitutions: Mapping[str, str] | None
+) -> tuple[dict[str, snap.FlowDoc], list[Problem]]:
+    """The definitions as flow documents by key, read by the loader's genesys-cloud pre-check
+    (`loading.prepare_archy`: Archy after substitution, references derived from the content),
+    and its problems. Without substitutions (no stack), placeholders stay as written."""
+    subs = dict(substitutions) if substitutions is not None else kept_placeholders(Path(directory))
+    prepared = prepare_archy(Path(directory), subs)
+    docs: dict[str, snap.FlowDoc] = {}
+    for key, definition in prepared.definitions.items():
+        text = str(getattr(definition, "archy", ""))
+        docs[key] = snap.normalize(
+            {
+                "name": definition.name,
+                "description": definition.description,
+                "type": definition.type.value,
+                "lifecycle_state": definition.lifecycle_state.value,
+                "references": list(definition.references),
+                "archy": archy_text.canonical(text, source=key),
+            }
+        )
+    return dict(sorted(docs.items())), list(prepared.problems)
+
+
+# -- export ----------------------------------------------------------------------------------------
+
+
+def definition_text(doc: Mapping[str, Any], archy_file: str) -> str:
+    """A definition file for an exported flow: its Archy file, lifecycle state and references."""
+    data: dict[str, Any] = {"archy": archy_file, "lifecycle_state": doc["lifecycle_state"]}
+    if doc.get("references"):
+        data["references"] = list(doc["references"])
+    return yaml.safe_dump(data, sort_keys=False, default_flow_style=None)
+
+
+def definition_files(read: OrgRead, out_dir: Path, keys: Iterable[str] | None = None) -> dict[Path, str]:
+    """Path → text of `<key>.archy.yaml` (the exported text as is) and `<key>.yaml` per flow whose
+    content was read (only `keys`, when given)."""
+    wanted = None if keys is None else set(keys)
+    texts: dict[Path, str] = {}
+    for key, doc in read.snapshot.flows.items():
+        flow = read.flows[key]
+        if flow.archy is None or key in read.errors or (wanted is not None and key not in wanted):
+            continue
+        archy_path = Path(out_dir) / f"{key}.archy.yaml"
+        texts[Path(out_dir) / f"{key}.yaml"] = definition_text(doc, archy_path.name)
+        texts[archy_path] = flow.archy if flow.archy.endswith("\n") else flow.archy + "\n"
+    return texts
+
+
+def write_definitions(read: OrgRead, out_dir: Path) -> list[Path]:
+    """`<key>.archy.yaml` (the exported text as is) and `<key>.yaml` per flow whose content was read."""
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    return files.write_files(definition_files(read, out_dir))

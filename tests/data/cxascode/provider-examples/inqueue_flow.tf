@@ -1,0 +1,4 @@
+
+resource "genesyscloud_flow" "inqueue_flow" {
+  filepath = "${local.working_dir.flow}/inqueuecall_default_example.yaml"
+}

@@ -1,0 +1,3 @@
+output "flow_id" {
+  value = "${genesyscloud_flow.deploy_archy_flow_chat.id}"
+}

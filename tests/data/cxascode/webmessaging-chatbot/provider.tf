@@ -1,0 +1,8 @@
+terraform {
+  required_providers {
+
+    genesyscloud = {
+      source = "mypurecloud/genesyscloud"
+    }
+  }
+}
