@@ -3,13 +3,18 @@ SHELL := /bin/bash
 VENV := .venv
 PY := $(VENV)/bin/python
 STACK ?= gc-dev
+# STATE=team: the state, the journal and the audit trail in this checkout's SeaweedFS bucket (.s3/);
+# a PULUMI_BACKEND_URL already set (s3://…, real AWS S3) is used as it is instead.
+STATE ?= local
 
-.PHONY: deploy test test-fast venv tools lint typecheck pytest emulator emulator-stop bench clean
+.PHONY: s3-stop deploy test test-fast venv tools lint typecheck pytest emulator emulator-stop bench clean
 
 ## deploy: `pulumi up --yes` the $(STACK) stack (default gc-dev: the Genesys Cloud sample set on this
 ## checkout's emulator, started or reused; a stack on a real org starts no emulator)
 deploy: venv tools
-	@scripts/up $(STACK)
+	@if [ "$(STATE)" = team ] && [ -z "$${PULUMI_BACKEND_URL:-}" ]; then \
+	  s3env=$$($(PY) -m provider.ops.s3_server start) && eval "$$s3env" && scripts/up $(STACK); \
+	else scripts/up $(STACK); fi
 
 ## test: ruff, mypy and pytest (unit, contract, and end-to-end through the real Pulumi engine)
 test: venv tools lint typecheck pytest
@@ -30,6 +35,7 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt pyproject.toml
 
 tools:
 	@scripts/install-pulumi >/dev/null
+	@scripts/install-seaweedfs >/dev/null
 
 lint: venv
 	$(VENV)/bin/ruff check .
@@ -55,6 +61,10 @@ bench: venv tools
 	$(PY) bench/client_genesys_cloud.py
 	$(PY) bench/resilience.py
 	$(PY) bench/linwait.py
+
+## s3-stop: stop this checkout's S3 server (make deploy STATE=team starts it)
+s3-stop: venv
+	$(PY) -m provider.ops.s3_server stop
 
 clean:
 	rm -rf .pulumi .emulator .metrics .audit

@@ -3,17 +3,32 @@
 from __future__ import annotations
 
 import argparse
+import os
+from pathlib import Path
 
-from provider.cli.common import EXIT_OK, Output, _configured_path, _parse_since
+from provider.cli.common import EXIT_OK, CliError, Output, _configured_path, _parse_since
 from provider.cli.render import _metrics_human, _table, _v
 from provider.governance import audit as audit_mod
 from provider.governance import metrics as metrics_mod
-from provider.governance import telemetry
+from provider.governance import s3_trail, telemetry
+from provider.governance.trail import remote_backend
 
 
 def cmd_audit(args: argparse.Namespace, out: Output) -> int:
-    path = _configured_path(args.file, args.stack, "audit_log") or telemetry.default_audit_log()
-    result = audit_mod.read(path, since=_parse_since(args.since), flow=args.flow)
+    configured = _configured_path(args.file, args.stack, "audit_log")
+    backend = None if configured or os.environ.get(telemetry.AUDIT_LOG_ENV) else remote_backend()
+    if backend:  # the trail is in the state's bucket (provider/governance/s3_trail.py)
+        try:
+            read = s3_trail.read_all(
+                backend, stack=args.stack, since=_parse_since(args.since), flow=args.flow
+            )
+        except (OSError, ValueError) as exc:
+            raise CliError(f"the audit trail could not be read: {exc}", "connection") from None
+        path: object = s3_trail.Location.parse(backend).where
+        result = audit_mod.ReadResult(read, 0)
+    else:
+        path = configured or telemetry.default_audit_log()
+        result = audit_mod.read(Path(str(path)), since=_parse_since(args.since), flow=args.flow)
     entries = [e for e in result.entries if not args.stack or e.get("stack") == args.stack]
     if args.limit:
         entries = entries[-args.limit :]

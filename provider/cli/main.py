@@ -27,6 +27,7 @@ from provider.cli.logs import cmd_audit, cmd_metrics
 from provider.cli.migrate import add_parser as add_migrate
 from provider.cli.org import cmd_diff, cmd_drift, cmd_export
 from provider.cli.stacks import cmd_import, cmd_promote, cmd_schema
+from provider.cli.unlock import cmd_unlock
 from provider.domain.loading import DefinitionError
 from provider.errors import ArchitectError, AuthError, ConfigurationError, ForbiddenError, TransportError
 
@@ -181,6 +182,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_promote)
 
     add_migrate(sub)
+
+    p = sub.add_parser(
+        "unlock", help="remove the Pulumi lock a dead runner left (names its host, process and age; audited)"
+    )
+    p.add_argument("--stack", required=True)
+    p.add_argument("--yes", action="store_true", help="remove without asking (CI)")
+    _common(p)
+    p.set_defaults(func=cmd_unlock)
 
     p = sub.add_parser("schema", help="print the JSON Schema of a command's --json output")
     p.add_argument("command_name", nargs="?", choices=sorted(cli_schemas.SCHEMAS), metavar="COMMAND")

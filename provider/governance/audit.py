@@ -136,23 +136,7 @@ class AuditLog:
     ) -> dict[str, Any]:
         """Append the entry for `event`; returns it once it is on disk (`OSError` when it could not be
         written)."""
-        entry: dict[str, Any] = {
-            "timestamp": utc_timestamp(),
-            "event": "mutation",
-            "action": event.action,
-            "stack": self.stack,
-            "flow_key": flow_key,
-            "flow_id": event.flow_id,
-            "flow_name": event.flow_name,
-            "version_before": event.version_before,
-            "version_after": event.version_after,
-            "outcome": event.outcome,
-            "error_code": event.error_code,
-            "correlation_id": event.correlation_id,
-            "latency_s": round(float(event.latency_s), 6),
-            "client_id": event.client_id or client_id,
-            "pid": os.getpid(),
-        }
+        entry = mutation_entry(event, self.stack, flow_key=flow_key, client_id=client_id)
         self._logger.info(entry)
         return entry
 
@@ -163,9 +147,41 @@ class AuditLog:
         self._logger.info(full)
         return full
 
+    @property
+    def location(self) -> str:
+        """Where the entries are (for messages and as the journal's cache key)."""
+        return str(self.path)
+
+    def entries(self) -> list[dict[str, Any]]:
+        """Every entry of the file, oldest first (all stacks: the caller filters)."""
+        return read(self.path).entries
+
     def close(self) -> None:
         self._logger.removeHandler(self._handler)
         self._handler.close()
+
+
+def mutation_entry(
+    event: MutationEvent, stack: str, *, flow_key: str | None, client_id: str | None
+) -> dict[str, Any]:
+    """The audit entry of a mutation (a fixed set of fields: never a secret or a token)."""
+    return {
+        "timestamp": utc_timestamp(),
+        "event": "mutation",
+        "action": event.action,
+        "stack": stack,
+        "flow_key": flow_key,
+        "flow_id": event.flow_id,
+        "flow_name": event.flow_name,
+        "version_before": event.version_before,
+        "version_after": event.version_after,
+        "outcome": event.outcome,
+        "error_code": event.error_code,
+        "correlation_id": event.correlation_id,
+        "latency_s": round(float(event.latency_s), 6),
+        "client_id": event.client_id or client_id,
+        "pid": os.getpid(),
+    }
 
 
 @dataclass(frozen=True)

@@ -30,7 +30,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Literal
 
-from provider.governance.audit import AuditLog, read
+from provider.governance.trail import Trail
 
 log = logging.getLogger(__name__)
 
@@ -81,9 +81,10 @@ _indexes_lock = threading.Lock()
 
 
 class IntentJournal:
-    """One stack's intents, in its audit file (thread-safe: the audit file's appends are)."""
+    """One stack's intents, in its audit trail (thread-safe: the trail's appends are): the local
+    file beside a file backend, one object per entry in the bucket of an s3:// backend."""
 
-    def __init__(self, audit: AuditLog) -> None:
+    def __init__(self, audit: Trail) -> None:
         self.audit = audit
 
     def begin(
@@ -106,7 +107,8 @@ class IntentJournal:
         except OSError as exc:
             raise IntentWriteError(
                 exc.errno,
-                f"could not record the intent in the audit trail {self.audit.path}: {exc.strerror or exc}",
+                f"could not record the intent in the audit trail {self.audit.location}: "
+                f"{exc.strerror or exc}",
             ) from None
         with _indexes_lock:
             index = _indexes.get(self._index_key())
@@ -169,14 +171,14 @@ class IntentJournal:
             index = _indexes.get(key)
             if index is None:
                 index = _Index({}, {})
-                for entry in read(self.audit.path).entries:
+                for entry in self.audit.entries():
                     if entry.get("stack") == self.audit.stack:
                         _note(index, entry)
                 _indexes[key] = index
             return index
 
     def _index_key(self) -> tuple[str, str]:
-        return (str(self.audit.path), self.audit.stack)
+        return (self.audit.location, self.audit.stack)
 
     def adoptable(
         self, *, flow_key: str, flow_type: str, flow_name: str, flow_id: str, exclude: Intent | None = None
@@ -188,7 +190,7 @@ class IntentJournal:
         the running create's own intent (its duplicate is someone else's flow)."""
         intents: dict[str, dict[str, object]] = {}
         outcomes: dict[str, list[dict[str, object]]] = {}
-        for entry in read(self.audit.path).entries:
+        for entry in self.audit.entries():
             if entry.get("stack") != self.audit.stack:
                 continue
             if entry.get("event") == INTENT and entry.get("action") == "create":

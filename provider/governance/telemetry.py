@@ -8,7 +8,8 @@
     tel.flush()                                     # also done at exit
 
 Defaults: the metrics folder is the argument, else $GENESYS_FLOWS_METRICS_DIR, else <project>/.metrics;
-the audit log is the argument, else $GENESYS_FLOWS_AUDIT_LOG, else <project>/.audit/audit.jsonl.
+the audit log is the argument, else $GENESYS_FLOWS_AUDIT_LOG, else the bucket of an s3:// PULUMI_BACKEND_URL
+(one object per entry, provider/governance/s3_trail.py), else <project>/.audit/audit.jsonl.
 
 Audit entries are appended (and fsynced) as each mutation is reported. Metrics stay in memory and are
 written to this process's own files at process exit (atexit, which also runs after an unhandled
@@ -32,6 +33,7 @@ from typing import TYPE_CHECKING
 
 from provider.governance.audit import AuditLog
 from provider.governance.metrics import MetricsRecorder, write_merged
+from provider.governance.trail import Trail, remote_backend
 from provider.paths import PROJECT_DIR
 from provider.platforms.http.recorder import ConflictEvent, MutationEvent, Recorder, RequestEvent
 
@@ -81,20 +83,28 @@ def current_flow_key() -> str | None:
 class _Sink:
     """The shared state of one (stack, metrics dir, audit log): metrics in memory, the audit file."""
 
-    def __init__(self, stack: str, metrics_dir: Path, audit_path: Path) -> None:
+    def __init__(
+        self, stack: str, metrics_dir: Path, audit_path: Path, backend_url: str | None = None
+    ) -> None:
         self.stack = stack
         self.metrics = MetricsRecorder(stack, metrics_dir)
         self.audit_path = audit_path
-        self._audit: AuditLog | None = None
+        self.backend_url = backend_url  # s3://…: the trail is in the state's bucket (trail.py)
+        self._audit: Trail | None = None
         self._audit_lock = threading.Lock()
         self._flush_lock = threading.Lock()
         self._last_write = 0.0
 
     @property
-    def audit(self) -> AuditLog:
+    def audit(self) -> Trail:
         with self._audit_lock:  # opened on first use: a read-only run creates no audit file
             if self._audit is None:
-                self._audit = AuditLog(self.audit_path, self.stack)
+                if self.backend_url:
+                    from provider.governance.s3_trail import S3Trail
+
+                    self._audit = S3Trail(self.backend_url, self.stack)
+                else:
+                    self._audit = AuditLog(self.audit_path, self.stack)
             return self._audit
 
     def flush(self, *, merged: bool = True) -> None:
@@ -130,8 +140,8 @@ class TelemetryRecorder:
         return self._sink.audit_path
 
     @property
-    def audit(self) -> AuditLog:
-        """The stack's audit file (opened on first use; `OSError` when it cannot be)."""
+    def audit(self) -> Trail:
+        """The stack's audit trail (opened on first use; `OSError` when it cannot be)."""
         return self._sink.audit
 
     def on_request(self, event: RequestEvent) -> None:
@@ -166,7 +176,7 @@ class Telemetry:
     builds its own. Its metrics are written at process exit (`flush_at_exit`) and by `flush()`."""
 
     def __init__(self, *, flush_at_exit: bool = True) -> None:
-        self._sinks: dict[tuple[str, Path, Path], _Sink] = {}
+        self._sinks: dict[tuple[str, Path, Path, str | None], _Sink] = {}
         self._lock = threading.Lock()
         self._flush_at_exit = flush_at_exit
         self._registered = False
@@ -181,11 +191,13 @@ class Telemetry:
     ) -> TelemetryRecorder:
         """The recorder of `stack` (its state shared per stack and folders; thread-safe)."""
         metrics_path, audit_path = resolve_paths(metrics_dir, audit_log)
-        key = (stack, metrics_path, audit_path)
+        # An explicit audit file wins; else the trail is beside the state (trail.py).
+        backend = None if audit_log or os.environ.get(AUDIT_LOG_ENV) else remote_backend()
+        key = (stack, metrics_path, audit_path, backend)
         with self._lock:
             sink = self._sinks.get(key)
             if sink is None:
-                sink = self._sinks[key] = _Sink(stack, metrics_path, audit_path)
+                sink = self._sinks[key] = _Sink(stack, metrics_path, audit_path, backend)
             if self._flush_at_exit and not self._registered:
                 atexit.register(self.flush)
                 self._registered = True

@@ -11,7 +11,10 @@ never writes without its write-ahead intent (provider/governance/intents.py: a w
 cannot be recorded is refused): after a kill -9 the next `up` adopts the flows the killed run created,
 takes the ones it updated as this stack's own, and treats the ones it deleted as gone
 (tests/resilience/test_kill_phases.py). `GENESYS_FLOWS_CHECKPOINTS=step` keeps Pulumi's per-step
-checkpoints; a `PULUMI_SKIP_CHECKPOINTS` already set is kept. A `pulumi` run by hand without these
+checkpoints; a `PULUMI_SKIP_CHECKPOINTS` already set is kept. With an s3:// backend the journal is in
+the bucket too (provider/governance/trail.py), so end-of-run stays the default there (measured:
+bench/team.py); an s3:// backend with an explicit local $GENESYS_FLOWS_AUDIT_LOG gets per-step
+checkpoints, since another runner could not read that journal. A `pulumi` run by hand without these
 settings keeps Pulumi's default (per step).
 """
 
@@ -55,7 +58,10 @@ def skip_checkpoints(env: dict[str, str]) -> bool:
         return mode == "end"
     if env.get("PULUMI_SKIP_CHECKPOINTS", "").strip():
         return env["PULUMI_SKIP_CHECKPOINTS"].strip().lower() in ("1", "true", "yes", "on")
-    return True
+    # A shared (s3://) state whose journal is kept in a local file (an explicit audit log): another
+    # runner could not recover a killed run from it, so keep per-step checkpoints there.
+    url = env.get("PULUMI_BACKEND_URL", "")
+    return not (url.startswith("s3://") and env.get("GENESYS_FLOWS_AUDIT_LOG"))
 
 
 def offline_env(
@@ -103,7 +109,8 @@ def pulumi_command() -> auto.PulumiCommand:
 def _print_env(*, deploy: bool = False) -> None:
     """`python -m provider.ops.engine env [--deploy]`: shell exports for the CLI by hand; with
     `--deploy` (scripts/up, so `make deploy`) also the checkpoint setting of this project's runs."""
-    env = offline_env()
+    home = os.environ.get("PULUMI_HOME")  # a runner's own (CI), else the project's
+    env = offline_env(pulumi_home=Path(home) if home else None)
     keys = [
         "PATH",
         "PULUMI_BACKEND_URL",

@@ -48,3 +48,17 @@ def test_scripts_up_gets_the_setting_and_the_cli_by_hand_does_not():
     assert "export PULUMI_SKIP_CHECKPOINTS='false'" in exports("--deploy", GENESYS_FLOWS_CHECKPOINTS="step")
     assert "expected one of end, step" in exports("--deploy", GENESYS_FLOWS_CHECKPOINTS="x")
     assert "env --deploy" in (PROJECT_DIR / "scripts" / "up").read_text()
+
+
+def test_end_of_run_checkpoints_only_where_the_journal_is_beside_the_state():
+    s3 = {"PULUMI_BACKEND_URL": "s3://b?endpoint=127.0.0.1:1"}
+    assert skip_checkpoints(s3) and skip_checkpoints({"PULUMI_BACKEND_URL": "file:///x"})
+    assert not skip_checkpoints({**s3, "GENESYS_FLOWS_AUDIT_LOG": "/tmp/a.jsonl"})
+    assert skip_checkpoints(
+        {**s3, "GENESYS_FLOWS_AUDIT_LOG": "/tmp/a.jsonl", "GENESYS_FLOWS_CHECKPOINTS": "end"}
+    )
+
+
+def test_a_runners_own_pulumi_home_is_kept_by_engine_env(tmp_path: Path):
+    """CI runners start from a clean PULUMI_HOME of their own (scripts/ci-preview, ci-deploy)."""
+    assert f"export PULUMI_HOME='{tmp_path}'" in exports(PULUMI_HOME=str(tmp_path))

@@ -1,0 +1,108 @@
+"""The Markdown summary of a `pulumi preview --json` for a pull request (scripts/ci-preview).
+
+    python -m provider.ops.ci_summary STACK PREVIEW.json      Markdown on stdout
+
+One section per stack: the counts, then one line per flow to create, update, replace or delete, and
+for each the Archy text diff of its definition (the flow's inputs in canonical Archy YAML,
+provider/domain/archy_text.py; the engine's own bookkeeping inputs, `__…`, left out). Secrets never
+reach it: the preview's JSON shows them as `[secret]`, and the connection input is left out.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import sys
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+from provider.domain import archy_text
+from provider.ops.workspace import FLOW_TYPE
+
+CHANGES = ("create", "update", "replace", "delete")
+#: Lines of diff shown per flow (a review tool, not an archive: the rest is counted).
+DIFF_LINES = 80
+
+
+def _definition(state: dict[str, Any] | None) -> dict[str, Any]:
+    inputs = (state or {}).get("inputs") or {}
+    return {k: v for k, v in inputs.items() if not k.startswith("__")}
+
+
+def _is_flow(urn: str) -> bool:
+    parts = urn.split("::")
+    return len(parts) >= 2 and parts[-2].endswith(FLOW_TYPE)  # `parent$type` when nested
+
+
+def _op(step: dict[str, Any]) -> str | None:
+    op = str(step.get("op", ""))
+    if op in ("create-replacement", "delete-replaced", "replace"):
+        return "replace"
+    return op if op in CHANGES else None
+
+
+def summary(stack: str, preview: dict[str, Any]) -> str:
+    steps = [s for s in preview.get("steps") or [] if _is_flow(str(s.get("urn", "")))]
+    changes: dict[str, tuple[str, dict[str, Any]]] = {}
+    for step in steps:
+        op = _op(step)
+        if op is None:
+            continue
+        key = str(step["urn"]).rsplit("::", 1)[-1]
+        if key in changes and changes[key][0] == "replace":
+            continue
+        changes[key] = (op, step)
+    counts = Counter(op for op, _ in changes.values())
+    lines = [f"### Stack `{stack}`", ""]
+    if not changes:
+        lines += ["No flow changes.", ""]
+        return "\n".join(lines)
+    lines.append(", ".join(f"**{counts[op]}** to {op}" for op in CHANGES if counts[op]))
+    lines.append("")
+    for key in sorted(changes):
+        op, step = changes[key]
+        lines.append(f"- **{op}** `{key}`")
+    lines.append("")
+    for key in sorted(changes):
+        op, step = changes[key]
+        old = _definition(step.get("oldState")) if op != "create" else {}
+        new = _definition(step.get("newState")) if op != "delete" else {}
+        diff = list(
+            difflib.unified_diff(
+                archy_text.dump(old).splitlines() if old else [],
+                archy_text.dump(new).splitlines() if new else [],
+                fromfile=f"{key} (deployed)" if old else "/dev/null",
+                tofile=f"{key} (this change)" if new else "/dev/null",
+                lineterm="",
+            )
+        )
+        more = len(diff) - DIFF_LINES
+        shown = diff[:DIFF_LINES] + ([f"... {more} more line(s)"] if more > 0 else [])
+        lines += [
+            f"<details><summary>{op} <code>{key}</code></summary>",
+            "",
+            "```diff",
+            *shown,
+            "```",
+            "</details>",
+            "",
+        ]
+    return "\n".join(lines)
+
+
+def main(argv: list[str]) -> int:
+    if len(argv) != 2:
+        print("usage: python -m provider.ops.ci_summary STACK PREVIEW.json", file=sys.stderr)
+        return 2
+    try:
+        preview = json.loads(Path(argv[1]).read_text())
+    except (OSError, ValueError) as exc:
+        print(f"error: the preview of stack {argv[0]} could not be read: {exc}", file=sys.stderr)
+        return 2
+    sys.stdout.write(summary(argv[0], preview) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
