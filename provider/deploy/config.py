@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -197,6 +197,9 @@ def _secret(value: Any) -> Any:
     return value
 
 
+Complain = Callable[[str, str], None]
+
+
 def parse(stack: str, values: Mapping[str, Any]) -> StackConfig:
     """Validate a stack's raw config values (keys without the namespace). Raises `StackConfigError`
     listing every problem, each naming the key."""
@@ -205,56 +208,14 @@ def parse(stack: str, values: Mapping[str, Any]) -> StackConfig:
     def bad(key: str, message: str) -> None:
         problems.append(f"{NAMESPACE}:{key} {message}")
 
-    platform = stack_org.default_platform(_text(values.get("platform")))
-    if platform not in platforms.PLATFORMS:
-        bad("platform", f"is {platform!r}; use one of {', '.join(platforms.NAMES)}")
-        platform = DEFAULT_PLATFORM
-    trust_api_url = _bool(values.get("trustApiUrl"))
-    if trust_api_url is None:
-        bad("trustApiUrl", f"is {values.get('trustApiUrl')!r}; use true or false")
-        trust_api_url = False
-
-    api_url = _text(values.get("apiUrl"))
-    if api_url is not None:
-        parts = urlsplit(api_url)
-        if parts.scheme not in ("http", "https") or not parts.netloc:
-            bad("apiUrl", f"is {api_url!r}; expected http(s)://host[:port], e.g. http://127.0.0.1:8099")
-    region = _text(values.get("region"))
-    if region is not None and region.lower() not in REGIONS:
-        bad("region", f"is {region!r}, an unknown region; use one of {', '.join(REGIONS)}")
-
-    if platform == stack_org.TUTORIAL_PLATFORM and not problems:
-        url = api_url or _text(os.environ.get(ENV_API_URL))
-        why = stack_org.architecture_api_problem(
-            url, region or _text(os.environ.get(ENV_REGION)), trusted=trust_api_url
-        )
-        if why:
-            bad("platform", why)
-
+    platform, api_url, region, trust_api_url = _where(values, bad)
     allowed = CONFLICT_POLICIES[platform]
     policy = _text(values.get("conflictPolicy")) or allowed[0]
     if policy not in allowed:
         bad("conflictPolicy", f"is {policy!r}; on platform {platform} use one of {', '.join(allowed)}")
         policy = allowed[0]
-
-    force_unlock = _bool(values.get("forceUnlock"))
-    if force_unlock is None:
-        bad("forceUnlock", f"is {values.get('forceUnlock')!r}; use true or false")
-        force_unlock = False
-    if force_unlock and not platforms.PLATFORMS[platform].locks:
-        with_locks = ", ".join(name for name, kind in platforms.PLATFORMS.items() if kind.locks)
-        bad("forceUnlock", f"is true, but platform {platform} has no locks ({with_locks} only)")
-
-    raw_subs = values.get("substitutions") or {}
-    if isinstance(raw_subs, str):
-        try:
-            raw_subs = json.loads(raw_subs)
-        except ValueError:
-            raw_subs = None
-    if not isinstance(raw_subs, Mapping):
-        bad("substitutions", "must be an object of name: value")
-        raw_subs = {}
-
+    force_unlock = _force_unlock(values, platform, bad)
+    raw_subs = _raw_substitutions(values, bad)
     if problems:
         raise StackConfigError(stack, problems)
     return StackConfig(
@@ -273,3 +234,62 @@ def parse(stack: str, values: Mapping[str, Any]) -> StackConfig:
         flows_dir=_text(values.get("flowsDir")),
         trust_api_url=trust_api_url,
     )
+
+
+def _where(values: Mapping[str, Any], complain: Complain) -> tuple[str, str | None, str | None, bool]:
+    """The platform, API URL, region and trustApiUrl, each checked; then, when all are sound, whether
+    the tutorial's Architecture API may be used there (stack_org)."""
+    found: list[str] = []
+
+    def bad(key: str, message: str) -> None:
+        found.append(key)
+        complain(key, message)
+
+    platform = stack_org.default_platform(_text(values.get("platform")))
+    if platform not in platforms.PLATFORMS:
+        bad("platform", f"is {platform!r}; use one of {', '.join(platforms.NAMES)}")
+        platform = DEFAULT_PLATFORM
+    trust_api_url = _bool(values.get("trustApiUrl"))
+    if trust_api_url is None:
+        bad("trustApiUrl", f"is {values.get('trustApiUrl')!r}; use true or false")
+        trust_api_url = False
+    api_url = _text(values.get("apiUrl"))
+    if api_url is not None:
+        parts = urlsplit(api_url)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            bad("apiUrl", f"is {api_url!r}; expected http(s)://host[:port], e.g. http://127.0.0.1:8099")
+    region = _text(values.get("region"))
+    if region is not None and region.lower() not in REGIONS:
+        bad("region", f"is {region!r}, an unknown region; use one of {', '.join(REGIONS)}")
+    if platform == stack_org.TUTORIAL_PLATFORM and not found:
+        url = api_url or _text(os.environ.get(ENV_API_URL))
+        why = stack_org.architecture_api_problem(
+            url, region or _text(os.environ.get(ENV_REGION)), trusted=trust_api_url
+        )
+        if why:
+            bad("platform", why)
+    return platform, api_url, region, trust_api_url
+
+
+def _force_unlock(values: Mapping[str, Any], platform: str, bad: Complain) -> bool:
+    force_unlock = _bool(values.get("forceUnlock"))
+    if force_unlock is None:
+        bad("forceUnlock", f"is {values.get('forceUnlock')!r}; use true or false")
+        return False
+    if force_unlock and not platforms.PLATFORMS[platform].locks:
+        with_locks = ", ".join(name for name, kind in platforms.PLATFORMS.items() if kind.locks)
+        bad("forceUnlock", f"is true, but platform {platform} has no locks ({with_locks} only)")
+    return force_unlock
+
+
+def _raw_substitutions(values: Mapping[str, Any], bad: Complain) -> Mapping[str, Any]:
+    raw_subs = values.get("substitutions") or {}
+    if isinstance(raw_subs, str):
+        try:
+            raw_subs = json.loads(raw_subs)
+        except ValueError:
+            raw_subs = None
+    if not isinstance(raw_subs, Mapping):
+        bad("substitutions", "must be an object of name: value")
+        return {}
+    return raw_subs

@@ -190,21 +190,9 @@ class S3Server:
         weed = weed_binary()
         if not weed.exists():
             raise S3ServerError(f"{weed} does not exist: run scripts/install-seaweedfs (or `make tools`)")
-        keys = self.keys()
         data = self.folder / "data"
         data.mkdir(parents=True, exist_ok=True)
-        config = self.folder / "s3.json"
-        identity = {
-            "name": "genesys-flows",
-            "credentials": [{"accessKey": keys.access_key, "secretKey": keys.secret_key}],
-            "actions": ["Admin", "Read", "Write", "List", "Tagging"],
-        }
-        fd = os.open(config, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w") as fh:
-            json.dump({"identities": [identity]}, fh)
-        # weed reads master.toml from its working directory: one new volume per growth instead of
-        # 7 (each bucket is a collection with volumes of its own; a per-test bucket stays cheap).
-        (self.folder / "master.toml").write_text("[master.volume_growth]\ncopy_1 = 1\n")
+        config = self._write_config()
         ports = dict(zip(_PORTS, free_ports(len(_PORTS)), strict=True))
         args = [
             str(weed),
@@ -253,6 +241,23 @@ class S3Server:
             time.sleep(0.2)
         self._ensure_bucket()
         return self
+
+    def _write_config(self) -> Path:
+        """The identity file (this checkout's keys, owner-only) and master.toml, in the folder."""
+        keys = self.keys()
+        config = self.folder / "s3.json"
+        identity = {
+            "name": "genesys-flows",
+            "credentials": [{"accessKey": keys.access_key, "secretKey": keys.secret_key}],
+            "actions": ["Admin", "Read", "Write", "List", "Tagging"],
+        }
+        fd = os.open(config, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            json.dump({"identities": [identity]}, fh)
+        # weed reads master.toml from its working directory: one new volume per growth instead of
+        # 7 (each bucket is a collection with volumes of its own; a per-test bucket stays cheap).
+        (self.folder / "master.toml").write_text("[master.volume_growth]\ncopy_1 = 1\n")
+        return config
 
     def _ensure_bucket(self) -> None:
         from botocore.exceptions import ClientError
