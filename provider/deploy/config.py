@@ -7,7 +7,8 @@ GENESYSCLOUD_* environment variables when the connection is resolved (`connectio
 
 Keys: platform (architecture-api | genesys-cloud), apiUrl or region, clientId, clientSecret (a
 secret), conflictPolicy (architecture-api: merge|overwrite|fail, default merge; genesys-cloud:
-fail|overwrite, default fail), forceUnlock (genesys-cloud only, default false), substitutions
+fail|overwrite, default fail), forceUnlock (genesys-cloud only, default false; the client needs the
+permission architect:flow:unlock), substitutions
 (name → string), metricsDir, auditLog, flowsDir.
 """
 
