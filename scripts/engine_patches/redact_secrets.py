@@ -30,8 +30,8 @@ EDITS: list[tuple[str, str]] = [
     ),
     # marshal: a secret output value carries its plaintext in `value`
     (
-        "\t\tif v.OutputValue().Secret {\n\t\t\tobj[\"secret\"] = resource.NewProperty(v.OutputValue().Secret)\n\t\t}\n",
-        "\t\tif v.OutputValue().Secret {\n\t\t\tobj[\"secret\"] = resource.NewProperty(v.OutputValue().Secret)\n"
+        '\t\tif v.OutputValue().Secret {\n\t\t\tobj["secret"] = resource.NewProperty(v.OutputValue().Secret)\n\t\t}\n',
+        '\t\tif v.OutputValue().Secret {\n\t\t\tobj["secret"] = resource.NewProperty(v.OutputValue().Secret)\n'
         f"\t\t\topts.skipLogging = true {MARKER}\n\t\t}}\n",
     ),
     # unmarshal: the log honours skipLogging
@@ -47,7 +47,7 @@ EDITS: list[tuple[str, str]] = [
         "\tcase *structpb.Value_StructValue:\n"
         f"\t\tif fields := v.GetStructValue().GetFields(); fields != nil {{ {MARKER}\n"
         "\t\t\tsig := fields[string(resource.SigKey)].GetStringValue()\n"
-        "\t\t\tif sig == resource.SecretSig || (sig == resource.OutputValueSig && fields[\"secret\"].GetBoolValue()) {\n"
+        '\t\t\tif sig == resource.SecretSig || (sig == resource.OutputValueSig && fields["secret"].GetBoolValue()) {\n'
         "\t\t\t\topts.skipLogging = true\n"
         "\t\t\t}\n"
         "\t\t}\n"
