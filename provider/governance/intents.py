@@ -16,6 +16,12 @@ stack created it under the same flow key: an open create intent for that key, ty
 recorded success with that flow's id (the state lost it). Anything else is someone else's flow (or
 one the state holds under another key) and stays an error.
 
+A write with an intermediate step the platform cannot undo records it before going on (`step`): a
+genesys-cloud draft is written as "job (which publishes), then deactivate", so the job's end is
+journaled (`intent_step`, step `deactivation_pending`, with the revision the job left) before the
+deactivation. `pending_step` hands it to the next run, which deactivates the flow while it is still
+at that revision (provider/deploy/adoption.py `complete_deactivation`), under any conflict policy.
+
 A successful create or update also records the flow's resulting revision (`version_after`) and a
 digest of what was written (`content_sha256`). Without per-step checkpoints (PULUMI_SKIP_CHECKPOINTS)
 a kill -9 leaves the state with the revision from before the run; `last_write` tells the next update
