@@ -37,6 +37,7 @@ import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench import job_time
 from emulator.testing import DEMO_CLIENTS, EmulatorProcess
 from provider.domain.document import FlowDocument
 from provider.domain.models import FlowType, LifecycleState
@@ -166,12 +167,14 @@ def main() -> None:
     parser.add_argument("--window", type=int, default=60, help="rate-limit window in seconds")
     parser.add_argument("--workers", type=int, default=CX_PARALLELISM)
     parser.add_argument("--cx-real", action="store_true", help="run the CX-as-Code polling for real")
+    job_time.add_argument(parser)
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory() as tmp, EmulatorProcess(Path(tmp) / "bench.db") as emu:
         calls_per_operation(emu)
         emu.admin.reset()
         emu.admin.set_rate_limit(args.limit, window_seconds=args.window)
+        job_time.apply(emu, args.job_seconds)
         wall, calls, latency = deploy(emu, args.flows, args.workers, "ours")
         served = sum(
             r["count"]
@@ -185,6 +188,7 @@ def main() -> None:
             f"genesys-cloud: {args.flows} Archy flows created, {args.workers} at a time, "
             f"limit {args.limit}/{args.window}s per token"
         )
+        print(f"  job time: {job_time.describe(args.job_seconds)}")
         print(
             f"  API calls per flow: {api / args.flows:.2f} (emulator counted {served / args.flows:.2f}), "
             f"+ {calls[UPLOAD] / args.flows:.2f} presigned upload(s); 429s answered: {rate_limited}"
@@ -206,6 +210,7 @@ def main() -> None:
         if args.cx_real:
             emu.admin.reset()
             emu.admin.set_rate_limit(args.limit, window_seconds=args.window)
+            job_time.apply(emu, args.job_seconds)
             cx_wall, _, _ = deploy(
                 emu,
                 args.flows,

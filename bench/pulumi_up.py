@@ -30,6 +30,7 @@ sys.path.insert(0, str(ROOT))
 
 from pulumi import automation as auto  # noqa: E402
 
+from bench import job_time  # noqa: E402
 from emulator.testing import EmulatorProcess  # noqa: E402
 from provider.ops.engine import PROJECT_DIR, offline_env, pulumi_command  # noqa: E402
 
@@ -140,6 +141,7 @@ def main() -> None:
     parser.add_argument("--layers", type=int, default=10)
     platforms = ("architecture-api", "genesys-cloud")
     parser.add_argument("--platform", choices=platforms, default="architecture-api")
+    job_time.add_argument(parser)
     args = parser.parse_args()
     gc = args.platform == "genesys-cloud"
     flows = archy_dag(args.flows, args.layers) if gc else layered_dag(args.flows, args.layers)
@@ -147,6 +149,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="bench-pulumi-up-") as tmp:
         root = Path(tmp)
         with EmulatorProcess(root / "emulator" / "arch.db") as emulator:
+            if gc:
+                job_time.apply(emulator, args.job_seconds)
             baseline = timed_up(root / "null", flows, emulator.url, null=True, stack_name=stack_name)
             before = emulator.admin.stats()
             real = timed_up(root / "real", flows, emulator.url, null=False, stack_name=stack_name)
@@ -158,6 +162,7 @@ def main() -> None:
     if gc:
         api = _api_calls(after) - _api_calls(before)
         _report_gc(len(flows), args.layers, real, baseline, calls, api, writes, limited, limit)
+        print(f"  job time: {job_time.describe(args.job_seconds)}")
         return
     minimum = len(flows) + 1  # one POST per flow, one token
     print(f"pulumi up, {len(flows)} flows in {args.layers} layers (real engine, local backend)")

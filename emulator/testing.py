@@ -96,6 +96,11 @@ class AdminClient:
         """How long check-in, publish and jobs take to complete (default 0.2 s)."""
         self._call("PUT", "genesys/async-delay", json={"seconds": float(seconds)})
 
+    def gc_set_job_duration(self, low: float, high: float | None = None, seed: int | None = None) -> None:
+        """How long import jobs take: `low` seconds, or uniform between `low` and `high`."""
+        body = {"min_seconds": float(low), "max_seconds": None if high is None else float(high), "seed": seed}
+        self._call("PUT", "genesys/job-duration", json=body)
+
     def gc_set_upload_ttl(self, seconds: float) -> None:
         """How long a job's presigned upload URL stays valid (default 900 s)."""
         self._call("PUT", "genesys/upload-ttl", json={"seconds": float(seconds)})

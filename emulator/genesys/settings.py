@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 import threading
 
 DEFAULT_ASYNC_DELAY = 0.2
@@ -16,10 +17,27 @@ class GenesysSettings:
     def reset(self) -> None:
         with self._lock:
             self.async_delay = DEFAULT_ASYNC_DELAY
+            #: Import jobs' duration, uniform in [low, high] seconds (low == high: fixed); None: the
+            #: async delay, like check-in, publish and export.
+            self.job_duration: tuple[float, float] | None = None
+            self._random = random.Random()
             self.upload_ttl = DEFAULT_UPLOAD_TTL
             self.rebuilding = False
             self._fail_next = 0
             self._fail_text = ""
+
+    def set_job_duration(self, low: float, high: float, seed: int | None = None) -> None:
+        with self._lock:
+            self.job_duration = (low, high)
+            self._random = random.Random(seed)
+
+    def job_delay(self) -> float:
+        """How long the import job starting now takes (a draw from the job duration)."""
+        with self._lock:
+            if self.job_duration is None:
+                return self.async_delay
+            low, high = self.job_duration
+            return low if high <= low else self._random.uniform(low, high)
 
     def set_job_faults(self, fail_next: int, text: str) -> None:
         with self._lock:

@@ -57,6 +57,13 @@ async def admin_body(runtime: Runtime, request: Request, model: type[BaseModel])
         raise ApiError(400, "bad.request", f"Invalid admin request: {problems}") from None
 
 
+class _AdminJobDuration(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+    min_seconds: float = Field(ge=0, le=600)
+    max_seconds: float | None = Field(default=None, ge=0, le=600)
+    seed: int | None = None
+
+
 class _AdminAsyncDelay(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True)
     seconds: float = Field(ge=0, le=600)
@@ -164,6 +171,15 @@ def router(runtime: Runtime) -> APIRouter:
         body = await admin_body(runtime, request, _AdminAsyncDelay)
         settings.async_delay = body.seconds
         return json_response(dumps({"seconds": body.seconds}))
+
+    @app.put("/_emulator/genesys/job-duration")
+    async def admin_job_duration(request: Request) -> Response:
+        body = await admin_body(runtime, request, _AdminJobDuration)
+        high = body.min_seconds if body.max_seconds is None else body.max_seconds
+        if high < body.min_seconds:
+            raise ApiError(400, "bad.request", "max_seconds must not be below min_seconds.")
+        settings.set_job_duration(body.min_seconds, high, body.seed)
+        return json_response(dumps({"min_seconds": body.min_seconds, "max_seconds": high}))
 
     @app.put("/_emulator/genesys/upload-ttl")
     async def admin_upload_ttl(request: Request) -> Response:

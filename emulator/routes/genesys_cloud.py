@@ -320,7 +320,7 @@ def router(runtime: Runtime) -> APIRouter:
                 request.query_params.get("sig", ""),
                 request.headers.get(UPLOAD_SIGNATURE_HEADER, ""),
                 body,
-                settings.async_delay,
+                settings.job_delay(),
                 settings.take_job_fault,
             )
         if refusal is not None:

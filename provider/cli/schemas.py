@@ -166,12 +166,14 @@ DRIFT = _obj(
     ["stack", "drift", "diff"],
 )
 
-# Three events: `mutation` (a write and its outcome), and around each write its write-ahead `intent`
-# and `intent_outcome` (provider/governance/intents.py).
+# Four events: `mutation` (a write and its outcome), and around each write its write-ahead `intent`,
+# `intent_step` (an intermediate step, e.g. a draft's deactivation pending) and `intent_outcome`
+# (provider/governance/intents.py).
 AUDIT_ENTRY = _obj(
     {
         "timestamp": {"type": "string"},
-        "event": {"enum": ["mutation", "intent", "intent_outcome"]},
+        "event": {"enum": ["mutation", "intent", "intent_step", "intent_outcome"]},
+        "step": {"type": "string"},
         "intent_id": {"type": "string"},
         "flow_type": _NULLABLE_STR,
         "action": {"enum": ["create", "update", "delete", "unlock"]},

@@ -23,7 +23,13 @@ from provider.domain.document import FlowDocument
 from provider.domain.yaml_safe import YamlError
 from provider.errors import ArchitectError, ConflictError, TransportError
 from provider.governance.intents import Action, Intent, IntentJournal, IntentWriteError
-from provider.platforms.base import ContentExport, LiveFlow, Platform
+from provider.platforms.base import (
+    STEP_DEACTIVATION_PENDING,
+    ContentExport,
+    DraftRecovery,
+    LiveFlow,
+    Platform,
+)
 
 log = logging.getLogger(__name__)
 
@@ -109,6 +115,9 @@ def own_base(
     conflict then, and nothing is written again when the flow already matches the definition. A live
     revision that is neither is someone else's change: the base stays, the conflict policy decides.
     Costs nothing (no call) unless the journal says the state may be stale."""
+    completed = complete_deactivation(platform, journal, key, base.id)
+    if completed is not None:
+        return _as_written(completed[0], document, ids, completed[1])
     last = journal.last_write(flow_key=key, flow_id=base.id)
     interrupted = journal.interrupted_update(flow_id=base.id)
     if (last is None or last.revision == base.revision) and interrupted is None:
@@ -133,6 +142,39 @@ def own_base(
         why,
     )
     return own
+
+
+def complete_deactivation(
+    platform: Platform, journal: IntentJournal, key: str, flow_id: str
+) -> tuple[LiveFlow, str | None] | None:
+    """A draft's write of this stack killed between its job (which published the flow) and the
+    deactivation: while the flow is still exactly what that job left, it is deactivated now (under
+    any conflict policy: the published revision is this stack's own, never someone else's) and the
+    interrupted intent closed as a success. The flow after, and the digest of what that write sent;
+    None when no such step is pending (or the flow moved on since: the usual checks decide)."""
+    pending = journal.pending_step(flow_id=flow_id)
+    if pending is None or pending.step != STEP_DEACTIVATION_PENDING:
+        return None
+    if not isinstance(platform, DraftRecovery):
+        return None
+    live = platform.read(flow_id)
+    if live is None or live.revision != pending.revision:
+        return None
+    after = platform.deactivate(flow_id)
+    if after is None:
+        return None
+    intent = Intent(pending.intent_id, pending.action, key, live.type, live.name)
+    journal.finish(intent, "success", flow_id=flow_id, revision=after.revision or None, digest=pending.digest)
+    log.warning(
+        "flow %s (%s): this stack's interrupted write (intent %s) left its draft published at %s; "
+        "deactivated it (now %s)",
+        key,
+        flow_id,
+        pending.intent_id,
+        pending.revision,
+        after.revision,
+    )
+    return after, pending.digest
 
 
 def _holds(platform: Platform, live: LiveFlow, document: FlowDocument, ids: Mapping[str, str]) -> bool:
@@ -162,6 +204,7 @@ def _converge(
     ids: Mapping[str, str],
 ) -> LiveFlow:
     """The adopted flow made to match the definition (it may hold an older revision of it)."""
+    complete_deactivation(platform, journal, key, existing.id)  # a draft its create left published
     base = platform.read(existing.id) or existing
     last = journal.last_write(flow_key=key, flow_id=existing.id)
     if last is not None and last.revision == base.revision:

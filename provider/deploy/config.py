@@ -8,7 +8,8 @@ GENESYSCLOUD_* environment variables when the connection is resolved (`connectio
 Keys: platform (genesys-cloud, the default, | architecture-api: only explicit, for an emulator
 URL or one vouched for with trustApiUrl: provider/deploy/stack_org.py), apiUrl or region, clientId,
 clientSecret (a secret), conflictPolicy (architecture-api: merge|overwrite|fail, default merge; genesys-cloud:
-fail|overwrite, default fail), forceUnlock (genesys-cloud only, default false), substitutions
+fail|overwrite, default fail), forceUnlock (genesys-cloud only, default false; the client needs the
+permission architect:flow:unlock), substitutions
 (name → string), metricsDir, auditLog, flowsDir.
 """
 

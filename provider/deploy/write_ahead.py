@@ -17,7 +17,7 @@ from provider.deploy.provider_errors import Attempt, translated
 from provider.domain.document import FlowDocument
 from provider.governance import telemetry
 from provider.governance.intents import Action, Intent, IntentJournal, Outcome, outcome_of
-from provider.platforms.base import LiveFlow
+from provider.platforms.base import LiveFlow, write_step
 
 
 @dataclass
@@ -39,6 +39,11 @@ class Write:
         else:
             self.journal.finish(self.intent, "success", flow_id=self.flow_id)
         self.finished = True
+
+    def step(self, step: str, flow_id: str, revision: str) -> None:
+        """An intermediate step the platform reports (`provider.platforms.base.report_step`)."""
+        written = adoption.digest(self.document, self.ids) if self.document is not None else None
+        self.journal.step(self.intent, step, flow_id=flow_id, revision=revision, digest=written)
 
     def finish(self, outcome: Outcome) -> None:
         """An outcome the body decided (e.g. `failure` before it raises its own message)."""
@@ -65,6 +70,7 @@ def recorded(
             journal, action, attempt.key, document, name=name, type_=type_, flow_id=flow_id
         )
         write = Write(journal, intent, document, dict(ids or {}), flow_id)
+        token = write_step.set(write.step)
         try:
             yield write
         except FlowProviderError:
@@ -75,5 +81,7 @@ def recorded(
             if not write.finished:
                 write.finish(outcome_of(exc))
             raise
+        finally:
+            write_step.reset(token)
         if not write.finished:
             write.succeeded()

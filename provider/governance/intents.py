@@ -16,6 +16,12 @@ stack created it under the same flow key: an open create intent for that key, ty
 recorded success with that flow's id (the state lost it). Anything else is someone else's flow (or
 one the state holds under another key) and stays an error.
 
+A write with an intermediate step the platform cannot undo records it before going on (`step`): a
+genesys-cloud draft is written as "job (which publishes), then deactivate", so the job's end is
+journaled (`intent_step`, step `deactivation_pending`, with the revision the job left) before the
+deactivation. `pending_step` hands it to the next run, which deactivates the flow while it is still
+at that revision (provider/deploy/adoption.py `complete_deactivation`), under any conflict policy.
+
 A successful create or update also records the flow's resulting revision (`version_after`) and a
 digest of what was written (`content_sha256`). Without per-step checkpoints (PULUMI_SKIP_CHECKPOINTS)
 a kill -9 leaves the state with the revision from before the run; `last_write` tells the next update
@@ -27,7 +33,7 @@ from __future__ import annotations
 import logging
 import threading
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal
 
 from provider.governance.trail import Trail
@@ -39,6 +45,8 @@ Action = Literal["create", "update", "delete"]
 Outcome = Literal["success", "failure", "unknown", "adopted"]
 INTENT = "intent"
 OUTCOME = "intent_outcome"
+#: An intermediate step of an open intent (e.g. a draft's job done, its deactivation pending).
+STEP = "intent_step"
 
 
 class IntentWriteError(OSError):
@@ -65,13 +73,29 @@ class Write:
     digest: str | None
 
 
+@dataclass(frozen=True)
+class Step:
+    """The last recorded step of a write left without an outcome: the flow's revision at that step
+    and a digest of what the write sent."""
+
+    intent_id: str
+    action: Action
+    flow_key: str
+    flow_id: str
+    step: str
+    revision: str
+    digest: str | None
+
+
 @dataclass
 class _Index:
-    """One stack's journal, as far as updates need it: per flow id, its last write and the update
-    intent left without an answer since (killed mid-write: it may or may not have been applied)."""
+    """One stack's journal, as far as updates need it: per flow id, its last write, the update
+    intent left without an answer since (killed mid-write: it may or may not have been applied) and
+    the last step recorded by a write without an outcome."""
 
     writes: dict[str, Write]
     open_updates: dict[str, str]
+    steps: dict[str, Step] = field(default_factory=dict)
 
 
 #: (audit file, stack) → its index; read once per provider process, then kept up to date by `begin`
@@ -150,6 +174,37 @@ class IntentJournal:
             if index is not None:
                 _note(index, entry)
 
+    def step(
+        self, intent: Intent, step: str, *, flow_id: str, revision: str, digest: str | None = None
+    ) -> None:
+        """Record an intermediate step of `intent` (fsynced, like the intent). A failure is logged,
+        not raised: the step already happened on the platform, the write goes on."""
+        entry: dict[str, object] = {
+            "event": STEP,
+            "intent_id": intent.id,
+            "action": intent.action,
+            "flow_key": intent.flow_key,
+            "flow_id": flow_id,
+            "step": step,
+            "version_after": revision,
+        }
+        if digest is not None:
+            entry["content_sha256"] = digest
+        try:
+            self.audit.append(entry)
+        except OSError:
+            log.exception("could not record step %s of intent %s (flow %s)", step, intent.id, intent.flow_key)
+            return
+        with _indexes_lock:
+            index = _indexes.get(self._index_key())
+            if index is not None:
+                _note(index, entry)
+
+    def pending_step(self, *, flow_id: str) -> Step | None:
+        """The last step recorded by this stack's write of `flow_id` that has no outcome yet (killed
+        after that step), unless a later write of the flow succeeded."""
+        return self._index().steps.get(flow_id)
+
     def last_write(self, *, flow_key: str, flow_id: str) -> Write | None:
         """This stack's last successful create, update or adoption of `flow_id` under `flow_key` that
         recorded the revision it left; None when there is none, or the flow was deleted since."""
@@ -223,9 +278,25 @@ def _note(index: _Index, entry: dict[str, object]) -> None:
         if entry.get("action") == "update":
             index.open_updates[flow_id] = str(entry.get("intent_id"))
         return
+    if entry.get("event") == STEP:
+        index.steps[flow_id] = Step(
+            intent_id=str(entry.get("intent_id")),
+            action=entry.get("action"),  # type: ignore[arg-type]
+            flow_key=str(entry.get("flow_key")),
+            flow_id=flow_id,
+            step=str(entry.get("step")),
+            revision=str(entry.get("version_after") or ""),
+            digest=str(entry["content_sha256"]) if entry.get("content_sha256") else None,
+        )
+        return
     if entry.get("event") != OUTCOME:
         return
     outcome = entry.get("outcome")
+    if outcome in ("success", "adopted"):
+        # Only a write that ended well settles a step: a failure after it (the deactivation
+        # refused, say) leaves the flow as the step left it. A stale step is harmless: recovery
+        # acts only while the live revision is still the step's.
+        index.steps.pop(flow_id, None)
     if outcome != "unknown" and index.open_updates.get(flow_id) == entry.get("intent_id"):
         del index.open_updates[flow_id]
     if outcome not in ("success", "adopted"):

@@ -9,6 +9,7 @@ conflict detection. Errors are `provider.errors.ArchitectError` subclasses.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Literal, Protocol, runtime_checkable
 
@@ -113,6 +114,35 @@ class Platform(Protocol):
         """Before `document` is created: `flow_id` is a flow this stack wrote under the same key. If
         it still has the document's name and another type, the document replaces it (a type change);
         a platform whose references bind by name renames it out of the way. True when it did."""
+        ...
+
+
+#: The intermediate step of a draft's write (genesys-cloud): its job published the flow, the
+#: deactivation that makes it a draft again has not run yet.
+STEP_DEACTIVATION_PENDING = "deactivation_pending"
+
+#: Set by the deploy layer around one write: a platform reports an intermediate step through it
+#: (`report_step`) before going on, so that a run killed at that step is completed by the next one.
+write_step: ContextVar[Callable[[str, str, str], None] | None] = ContextVar(
+    "genesys_flows_write_step", default=None
+)
+
+
+def report_step(step: str, flow_id: str, revision: str) -> None:
+    """Record `step` of the running write (the flow and its revision at that step), if one listens."""
+    hook = write_step.get()
+    if hook is not None:
+        hook(step, flow_id, revision)
+
+
+@runtime_checkable
+class DraftRecovery(Protocol):
+    """A platform whose drafts are written as "job (which publishes), then deactivate"
+    (genesys-cloud): checked with `isinstance`."""
+
+    def deactivate(self, flow_id: str) -> LiveFlow | None:
+        """Take the flow's published version down (it stays checked in); the flow after, or None
+        when it no longer exists."""
         ...
 
 

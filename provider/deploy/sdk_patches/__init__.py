@@ -19,6 +19,12 @@ and each module's docstring gives the measurement.
   uses the stdlib `traceback`.
 - `watchdog` (provider process): after a kill -9 of the CLI nobody stops the dynamic provider (any
   release: the engine owns its lifetime); it exits once its parent chain is re-parented.
+- engine (Go, not Python): `scripts/engine_patches/redact_secrets.py`, applied by
+  `scripts/install-pulumi` when it builds the CLI: the engine (v3.260.0, and master as of 2026-08)
+  logs at `-v=9` the plaintext inside every secret it marshals for a receiver that keeps secrets,
+  and `Configure` of a dynamic provider always gets the whole stack config with secrets kept, so the
+  client secret was in `pulumi up -v=9` logs. Not the dynamic host's `acceptSecrets: False`: that only
+  governs the calls after `Configure`. Guarded by exact snippets of `pkg/resource/plugin/rpc.go`.
 - `backend_repair` (`scripts/up`, before `pulumi up`): what an interrupted engine leaves in the local
   file backend (Pulumi CLI 3.x): a stale lock of a dead process, an empty `.json.attrs`, a truncated
   checkpoint (restored from the backend's own `.bak`).

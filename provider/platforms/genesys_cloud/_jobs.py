@@ -14,7 +14,7 @@ from provider.errors import (
     TransportError,
     error_from_response,
 )
-from provider.platforms.base import LiveFlow
+from provider.platforms.base import STEP_DEACTIVATION_PENDING, LiveFlow, report_step
 
 from ._core import (
     _JOB_LOCKED,
@@ -26,6 +26,7 @@ from ._core import (
 from .polling import PollTimeout, poll
 from .versions import (
     error_code,
+    revision_of,
 )
 from .wire import ArchitectJobStateResponse, Flow, Operation
 
@@ -210,6 +211,8 @@ class JobOps(PlatformCore):
             raise NotFoundError(f"flow {document.name!r} ({flow_id}) vanished after its deploy", status=410)
         want = str(document.lifecycle_state)
         if want == "draft" and flow.publishedVersion is not None:
+            # Journaled first: a run killed here leaves the draft published; the next one completes.
+            report_step(STEP_DEACTIVATION_PENDING, flow_id, revision_of(flow))
             out = self._api.action("deactivate", flow_id)
             flow = (
                 Flow.model_validate(out.body) if isinstance(out.body, dict) and out.body.get("id") else flow
@@ -220,3 +223,12 @@ class JobOps(PlatformCore):
             self._operation(flow_id, "publish", self._async_action("publish", flow_id))
             flow = self._api.get_flow(flow_id) or flow
         return flow
+
+    def deactivate(self, flow_id: str) -> LiveFlow | None:
+        """Take the published version down (completing a draft's write a kill interrupted)."""
+        flow = self._api.get_flow(flow_id)
+        if flow is None:
+            return None
+        if flow.publishedVersion is not None:
+            self._api.action("deactivate", flow_id)
+        return self.read(flow_id)

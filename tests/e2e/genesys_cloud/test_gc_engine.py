@@ -4,7 +4,12 @@ running the program and the dynamic provider on the gc-dev stack against the rea
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
+import signal
+import subprocess
+import time
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +19,9 @@ from pulumi import automation as auto
 
 from emulator.testing import DEMO_CLIENTS, EmulatorProcess
 from provider import platforms
-from tests.support.engine import Meter, flow_ids, make_project, open_stack, raw_export, summary
+from provider.deploy.sdk_patches import backend_repair
+from provider.ops.engine import tools_bin
+from tests.support.engine import Meter, engine_env, flow_ids, make_project, open_stack, raw_export, summary
 from tests.support.gc_org import live_flows
 
 pytestmark = pytest.mark.engine
@@ -381,3 +388,75 @@ def test_low_rate_limit_and_short_tokens_zero_429s_and_no_secret_in_logs(
         for file in path.rglob("*"):
             if file.is_file():
                 assert SECRET not in file.read_text(errors="replace"), file
+
+
+def _route_count(emulator: EmulatorProcess, method: str, path: str) -> int:
+    stats = emulator.admin.stats()["requests"]
+    return sum(r["count"] for r in stats if r["method"] == method and r["path"] == path)
+
+
+def _kill_session(sid: int) -> None:
+    """kill -9 of every process of the session `sid` (the CLI started with `start_new_session`, and
+    its plugins: the engine puts each in a process group of its own, in the same session)."""
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[3]) == sid:  # after ")": state, ppid, pgrp, session
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(int(stat.parent.name), signal.SIGKILL)
+
+
+def _wait_for(condition: Any, what: str, timeout_s: float = 120.0) -> None:
+    deadline = time.monotonic() + timeout_s
+    while not condition():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.05)
+
+
+def test_a_draft_update_killed_between_job_and_deactivation_is_deactivated_by_the_next_up(
+    tmp_path: Path, emulator: EmulatorProcess
+) -> None:
+    project, stack, ids = _deployed(tmp_path, emulator)
+    holiday = ids["holiday-line"]
+    _edit_archy(project, "holiday-line", "tts: Happy holidays.", "tts: Happy holidays, again.")
+    emulator.admin.gc_set_job_duration(5)  # real jobs take seconds: the kill lands while one runs
+    jobs = _route_count(emulator, "POST", JOBS)
+    journal = tmp_path / "audit" / "audit.jsonl"
+    steps = journal.read_text().count('"intent_step"')  # the draft's create journaled its own
+    env = {**engine_env(tmp_path), "PULUMI_SKIP_CHECKPOINTS": "true"}
+    cli = subprocess.Popen(
+        [str(tools_bin() / "pulumi"), "up", "--yes", "--skip-preview", "--stack", STACK],
+        cwd=project,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,  # its own process group: the CLI, the language host, the provider
+    )
+    try:
+        _wait_for(lambda: _route_count(emulator, "POST", JOBS) > jobs, "the job's registration")
+        # From here no POST lands (dropped before it is applied): the deactivation cannot happen.
+        emulator.admin.set_faults(drop_rate=1.0, drop_mode="before", methods=["POST"])
+        _wait_for(lambda: journal.read_text().count('"intent_step"') > steps, "the update's journaled step")
+    finally:
+        _kill_session(cli.pid)  # kill -9 of the CLI and its plugins (the provider too), mid-run
+        cli.wait()
+    emulator.admin.clear_faults()
+    emulator.admin.gc_set_job_duration(0.2)
+    live = {f["id"]: f for f in live_flows(emulator.url)}
+    assert live[holiday].get("publishedVersion") is not None  # the draft is live, for now
+
+    # One `make deploy`-equivalent run (backend repair, then up) under conflictPolicy fail.
+    backend_repair.repair(STACK, tmp_path / "backend" / ".pulumi")
+    with Meter(emulator) as meter:
+        up = stack.up()
+    assert up.summary.result == "succeeded"
+    live = {f["id"]: f for f in live_flows(emulator.url)}
+    assert live[holiday].get("publishedVersion") is None  # a draft again, checked in
+    assert _jobs(meter.result) == 0  # its content was already deployed by the killed run
+    entries = [json.loads(line) for line in journal.read_text().splitlines() if line.strip()]
+    killed = [e["intent_id"] for e in entries if e.get("event") == "intent_step"][steps]
+    closed = [e for e in entries if e.get("event") == "intent_outcome" and e.get("intent_id") == killed]
+    assert closed and closed[-1]["outcome"] == "success"  # closed by the recovery
+    assert summary(stack.preview()) == {}

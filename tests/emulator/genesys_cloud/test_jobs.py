@@ -10,6 +10,7 @@ import pytest
 import requests
 from PureCloudPlatformClientV2 import models as sdk_models
 
+from emulator.genesys.settings import GenesysSettings
 from emulator.testing import EmulatorProcess
 
 from ._gc import DEPS, FLOWS, Gc, archy, assert_gc_error, calls_module, sdk_body, transfers_to, unique
@@ -291,3 +292,28 @@ def test_dependency_tracking_and_in_use_refusals(emulator: EmulatorProcess) -> N
     )
     gc.ok(consumed, "ConsumedResourcesEntityListing", status=206)
     emulator.admin.gc_dependency_rebuilding(False)
+
+
+def test_job_duration_is_fixed_or_uniform_and_only_import_jobs_take_it(emulator: EmulatorProcess) -> None:
+    settings = GenesysSettings()
+    assert settings.job_delay() == settings.async_delay  # unset: the async delay
+    settings.set_job_duration(3.0, 3.0)
+    assert {settings.job_delay() for _ in range(5)} == {3.0}
+    settings.set_job_duration(2.0, 6.0, seed=7)
+    draws = [settings.job_delay() for _ in range(200)]
+    assert all(2.0 <= d <= 6.0 for d in draws) and max(draws) - min(draws) > 3.0
+    settings.reset()
+    assert settings.job_duration is None
+
+    # Through the admin API: a job far longer than the async delay stays Started.
+    emulator.admin.gc_set_job_duration(600)
+    gc = Gc(emulator.url)
+    job = gc.register_job()
+    gc.ok(gc.upload(job, archy("inboundCall", unique("slow"))))
+    assert gc.job(job["id"])["status"] in ("Registered", "Started")
+    bad = emulator.admin.session.put(
+        f"{emulator.url}/_emulator/genesys/job-duration",
+        json={"min_seconds": 5.0, "max_seconds": 1.0},
+        timeout=10,
+    )
+    assert bad.status_code == 400 and "max_seconds" in bad.text
