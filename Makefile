@@ -3,6 +3,8 @@ SHELL := /bin/bash
 VENV := .venv
 PY := $(VENV)/bin/python
 STACK ?= dev
+# pytest's report options: $(call REPORTS,name) -> .reports/name-junit.xml, .reports/name-durations.txt
+REPORTS = --durations=30 --junitxml=.reports/$(1)-junit.xml --durations-file=.reports/$(1)-durations.txt
 
 .PHONY: deploy test test-fast venv tools lint typecheck pytest emulator emulator-stop bench clean
 
@@ -15,8 +17,9 @@ test: venv tools lint typecheck pytest
 
 ## test-fast: lint, types, import contracts and every test that needs neither the engine nor the pulumi CLI
 ## and is not `slow` (fuzzing, property runs, 429 storms, hung servers, kill -9: those run in `make test`)
+## Both write .reports/ (gitignored): a JUnit file and every test's duration, slowest first.
 test-fast: venv lint typecheck
-	$(VENV)/bin/pytest -q -m "not engine and not slow" --ignore=tests/toolchain --ignore=tests/emulator/test_fuzz.py
+	$(VENV)/bin/pytest -q -m "not engine and not slow and not pulumi_cli" $(call REPORTS,fast)
 
 venv: $(VENV)/.installed
 
@@ -39,7 +42,7 @@ typecheck: venv
 	$(VENV)/bin/mypy provider emulator __main__.py
 
 pytest: venv tools
-	$(VENV)/bin/pytest
+	$(VENV)/bin/pytest $(call REPORTS,test)
 
 ## emulator: run the emulator in the foreground on 127.0.0.1:8099
 emulator: venv
