@@ -455,16 +455,3 @@ def test_a_renamed_definition_file_with_an_alias_keeps_its_flow(tmp_path: Path, 
     assert meter.result.writes == 0  # the same flow, nothing created or deleted
     assert after == {"welcome": before["greeting"], "menu": before["menu"]}
     assert sorted(f["id"] for f in Org(emulator.url).live_flows()) == sorted(before.values())
-
-
-def test_a_wrong_stack_setting_fails_the_preview_naming_the_key(tmp_path: Path, emulator: EmulatorProcess):
-    project = make_project(tmp_path)
-    stack = open_stack(project, tmp_path, emulator.url)
-    stack.set_config(f"{NAMESPACE}:conflictPolicy", auto.ConfigValue("yolo"))
-    with Meter(emulator) as meter, pytest.raises(auto.CommandError) as failure:
-        stack.preview()
-    assert meter.result.total == 0
-    message = str(failure.value)
-    assert "stack 'dev'" in message and "genesys-flows:conflictPolicy is 'yolo'" in message, message
-    assert "Traceback" not in message
-    assert (stack.export_stack().deployment or {}).get("resources") in (None, [])
