@@ -4,6 +4,9 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STACK ?= dev
 # pytest's report options: $(call REPORTS,name) -> .reports/name-junit.xml, .reports/name-durations.txt
+# `make test` runs pytest on PYTEST_WORKERS pytest-xdist workers (0: in this process); each worker has its
+# own emulator process, temp folders and engine workspaces (free ports only, nothing shared).
+PYTEST_WORKERS ?= 2
 REPORTS = --durations=30 --junitxml=.reports/$(1)-junit.xml --durations-file=.reports/$(1)-durations.txt
 
 .PHONY: deploy test test-fast venv tools lint typecheck pytest emulator emulator-stop bench clean
@@ -42,7 +45,7 @@ typecheck: venv
 	$(VENV)/bin/mypy provider emulator __main__.py
 
 pytest: venv tools
-	$(VENV)/bin/pytest $(call REPORTS,test)
+	$(VENV)/bin/pytest -n $(PYTEST_WORKERS) --dist loadgroup $(call REPORTS,test)
 
 ## emulator: run the emulator in the foreground on 127.0.0.1:8099
 emulator: venv
