@@ -3,10 +3,10 @@ SHELL := /bin/bash
 VENV := .venv
 PY := $(VENV)/bin/python
 STACK ?= dev
-# pytest's report options: $(call REPORTS,name) -> .reports/name-junit.xml, .reports/name-durations.txt
 # `make test` runs pytest on PYTEST_WORKERS pytest-xdist workers (0: in this process); each worker has its
 # own emulator process, temp folders and engine workspaces (free ports only, nothing shared).
 PYTEST_WORKERS ?= 2
+# pytest's report options: $(call REPORTS,name) -> .reports/name-junit.xml, .reports/name-durations.txt
 REPORTS = --durations=30 --junitxml=.reports/$(1)-junit.xml --durations-file=.reports/$(1)-durations.txt
 
 .PHONY: deploy test test-fast venv tools lint typecheck pytest emulator emulator-stop bench clean
