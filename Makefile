@@ -3,7 +3,7 @@ SHELL := /bin/bash
 VENV := .venv
 PY := $(VENV)/bin/python
 STACK ?= dev
-# `make test` runs pytest on PYTEST_WORKERS pytest-xdist workers (0: in this process); each worker has its
+# `make test` and `make test-fast` run pytest on PYTEST_WORKERS pytest-xdist workers (0: in this process); each worker has its
 # own emulator process, temp folders and engine workspaces (free ports only, nothing shared).
 PYTEST_WORKERS ?= 2
 # pytest's report options: $(call REPORTS,name) -> .reports/name-junit.xml, .reports/name-durations.txt
@@ -22,7 +22,8 @@ test: venv tools lint typecheck pytest
 ## and is not `slow` (fuzzing, property runs, 429 storms, hung servers, kill -9: those run in `make test`)
 ## Both write .reports/ (gitignored): a JUnit file and every test's duration, slowest first.
 test-fast: venv lint typecheck
-	$(VENV)/bin/pytest -q -m "not engine and not slow and not pulumi_cli" $(call REPORTS,fast)
+	$(VENV)/bin/pytest -q -n $(PYTEST_WORKERS) --dist loadgroup -m "not engine and not slow and not pulumi_cli" \
+		$(call REPORTS,fast)
 
 venv: $(VENV)/.installed
 
