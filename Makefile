@@ -6,6 +6,11 @@ STACK ?= gc-dev
 # STATE=team: the state, the journal and the audit trail in this checkout's SeaweedFS bucket (.s3/);
 # a PULUMI_BACKEND_URL already set (s3://…, real AWS S3) is used as it is instead.
 STATE ?= local
+# `make test` and `make test-fast` run pytest on PYTEST_WORKERS pytest-xdist workers (0: in this process); each worker has its
+# own emulator process, temp folders and engine workspaces (free ports only, nothing shared).
+PYTEST_WORKERS ?= 2
+# pytest's report options: $(call REPORTS,name) -> .reports/name-junit.xml, .reports/name-durations.txt
+REPORTS = --durations=30 --junitxml=.reports/$(1)-junit.xml --durations-file=.reports/$(1)-durations.txt
 
 .PHONY: s3-stop deploy test test-fast venv tools lint typecheck pytest emulator emulator-stop bench clean
 
@@ -21,8 +26,10 @@ test: venv tools lint typecheck pytest
 
 ## test-fast: lint, types, import contracts and every test that needs neither the engine nor the pulumi CLI
 ## and is not `slow` (fuzzing, property runs, 429 storms, hung servers, kill -9: those run in `make test`)
+## Both write .reports/ (gitignored): a JUnit file and every test's duration, slowest first.
 test-fast: venv lint typecheck
-	$(VENV)/bin/pytest -q -m "not engine and not slow" --ignore=tests/toolchain --ignore=tests/emulator/test_fuzz.py
+	$(VENV)/bin/pytest -q -n $(PYTEST_WORKERS) --dist loadgroup -m "not engine and not slow and not pulumi_cli" \
+		$(call REPORTS,fast)
 
 venv: $(VENV)/.installed
 
@@ -46,7 +53,7 @@ typecheck: venv
 	$(VENV)/bin/mypy provider emulator __main__.py
 
 pytest: venv tools
-	$(VENV)/bin/pytest
+	$(VENV)/bin/pytest -n $(PYTEST_WORKERS) --dist loadgroup $(call REPORTS,test)
 
 ## emulator: run the emulator in the foreground on 127.0.0.1:8099
 emulator: venv

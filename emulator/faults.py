@@ -6,7 +6,7 @@ from __future__ import annotations
 import random
 import threading
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -23,6 +23,11 @@ class FaultSettings(BaseModel):
     drop_mode: Literal["before", "after"] = "before"
     seed: int | None = None
     methods: list[str] | None = None
+    # Path prefixes the faults apply to (None: every `/api/v2/` path). A prefix may name the presigned
+    # upload or download (`/_upload/`, `/_download/`), never the admin API.
+    paths: list[str] | None = None
+    # The JSON body of an injected error instead of the generic one (a platform answer in full).
+    body: dict[str, Any] | None = None
     max_faults: int | None = Field(None, ge=0)
 
     @field_validator("statuses")
@@ -45,6 +50,14 @@ class FaultSettings(BaseModel):
     @classmethod
     def _methods(cls, value: list[str] | None) -> list[str] | None:
         return None if value is None else [m.upper() for m in value]
+
+    @field_validator("paths")
+    @classmethod
+    def _paths(cls, value: list[str] | None) -> list[str] | None:
+        for prefix in value or ():
+            if not prefix.startswith("/") or prefix.startswith("/_emulator"):
+                raise ValueError(f"path prefix {prefix[:80]!r} must start with / and not name the admin API")
+        return value
 
     @model_validator(mode="after")
     def _rates(self) -> FaultSettings:
@@ -86,6 +99,13 @@ class FaultInjector:
     def describe(self) -> dict[str, object]:
         settings = self.settings or FaultSettings()
         return {**settings.model_dump(), "active": self.settings is not None, "injected": self.injected}
+
+    def applies(self, path: str) -> bool:
+        """Whether faults may touch `path` at all (the admin API and health never)."""
+        settings = self.settings
+        if settings is None or settings.paths is None:
+            return path.startswith("/api/v2/")
+        return any(path.startswith(prefix) for prefix in settings.paths)
 
     def decide(self, method: str) -> Decision:
         settings = self.settings

@@ -11,6 +11,7 @@ from typing import Any
 from .errors import code_for_status, error_body
 from .runtime import Runtime
 from .stats import is_counted
+from .store import dumps
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -70,7 +71,8 @@ class EmulatorMiddleware:
             await send(message)
 
         try:
-            decision = self.runtime.faults.decide(method) if path.startswith("/api/v2/") else None
+            faults = self.runtime.faults
+            decision = faults.decide(method) if faults.applies(path) else None
             if decision is None:
                 await self.app(scope, receive, send_stamped)
                 return
@@ -84,11 +86,16 @@ class EmulatorMiddleware:
                 headers = [(b"content-type", b"application/json"), cid_header]
                 if status in (429, 503):
                     headers.append((b"retry-after", b"1"))
-                body = error_body(
-                    status,
-                    code_for_status(status),
-                    f"Injected fault: the emulator answered {status} on purpose.",
-                    cid,
+                canned = faults.settings.body if faults.settings is not None else None
+                body = (
+                    dumps(canned).encode("utf-8")
+                    if canned is not None
+                    else error_body(
+                        status,
+                        code_for_status(status),
+                        f"Injected fault: the emulator answered {status} on purpose.",
+                        cid,
+                    )
                 )
                 headers.append((b"content-length", str(len(body)).encode()))
                 await send({"type": "http.response.start", "status": status, "headers": headers})

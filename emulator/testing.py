@@ -1,27 +1,38 @@
-"""Test helpers: run the emulator as a separate process, and drive its admin API.
+"""Test helpers: run the emulator as a separate process, or its app in this process, and drive its
+admin API.
 
     with EmulatorProcess(tmp_path / "arch.db") as emu:
         token = get_token(emu.url, "dev-rw")
         emu.admin.set_faults(error_rate=1.0, statuses=[503], methods=["POST"], max_faults=2)
+
+    with InProcessEmulator(tmp_path / "arch.db") as emu:   # no process, no socket
+        emu.mount(session)   # `session` now reaches emu.url through the ASGI app
 
 The credentials below are the DEMO VALUES of the emulator's default configuration, not secrets.
 """
 
 from __future__ import annotations
 
+import asyncio
 import os
 import re
 import signal
 import subprocess
 import sys
+import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, MutableMapping
+from concurrent.futures import TimeoutError as FutureTimeout
 from pathlib import Path
 from types import TracebackType
 from typing import Any
+from urllib.parse import unquote, urlsplit
 
 import requests
 import yaml
+from requests.adapters import BaseAdapter
+from requests.structures import CaseInsensitiveDict
+from requests.utils import get_encoding_from_headers
 
 # Demo values of emulator/default_config.yaml (client id -> secret). Not secrets.
 DEMO_CLIENTS: dict[str, str] = {
@@ -287,3 +298,211 @@ class EmulatorProcess:
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         self.stop()
+
+
+# ==================================================================================================
+# The emulator's app in this process: a requests transport adapter over the ASGI app
+# ==================================================================================================
+
+Exchange = tuple[str, str, int | None]  # (method, path, status; None when the connection dropped)
+
+
+class ASGIAdapter(BaseAdapter):
+    """A requests transport adapter that answers with an ASGI app in this process, as httpx's
+    `ASGITransport` does for httpx: everything above the socket (sessions, auth, retries, the
+    requestor) runs for real, the app runs for real, only the network is left out.
+
+    The app runs on one event loop in a daemon thread (as under uvicorn: one loop, any number of
+    calling threads). A response the app abandons half-way (the emulator's dropped-connection faults
+    break the connection that way when the server gives no transport to abort) is a
+    `requests.ConnectionError`, as the broken socket is for `HTTPAdapter`; the read timeout is
+    honoured. `log` keeps every exchange in order; `before` hooks run on the calling thread before a
+    request is served (a test makes a race happen at an exact point with them).
+    """
+
+    def __init__(self, app: Callable[..., Any], *, client: tuple[str, int] = ("127.0.0.1", 50000)) -> None:
+        super().__init__()
+        self.app = app
+        self.client = client
+        self.log: list[Exchange] = []
+        self.before: list[Callable[[str, str], None]] = []
+        self._lock = threading.Lock()
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._loop.run_forever, name="asgi-adapter", daemon=True)
+        self._thread.start()
+
+    def send(
+        self,
+        request: requests.PreparedRequest,
+        stream: bool = False,
+        timeout: float | tuple[float | None, float | None] | None = None,
+        verify: bool | str = True,
+        cert: Any = None,
+        proxies: Any = None,
+    ) -> requests.Response:
+        method = request.method or "GET"
+        parts = urlsplit(request.url or "")
+        for hook in list(self.before):
+            hook(method, parts.path)
+        read_timeout = timeout[1] if isinstance(timeout, tuple) else timeout
+        future = asyncio.run_coroutine_threadsafe(self._exchange(request), self._loop)
+        try:
+            status, headers, body, complete = future.result(timeout=read_timeout)
+        except FutureTimeout:
+            future.cancel()
+            self._record(method, parts.path, None)
+            raise requests.exceptions.ReadTimeout(
+                f"no answer within {read_timeout} s", request=request
+            ) from None
+        if not complete:
+            self._record(method, parts.path, None)
+            raise requests.exceptions.ConnectionError(
+                "Connection aborted: the server closed the connection before the response was complete",
+                request=request,
+            )
+        self._record(method, parts.path, status)
+        return self._response(request, status, headers, body)
+
+    def run(self, coro: Any, timeout: float = 30.0) -> Any:
+        """Run a coroutine on the app's event loop and return its result (from any thread)."""
+        return asyncio.run_coroutine_threadsafe(coro, self._loop).result(timeout=timeout)
+
+    def close(self) -> None:
+        if self._loop.is_running():
+            self._loop.call_soon_threadsafe(self._loop.stop)
+            self._thread.join(timeout=10)
+        if not self._loop.is_running():
+            self._loop.close()
+
+    def _record(self, method: str, path: str, status: int | None) -> None:
+        with self._lock:
+            self.log.append((method, path, status))
+
+    async def _exchange(self, request: requests.PreparedRequest) -> tuple[int, list[Any], bytes, bool]:
+        parts = urlsplit(request.url or "")
+        body = request.body or b""
+        if isinstance(body, str):
+            body = body.encode("utf-8")
+        elif not isinstance(body, bytes):  # an iterable or file-like body
+            data = body.read() if hasattr(body, "read") else b"".join(body)
+            body = data.encode("utf-8") if isinstance(data, str) else data
+        headers = [
+            (k.lower().encode("latin-1"), str(v).encode("latin-1")) for k, v in request.headers.items()
+        ]
+        if not any(k == b"host" for k, _ in headers):
+            headers.insert(0, (b"host", parts.netloc.encode("latin-1")))
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+        raw_path = (parts.path or "/").encode("latin-1")
+        scope: dict[str, Any] = {
+            "type": "http",
+            "asgi": {"version": "3.0", "spec_version": "2.3"},
+            "http_version": "1.1",
+            "method": (request.method or "GET").upper(),
+            "scheme": parts.scheme or "http",
+            "path": unquote(parts.path or "/"),
+            "raw_path": raw_path,
+            "query_string": parts.query.encode("latin-1"),
+            "root_path": "",
+            "headers": headers,
+            "server": (parts.hostname or "localhost", port),
+            "client": self.client,
+            "state": {},
+        }
+        sent_body = False
+        start: MutableMapping[str, Any] = {}
+        chunks: list[bytes] = []
+        complete = False
+
+        async def receive() -> dict[str, Any]:
+            nonlocal sent_body
+            if not sent_body:
+                sent_body = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            await asyncio.Event().wait()  # the client stays connected until the answer is read
+            return {"type": "http.disconnect"}  # pragma: no cover
+
+        async def send(message: MutableMapping[str, Any]) -> None:
+            nonlocal complete
+            if message["type"] == "http.response.start":
+                start.update(message)
+            elif message["type"] == "http.response.body" and start:
+                chunks.append(bytes(message.get("body", b"")))
+                if not message.get("more_body", False):
+                    complete = True
+
+        try:
+            await self.app(scope, receive, send)
+        except Exception:
+            # A server logs the error; the client sees what was sent before it (uvicorn answers 500
+            # when nothing was, as the app's own error handler already does here).
+            if not start:
+                return 500, [(b"content-type", b"text/plain")], b"Internal Server Error", True
+        return int(start.get("status", 500)), list(start.get("headers", [])), b"".join(chunks), complete
+
+    @staticmethod
+    def _response(
+        request: requests.PreparedRequest, status: int, raw_headers: list[Any], body: bytes
+    ) -> requests.Response:
+        headers: CaseInsensitiveDict[str] = CaseInsensitiveDict()
+        for key, value in raw_headers:
+            name, text = bytes(key).decode("latin-1"), bytes(value).decode("latin-1")
+            headers[name] = f"{headers[name]}, {text}" if name in headers else text
+        response = requests.Response()
+        response.status_code = status
+        response.headers = headers
+        response._content = body
+        response._content_consumed = True  # type: ignore[attr-defined]
+        response.encoding = get_encoding_from_headers(headers)
+        response.url = request.url or ""
+        response.request = request
+        response.reason = ""
+        return response
+
+
+class InProcessEmulator:
+    """The emulator's app (the same `create_app` the process serves) in this process behind an
+    `ASGIAdapter`, on its own database: for tests that drive a client against the emulator many
+    times, without a process or a socket. `mount(session)` routes `url` through the app; `admin`
+    is the usual admin client (mounted already); `runtime` gives read access to the state.
+    """
+
+    def __init__(
+        self,
+        data_path: str | Path,
+        *,
+        url: str = "http://emulator.test",
+        config_path: str | Path | None = None,
+    ) -> None:
+        from .app import create_app
+        from .config import load_config
+
+        config = load_config(config_path)
+        self.url = url.rstrip("/")
+        self.app, self.runtime = create_app(config, Path(data_path))
+        self.adapter = ASGIAdapter(self.app)
+        self.admin = AdminClient(self.url, config.admin_key)
+        self.mount(self.admin.session)
+
+    @property
+    def log(self) -> list[Exchange]:
+        """Every exchange but the admin API's, in order."""
+        return [e for e in self.adapter.log if not e[1].startswith("/_emulator/")]
+
+    def mount(self, session: requests.Session) -> None:
+        session.mount(self.url, self.adapter)
+
+    def write(self, fn: Callable[..., Any], *args: Any) -> Any:
+        """Run a store write on the emulator's writer thread, as its handlers do."""
+        return self.adapter.run(self.runtime.store.write(fn, *args))
+
+    def close(self) -> None:
+        self.adapter.close()
+        self.runtime.store.close()
+
+    def __enter__(self) -> InProcessEmulator:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()

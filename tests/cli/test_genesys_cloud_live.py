@@ -20,6 +20,7 @@ SUBS = {
 }
 
 
+@pytest.mark.slow  # export and import jobs polled on the wall clock (~10 s)
 def test_export_and_diff_with_connection_options(
     emulator: EmulatorProcess, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

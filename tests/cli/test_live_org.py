@@ -137,6 +137,7 @@ def _env(monkeypatch, emulator) -> None:
     monkeypatch.setenv("GENESYS_FLOWS_PROJECT_DIR", str(Path(__file__).parent / "no-project"))
 
 
+@pytest.mark.slow  # export jobs polled on the wall clock (several seconds)
 def test_export_then_diff_against_the_live_org(emulator, tmp_path, monkeypatch) -> None:
     _env(monkeypatch, emulator)
     client = ArchitectClient(demo_settings(emulator.url), retry=_policy())

@@ -312,16 +312,11 @@ def test_rename_is_an_update_and_type_change_a_replacement(tmp_path: Path, emula
 # ------------------------------------------------------------------------ 8: bad definitions
 
 
-#: One engine case per class of error (the reference graph, a flow's rules, the definition files, the
-#: platform's rules, the provider's state-dependent check); every case the program's pre-check
-#: decides is also checked without the engine in tests/deploy/test_program.py.
-ENGINE_CASES = [
-    "cycle",
-    "duplicate-block-id",
-    "unknown-placeholder",
-    "unsupported-type",
-    "bad-lifecycle-transition",
-]
+#: The provider's state-dependent check is the one class of error the program's pre-check cannot
+#: decide: its own engine case. Every case the pre-check decides is checked without the engine in
+#: tests/deploy/test_program.py, and the engine sees one of each class (the reference graph, a flow's
+#: rules, the definition files, the platform's rules) together in test_all_problems_are_reported_at_once.
+ENGINE_CASES = ["bad-lifecycle-transition"]
 
 
 @pytest.mark.parametrize("case", ENGINE_CASES)
@@ -342,22 +337,28 @@ def test_bad_definitions_fail_the_preview_with_no_api_call(
 
 
 def test_all_problems_are_reported_at_once(tmp_path: Path, emulator: EmulatorProcess):
+    # One preview for the pre-check's classes of error (formerly one engine case each): the
+    # reference graph, a flow's rules, the definition files, the platform's rules.
     flows = dict(BAD_SETS["cycle"][0])
     flows["dup"] = BAD_SETS["duplicate-block-id"][0]["a"]
     flows["d"] = bad_flow("D {{nope}}", refs=["missing"])
+    flows["e"] = {**BAD_SETS["unsupported-type"][0]["a"], "name": "E"}
     project = make_project(tmp_path, flows)
     stack = open_stack(project, tmp_path, emulator.url)
-    with pytest.raises(auto.CommandError) as failure:
+    with Meter(emulator) as meter, pytest.raises(auto.CommandError) as failure:
         stack.preview()
+    assert meter.result.total == 0
     message = str(failure.value)
-    for rule in (
-        "architect.flow.reference.cycle",
-        "architect.flow.block.id.duplicate",
-        "definition.placeholder.unknown",
-        "architect.flow.reference.unknown",
-    ):
-        assert rule in message, message
+    for flow, field, rule in [
+        ("a", "references", "architect.flow.reference.cycle"),
+        ("dup", "blocks[0].children[0].id", "architect.flow.block.id.duplicate"),
+        ("d", "name", "definition.placeholder.unknown"),
+        ("d", "references[0]", "architect.flow.reference.unknown"),
+        ("e", "type", "not supported by the architecture-api"),
+    ]:
+        assert f"flow '{flow}'" in message and field in message and rule in message, message
     assert "a → b → c → a" in message
+    assert (stack.export_stack().deployment or {}).get("resources") in (None, [])
 
 
 # ----------------------------------------------------- 10: short token lifetime, low rate limit
@@ -459,16 +460,3 @@ def test_a_renamed_definition_file_with_an_alias_keeps_its_flow(tmp_path: Path, 
     assert meter.result.writes == 0  # the same flow, nothing created or deleted
     assert after == {"welcome": before["greeting"], "menu": before["menu"]}
     assert sorted(f["id"] for f in Org(emulator.url).live_flows()) == sorted(before.values())
-
-
-def test_a_wrong_stack_setting_fails_the_preview_naming_the_key(tmp_path: Path, emulator: EmulatorProcess):
-    project = make_project(tmp_path)
-    stack = open_stack(project, tmp_path, emulator.url)
-    stack.set_config(f"{NAMESPACE}:conflictPolicy", auto.ConfigValue("yolo"))
-    with Meter(emulator) as meter, pytest.raises(auto.CommandError) as failure:
-        stack.preview()
-    assert meter.result.total == 0
-    message = str(failure.value)
-    assert "stack 'dev'" in message and "genesys-flows:conflictPolicy is 'yolo'" in message, message
-    assert "Traceback" not in message
-    assert (stack.export_stack().deployment or {}).get("resources") in (None, [])

@@ -10,7 +10,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from emulator.testing import EmulatorProcess, get_token
+
+pytestmark = pytest.mark.slow  # schemathesis sends thousands of requests (~20 s)
 
 CHECKS = ",".join(
     [

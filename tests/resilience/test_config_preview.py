@@ -25,17 +25,22 @@ FLOW = {
 }
 
 
+# Every key's message is checked without the engine (tests/deploy/test_config.py); the engine sees
+# them two previews at a time (the model reports every problem at once; a region needs no apiUrl,
+# so the two apiUrl cases go to different previews). The second case replaces the former
+# test_flows_e2e.py::test_a_wrong_stack_setting_fails_the_preview_naming_the_key.
 @pytest.mark.parametrize(
-    ("settings", "key"),
+    ("settings", "keys"),
     [
-        ({"apiUrl": None, "region": "mars-north-1"}, "region"),
-        ({"apiUrl": "ftp//nowhere"}, "apiUrl"),
-        ({"conflictPolicy": "sometimes"}, "conflictPolicy"),
-        ({"platform": "carrier-pigeon"}, "platform"),
+        (
+            {"apiUrl": None, "region": "mars-north-1", "conflictPolicy": "sometimes"},
+            ["region", "conflictPolicy"],
+        ),
+        ({"apiUrl": "ftp//nowhere", "platform": "carrier-pigeon"}, ["apiUrl", "platform"]),
     ],
 )
-def test_a_stack_config_error_fails_the_preview_naming_the_key(
-    tmp_path: Path, emulator: EmulatorProcess, settings: dict[str, str | None], key: str
+def test_stack_config_errors_fail_the_preview_naming_each_key(
+    tmp_path: Path, emulator: EmulatorProcess, settings: dict[str, str | None], keys: list[str]
 ):
     project = make_project(tmp_path, {"main": FLOW})
     stack = open_stack(project, tmp_path, emulator.url)
@@ -47,6 +52,9 @@ def test_a_stack_config_error_fails_the_preview_naming_the_key(
     with Meter(emulator) as meter, pytest.raises(auto.CommandError) as failure:
         stack.preview()
     message = str(failure.value)
-    assert key in message, message
+    assert "stack 'dev'" in message, message
+    for key in keys:
+        assert f"{NS}:{key} is '{settings[key]}'" in message, message
     assert "Traceback" not in message, message
     assert meter.result.total == 0
+    assert (stack.export_stack().deployment or {}).get("resources") in (None, [])

@@ -8,6 +8,8 @@ import os
 import subprocess
 from pathlib import Path
 
+import pytest
+
 from provider.ops.engine import PROJECT_DIR, tools_bin
 
 SCRIPT = PROJECT_DIR / "scripts" / "install-pulumi"
@@ -67,6 +69,7 @@ def test_an_older_or_other_major_pulumi_is_ignored_and_without_go_the_script_say
         assert not (tmp_path / "tools" / "bin" / "pulumi").exists()
 
 
+@pytest.mark.pulumi_cli
 def test_second_run_with_the_tools_present_builds_nothing() -> None:
     env = {k: v for k, v in os.environ.items() if k != "PULUMI_TOOLS_DIR"}
     result = subprocess.run(["bash", str(SCRIPT)], env=env, capture_output=True, text=True, timeout=60)

@@ -22,6 +22,7 @@ from provider import platforms
 from provider.deploy.sdk_patches import backend_repair
 from provider.ops.engine import tools_bin
 from tests.support.engine import Meter, engine_env, flow_ids, make_project, open_stack, raw_export, summary
+from tests.support.bad_archy import BAD_INPUTS, ENGINE_CASES
 from tests.support.gc_org import live_flows
 
 pytestmark = pytest.mark.engine
@@ -197,81 +198,22 @@ def test_ui_lock_refused_with_holder_then_force_unlock(tmp_path: Path, emulator:
     assert unlocks and unlocks[-1]["outcome"] == "success" and unlocks[-1]["flow_id"] == ids["support-line"]
 
 
-def _unparseable(folder: Path) -> None:
-    (folder / "verify-caller.archy.yaml").write_text("commonModule: [unclosed\n")
-
-
-def _unknown_reference(folder: Path) -> None:
-    path = folder / "verify-caller.archy.yaml"
-    path.write_text(path.read_text().replace("name: Verify Caller", "name: Verify The Caller"))
-
-
-def _cycle(folder: Path) -> None:
-    path = folder / "verify-caller.archy.yaml"
-    call = (
-        "        actions:\n          - callCommonModule:\n              commonModule:\n"
-        "                Business Hours {{env_label}}: {}\n"
-    )
-    module = (
-        "commonModule:\n  name: Business Hours {{env_label}}\n  states:\n    - state:\n        name: S\n"
-        + call.replace("Business Hours", "Verify Caller")
-    )
-    path.write_text(
-        "commonModule:\n  name: Verify Caller {{env_label}}\n  states:\n    - state:\n"
-        "        name: S\n" + call
-    )
-    (folder / "business-hours.archy.yaml").write_text(module)
-
-
-def _draft_used(folder: Path) -> None:
-    (folder / "verify-caller.yaml").write_text("archy: verify-caller.archy.yaml\nlifecycle_state: draft\n")
-
-
-def _type_mismatch(folder: Path) -> None:
-    (folder / "verify-caller.yaml").write_text(
-        "archy: verify-caller.archy.yaml\nlifecycle_state: published\ntype: INBOUNDCALL\n"
-    )
-
-
-def _archived(folder: Path) -> None:
-    (folder / "holiday-line.yaml").write_text("archy: holiday-line.archy.yaml\nlifecycle_state: archived\n")
-
-
-def _blocks(folder: Path) -> None:
-    (folder / "holiday-line.yaml").write_text(
-        "archy: holiday-line.archy.yaml\nlifecycle_state: draft\nblocks: [{id: a, type: menu}]\n"
-    )
-
-
-BAD_INPUTS = {
-    "unparseable": (_unparseable, "verify-caller", "archy", "archy.document.invalid"),
-    "unknown-reference": (_unknown_reference, "billing-line", "callCommonModule", "reference.unknown"),
-    "cycle": (
-        _cycle,
-        "business-hours",
-        "archy: commonModule.states[0].state.actions[0].callCommonModule",
-        "reference.cycle",
-    ),
-    "draft-used-by-published": (_draft_used, "billing-line", "references[0]", "reference.unpublished"),
-    "type-mismatch": (_type_mismatch, "verify-caller", "type", "archy.type.mismatch"),
-    "archived": (_archived, "holiday-line", "lifecycle_state", "archived.unsupported"),
-    "blocks-on-this-platform": (_blocks, "holiday-line", "blocks", "definition.blocks.platform"),
-}
-
-
-@pytest.mark.parametrize("case", sorted(BAD_INPUTS))
 def test_bad_archy_fails_preview_naming_flow_field_rule_with_zero_calls(
-    case: str, tmp_path: Path, emulator: EmulatorProcess
+    tmp_path: Path, emulator: EmulatorProcess
 ) -> None:
-    breaks, flow, field, rule = BAD_INPUTS[case]
+    # Every case of BAD_INPUTS is refused by the same pre-check without the engine
+    # (tests/deploy/test_program_genesys_cloud.py); the engine runs several together, once.
     project = make_project(tmp_path)
     stack = open_stack(project, tmp_path, emulator.url, STACK)
-    breaks(_flows_dir(project))
+    for case in ENGINE_CASES:
+        BAD_INPUTS[case][0](_flows_dir(project))
     with Meter(emulator) as meter, pytest.raises(auto.CommandError) as failed:
         stack.preview()
     assert meter.result.total == 0
-    lines = [line for line in str(failed.value).splitlines() if f"flow '{flow}'" in line and rule in line]
-    assert lines and field in lines[0], str(failed.value)
+    for case in ENGINE_CASES:
+        _, flow, field, rule = BAD_INPUTS[case]
+        lines = [line for line in str(failed.value).splitlines() if f"flow '{flow}'" in line and rule in line]
+        assert lines and field in lines[0], (case, str(failed.value))
 
 
 def _live_names(emulator: EmulatorProcess) -> list[str]:
