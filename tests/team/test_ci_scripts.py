@@ -21,6 +21,7 @@ from tests.support.project import copy_project, write_flow
 from tests.team.conftest import Bucket
 
 pytestmark = [
+    pytest.mark.xdist_group("s3"),  # one SeaweedFS process: these run on one worker
     pytest.mark.engine,
     pytest.mark.slow,
     pytest.mark.skipif(not (tools_bin() / "pulumi").exists(), reason="the Pulumi CLI is not built"),

@@ -23,7 +23,7 @@ from provider.ops.s3_server import S3Server, backend_url, free_ports
 from tests.team.conftest import Bucket
 
 # `slow`: they need the SeaweedFS server that `make tools` builds (so not in `make test-fast`).
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("s3")]  # one SeaweedFS process, one worker
 
 
 def journal(url: str, stack: str = "dev") -> IntentJournal:
