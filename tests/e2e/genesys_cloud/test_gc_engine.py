@@ -21,8 +21,8 @@ from emulator.testing import DEMO_CLIENTS, EmulatorProcess
 from provider import platforms
 from provider.deploy.sdk_patches import backend_repair
 from provider.ops.engine import tools_bin
-from tests.support.engine import Meter, engine_env, flow_ids, make_project, open_stack, raw_export, summary
 from tests.support.bad_archy import BAD_INPUTS, ENGINE_CASES
+from tests.support.engine import Meter, engine_env, flow_ids, make_project, open_stack, raw_export, summary
 from tests.support.gc_org import live_flows
 
 pytestmark = pytest.mark.engine
