@@ -131,6 +131,11 @@ def own_base(
     elif interrupted is not None and _holds(platform, live, document, ids):
         why = f"what this stack's interrupted update (intent {interrupted}) sent"
         own = _as_written(live, document, ids, digest(document, ids))
+    elif interrupted is not None and (
+        after := _take_down_own_draft(platform, journal, key, live, document, ids)
+    ):
+        why = f"the draft this stack's interrupted update (intent {interrupted}) published, taken down"
+        own = _as_written(after, document, ids, digest(document, ids))
     else:
         return base
     log.warning(
@@ -175,6 +180,45 @@ def complete_deactivation(
         after.revision,
     )
     return after, pending.digest
+
+
+def _take_down_own_draft(
+    platform: Platform,
+    journal: IntentJournal,
+    key: str,
+    live: LiveFlow,
+    document: FlowDocument,
+    ids: Mapping[str, str],
+) -> LiveFlow | None:
+    """A draft's update killed while its job ran (before the step was journaled): the job published
+    the flow. When the published content is exactly what that update sent, it is this stack's own
+    revision: deactivated now, under any conflict policy, and the interrupted intent closed. The
+    flow after; None when the live flow is anything else (the conflict policy decides then)."""
+    interrupted = journal.interrupted_update(flow_id=live.id)
+    if interrupted is None or not isinstance(platform, DraftRecovery):
+        return None
+    if str(document.lifecycle_state) != "draft" or live.lifecycle_state != "published":
+        return None
+    as_draft = dataclasses.replace(live, lifecycle_state=str(document.lifecycle_state))
+    if not _holds(platform, as_draft, document, ids):
+        return None
+    after = platform.deactivate(live.id)
+    if after is None:
+        return None
+    intent = Intent(interrupted, "update", key, live.type, live.name)
+    journal.finish(
+        intent, "success", flow_id=live.id, revision=after.revision or None, digest=digest(document, ids)
+    )
+    log.warning(
+        "flow %s (%s): this stack's interrupted update (intent %s) left its draft published at %s; "
+        "deactivated it (now %s)",
+        key,
+        live.id,
+        interrupted,
+        live.revision,
+        after.revision,
+    )
+    return after
 
 
 def _holds(platform: Platform, live: LiveFlow, document: FlowDocument, ids: Mapping[str, str]) -> bool:

@@ -78,7 +78,7 @@ def test_a_publish_by_someone_else_after_the_killed_step_is_still_theirs(
     make_platform: Make, tmp_path: Path
 ) -> None:
     gc, _ = make_platform()
-    other, _ = make_platform("other")
+    other, _ = make_platform("admin")
     journal = IntentJournal(AuditLog(tmp_path / "audit.jsonl", "dev"))
     state = gc.create(document("Main", state="draft", note="v1"), {})
     _killed_at_the_step(gc, journal, state, note="v2")
@@ -92,3 +92,66 @@ def test_a_publish_by_someone_else_after_the_killed_step_is_still_theirs(
     assert live is not None and live.lifecycle_state == "published"  # not ours to take down
     with pytest.raises(ConflictError, match="changed outside this stack"):
         gc.update(state.id, definition, {}, base=base, policy="fail")
+
+
+def test_a_draft_published_by_a_job_killed_before_its_step_is_taken_down_under_fail(
+    make_platform: Make, tmp_path: Path
+) -> None:
+    """Killed while the job ran (before the step could be journaled): the published content is
+    exactly what the interrupted update sent, so it is this stack's own; deactivated first."""
+    gc, _ = make_platform()
+    journal = IntentJournal(AuditLog(tmp_path / "audit.jsonl", "dev"))
+    state = gc.create(document("Main", state="draft", note="v1"), {})
+    # as the loader makes it: the description is the Archy document's
+    new = document("Main", state="draft", note="v2").model_copy(update={"description": "v2"})
+
+    def die(*_args: object, **_kwargs: object) -> None:
+        raise Killed
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(type(gc), "_settle", die)  # the job was registered and uploaded; then kill -9
+        mp.setattr(write_ahead.Write, "finish", lambda self, outcome: None)
+        with (
+            pytest.raises(Killed),
+            write_ahead.recorded(journal, Attempt("update", "main", state.id), new, {}),
+        ):
+            gc.update(state.id, new, {}, base=state, policy="fail")
+    left = gc.read(state.id)
+    assert left is not None and left.lifecycle_state == "published"  # the job published the draft
+    assert not [e for e in read(journal.audit.path).entries if e.get("event") == STEP]
+
+    next_run = IntentJournal(AuditLog(tmp_path / "audit.jsonl", "dev"))
+    intents._indexes.clear()
+    base = adoption.own_base(gc, next_run, "main", state, new, {})
+    live = gc.read(state.id)
+    assert live is not None and live.lifecycle_state == "draft"  # taken down before any comparison
+    assert next_run.interrupted_update(flow_id=state.id) is None  # the intent is closed
+    flow = gc.update(state.id, new, {}, base=base, policy="fail")  # no conflict
+    assert flow.lifecycle_state == "draft"
+
+
+def test_a_published_draft_with_other_content_than_the_killed_update_sent_is_not_taken_down(
+    make_platform: Make, tmp_path: Path
+) -> None:
+    gc, _ = make_platform()
+    other, _ = make_platform("admin")
+    journal = IntentJournal(AuditLog(tmp_path / "audit.jsonl", "dev"))
+    state = gc.create(document("Main", state="draft", note="v1"), {})
+    new = document("Main", state="draft", note="v2").model_copy(update={"description": "v2"})
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(type(gc), "_settle", lambda *a, **k: (_ for _ in ()).throw(Killed()))
+        mp.setattr(write_ahead.Write, "finish", lambda self, outcome: None)
+        with (
+            pytest.raises(Killed),
+            write_ahead.recorded(journal, Attempt("update", "main", state.id), new, {}),
+        ):
+            gc.update(state.id, new, {}, base=state, policy="fail")
+    theirs = gc.read(state.id)
+    assert theirs is not None
+    other.update(state.id, document("Main", note="theirs"), {}, base=theirs, policy="overwrite")
+    intents._indexes.clear()
+    base = adoption.own_base(gc, journal, "main", state, new, {})
+    live = gc.read(state.id)
+    assert live is not None and live.lifecycle_state == "published"  # someone else's: left live
+    with pytest.raises(ConflictError, match="changed outside this stack"):
+        gc.update(state.id, new, {}, base=base, policy="fail")
