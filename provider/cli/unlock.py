@@ -61,21 +61,25 @@ def cmd_unlock(args: argparse.Namespace, out: Output) -> int:
     trail = Telemetry(flush_at_exit=False).recorder(args.stack).audit
     removed = []
     for lk in found:
+        entry = {
+            "event": "unlock",
+            "action": "unlock",
+            "lock_host": lk.hostname,
+            "lock_pid": lk.pid,
+            "lock_user": lk.username,
+            "lock_age_s": round(lk.age_s() or 0.0, 1),
+            "by_user": os.environ.get("USER") or os.environ.get("GITLAB_USER_LOGIN") or "",
+        }
         try:
-            # Audited first: a removal nobody can trace is what this command exists to prevent.
-            trail.append(
-                {
-                    "event": "unlock",
-                    "action": "unlock",
-                    "outcome": "success",
-                    "lock_host": lk.hostname,
-                    "lock_pid": lk.pid,
-                    "lock_user": lk.username,
-                    "lock_age_s": round(lk.age_s() or 0.0, 1),
-                    "by_user": os.environ.get("USER") or os.environ.get("GITLAB_USER_LOGIN") or "",
-                }
-            )
-            locks.remove(url, lk)
+            # Audited first (a removal nobody can trace is what this command exists to prevent),
+            # then the outcome: the trail never says removed for a lock that is still there.
+            trail.append({**entry, "outcome": "intent"})
+            try:
+                locks.remove(url, lk)
+            except OSError:
+                trail.append({**entry, "outcome": "failure"})
+                raise
+            trail.append({**entry, "outcome": "success"})
         except OSError as exc:
             raise CliError(f"the lock was not removed: {exc.strerror or exc}", "connection") from None
         removed.append(lk.key)

@@ -1,9 +1,10 @@
 """Write-ahead intents around the provider's writes, and the adoption of a flow an interrupted run of
 this stack created (see provider/governance/intents.py for the rule).
 
-The provider (`provider.deploy.resource`) calls `begin` before each platform write, `finish` after it,
-and on a create that hits an existing flow or gets no answer, `adopt_after_duplicate` /
-`look_up_after_unknown`. Before an update, `own_base` takes the live flow as the base when its revision
+The provider's write-ahead protocol (`provider.deploy.write_ahead.recorded`) opens an intent before
+each platform write and records its outcome after it; on a create that hits an existing flow or gets
+no answer, `create` here adopts this stack's own flow (`adopt_after_duplicate` /
+`look_up_after_unknown`). Before an update, `own_base` takes the live flow as the base when its revision
 is the one this stack's last finished write recorded (the state may hold an older one: a run killed
 without per-step checkpoints), so this stack's own write is not taken for someone else's change.
 """

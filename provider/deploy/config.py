@@ -43,7 +43,7 @@ DEFAULT_PLATFORM = platforms.DEFAULT
 CONFLICT_POLICIES: dict[str, tuple[str, ...]] = {
     name: tuple(kind.conflict_policies) for name, kind in platforms.PLATFORMS.items()
 }
-#: The keys a Flow's `__connection` input and the provider's platforms are built from.
+#: The keys the provider's platforms are built from (its `configure` keys).
 CONNECTION_KEYS: tuple[str, ...] = (
     "platform",
     "apiUrl",
@@ -156,23 +156,6 @@ class StackConfig(BaseModel):
             )
         except ConfigurationError as exc:
             raise StackConfigError(self.stack, [exc.message]) from None
-
-    def connection_values(self) -> dict[str, Any]:
-        """The config keys a Flow's `__connection` input and the provider's clients are built from
-        (unset ones left out, so the environment fills them)."""
-        values: dict[str, Any] = {
-            "apiUrl": self.api_url,
-            "region": self.region,
-            "clientId": self.client_id,
-            "clientSecret": self.client_secret,
-            "conflictPolicy": self.conflict_policy,
-            "metricsDir": self.metrics_dir,
-            "auditLog": self.audit_log,
-        }
-        values["platform"] = self.platform
-        if platforms.kind(self.platform).locks:  # forceUnlock applies where flows are locked
-            values["forceUnlock"] = self.force_unlock
-        return {k: v for k, v in values.items() if v is not None}
 
 
 def _text(value: Any) -> str | None:

@@ -15,7 +15,8 @@ Errors are shown once, as their message (`sdk_bail.fail`: no traceback, no "unha
 stack not counted as errored; a `pulumi.RunError` outside a run). A flow the provider refused is
 that flow's one error: the outputs that hang on it are recovered (`Output.recover`), so the program
 never reports an unhandled exception for it; under `--continue-on-error` its dependents are refused
-by the provider's check, once each, and the engine's closing Diagnostics list every failed flow.
+by the provider's create or update (before any write), once each, and the engine's closing
+Diagnostics list every failed flow.
 """
 
 from __future__ import annotations

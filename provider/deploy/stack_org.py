@@ -138,27 +138,6 @@ def describe_file(path: Path) -> tuple[str, bool]:
     return describe(platform, api_url, text("region")), on_emulator
 
 
-def main(argv: list[str]) -> int:
-    """`python -m provider.deploy.stack_org describe STACK_FILE` (scripts/up): print what the stack
-    deploys to; exit 0 when that is this checkout's emulator, 1 when not."""
-    if len(argv) != 2 or argv[0] != "describe":
-        print("usage: python -m provider.deploy.stack_org describe STACK_FILE", file=sys.stderr)
-        return 2
-    import yaml
-
-    try:
-        what, on_emulator = describe_file(Path(argv[1]))
-    except (OSError, ValueError, yaml.YAMLError) as exc:
-        print(f"error: {argv[1]}: {exc}", file=sys.stderr)
-        return 2
-    print(what)
-    return 0 if on_emulator else 1
-
-
-if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
-
-
 #: The stack `make deploy` and argument-less commands use: the Genesys Cloud sample set.
 DEFAULT_STACK = "gc-dev"
 #: Names the current stack for argument-less commands (`archctl validate`).
@@ -190,3 +169,24 @@ def stack_file_values(project_dir: Path, stack: str) -> dict[str, object] | None
         and key.startswith(prefix)
         and not (isinstance(value, dict) and "secure" in value)  # an encrypted value
     }
+
+
+def main(argv: list[str]) -> int:
+    """`python -m provider.deploy.stack_org describe STACK_FILE` (scripts/up): print what the stack
+    deploys to; exit 0 when that is this checkout's emulator, 1 when not."""
+    if len(argv) != 2 or argv[0] != "describe":
+        print("usage: python -m provider.deploy.stack_org describe STACK_FILE", file=sys.stderr)
+        return 2
+    import yaml
+
+    try:
+        what, on_emulator = describe_file(Path(argv[1]))
+    except (OSError, ValueError, yaml.YAMLError) as exc:
+        print(f"error: {argv[1]}: {exc}", file=sys.stderr)
+        return 2
+    print(what)
+    return 0 if on_emulator else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

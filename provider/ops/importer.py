@@ -151,11 +151,13 @@ def import_stack(
     directory = sources.flows_dir_for(info, flows_dir)
     platform = sources.platform_for(info.connection, info.platform, stack=info.stack)
     say(f"reading the flows of stack {stack}'s org ({info.connection.api_base_url})")
-    request = ImportRequest(directory, dict(info.substitutions), dict(info.flow_ids), overwrite, say)
-    plan = platforms.kind(info.platform).import_plan(platform, request)
+    # Another org than the stack's (another checkout's emulator): stop before the plan reads content
+    # or touches the folder (one listing).
     sources.require_same_org(
         stack, info.flow_ids, (f.id for f in sources.list_org(platform)), info.connection.api_base_url
     )
+    request = ImportRequest(directory, dict(info.substitutions), dict(info.flow_ids), overwrite, say)
+    plan = platforms.kind(info.platform).import_plan(platform, request)
     report = ImportReport(
         stack,
         str(directory),

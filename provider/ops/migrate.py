@@ -99,7 +99,8 @@ def _check_values(migration: terraform.Migration, stack_subs: dict[str, str] | N
     """Substitutions for the staging check: the stack's, else each placeholder's known value or a
     stand-in (the check is of structure, names and references)."""
     if stack_subs is not None:
-        return {**{n: p.value or f"<{n}>" for n, p in migration.placeholders.items()}, **stack_subs}
+        known = {n: p.value if p.value is not None else f"<{n}>" for n, p in migration.placeholders.items()}
+        return {**known, **stack_subs}
     return {n: p.value if p.value is not None else f"<{n}>" for n, p in migration.placeholders.items()}
 
 

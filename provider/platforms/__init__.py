@@ -63,9 +63,8 @@ def get_platform(
     """The platform `config.platform` names (`genesys-flows:platform`, default `DEFAULT`),
     connected with the config's connection; `pool` is shared with other platforms (default: a
     private one). Each implementation is imported only when chosen."""
-    name = config.platform or DEFAULT
-    if name not in PLATFORMS:
-        raise ConfigurationError(
-            f"stack {config.stack!r}: genesys-flows:platform is {name!r}; use {' or '.join(NAMES)}"
-        )
-    return PLATFORMS[name].connect(config, recorder=recorder, pool=pool)
+    try:
+        row = kind(config.platform)
+    except ConfigurationError as exc:
+        raise ConfigurationError(f"stack {config.stack!r}: {exc}") from None
+    return row.connect(config, recorder=recorder, pool=pool)

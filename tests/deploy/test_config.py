@@ -132,10 +132,6 @@ def test_the_secret_is_never_printed():
     assert model.connection().client_secret == "s3cret"
 
 
-def test_connection_values_name_the_platform():
-    assert config.parse("dev", BASE).connection_values() == {**BASE, "conflictPolicy": "merge"}
-
-
 def test_the_factory_builds_the_platform_the_stack_names():
     platform = platforms.get_platform(config.parse("dev", BASE))
     assert platform.name == "architecture-api"

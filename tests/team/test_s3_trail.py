@@ -132,7 +132,10 @@ def test_unlock_names_the_lock_asks_and_is_audited(bucket: Bucket):
     assert code == 0 and key not in bucket.objects()
     code, out, _ = run("audit", "--stack", "dev", "--json")
     entries = json.loads(out)["entries"]
-    assert [(e["event"], e["lock_host"], e["lock_pid"]) for e in entries] == [("unlock", "runner-7", 4242)]
+    assert [(e["event"], e["outcome"], e["lock_host"], e["lock_pid"]) for e in entries] == [
+        ("unlock", "intent", "runner-7", 4242),  # written before the lock is touched
+        ("unlock", "success", "runner-7", 4242),
+    ]
     assert preflight.problems("dev") == []
 
 

@@ -23,8 +23,9 @@ from provider.deploy.sdk_patches import host_errors
 
 #: The runner's "message already shown" exit status.
 EXIT_SHOWN = 32
-#: SDK releases whose runner is known to honour it (3.x; checked on 3.260.0).
-KNOWN = ((3, 100), (4, 0))
+#: SDK releases whose runner was read and seen to honour it: 3.260 (the pinned release) only; on
+#: any other, the plain RunError (read the runner again before widening the range).
+KNOWN = ((3, 260), (3, 261))
 
 
 def _sdk_version() -> tuple[int, int]:

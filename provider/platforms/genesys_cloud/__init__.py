@@ -2,8 +2,11 @@
 
 Modules: `kind` (its row in the registry), `_proxy` (the only one doing I/O), `wire` (the API's
 answers), `loading` (its definitions), `org` (an org read through export jobs), `adopt` (the import
-plan), `rules` (validation without the network), `versions` (revision token, content fingerprint),
-`polling` (the backoff for asynchronous work), `platform` (the decisions).
+plan), `neutral` (exports with the stack's placeholders put back), `terraform` (CX-as-Code's
+configurations, for `archctl migrate terraform`), `rules` (validation without the network),
+`versions` (revision token, content fingerprint), `polling` (the backoff for asynchronous work);
+`platform` composes the operations: `_core` (state, reads, validation), `_jobs` (Archy and export
+jobs), `_locks`, `_create`, `_update`, `_delete`.
 `GenesysCloudPlatform` is imported on first use, so the registry's row stays light.
 """
 

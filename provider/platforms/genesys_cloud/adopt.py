@@ -5,10 +5,11 @@ definition (`loading.prepare_archy`, the stack's substitutions applied) is match
 live flow of the same type and name (case-insensitive). Each match the stack does not manage yet is
 imported into its state with `pulumi import` and full inputs and outputs (see provider/ops/importer.py
 for why: Python dynamic providers cannot serve an import's Read). The inputs are what the program
-registers for the definition (its managed fields, the Archy text, `referenceIds`, `flowKey`, the
-secret `__connection`); the outputs are the live flow's, with the content fingerprint of the live
-Archy (fetched through an export job): when the live content is the definition's, the next preview
-shows no change; when it is not, the preview shows the update `up` would make, and the import is not ok.
+registers for the definition (its managed fields, the Archy text, `referenceIds`, `flowKey`; the
+connection is the provider's configuration, never an input); the outputs are the live flow's, with
+the content fingerprint of the live Archy (fetched through an export job): when the live content is
+the definition's, the next preview shows no change; when it is not, the preview shows the update
+`up` would make, and the import is not ok.
 Definitions with no live flow are left for `up` to create.
 
 Live flows no definition describes are adopted too, the way `archctl export` writes them: each gets

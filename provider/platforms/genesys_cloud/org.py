@@ -126,7 +126,9 @@ def is_definitions_folder(directory: Path) -> bool:
         return True
     for path in (p for p in paths if p.suffix.lower() in (".yaml", ".yml")):
         try:
-            if _ARCHY_KEY_LINE.search(path.read_text(encoding="utf-8")[:65536]):
+            with path.open(encoding="utf-8") as handle:  # the head only: bounded on any file
+                head = handle.read(65536)
+            if _ARCHY_KEY_LINE.search(head):
                 return True
         except (OSError, UnicodeDecodeError):
             continue

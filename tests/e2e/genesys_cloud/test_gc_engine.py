@@ -9,7 +9,6 @@ import json
 import os
 import signal
 import subprocess
-import time
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +20,7 @@ from emulator.testing import DEMO_CLIENTS, EmulatorProcess
 from provider import platforms
 from provider.deploy.sdk_patches import backend_repair
 from provider.ops.engine import tools_bin
+from tests.resilience.test_interruptions import wait_for
 from tests.support.bad_archy import BAD_INPUTS, ENGINE_CASES
 from tests.support.engine import Meter, engine_env, flow_ids, make_project, open_stack, raw_export, summary
 from tests.support.gc_org import live_flows
@@ -350,13 +350,6 @@ def _kill_session(sid: int) -> None:
                 os.kill(int(stat.parent.name), signal.SIGKILL)
 
 
-def _wait_for(condition: Any, what: str, timeout_s: float = 120.0) -> None:
-    deadline = time.monotonic() + timeout_s
-    while not condition():
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.05)
-
-
 def test_a_draft_update_killed_between_job_and_deactivation_is_deactivated_by_the_next_up(
     tmp_path: Path, emulator: EmulatorProcess
 ) -> None:
@@ -377,10 +370,10 @@ def test_a_draft_update_killed_between_job_and_deactivation_is_deactivated_by_th
         start_new_session=True,  # its own process group: the CLI, the language host, the provider
     )
     try:
-        _wait_for(lambda: _route_count(emulator, "POST", JOBS) > jobs, "the job's registration")
+        wait_for(lambda: _route_count(emulator, "POST", JOBS) > jobs, "the job's registration")
         # From here no POST lands (dropped before it is applied): the deactivation cannot happen.
         emulator.admin.set_faults(drop_rate=1.0, drop_mode="before", methods=["POST"])
-        _wait_for(lambda: journal.read_text().count('"intent_step"') > steps, "the update's journaled step")
+        wait_for(lambda: journal.read_text().count('"intent_step"') > steps, "the update's journaled step")
     finally:
         _kill_session(cli.pid)  # kill -9 of the CLI and its plugins (the provider too), mid-run
         cli.wait()
