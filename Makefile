@@ -53,7 +53,8 @@ typecheck: venv
 	$(VENV)/bin/mypy provider emulator __main__.py
 
 pytest: venv tools
-	$(VENV)/bin/pytest -n $(PYTEST_WORKERS) --dist loadgroup $(call REPORTS,test)
+	$(VENV)/bin/pytest -q -m own_process $(call REPORTS,test-own-process)
+	$(VENV)/bin/pytest -n $(PYTEST_WORKERS) --dist loadgroup -m "not own_process" $(call REPORTS,test)
 
 ## emulator: run the emulator in the foreground on 127.0.0.1:8099
 emulator: venv

@@ -14,6 +14,7 @@ import sys
 from provider.cli.common import EXIT_DIFF, EXIT_OK, CliError, Output
 from provider.governance.s3_trail import StoreError
 from provider.governance.telemetry import Telemetry
+from provider.governance.trail import Trail
 from provider.ops import locks
 
 
@@ -61,25 +62,8 @@ def cmd_unlock(args: argparse.Namespace, out: Output) -> int:
     trail = Telemetry(flush_at_exit=False).recorder(args.stack).audit
     removed = []
     for lk in found:
-        entry = {
-            "event": "unlock",
-            "action": "unlock",
-            "lock_host": lk.hostname,
-            "lock_pid": lk.pid,
-            "lock_user": lk.username,
-            "lock_age_s": round(lk.age_s() or 0.0, 1),
-            "by_user": os.environ.get("USER") or os.environ.get("GITLAB_USER_LOGIN") or "",
-        }
         try:
-            # Audited first (a removal nobody can trace is what this command exists to prevent),
-            # then the outcome: the trail never says removed for a lock that is still there.
-            trail.append({**entry, "outcome": "intent"})
-            try:
-                locks.remove(url, lk)
-            except OSError:
-                trail.append({**entry, "outcome": "failure"})
-                raise
-            trail.append({**entry, "outcome": "success"})
+            _remove_audited(trail, url, lk)
         except OSError as exc:
             raise CliError(f"the lock was not removed: {exc.strerror or exc}", "connection") from None
         removed.append(lk.key)
@@ -87,3 +71,24 @@ def cmd_unlock(args: argparse.Namespace, out: Output) -> int:
     doc["removed"] = removed
     out.emit(doc, "\n".join(lines))
     return EXIT_OK
+
+
+def _remove_audited(trail: Trail, url: str, lk: locks.StackLock) -> None:
+    """Remove one lock, audited first (a removal nobody can trace is what this command exists to
+    prevent), then its outcome: the trail never says removed for a lock that is still there."""
+    entry = {
+        "event": "unlock",
+        "action": "unlock",
+        "lock_host": lk.hostname,
+        "lock_pid": lk.pid,
+        "lock_user": lk.username,
+        "lock_age_s": round(lk.age_s() or 0.0, 1),
+        "by_user": os.environ.get("USER") or os.environ.get("GITLAB_USER_LOGIN") or "",
+    }
+    trail.append({**entry, "outcome": "intent"})
+    try:
+        locks.remove(url, lk)
+    except OSError:
+        trail.append({**entry, "outcome": "failure"})
+        raise
+    trail.append({**entry, "outcome": "success"})

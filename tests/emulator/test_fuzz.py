@@ -14,7 +14,8 @@ import pytest
 
 from emulator.testing import EmulatorProcess, get_token
 
-pytestmark = pytest.mark.slow  # schemathesis sends thousands of requests (~20 s)
+# schemathesis sends thousands of requests (~20 s); in a process of its own (pyproject's markers)
+pytestmark = [pytest.mark.slow, pytest.mark.own_process]
 
 CHECKS = ",".join(
     [

@@ -62,7 +62,7 @@ def smoke_stack(tmp_path: Path) -> auto.Stack:
 
 
 def test_preview_up_refresh_destroy_through_the_real_engine(smoke_stack: auto.Stack) -> None:
-    assert (PROJECT_DIR / "provider" / "deploy" / "engine.py").exists()
+    assert (PROJECT_DIR / "provider" / "ops" / "engine.py").exists()
 
     preview = smoke_stack.preview()
     assert preview.change_summary == {auto.OpType.CREATE: 2}  # the stack and the Echo resource

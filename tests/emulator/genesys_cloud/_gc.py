@@ -11,6 +11,10 @@ from datetime import datetime
 from typing import Any, TypeVar
 
 import requests
+
+from tests.support import sdk_oracle  # noqa: F401  (the SDK's configuration first: no watcher)
+
+# isort: split
 from PureCloudPlatformClientV2 import ApiClient
 from PureCloudPlatformClientV2 import models as sdk_models
 

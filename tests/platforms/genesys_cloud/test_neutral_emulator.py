@@ -16,7 +16,7 @@ from provider.platforms.genesys_cloud import org as gc_org
 from tests.support.gc_org import GC_FLOWS, deploy, platform
 
 pytestmark = pytest.mark.slow
-STACKS = Path(__file__).resolve().parents[2] / "stacks"
+STACKS = Path(__file__).resolve().parents[3] / "stacks"
 
 
 def _subs(stack: str) -> dict[str, str]:
