@@ -203,6 +203,18 @@ def iter_lines(path: Path) -> Iterator[str]:
         yield from fh
 
 
+def matches(entry: dict[str, Any], *, since: datetime | None, flow: str | None) -> bool:
+    """Whether an entry is at or after `since` (an unreadable time is not) and about `flow` (its key,
+    id or name), each filter when given."""
+    if since is not None:
+        try:
+            if parse_time(str(entry.get("timestamp", ""))) < since:
+                return False
+        except ValueError:
+            return False
+    return flow is None or flow in (entry.get("flow_key"), entry.get("flow_id"), entry.get("flow_name"))
+
+
 def read(path: Path, *, since: datetime | None = None, flow: str | None = None) -> ReadResult:
     """The entries of the audit file, oldest first, filtered by time and flow (key, id or name)."""
     entries: list[dict[str, Any]] = []
@@ -220,17 +232,6 @@ def read(path: Path, *, since: datetime | None = None, flow: str | None = None) 
         if not isinstance(entry, dict):
             invalid += 1
             continue
-        if since is not None:
-            try:
-                if parse_time(str(entry.get("timestamp", ""))) < since:
-                    continue
-            except ValueError:
-                continue
-        if flow is not None and flow not in (
-            entry.get("flow_key"),
-            entry.get("flow_id"),
-            entry.get("flow_name"),
-        ):
-            continue
-        entries.append(entry)
+        if matches(entry, since=since, flow=flow):
+            entries.append(entry)
     return ReadResult(entries, invalid)

@@ -46,6 +46,7 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Histo
 from prometheus_client.registry import Collector
 
 from provider.platforms.http.recorder import ConflictEvent, MutationEvent, RequestEvent
+from provider.procs import pid_alive
 
 if TYPE_CHECKING:
     from prometheus_client import Metric
@@ -499,14 +500,6 @@ def write_merged(metrics_dir: Path, stack: str) -> tuple[Path, Path]:
         _atomic_write(summary, json.dumps(data.to_json(samples=False), indent=1, sort_keys=True) + "\n")
     return prom, summary
 
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
     return True
 
 
@@ -521,7 +514,7 @@ def fold_old_runs(metrics_dir: Path, stack: str, keep: int = KEEP_RUNS) -> int:
         return int(part) if part.isdigit() else 0
 
     files.sort(key=lambda p: number(p, 2))  # by start time
-    old = [p for p in files[: max(0, len(files) - keep)] if not _alive(number(p, 1))]
+    old = [p for p in files[: max(0, len(files) - keep)] if not pid_alive(number(p, 1))]
     if not old:
         return 0
     folded = MetricsData(stack)

@@ -27,7 +27,7 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qs, urlparse
 
-from provider.governance.audit import ENTRY_FIELDS, mutation_entry, parse_time
+from provider.governance.audit import ENTRY_FIELDS, matches, mutation_entry
 from provider.platforms.http.recorder import MutationEvent
 
 ROOT = ".genesys-flows"
@@ -270,19 +270,4 @@ def read_all(
     entries = read_prefix(location.client(), location, prefix)
     if not stack:  # several stacks: one time line
         entries.sort(key=lambda e: str(e.get("timestamp", "")))
-    out = []
-    for entry in entries:
-        if since is not None:
-            try:
-                if parse_time(str(entry.get("timestamp", ""))) < since:
-                    continue
-            except ValueError:
-                continue
-        if flow is not None and flow not in (
-            entry.get("flow_key"),
-            entry.get("flow_id"),
-            entry.get("flow_name"),
-        ):
-            continue
-        out.append(entry)
-    return out
+    return [entry for entry in entries if matches(entry, since=since, flow=flow)]

@@ -19,8 +19,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlparse
 
-from provider.deploy.sdk_patches.backend_repair import PROJECT, _pid_alive
+from provider.deploy.sdk_patches.backend_repair import PROJECT
 from provider.governance.s3_trail import Location, StoreError, explain
+from provider.procs import pid_alive
 
 
 @dataclass(frozen=True)
@@ -44,7 +45,7 @@ class StackLock:
 
     def alive_here(self) -> bool:
         """Its process runs on this host (then it is not stale)."""
-        return self.hostname == socket.gethostname() and self.pid is not None and _pid_alive(self.pid)
+        return self.hostname == socket.gethostname() and self.pid is not None and pid_alive(self.pid)
 
 
 def _duration(seconds: float) -> str:

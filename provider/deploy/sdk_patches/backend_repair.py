@@ -26,6 +26,7 @@ from pathlib import Path
 from urllib.parse import unquote, urlparse
 
 from provider.paths import PROJECT_DIR
+from provider.procs import pid_alive
 
 PROJECT = "genesys-flows"
 
@@ -38,14 +39,6 @@ def backend_root(url: str | None = None) -> Path | None:
         return None
     return Path(unquote(parsed.path)).expanduser() / ".pulumi"
 
-
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
     return True
 
 
@@ -66,7 +59,7 @@ def stale_locks(root: Path, stack: str, project: str = PROJECT) -> list[Path]:
             pid, host = int(info.get("pid")), str(info.get("hostname") or "")
         except (OSError, ValueError, TypeError):
             continue  # not readable: leave it to `pulumi cancel`
-        if host == socket.gethostname() and not _pid_alive(pid):
+        if host == socket.gethostname() and not pid_alive(pid):
             stale.append(lock)
     return stale
 
