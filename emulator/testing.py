@@ -116,9 +116,17 @@ class AdminClient:
         """How long a job's presigned upload URL stays valid (default 900 s)."""
         self._call("PUT", "genesys/upload-ttl", json={"seconds": float(seconds)})
 
-    def gc_lock_as_user(self, org: str, flow_id: str, user_name: str) -> dict[str, Any]:
-        """Lock the flow as a UI user (`lockedUser`); returns the flow."""
-        body = {"org": org, "flow_id": flow_id, "user_name": user_name}
+    def gc_lock_as_user(
+        self, org: str, flow_id: str, user_name: str, saved_seconds_ago: float | None = None
+    ) -> dict[str, Any]:
+        """Lock the flow as a UI user (`lockedUser`); with `saved_seconds_ago`, the user also saved a
+        working copy that long ago (`savedVersion`). Returns the flow."""
+        body = {
+            "org": org,
+            "flow_id": flow_id,
+            "user_name": user_name,
+            "saved_seconds_ago": saved_seconds_ago,
+        }
         result: dict[str, Any] = self._call("POST", "genesys/lock", json=body).json()
         return result
 

@@ -720,11 +720,27 @@ class FlowStore:
 
     # -- admin: acting as a UI user -----------------------------------------------------------------
 
-    def lock_as(self, org: str, flow_id: str, actor: dict[str, str]) -> dict[str, Any]:
+    def lock_as(
+        self, org: str, flow_id: str, actor: dict[str, str], saved_ago: float | None = None
+    ) -> dict[str, Any]:
+        """Lock the flow as `actor`; with `saved_ago`, the actor also saved a working copy that many
+        seconds ago (a SAVE version, `savedVersion`, of the current configuration)."""
         with self._tx() as conn:
-            self._settle(conn, time.time())
+            now = time.time()
+            self._settle(conn, now)
             rec = self._live(conn, org, flow_id)
             rec.state["lock"] = actor
+            source = rec.state.get("saved") or rec.state.get("checked_in")
+            if saved_ago is not None and source is not None:
+                row = conn.execute(
+                    "SELECT config, refs FROM gc_versions WHERE flow_id = ? AND num = ?", (rec.id, source)
+                ).fetchone()
+                num = rec.state["next_num"]
+                rec.state["next_num"] = num + 1
+                at = now - saved_ago
+                version = {"num": num, "type": "SAVE", "created_by": actor, "created": at, "saved": at}
+                self._put_version(conn, rec.id, version, row[0], json.loads(row[1]))
+                rec.state["saved"] = num
             self._save(conn, rec)
             return self._render(conn, rec)
 

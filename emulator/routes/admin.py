@@ -80,11 +80,16 @@ class _AdminFlow(BaseModel):
     flow_id: str
 
 
-class _AdminLock(_AdminFlow):
+class _AdminUser(_AdminFlow):
     user_name: str = Field(min_length=1, max_length=200)
 
 
-class _AdminPublishAsUser(_AdminLock):
+class _AdminLock(_AdminUser):
+    # The user also saved a working copy this many seconds ago (`savedVersion`: the lock's age).
+    saved_seconds_ago: float | None = Field(None, ge=0.0, le=10 * 365 * 86400.0)
+
+
+class _AdminPublishAsUser(_AdminUser):
     yaml: str = Field(max_length=1024 * 1024)
 
 
@@ -191,7 +196,8 @@ def router(runtime: Runtime) -> APIRouter:
     async def admin_lock(request: Request) -> Response:
         body = await admin_body(runtime, request, _AdminLock)
         actor = user_actor(known_org(body.org), body.user_name)
-        return json_response(dumps(await runtime.store.write(gc.lock_as, body.org, body.flow_id, actor)))
+        locked = await runtime.store.write(gc.lock_as, body.org, body.flow_id, actor, body.saved_seconds_ago)
+        return json_response(dumps(locked))
 
     @app.post("/_emulator/genesys/unlock")
     async def admin_unlock(request: Request) -> Response:

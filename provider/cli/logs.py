@@ -50,15 +50,43 @@ def cmd_audit(args: argparse.Namespace, out: Output) -> int:
             e.get("error_code") or "",
             e.get("client_id") or "",
             f"{float(e.get('latency_s') or 0) * 1000:.0f}ms",
+            _replaced(e.get("replaced")),
         ]
         for e in entries
     ]
     human = _table(
-        ["time (UTC)", "stack", "action", "flow", "id", "version", "outcome", "error", "client", "took"], rows
+        [
+            "time (UTC)",
+            "stack",
+            "action",
+            "flow",
+            "id",
+            "version",
+            "outcome",
+            "error",
+            "client",
+            "took",
+            "replaced",
+        ],
+        rows,
     )
     note = f"\n({result.invalid_lines} unreadable line(s) skipped)" if result.invalid_lines else ""
     out.emit(doc, f"{len(entries)} entr{'y' if len(entries) == 1 else 'ies'} in {path}\n{human}{note}")
     return EXIT_OK
+
+
+def _replaced(value: object) -> str:
+    """Whose work the write replaced: "lock of user Bob (held ≥ 300 s)", "2.0 of user Ann (base 1.0)"."""
+    if not isinstance(value, dict):
+        return ""
+    if value.get("what") == "lock":
+        age = value.get("lock_age_s")
+        held = f" (held ≥ {float(age):.0f} s)" if isinstance(age, int | float) else " (age unknown)"
+        who = value.get("holder_name") or value.get("holder_id") or "unknown"
+        return f"lock of {value.get('holder_kind') or 'someone'} {who}{held}"
+    who = value.get("by_name") or value.get("by_id") or "unknown"
+    by = f" of {value.get('by_kind')} {who}" if value.get("by_kind") else f" of {who}"
+    return f"{_v(value.get('version'))}{by} (base {_v(value.get('base_version'))})"
 
 
 def cmd_metrics(args: argparse.Namespace, out: Output) -> int:

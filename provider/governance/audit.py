@@ -7,7 +7,9 @@ file is never rewritten or truncated by this code.
 
 Entry fields (see the README, *Audit trail*): timestamp (UTC, ISO 8601), event ("mutation"), action,
 stack, flow_key, flow_id, flow_name, version_before, version_after, outcome, error_code, correlation_id,
-latency_s, client_id, pid. Never a secret or a token: entries are built from a fixed set of fields.
+latency_s, client_id, pid, and `replaced` when the write replaced someone's work (a forced unlock: the
+holder and the lock's age; an overwrite: the live version and who published it). Never a secret or a
+token: entries are built from a fixed set of fields.
 """
 
 from __future__ import annotations
@@ -164,8 +166,9 @@ class AuditLog:
 def mutation_entry(
     event: MutationEvent, stack: str, *, flow_key: str | None, client_id: str | None
 ) -> dict[str, Any]:
-    """The audit entry of a mutation (a fixed set of fields: never a secret or a token)."""
-    return {
+    """The audit entry of a mutation (a fixed set of fields: never a secret or a token), and, when the
+    write replaced someone's work, `replaced` (whose lock, which version: names, ids, versions, times)."""
+    entry: dict[str, Any] = {
         "timestamp": utc_timestamp(),
         "event": "mutation",
         "action": event.action,
@@ -182,6 +185,9 @@ def mutation_entry(
         "client_id": event.client_id or client_id,
         "pid": os.getpid(),
     }
+    if event.replaced:
+        entry["replaced"] = {str(k): v for k, v in event.replaced.items()}
+    return entry
 
 
 @dataclass(frozen=True)

@@ -161,8 +161,23 @@ def test_audit_table_and_filters(tmp_path, tel: telemetry.Telemetry) -> None:
         rec.on_mutation(
             MutationEvent("update", "id-2", "Support", 1, None, "failure", "general.resource.conflict")
         )
+    # whose work was replaced: the holder of a forced unlock, the version an overwrite replaced
+    lock = {"what": "lock", "holder_kind": "user", "holder_id": "u-1", "holder_name": "Bob Builder"}
+    lock |= {"lock_since": "2026-01-01T00:00:00.000Z", "lock_age_s": 300.0}
+    version = {"what": "version", "version": "2.0", "revision": "published=2.0;checkedIn=2.0"}
+    version |= {"by_kind": "user", "by_id": "u-2", "by_name": "Ann Architect", "base_version": "1.0"}
+    version |= {"base_revision": "published=1.0;checkedIn=1.0"}
+    with telemetry.flow_context("queue"):
+        rec.on_mutation(MutationEvent("unlock", "id-3", "Queue", "1.0", "1.0", "success", replaced=lock))
+        rec.on_mutation(MutationEvent("update", "id-3", "Queue", "1.0", "3.0", "success", replaced=version))
+    replaced = archctl_json("audit", "--file", str(log), "--flow", "queue", expect=0).doc["entries"]
+    assert [e["replaced"] for e in replaced] == [lock, version]
+    shown = archctl("audit", "--file", str(log), "--flow", "queue").out
+    assert (
+        "lock of user Bob Builder (held ≥ 300 s)" in shown and "2.0 of user Ann Architect (base 1.0)" in shown
+    )
     run = archctl_json("audit", "--file", str(log), expect=0)
-    assert run.doc["count"] == 2 and [e["flow_key"] for e in run.doc["entries"]] == ["main-menu", "support"]
+    assert [e["flow_key"] for e in run.doc["entries"]] == ["main-menu", "support", "queue", "queue"]
     only = archctl_json("audit", "--file", str(log), "--flow", "support", expect=0)
     assert only.doc["count"] == 1
     assert archctl_json("audit", "--file", str(log), "--since", "2999-01-01", expect=0).doc["count"] == 0

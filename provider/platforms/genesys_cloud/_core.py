@@ -28,6 +28,7 @@ from provider.platforms.http.requestor import Requestor
 from provider.platforms.http.retry import RetryPolicy
 from provider.platforms.http.settings import ConnectionSettings
 
+from . import replaced
 from ._proxy import GenesysCloudProxy, object_type
 from .polling import Backoff, PollTimeout, poll
 from .rules import CONFLICT_POLICIES, NAME, validate_document
@@ -65,6 +66,8 @@ class PlatformCore:
 
     name = NAME
     conflict_policies: frozenset[str] = frozenset(CONFLICT_POLICIES)
+    #: Wall time (epoch seconds) for the age of a lock, which the platform dates by the wall clock.
+    wall_clock: Callable[[], float] = staticmethod(time.time)
 
     def __init__(
         self,
@@ -212,17 +215,20 @@ class PlatformCore:
     def _unlock(self, flow: Flow, name: str, holder: str) -> Flow:
         started = self._clock()
         version = flow.checkedInVersion.id if flow.checkedInVersion else None
+        whose = replaced.lock_holder(flow, self.wall_clock())
         try:
             out = self._api.action("unlock", flow.id)
         except ForbiddenError as exc:
             exc.message += " — forceUnlock needs the permission architect:flow:unlock"
-            self._audit("unlock", flow.id, name, version, version, started, exc)
+            self._audit("unlock", flow.id, name, version, version, started, exc, replaced=whose)
             raise
         except ArchitectError as exc:
-            self._audit("unlock", flow.id, name, version, version, started, exc)
+            self._audit("unlock", flow.id, name, version, version, started, exc, replaced=whose)
             raise
-        log.warning("flow %r (%s): unlocked the lock of %s (forceUnlock)", name, flow.id, holder)
-        self._audit("unlock", flow.id, name, version, version, started, None)
+        age = whose["lock_age_s"]
+        held = f", held for at least {age:.0f} s" if age is not None else ""
+        log.warning("flow %r (%s): unlocked the lock of %s%s (forceUnlock)", name, flow.id, holder, held)
+        self._audit("unlock", flow.id, name, version, version, started, None, replaced=whose)
         return Flow.model_validate(out.body) if isinstance(out.body, dict) and out.body.get("id") else flow
 
     def _locked_error(self, label: str, holder: str, what: str, job_messages: str = "") -> LockedError:
@@ -304,6 +310,8 @@ class PlatformCore:
         after: str | None,
         started: float,
         error: ArchitectError | None,
+        *,
+        replaced: Mapping[str, Any] | None = None,
     ) -> None:
         self._requestor.safe(
             self.recorder.on_mutation,
@@ -320,5 +328,6 @@ class PlatformCore:
                 else self._requestor.last_correlation_id,
                 latency_s=max(0.0, self._clock() - started),
                 client_id=self.settings.client_id,
+                replaced=replaced,
             ),
         )

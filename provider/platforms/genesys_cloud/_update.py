@@ -16,6 +16,7 @@ from provider.errors import (
 )
 from provider.platforms.base import ConflictPolicy, LiveFlow
 
+from . import replaced
 from ._core import (
     CODE_CHANGED_ELSEWHERE,
 )
@@ -56,14 +57,14 @@ class UpdateOps(CreateOps):
         before = pointer(base.revision, "checkedIn")
         self._require_valid(document, "update", flow_id=flow_id)
         assert document.archy is not None
-        try:
-            result = self._write(flow_id, document, ids, base, policy, previous_ids)
-        except ArchitectError as exc:
-            self._audit("update", flow_id, document.name, before, None, started, exc)
-            raise
-        self._audit(
-            "update", flow_id, result.name, before, pointer(result.revision, "checkedIn"), started, None
-        )
+        with replaced.collecting() as seen:  # an overwrite notes the version it replaces
+            try:
+                result = self._write(flow_id, document, ids, base, policy, previous_ids)
+            except ArchitectError as exc:
+                self._audit("update", flow_id, document.name, before, None, started, exc, replaced=seen.value)
+                raise
+        after = pointer(result.revision, "checkedIn")
+        self._audit("update", flow_id, result.name, before, after, started, None, replaced=seen.value)
         return result
 
     def _write(
@@ -161,4 +162,5 @@ class UpdateOps(CreateOps):
             )
         log.warning("%s; overwriting it (conflict policy 'overwrite')", message)
         self._conflict(live.id, "overwritten", fields)
+        replaced.note(replaced.overwritten(live, base.revision))
         return True

@@ -29,6 +29,8 @@ class FlowVersion(_Wire):
     type: str | None = None  # SAVE | CHECKIN | PUBLISH
     createdBy: EntityRef | None = None
     createdByClient: EntityRef | None = None
+    dateCreated: int | None = None  # epoch milliseconds
+    dateSaved: int | None = None  # epoch milliseconds (a SAVE version: the holder's working copy)
     datePublished: int | str | None = None
 
 

@@ -9,6 +9,7 @@ logs the exception and carries on.
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal, Protocol, runtime_checkable
 
@@ -47,6 +48,9 @@ class MutationEvent:
     correlation_id: str | None = None
     latency_s: float = 0.0
     client_id: str | None = None
+    #: Whose work the write replaced (genesys-cloud: the holder of a lock forceUnlock broke, or the
+    #: live version an overwrite replaced and who published it): names, ids, versions, times only.
+    replaced: Mapping[str, Any] | None = None
 
 
 @dataclass(frozen=True)

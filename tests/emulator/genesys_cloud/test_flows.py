@@ -234,6 +234,12 @@ def test_out_of_band_edits_by_a_ui_user(emulator: EmulatorProcess) -> None:
     assert edited["lockedUser"]["name"] == "Alice Architect"  # the lock stays as it was
     assert "lockedUser" not in emulator.admin.gc_unlock("dev", flow["id"])
     assert gc.ok(gc.action("checkout", flow["id"]), "Flow")["lockedClient"]["id"] == "dev-rw"
+    # A user's lock with a working copy saved a minute ago: the only time of a lock a client sees.
+    saved = emulator.admin.gc_lock_as_user("dev", flow["id"], "Alice Architect", saved_seconds_ago=60)
+    check_sdk(saved, "Flow")
+    working = saved["savedVersion"]
+    assert working["type"] == "SAVE" and working["createdBy"]["name"] == "Alice Architect"
+    assert working["dateSaved"] == working["dateCreated"] and working["id"] == "3.0"
 
 
 def test_orgs_are_separate(emulator: EmulatorProcess) -> None:

@@ -119,8 +119,8 @@ class Org:
     def delete(self, flow_id: str, *, user: str = "Ann Architect") -> None:
         self.emu.write(self.gc.delete_flow, ORG, user_actor(ORG, user), flow_id)
 
-    def lock_as_user(self, flow_id: str, user: str) -> None:
-        self.emu.admin.gc_lock_as_user(ORG, flow_id, user)
+    def lock_as_user(self, flow_id: str, user: str, saved_seconds_ago: float | None = None) -> None:
+        self.emu.admin.gc_lock_as_user(ORG, flow_id, user, saved_seconds_ago)
 
     def publish_as_user(self, flow_id: str, yaml_text: str, user: str) -> None:
         self.emu.admin.gc_publish_as_user(ORG, flow_id, yaml_text, user)
