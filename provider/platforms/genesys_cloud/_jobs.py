@@ -28,7 +28,7 @@ from .versions import (
     error_code,
     revision_of,
 )
-from .wire import ArchitectJobStateResponse, Flow, Operation
+from .wire import ArchitectJobStateResponse, Flow, Operation, RegisterArchitectJobResponse
 
 log = logging.getLogger(__name__)
 
@@ -113,7 +113,7 @@ class JobOps(PlatformCore):
         """Register, upload, poll. When the upload's fate is unknown and the job never started, a
         new job is registered (at most `fresh_tries` times; a job is create-or-update by name, so a
         second one can never make a second flow)."""
-        job = self._api.register_job()
+        job = self._register_job(name)
         uncertain = False
         try:
             self._api.upload(job.presignedUrl, job.headers, text)
@@ -148,6 +148,25 @@ class JobOps(PlatformCore):
                 return self._one_job(text, name, fresh_tries=fresh_tries - 1)
             status = last.status if isinstance(last, ArchitectJobStateResponse) else "unknown"
             raise ArchitectError(f"{exc} (last status {status})", code=CODE_JOB_TIMEOUT) from None
+
+    def _register_job(self, name: str) -> RegisterArchitectJobResponse:
+        """POST /flows/jobs. A lost answer (the server may have registered a job) is resolved here,
+        in the same run, without a look-up: a registered job starts only when its file is PUT to the
+        presigned URL that was in the lost answer, so it can write nothing, and it expires unused (the
+        URL's lifetime); the API lists no jobs to find it by. The request is sent again (bounded, by the
+        retry policy: `lookup_first` with nothing to look up) and the new job is the only one that
+        gets the file: one job runs, never a second flow. When every answer is lost, nothing was
+        written: the error says so and is not ambiguous (the write's intent is a failure, not one a
+        later run must resolve)."""
+        try:
+            return self._api.register_job()
+        except TransportError as exc:
+            if exc.ambiguous:
+                exc.message += (
+                    f" (registering the Archy job for {name!r}; no file was uploaded, nothing was written)"
+                )
+                exc.ambiguous = False
+            raise
 
     def _async_action(self, action: str, flow_id: str) -> Any:
         """Start a checkin/publish; its `Operation` body. When an earlier attempt may have been
