@@ -23,6 +23,7 @@ from typing import Any
 import pytest
 from pulumi import automation as auto
 
+from emulator.stats import GC_UPLOAD
 from emulator.testing import EmulatorProcess
 from provider.deploy.sdk_patches import backend_repair
 from provider.ops.engine import tools_bin
@@ -327,3 +328,42 @@ def test_gc_kill_9_mid_destroy(tmp_path: Path, emulator: EmulatorProcess, mode: 
     recover(stack, tmp_path, GC_STACK, destroy=True)
     assert live_flows(emulator.url) == []
     assert state_flow_count(stack) == 0
+
+
+def gc_uploads(emulator: EmulatorProcess) -> int:
+    """Archy files the emulator accepted so far (PUTs to a job's presigned URL answered 200)."""
+    rows = emulator.admin.stats()["requests"]
+    return sum(
+        r["count"] for r in rows if (r["method"], r["path"], str(r["status"])) == ("PUT", GC_UPLOAD, "200")
+    )
+
+
+def test_gc_kill_9_mid_draft_job(tmp_path: Path, emulator: EmulatorProcess):
+    """The one engine run of the draft kill points (the others: tests/platforms/genesys_cloud/
+    test_kill_points.py): kill -9 of the CLI while a draft's update job runs (jobs take 4 s). The job
+    goes on without us and publishes the draft; ONE `make deploy` under conflictPolicy fail takes it
+    down (the published content is exactly what the killed update sent) and converges."""
+    project = make_project(tmp_path)
+    keep = ("holiday-line", "business-hours")  # the draft and the common module it calls
+    for path in (project / "flows" / "genesys-cloud").iterdir():
+        if not path.name.startswith(keep):
+            path.unlink()
+    stack = open_mode_stack(project, tmp_path, emulator.url, "skip", GC_STACK)
+    stack.up(on_output=lambda _: None)
+    archy = project / "flows" / "genesys-cloud" / "holiday-line.archy.yaml"
+    archy.write_text(archy.read_text().replace("  description: ", "  description: Second revision. ", 1))
+    emulator.admin.gc_set_job_duration(4.0)
+    uploaded = gc_uploads(emulator)
+    proc = cli(project, tmp_path, "skip", "up", GC_STACK)
+    kill_when(proc, lambda: gc_uploads(emulator) > uploaded, "the draft's job to start")
+
+    def draft() -> dict[str, Any]:
+        (flow,) = [f for f in live_flows(emulator.url) if f["name"].startswith("Holiday Line")]
+        return flow
+
+    wait_for(lambda: "publishedVersion" in draft(), "the killed run's job to publish the draft")
+    with Meter(emulator) as meter:
+        recover(stack, tmp_path, GC_STACK)
+    assert "publishedVersion" not in draft() and draft()["description"].startswith("Second revision.")
+    assert meter.result.count("POST", "/api/v2/flows/jobs") == 0  # taken down, not deployed again
+    assert len(live_flows(emulator.url)) == 2 and summary(stack.preview()) == {}
