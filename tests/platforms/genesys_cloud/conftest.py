@@ -5,6 +5,7 @@ clock (no real sleeping), an observer of the org's state (`org`), and Archy docu
 
 from __future__ import annotations
 
+import types
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -12,8 +13,11 @@ from typing import Any
 import pytest
 import yaml
 
+from emulator.genesys import flows as emu_flows
+from emulator.genesys import store as emu_store
 from emulator.genesys.render import user_actor
 from emulator.genesys.store import IMPORT
+from emulator.routes import genesys_cloud as emu_routes
 from emulator.testing import DEMO_CLIENTS, InProcessEmulator
 from provider.domain.document import FlowDocument
 from provider.platforms.genesys_cloud import GenesysCloudPlatform
@@ -134,6 +138,23 @@ def org(emu: InProcessEmulator) -> Org:
 @pytest.fixture
 def clock() -> VirtualClock:
     return VirtualClock()
+
+
+#: Seconds an import job takes under `slow_jobs` (real Archy publishes take seconds).
+JOB_S = 3.0
+
+
+@pytest.fixture
+def slow_jobs(emu: InProcessEmulator, clock: VirtualClock) -> Iterator[None]:
+    """The emulator's genesys side on the test's virtual clock (its routes and store read `time.time`
+    from it), import jobs taking JOB_S seconds of it: jobs that take real time, and nothing waits."""
+    start = 1_800_000_000.0 - clock.now
+    virtual = types.SimpleNamespace(time=lambda: start + clock.now)
+    with pytest.MonkeyPatch.context() as mp:
+        for module in (emu_flows, emu_store, emu_routes):
+            mp.setattr(module, "time", virtual)
+        emu.admin.gc_set_job_duration(JOB_S)
+        yield
 
 
 @pytest.fixture

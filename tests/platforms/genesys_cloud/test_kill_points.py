@@ -6,24 +6,20 @@ Platform level, against the in-process emulator: the kill is a BaseException rai
 step (the write-ahead intent and any step the journal recorded stay; a killed process writes no
 outcome), and the recovery runs the provider's path (`adoption.create` / `adoption.own_base`, then
 the write under `write_ahead.recorded`) in a fresh platform and journal, as the next process would.
-The emulator runs on the test's virtual clock (its genesys routes and store read `time.time` from
-it): a job takes JOB_S seconds of that clock, so the killed run's job may still be running when the
+The emulator runs on the test's virtual clock (conftest's `slow_jobs`): a job takes JOB_S seconds
+of that clock, so the killed run's job may still be running when the
 recovery starts (`gap` 0) or be long done (`gap` 60), and nothing really waits. The one engine test
 with a real kill -9 of the CLI is tests/resilience/test_kill_phases.py::test_gc_kill_9_mid_draft_job."""
 
 from __future__ import annotations
 
-import types
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from emulator.genesys import flows as emu_flows
-from emulator.genesys import store as emu_store
-from emulator.routes import genesys_cloud as emu_routes
-from emulator.testing import InProcessEmulator
 from provider.deploy import adoption, write_ahead
 from provider.deploy.provider_errors import Attempt
 from provider.domain import archy_text
@@ -38,25 +34,12 @@ from provider.platforms.http.recorder import ListRecorder
 from tests.platforms.genesys_cloud.conftest import Org, VirtualClock, document
 
 Make = Callable[..., tuple[GenesysCloudPlatform, ListRecorder]]
-JOB_S = 3.0
 KEY = "main"
 STEPS = ["registered", "uploaded", "job_done", "deactivation_pending", "deactivated"]
 
 
 class Killed(BaseException):
     """kill -9 of the provider, as far as its own code can tell."""
-
-
-@pytest.fixture
-def slow_jobs(emu: InProcessEmulator, clock: VirtualClock) -> Iterator[None]:
-    """The emulator's genesys side on the test's virtual clock; import jobs take JOB_S seconds."""
-    start = 1_800_000_000.0 - clock.now
-    virtual = types.SimpleNamespace(time=lambda: start + clock.now)
-    with pytest.MonkeyPatch.context() as mp:
-        for module in (emu_flows, emu_store, emu_routes):
-            mp.setattr(module, "time", virtual)
-        emu.admin.gc_set_job_duration(JOB_S)
-        yield
 
 
 def _kill_after(mp: pytest.MonkeyPatch, step: str) -> None:

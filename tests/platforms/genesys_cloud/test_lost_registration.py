@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from emulator.testing import DEMO_CLIENTS, InProcessEmulator
+from emulator.testing import InProcessEmulator
 from provider.deploy import write_ahead
 from provider.deploy.inputs import FlowProviderError
 from provider.deploy.provider_errors import Attempt
@@ -20,9 +20,7 @@ from provider.errors import TransportError
 from provider.governance.audit import AuditLog, read
 from provider.governance.intents import IntentJournal
 from provider.platforms.genesys_cloud import GenesysCloudPlatform
-from provider.platforms.http.pool import ClientPool
 from provider.platforms.http.recorder import ListRecorder
-from provider.platforms.http.settings import ConnectionSettings
 from tests.platforms.genesys_cloud.conftest import ORG, Org, document
 
 Make = Callable[..., tuple[GenesysCloudPlatform, ListRecorder]]
@@ -40,21 +38,14 @@ def _jobs(emu: InProcessEmulator) -> list[str]:
     return [s for (s,) in conn.execute("SELECT status FROM gc_jobs WHERE org = ? ORDER BY rowid", (ORG,))]
 
 
+@pytest.mark.usefixtures("slow_jobs")
 def test_a_lost_registration_on_a_draft_update_with_a_slow_job_finishes_in_the_same_run(
-    emu: InProcessEmulator, org: Org, pool: ClientPool
+    make_platform: Make, emu: InProcessEmulator, org: Org
 ) -> None:
-    # The real clock here: the job takes a second of the emulator's time, polled as in production.
-    emu.admin.gc_set_job_duration(1.0)
-    settings = ConnectionSettings.resolve(
-        api_url=emu.url, client_id=f"{ORG}-rw", client_secret=DEMO_CLIENTS[f"{ORG}-rw"], env={}
-    )
-    recorder = ListRecorder()
-    gc = GenesysCloudPlatform(
-        settings, recorder=recorder, pacing=False, pool=pool, poll_initial_s=0.2, poll_max_s=0.5
-    )
+    gc, recorder = make_platform()
     base = gc.create(document("Main", state="draft", note="v1"), {})
     polls = [s for m, p, s in emu.log if m == "GET" and p.startswith(JOBS + "/")]
-    assert len(polls) >= 2  # the job was still running when first polled: it takes real time
+    assert len(polls) >= 2  # the job was still running when first polled: it takes JOB_S seconds
     emu.adapter.log.clear()
     _lose_registration_answers(emu)
 
