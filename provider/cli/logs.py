@@ -86,7 +86,8 @@ def _replaced(value: object) -> str:
         return f"lock of {value.get('holder_kind') or 'someone'} {who}{held}"
     who = value.get("by_name") or value.get("by_id") or "unknown"
     by = f" of {value.get('by_kind')} {who}" if value.get("by_kind") else f" of {who}"
-    return f"{_v(value.get('version'))}{by} (base {_v(value.get('base_version'))})"
+    base = f" (base {_v(value.get('base_version'))})" if "base_revision" in value else " (taken down)"
+    return f"{_v(value.get('version'))}{by}{base}"
 
 
 def cmd_metrics(args: argparse.Namespace, out: Output) -> int:

@@ -16,6 +16,7 @@ from provider.errors import (
 )
 from provider.platforms.base import STEP_DEACTIVATION_PENDING, LiveFlow, report_step
 
+from . import replaced
 from ._core import (
     _JOB_LOCKED,
     _JOB_THROTTLED,
@@ -249,5 +250,14 @@ class JobOps(PlatformCore):
         if flow is None:
             return None
         if flow.publishedVersion is not None:
-            self._api.action("deactivate", flow_id)
+            # Audited as an update of the flow: the version taken down, and who published it.
+            started, before = self._clock(), flow.publishedVersion.id
+            whose = replaced.taken_down(flow)
+            try:
+                self._api.action("deactivate", flow_id)
+            except ArchitectError as exc:
+                self._audit("update", flow_id, flow.name, before, None, started, exc, replaced=whose)
+                raise
+            after = flow.checkedInVersion.id if flow.checkedInVersion else None
+            self._audit("update", flow_id, flow.name, before, after, started, None, replaced=whose)
         return self.read(flow_id)

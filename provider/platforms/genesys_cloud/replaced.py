@@ -65,18 +65,27 @@ def publisher(flow: Flow) -> dict[str, Any] | None:
     return found
 
 
-def overwritten(live: Flow, base_revision: str) -> dict[str, Any]:
-    """The audit entry's `replaced` of an overwrite: the live version replaced, who published it, and
-    the state's base beside it."""
+def taken_down(live: Flow) -> dict[str, Any]:
+    """The audit entry's `replaced` of a deactivation: the published version taken down, and who
+    published it (a recovery takes down only what this stack's own killed write published)."""
     now = revision_of(live)
     by = publisher(live) or {}
     return {
         "what": "version",
-        "version": pointer(now, "published") or pointer(now, "checkedIn"),
+        "version": pointer(now, "published"),
         "revision": now,
         "by_kind": by.get("kind"),
         "by_id": by.get("id"),
         "by_name": by.get("name"),
+    }
+
+
+def overwritten(live: Flow, base_revision: str) -> dict[str, Any]:
+    """The audit entry's `replaced` of an overwrite: the live version replaced, who published it, and
+    the state's base beside it."""
+    return {
+        **taken_down(live),
+        "version": pointer(revision_of(live), "published") or pointer(revision_of(live), "checkedIn"),
         "base_version": pointer(base_revision, "published") or pointer(base_revision, "checkedIn"),
         "base_revision": base_revision,
     }

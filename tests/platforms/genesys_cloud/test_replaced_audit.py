@@ -137,3 +137,32 @@ def test_nothing_is_replaced_by_a_refused_conflict_or_a_plain_update(make_platfo
         ("update", "success", None),
         ("update", "failure", None),
     ]
+
+
+def test_a_recovery_deactivation_is_audited_with_the_version_it_took_down(
+    make_platform: Make, org: Org, tmp_path: Path
+) -> None:
+    """The recovery of a draft a killed write left published (adoption.complete_deactivation) is a
+    write of its own: an `update` entry naming the published version taken down."""
+    platform, recorder = make_platform()
+    flow = platform.create(document("Main IVR"), {})  # published, as a killed draft's job leaves it
+    after = platform.deactivate(flow.id)
+    assert after is not None and after.lifecycle_state == "draft"
+    update = recorder.mutations[-1]
+    assert (update.action, update.outcome, update.version_before, update.version_after) == (
+        "update",
+        "success",
+        "1.0",
+        "1.0",
+    )
+    entry = _entries(tmp_path, [update])[0]
+    replaced = entry["replaced"]
+    assert isinstance(replaced, dict)
+    assert (replaced["what"], replaced["version"], replaced["by_kind"], replaced["by_id"]) == (
+        "version",
+        "1.0",
+        "client",
+        f"{ORG}-rw",
+    )
+    assert logs._replaced(replaced) == f"1.0 of client {ORG}-rw (taken down)"
+    assert platform.deactivate(flow.id) is not None and recorder.mutations[-1] is update  # no-op: no entry
