@@ -173,6 +173,19 @@ def test_architect_publish_seen_by_refresh_refused_under_fail_restored_under_ove
     assert _changes(up).get("update") == 1
     assert _jobs(meter.result) == 1
     assert "Welcome to billing." in ours
+    # The audit trail names whose work the overwrite replaced, beside the state's base.
+    (update,) = [e for e in _audit(tmp_path) if e.get("event") == "mutation" and "replaced" in e]
+    replaced = update["replaced"]
+    assert (update["action"], update["flow_id"], update["version_before"]) == (
+        "update",
+        ids["billing-line"],
+        "1.0",
+    )
+    assert (replaced["version"], replaced["by_name"], replaced["base_version"]) == (
+        "2.0",
+        "Alice Architect",
+        "1.0",
+    )
     with Meter(emulator) as meter:
         assert summary(stack.preview()) == {}
     assert meter.result.total == 0
@@ -180,7 +193,7 @@ def test_architect_publish_seen_by_refresh_refused_under_fail_restored_under_ove
 
 def test_ui_lock_refused_with_holder_then_force_unlock(tmp_path: Path, emulator: EmulatorProcess) -> None:
     project, stack, ids = _deployed(tmp_path, emulator)
-    emulator.admin.gc_lock_as_user(ORG, ids["support-line"], "Bob Builder")
+    emulator.admin.gc_lock_as_user(ORG, ids["support-line"], "Bob Builder", saved_seconds_ago=120)
     _edit_archy(project, "support-line", "Press 1", "Press one")
 
     with Meter(emulator) as meter, pytest.raises(auto.CommandError) as failed:
@@ -196,6 +209,9 @@ def test_ui_lock_refused_with_holder_then_force_unlock(tmp_path: Path, emulator:
     assert _changes(up).get("update") == 1
     unlocks = [e for e in _audit(tmp_path) if e["action"] == "unlock"]
     assert unlocks and unlocks[-1]["outcome"] == "success" and unlocks[-1]["flow_id"] == ids["support-line"]
+    holder = unlocks[-1]["replaced"]  # whose lock was broken, and since when (their saved copy)
+    assert (holder["holder_kind"], holder["holder_name"]) == ("user", "Bob Builder")
+    assert holder["lock_age_s"] >= 120
 
 
 def test_bad_archy_fails_preview_naming_flow_field_rule_with_zero_calls(
