@@ -430,3 +430,27 @@ def test_set_aside_before_a_create_renames_only_the_same_named_flow_of_another_t
     main = gc.create(_transfer("Main", "Billing"), {"billing": new.id})
     assert main.references == (new.id,)
     assert [e.flow_id for e in recorder.mutations if e.action == "update"] == [old.id]
+
+
+def test_a_lost_job_registration_over_a_socket_finishes_a_draft_update_in_the_same_run(
+    make: Make, emulator: EmulatorProcess
+) -> None:
+    """The connection of `POST /api/v2/flows/jobs` drops after the server registered the job (a real
+    socket, jobs of half a second): the update finishes in the same run, with one job uploaded to."""
+    gc, recorder = make()
+    base = gc.create(document("Main IVR", state="draft"), {})
+    emulator.admin.gc_set_job_duration(0.5)
+    emulator.admin.set_faults(
+        drop_rate=1.0, drop_mode="after", methods=["POST"], paths=["/api/v2/flows/jobs"], max_faults=1
+    )
+    live = gc.update(base.id, document("Main IVR", state="draft", note="v2"), {}, base=base, policy="fail")
+    stats = emulator.admin.stats()
+    uploads = sum(
+        r["count"] for r in stats["requests"] if r["method"] == "PUT" and r["path"].startswith("/_upload/")
+    )
+    assert stats["dropped"] == 1 and uploads == 2  # the create's and the update's: one each
+    assert live.lifecycle_state == "draft" and live_names(gc) == ["Main IVR"]
+    assert [(e.action, e.outcome) for e in recorder.mutations] == [
+        ("create", "success"),
+        ("update", "success"),
+    ]
