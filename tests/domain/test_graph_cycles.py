@@ -70,7 +70,9 @@ def test_cycles_still_refused_without_the_platform_flag():
 @settings(max_examples=150, deadline=None)
 @given(
     st.dictionaries(
-        st.sampled_from("abcdefgh"), st.lists(st.sampled_from("abcdefgh"), max_size=4, unique=True), min_size=1
+        st.sampled_from("abcdefgh"),
+        st.lists(st.sampled_from("abcdefgh"), max_size=4, unique=True),
+        min_size=1,
     )
 )
 def test_any_graph_is_acyclic_without_its_closing_edges(raw: dict[str, list[str]]) -> None:

@@ -26,7 +26,7 @@ from ._locks import LockOps
 from .versions import pointer, revision_of
 
 #: The description a stub carries (what someone looking at the org sees until its real content lands).
-STUB_DESCRIPTION = "genesys-flows stub: replaced by this flow's content in the same deploy"
+STUB_DESCRIPTION = "genesys-flows stub, replaced by the real content of this flow in the same deploy"
 _ARCHY_KEY_OF = {str(flow_type): key for key, flow_type in archy.ARCHY_TYPES.items()}
 
 
@@ -35,7 +35,7 @@ def stub_archy(flow_type: str, name: str, description: str = STUB_DESCRIPTION) -
     key = _ARCHY_KEY_OF.get(flow_type)
     if key is None:
         raise ArchitectError(f"no Archy document for flow type {flow_type}: cannot stub {name!r}")
-    return yaml.safe_dump({key: {"name": name, "description": description}}, sort_keys=False)
+    return yaml.safe_dump({key: {"name": name, "description": description}}, sort_keys=False, width=10_000)
 
 
 class CycleOps(LockOps):
