@@ -33,7 +33,6 @@ from typing import Any
 from provider.deploy import adoption
 from provider.deploy.inputs import FlowProviderError
 from provider.domain.document import FlowDocument
-from provider.domain.graph import render_path
 from provider.domain.loading import FlowDefinition, PreparedSet
 from provider.errors import ArchitectError, ConflictError
 from provider.governance.intents import IntentJournal, outcome_of
@@ -60,10 +59,9 @@ def announce(prepared: PreparedSet) -> None:
     import pulumi
 
     closing = ", ".join(f"{k} → {t}" for k, ts in sorted(prepared.by_name.items()) for t in ts)
-    for cycle in prepared.cycles:
-        pulumi.log.info(
-            f"reference cycle {render_path(cycle)}: deployed with stubs; bound by name: {closing}"
-        )
+    for note in prepared.notes:  # flow, the field of its edge (the Archy path), the cycle's path
+        pulumi.log.info(f"{note}: deployable on this platform (a stub first)")
+    pulumi.log.info(f"{len(prepared.cycles)} reference cycle(s); bound by name (no id dependency): {closing}")
 
 
 @dataclass

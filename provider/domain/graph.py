@@ -45,6 +45,9 @@ class GraphReport:
     #: With `cycles_allowed`: the edges (source, target) that close the cycles, bound by name; the
     #: graph without them is acyclic and `order` is one of its topological orders.
     closing: list[tuple[str, str]] = field(default_factory=list)
+    #: With `cycles_allowed`: each cycle as it would be a problem (flow, the field of its edge, the
+    #: path), for the caller to show as information.
+    notes: list[Problem] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -82,6 +85,7 @@ def precheck(
         pass
     _order_with_cycles(nodes, edges, report)
     if cycles_allowed:
+        report.notes = [p for p in report.problems if p.rule == RULE_CYCLE]
         report.problems = [p for p in report.problems if p.rule != RULE_CYCLE]
         report.closing = closing_edges(edges)
         closed = set(report.closing)

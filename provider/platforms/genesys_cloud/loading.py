@@ -191,6 +191,7 @@ def prepare_archy(directory: str | Path, substitutions: Mapping[str, str] | None
     result.problems = sorted(problems, key=lambda p: p.flow)
     result.order = [key for key in report.order if key in result.definitions]
     result.cycles = [c for c in report.cycles if len(set(c)) > 1]  # a self-reference stays an error
+    result.notes = report.notes
     for source, target in report.closing:
         result.by_name.setdefault(source, []).append(target)
     return result
