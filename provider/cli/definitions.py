@@ -43,6 +43,7 @@ def cmd_validate(args: argparse.Namespace, out: Output) -> int:
         lines = [f"{len(result.keys)} flow definition(s) in {directory}: no problems"]
         if result.order:
             lines.append("deploy order: " + ", ".join(result.order))
+        lines += [f"note: {p}: deployed with a stub first (bound by name)" for p in result.notes]
     out.emit(doc, "\n".join(lines))
     return EXIT_DIFF if result.problems else EXIT_OK
 

@@ -233,3 +233,5 @@ def test_graph_marks_the_references_closing_a_cycle(tmp_path) -> None:
     assert "f_main_ivr -.->|by name| f_billing" in run.doc["text"]
     dot = archctl_json("graph", str(tmp_path), "--format", "dot", expect=0)
     assert '"main-ivr" -> "billing" [style=dashed, label="by name"];' in dot.doc["text"]
+    validate = archctl("validate", str(tmp_path))  # not a problem there: named, with its path
+    assert validate.code == 0 and "billing → main-ivr → billing" in validate.out, validate.out
