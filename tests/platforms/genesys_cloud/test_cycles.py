@@ -12,14 +12,17 @@ from typing import Any
 import pytest
 import yaml
 
+from provider import platforms
 from provider.deploy import cycles, resource, write_ahead
 from provider.deploy.inputs import BY_NAME_KEY, FlowProviderError
 from provider.governance import intents
 from provider.governance.audit import AuditLog, read
 from provider.governance.intents import IntentJournal
+from provider.ops import importer
 from provider.platforms.genesys_cloud import GenesysCloudPlatform
 from provider.platforms.genesys_cloud._cycles import STUB_DESCRIPTION
 from provider.platforms.http.recorder import ListRecorder
+from provider.platforms.importing import ImportRequest
 from tests.platforms.genesys_cloud.conftest import Org
 
 Make = Callable[..., tuple[GenesysCloudPlatform, ListRecorder]]
@@ -251,3 +254,29 @@ def test_a_kill_at_any_step_of_a_cycle_create_converges_in_one_run(
     billing = stack.create(billing_props(main_id))
     assert_bound(stack, org, main_id, billing["flowId"])
     assert len(org.live()) == 2  # no stub left, no duplicate
+
+
+def test_an_org_with_a_cycle_is_imported_as_the_program_registers_it(
+    stack: Stack, org: Org, tmp_path: Path
+) -> None:
+    """`archctl import`'s plan: the closing reference by name, the other by id; the provider's diff
+    of the imported state against the program's inputs is empty (the no-change preview after it)."""
+    main = stack.create(main_props())
+    billing = stack.create(billing_props(main["flowId"]))
+    folder = tmp_path / "flows"
+    folder.mkdir()
+    for key, news in (("main-ivr", main_props()), ("billing", billing_props(main["flowId"]))):
+        (folder / f"{key}.archy.yaml").write_text(news["archy"])
+        (folder / f"{key}.yaml").write_text(f"archy: {key}.archy.yaml\nlifecycle_state: published\n")
+    plan = platforms.kind("genesys-cloud").import_plan(stack.gc, ImportRequest(folder, {}, {}))
+    assert plan.problems == []
+    adopted = {a.key: a for a in plan.adopt}
+    assert adopted["main-ivr"].by_name == {"billing": {"name": BILLING, "type": "INBOUNDCALL"}}
+    assert adopted["main-ivr"].reference_ids == {}
+    assert adopted["billing"].reference_ids == {"main-ivr": main["flowId"]} and not adopted["billing"].by_name
+    for key, news in (("main-ivr", main_props()), ("billing", billing_props(main["flowId"]))):
+        spec = importer.resource_spec(adopted[key], provider="unused")
+        checked = stack.provider.check({}, news)
+        assert checked.failures == []
+        assert stack.provider.diff(spec["id"], spec["outputs"], checked.inputs).changes is False, key
+    assert billing["flowId"] == adopted["billing"].live.id
