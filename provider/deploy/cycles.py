@@ -73,6 +73,26 @@ class Bound:
     previous: dict[str, str] = field(default_factory=dict)
 
 
+def recorded(outs: dict[str, Any], bound: Bound) -> dict[str, Any]:
+    """The outputs with the ids the by-name references were bound to (for the next update)."""
+    from provider.deploy.inputs import BY_NAME_IDS_KEY
+
+    if bound.ids:
+        outs[BY_NAME_IDS_KEY] = dict(sorted(bound.ids.items()))
+    return outs
+
+
+def previous(olds: Mapping[str, Any], bound: Bound) -> dict[str, str]:
+    """The ids the holder was bound to before this update: what its last write recorded (a run
+    killed between a stub and the holder's job left the holder on the replaced flow), else what
+    `bind` found."""
+    from provider.deploy.inputs import BY_NAME_IDS_KEY
+
+    before = olds.get(BY_NAME_IDS_KEY)
+    before = before if isinstance(before, Mapping) else {}
+    return {t: str(before.get(t) or bound.previous[t]) for t in bound.ids}
+
+
 def by_name_of(props: Mapping[str, Any]) -> dict[str, dict[str, str]]:
     from provider.deploy.inputs import BY_NAME_KEY
 
@@ -202,8 +222,9 @@ def _cut(platform: CycleStubs, journal: IntentJournal, key: str, user_key: str, 
     revision = after.revision if after is not None else None
     journal.finish(intent, "success", flow_id=user_id, revision=revision or None, digest=STUB_DIGEST)
     log.warning(
-        "flow %s is used by %s (%s) of its cycle, deleted in this run too: published an empty version of "
-        "%s first (no reference) so that %s can be deleted; %s is deleted next",
+        "flow %s is used by %s (%s) of its cycle: published an empty version of %s first (no reference) "
+        "so that %s can be deleted; %s is deleted next in this run (a run deleting only some flows, "
+        "`--target`, leaves it published empty until its next deploy after a refresh)",
         key,
         user_key,
         user_id,

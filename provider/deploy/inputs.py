@@ -30,6 +30,9 @@ REFERENCE_IDS = "referenceIds"
 #: target; present only on a flow holding one: provider/deploy/cycles.py). Diffed: a target's new
 #: type must bind again.
 BY_NAME_KEY = "referencesByName"
+#: Outputs only (never diffed): the flow ids those by-name references were bound to by the last
+#: write, so the next update knows when a target was replaced (its job must run again).
+BY_NAME_IDS_KEY = "referencesByNameIds"
 #: The Archy text (platform genesys-cloud only: absent from architecture-api inputs and state).
 ARCHY_KEY = "archy"
 #: The managed fields, as the inputs hold them (references and block references as logical keys).

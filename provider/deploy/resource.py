@@ -328,14 +328,15 @@ class FlowProvider(ResourceProvider):
         _refuse_failed_references(key, props)
         platform, journal = get_platform(props), journal_of(props)
         document, ids = to_document(props), reference_ids(props)
-        ids.update(self._bind(platform, journal, key, props).ids)  # a cycle's by-name targets
+        bound = self._bind(platform, journal, key, props)  # a cycle's by-name targets
+        ids.update(bound.ids)
         with write_ahead.recorded(journal, Attempt("create", key), document, ids) as write:
             flow, adopted = adoption.create(platform, journal, write.intent, document, ids)
             if adopted:  # the interrupted create's intent records the success; this one failed
                 write.finish("failure")
             else:
                 write.succeeded(flow)
-        return CreateResult(flow.id, outputs(props, flow))
+        return CreateResult(flow.id, cycles.recorded(outputs(props, flow), bound))
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
         """Refresh: the whole live flow (so content drift shows), with inputs rebuilt from it. A flow
@@ -382,10 +383,10 @@ class FlowProvider(ResourceProvider):
             base = adoption.own_base(platform, journal, key, to_base(_id, _olds, _news), document, ids)
         attempt = Attempt("update", key, _id, base.revision, policy)
         with write_ahead.recorded(journal, attempt, document, ids) as write:
-            previous = {**bound.previous, **dict(_olds.get(REFERENCE_IDS) or {})}
+            previous = {**cycles.previous(_olds, bound), **dict(_olds.get(REFERENCE_IDS) or {})}
             flow = platform.update(_id, document, ids, base=base, policy=policy, previous_ids=previous)
             write.succeeded(flow)
-        return UpdateResult(outputs(_news, flow))
+        return UpdateResult(cycles.recorded(outputs(_news, flow), bound))
 
     def delete(self, _id: str, _props: dict[str, Any]) -> None:
         """Delete the flow; already gone (404/410) is success; still in use is an error naming the

@@ -280,3 +280,28 @@ def test_an_org_with_a_cycle_is_imported_as_the_program_registers_it(
         assert checked.failures == []
         assert stack.provider.diff(spec["id"], spec["outputs"], checked.inputs).changes is False, key
     assert billing["flowId"] == adopted["billing"].live.id
+
+
+def test_a_type_change_killed_between_the_stub_and_the_holders_job_rebinds_the_next_run(
+    stack: Stack, org: Org
+) -> None:
+    """The stub of the new type exists, the holder still uses the old flow (renamed aside): the next
+    run's holder update finds the stub, but its state records the old id, so its job runs again and
+    the old flow is then deleted without emptying anyone."""
+    main = stack.create(main_props())
+    billing = stack.create(billing_props(main["flowId"]))
+    news = main_props()
+    news[BY_NAME_KEY] = {"billing": {"name": BILLING, "type": "SECURECALL"}}
+    with pytest.MonkeyPatch.context() as mp, pytest.raises(Killed):
+        _kill_at("holder's job", mp, stack.gc)
+        mp.setattr(type(stack.gc), "_run_job", lambda *_a, **_k: (_ for _ in ()).throw(Killed()))
+        stack.provider.update(main["flowId"], main, news)
+    assert consumed(stack.gc, main["flowId"]) == {billing["flowId"]}  # still the old flow
+    stack.next_run()
+    stack.provider.update(main["flowId"], main, news)  # the state's outputs: the killed run saved none
+    new_billing = stack.create(billing_props(main["flowId"], type_="SECURECALL", kind="secureCall"))
+    stack.provider.delete(billing["flowId"], billing)
+    assert consumed(stack.gc, main["flowId"]) == {new_billing["flowId"]}
+    assert not [s for s in stack.entries("intent_step") if s["step"] == cycles.STEP_CUT]
+    assert STUB_DESCRIPTION not in org.config(main["flowId"])
+    assert [f["id"] for f in org.by_name(BILLING)] == [new_billing["flowId"]]
