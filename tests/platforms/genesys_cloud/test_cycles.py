@@ -305,3 +305,13 @@ def test_a_type_change_killed_between_the_stub_and_the_holders_job_rebinds_the_n
     assert not [s for s in stack.entries("intent_step") if s["step"] == cycles.STEP_CUT]
     assert STUB_DESCRIPTION not in org.config(main["flowId"])
     assert [f["id"] for f in org.by_name(BILLING)] == [new_billing["flowId"]]
+
+
+def test_the_diff_of_a_holder_sees_its_by_name_target_change_type_and_nothing_else(stack: Stack) -> None:
+    main = stack.create(main_props())
+    same = stack.provider.check({}, main_props()).inputs
+    assert stack.provider.diff(main["flowId"], main, same).changes is False
+    retyped = main_props()
+    retyped[BY_NAME_KEY] = {"billing": {"name": BILLING, "type": "SECURECALL"}}
+    diff = stack.provider.diff(main["flowId"], main, stack.provider.check({}, retyped).inputs)
+    assert diff.changes is True and diff.replaces == []  # an update of the holder, not a replacement
