@@ -6,11 +6,13 @@ import argparse
 import shutil
 import subprocess
 from pathlib import Path
+from typing import Any
 
 from provider.cli.common import EXIT_DIFF, EXIT_OK, CliError, Output, _stack
 from provider.cli.org import _live_snapshot
 from provider.cli.render import render_dot, render_mermaid
 from provider.domain import snapshot as snap
+from provider.domain.graph import closing_edges
 from provider.ops import sources
 
 
@@ -41,6 +43,7 @@ def cmd_validate(args: argparse.Namespace, out: Output) -> int:
         lines = [f"{len(result.keys)} flow definition(s) in {directory}: no problems"]
         if result.order:
             lines.append("deploy order: " + ", ".join(result.order))
+        lines += [f"note: {p}: deployed with a stub first (bound by name)" for p in result.notes]
     out.emit(doc, "\n".join(lines))
     return EXIT_DIFF if result.problems else EXIT_OK
 
@@ -64,12 +67,19 @@ def _current_stack_folder(out: Output) -> tuple[Path, str | None]:
     )
 
 
-def graph_of(flows: dict[str, snap.FlowDoc]) -> tuple[list[dict[str, str]], list[dict[str, str]]]:
+def graph_of(flows: dict[str, snap.FlowDoc]) -> tuple[list[dict[str, str]], list[dict[str, Any]]]:
     nodes = [
         {"key": k, "name": d["name"], "type": d["type"], "lifecycle_state": d["lifecycle_state"]}
         for k, d in sorted(flows.items())
     ]
-    edges = [{"from": k, "to": r} for k, d in sorted(flows.items()) for r in sorted(d["references"])]
+    edges: list[dict[str, Any]] = [
+        {"from": k, "to": r} for k, d in sorted(flows.items()) for r in sorted(d["references"])
+    ]
+    # The references that close a cycle (genesys-cloud deploys them by name, stubbing the target).
+    closing = set(closing_edges({k: [r for r in d["references"] if r in flows] for k, d in flows.items()}))
+    for e in edges:
+        if (e["from"], e["to"]) in closing:
+            e["by_name"] = True
     for e in edges:  # a reference outside the set still gets a node
         if e["to"] not in flows and not any(n["key"] == e["to"] for n in nodes):
             nodes.append({"key": e["to"], "name": "(outside the set)", "type": "?", "lifecycle_state": "?"})

@@ -22,18 +22,19 @@ def _mermaid_id(key: str) -> str:
     return "f_" + "".join(c if c.isalnum() else "_" for c in key)
 
 
-def render_mermaid(nodes: list[dict[str, str]], edges: list[dict[str, str]]) -> str:
+def render_mermaid(nodes: list[dict[str, str]], edges: list[dict[str, Any]]) -> str:
     lines = ["graph LR"]
     for n in nodes:
         label = f"{n['key']}<br/>{n['name']}<br/>{n['type']} · {n['lifecycle_state']}".replace('"', "#quot;")
         shape = ("([", "])") if n["lifecycle_state"] == "published" else ("[", "]")
         lines.append(f'  {_mermaid_id(n["key"])}{shape[0]}"{label}"{shape[1]}')
     for e in edges:
-        lines.append(f"  {_mermaid_id(e['from'])} --> {_mermaid_id(e['to'])}")
+        arrow = " -.->|by name| " if e.get("by_name") else " --> "  # closes a cycle: bound by name
+        lines.append(f"  {_mermaid_id(e['from'])}{arrow}{_mermaid_id(e['to'])}")
     return "\n".join(lines) + "\n"
 
 
-def render_dot(nodes: list[dict[str, str]], edges: list[dict[str, str]]) -> str:
+def render_dot(nodes: list[dict[str, str]], edges: list[dict[str, Any]]) -> str:
     def q(text: str) -> str:
         return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
@@ -43,7 +44,8 @@ def render_dot(nodes: list[dict[str, str]], edges: list[dict[str, str]]) -> str:
         style = ', style="rounded,bold"' if n["lifecycle_state"] == "published" else ""
         lines.append(f'  {q(n["key"])} [label="{label}"{style}];')
     for e in edges:
-        lines.append(f"  {q(e['from'])} -> {q(e['to'])};")
+        style = ' [style=dashed, label="by name"]' if e.get("by_name") else ""  # closes a cycle
+        lines.append(f"  {q(e['from'])} -> {q(e['to'])}{style};")
     lines.append("}")
     return "\n".join(lines) + "\n"
 

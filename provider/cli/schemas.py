@@ -73,7 +73,12 @@ GRAPH = _obj(
                 }
             )
         ),
-        "edges": _arr(_obj({"from": {"type": "string"}, "to": {"type": "string"}})),
+        "edges": _arr(
+            _obj(
+                {"from": {"type": "string"}, "to": {"type": "string"}, "by_name": {"type": "boolean"}},
+                ["from", "to"],
+            )
+        ),
         "text": {"type": "string"},
         "rendered": _NULLABLE_STR,
     }

@@ -26,6 +26,13 @@ from provider.platforms.base import LiveFlow
 CONNECTION_KEY = "__connection"
 FLOW_KEY = "flowKey"
 REFERENCE_IDS = "referenceIds"
+#: genesys-cloud: the references that close a cycle, bound by name (key → {name, type} of the
+#: target; present only on a flow holding one: provider/deploy/cycles.py). Diffed: a target's new
+#: type must bind again.
+BY_NAME_KEY = "referencesByName"
+#: Outputs only (never diffed): the flow ids those by-name references were bound to by the last
+#: write, so the next update knows when a target was replaced (its job must run again).
+BY_NAME_IDS_KEY = "referencesByNameIds"
 #: The Archy text (platform genesys-cloud only: absent from architecture-api inputs and state).
 ARCHY_KEY = "archy"
 #: The managed fields, as the inputs hold them (references and block references as logical keys).
@@ -140,6 +147,8 @@ def normalize_inputs(props: Mapping[str, Any]) -> dict[str, Any]:
         if key == ARCHY_KEY and key not in props:
             continue  # architecture-api: no Archy key at all (its state stays as it was)
         out[key] = _normalize_field(key, props.get(key))
+    if not out.get(BY_NAME_KEY) and not contains_unknown(out.get(BY_NAME_KEY)):
+        out.pop(BY_NAME_KEY, None)  # only a flow closing a cycle holds it
     return out
 
 
@@ -178,7 +187,9 @@ def changed_fields(olds: Mapping[str, Any], news: Mapping[str, Any]) -> list[str
         elif archy and key in ("references", REFERENCE_IDS):
             # genesys-cloud: the content binds flows by name, so what counts is which flows (ids) it
             # uses; a referenced flow's key renamed (`aliases`) leaves them as they are.
-            if _used_ids(olds) != _used_ids(news):
+            if _used_ids(olds) != _used_ids(news) or (
+                key == REFERENCE_IDS and (olds.get(BY_NAME_KEY) or None) != (news.get(BY_NAME_KEY) or None)
+            ):
                 changed.append(key)
         elif sha_key is not None and key not in olds and sha_key in olds:
             if olds[sha_key] != content_sha(key, new):
@@ -191,10 +202,11 @@ def changed_fields(olds: Mapping[str, Any], news: Mapping[str, Any]) -> list[str
 def _used_ids(props: Mapping[str, Any]) -> list[str] | None:
     """The flow ids `props`' references resolve to, as a sorted list (None when one has no id)."""
     ids = props.get(REFERENCE_IDS) or {}
+    by_name = props.get(BY_NAME_KEY) or {}
     if not isinstance(ids, Mapping):
         return None
     try:
-        return sorted(str(ids[r]) for r in props.get("references") or [])
+        return sorted(str(ids[r]) for r in props.get("references") or [] if r not in by_name)
     except (KeyError, TypeError):
         return None
 
@@ -224,7 +236,8 @@ def _key(props: Mapping[str, Any]) -> str:
 def reference_ids(props: Mapping[str, Any]) -> dict[str, str]:
     """`referenceIds` of `props`; every referenced key must have an id."""
     ids = dict(props.get(REFERENCE_IDS) or {})
-    missing = [r for r in props.get("references") or [] if r not in ids]
+    by_name = props.get(BY_NAME_KEY) or {}
+    missing = [r for r in props.get("references") or [] if r not in ids and r not in by_name]
     if missing:
         raise FlowProviderError(
             f"flow {_key(props)!r}: no flow id for the referenced key(s) {', '.join(missing)}"
@@ -278,7 +291,7 @@ def to_base(flow_id: str, olds: Mapping[str, Any], news: Mapping[str, Any] | Non
         lifecycle_state=str(olds.get("lifecycle_state")),
         # architecture-api: the `_version`; genesys-cloud: the version pointers we last wrote.
         revision=str(version or "") if archy else str(int(version or 0)),
-        references=tuple(ids[r] for r in olds.get("references") or []),
+        references=tuple(ids[r] for r in olds.get("references") or [] if r in ids),
         content=content,
         extra={k: str(olds[k]) for k in PLATFORM_EXTRA_KEYS if olds.get(k)},
     )
@@ -355,7 +368,7 @@ def refreshed(props: Mapping[str, Any], flow: LiveFlow, text: str) -> tuple[dict
         "lifecycle_state": flow.lifecycle_state,
         ARCHY_KEY: text,
     }
-    inputs = {k: props[k] for k in (*DIFF_KEYS, FLOW_KEY) if k in props}
+    inputs = {k: props[k] for k in (*DIFF_KEYS, FLOW_KEY, BY_NAME_KEY) if k in props}
     if "blocks" not in props and BLOCKS_SHA_KEY not in props:
         inputs["blocks"] = []  # slim outputs leave an empty block tree out; the inputs keep it
     inputs.update(live)

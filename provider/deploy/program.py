@@ -7,7 +7,9 @@
    registered* (so `pulumi preview` makes no API call), listing every problem with its flow, field
    and rule.
 3. Register one `Flow` per definition, dependencies first, passing each referenced flow's id as the
-   referenced resource's Output: Pulumi's graph then orders creates, updates and deletes.
+   referenced resource's Output: Pulumi's graph then orders creates, updates and deletes. On
+   genesys-cloud a cycle is deployable: the references that close it are passed by name instead
+   (provider/deploy/cycles.py), so the graph stays acyclic.
 4. Export `flows`: logical key → {id, version: {current, published, checkedIn}} (one shape on both
    platforms: provider/deploy/stack_outputs.py).
 
@@ -28,6 +30,7 @@ import pulumi
 
 from provider import platforms
 from provider.deploy import config as stack_config
+from provider.deploy import cycles
 from provider.deploy.config import NAMESPACE, StackConfig, StackConfigError
 from provider.deploy.externals import external_inputs
 from provider.deploy.resource import Flow
@@ -78,8 +81,10 @@ def check_definitions(flows_dir: Path, config: StackConfig) -> PreparedSet:
 def register(prepared: PreparedSet, resource: type[Flow] = Flow) -> dict[str, Flow]:
     """One `resource` (a `Flow`) per definition, dependencies first."""
     resources: dict[str, Flow] = {}
+    cycles.announce(prepared)
     for key in prepared.order:
         definition = prepared.definitions[key]
+        by_name = prepared.by_name.get(key, [])
         text = getattr(definition, "archy", None)
         external = external_inputs(getattr(definition, "external", None) or [])
         resources[key] = resource(
@@ -90,8 +95,12 @@ def register(prepared: PreparedSet, resource: type[Flow] = Flow) -> dict[str, Fl
             # A failed reference reaches the provider as FAILED_REFERENCE (refused there, once),
             # not as an exception of the program ("unhandled exception … RegistrationFailed").
             reference_ids={
-                ref: recovered(resources[ref].id, FAILED_REFERENCE) for ref in definition.references
+                ref: recovered(resources[ref].id, FAILED_REFERENCE)
+                for ref in definition.references
+                if ref not in by_name
             },
+            # genesys-cloud: the references that close a cycle, bound by name (provider/deploy/cycles.py)
+            by_name={ref: cycles.target(prepared.definitions[ref]) for ref in by_name} or None,
             flow_key=key,
             # A renamed definition file keeps its flow: the old key is an alias of the resource.
             opts=pulumi.ResourceOptions(aliases=[pulumi.Alias(name=a) for a in definition.aliases])

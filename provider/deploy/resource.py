@@ -12,6 +12,9 @@ Inputs of a `Flow` (what `check` returns and the state keeps; their shapes: prov
                                                  diffed as text, so a preview shows the change)
     referenceIds                                 logical key → flow id (each the referenced Flow's id
                                                  Output, so Pulumi orders creates, updates, deletes)
+    referencesByName                             genesys-cloud, a flow closing a cycle: key → the
+                                                 target's name and type (bound by name, stubbed
+                                                 first: provider/deploy/cycles.py)
     flowKey                                      the definition's key (for messages; never diffed)
 
 No connection and no secret is an input: the provider takes the connection from the stack config the
@@ -62,12 +65,13 @@ from pulumi.dynamic import (
 from pydantic import ValidationError as PydanticValidationError
 
 from provider import platforms
-from provider.deploy import adoption, write_ahead
+from provider.deploy import adoption, cycles, write_ahead
 from provider.deploy import config as stack_config
 from provider.deploy import externals as externals_mod
 from provider.deploy.config import NAMESPACE, StackConfig
 from provider.deploy.inputs import (
     ARCHY_KEY,
+    BY_NAME_KEY,
     CONNECTION_KEY,
     DEFAULT_TYPE,
     DIFF_KEYS,
@@ -265,7 +269,11 @@ class FlowProvider(ResourceProvider):
             for index, ref in enumerate(data["references"]):
                 if isinstance(ref, str) and known_ids.get(ref) == FAILED_REFERENCE:
                     continue  # refused by create/update: a check failure would halt the whole run
-                if isinstance(ref, str) and ref not in known_ids:
+                if (
+                    isinstance(ref, str)
+                    and ref not in known_ids
+                    and ref not in (inputs.get(BY_NAME_KEY) or {})
+                ):
                     failures.append(
                         CheckFailure(
                             f"references[{index}]",
@@ -320,13 +328,15 @@ class FlowProvider(ResourceProvider):
         _refuse_failed_references(key, props)
         platform, journal = get_platform(props), journal_of(props)
         document, ids = to_document(props), reference_ids(props)
+        bound = self._bind(platform, journal, key, props)  # a cycle's by-name targets
+        ids.update(bound.ids)
         with write_ahead.recorded(journal, Attempt("create", key), document, ids) as write:
             flow, adopted = adoption.create(platform, journal, write.intent, document, ids)
             if adopted:  # the interrupted create's intent records the success; this one failed
                 write.finish("failure")
             else:
                 write.succeeded(flow)
-        return CreateResult(flow.id, outputs(props, flow))
+        return CreateResult(flow.id, cycles.recorded(outputs(props, flow), bound))
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
         """Refresh: the whole live flow (so content drift shows), with inputs rebuilt from it. A flow
@@ -366,15 +376,17 @@ class FlowProvider(ResourceProvider):
         _refuse_failed_references(key, _news)
         platform, journal = get_platform(_news), journal_of(_news)
         document, ids, policy = to_document(_news), reference_ids(_news), conflict_policy(_news)
+        bound = self._bind(platform, journal, key, _news)
+        ids.update(bound.ids)
         with telemetry.flow_context(key), translated(Attempt("read", key, _id)):
             # the state may be older than this stack's last write (a run killed before saving)
             base = adoption.own_base(platform, journal, key, to_base(_id, _olds, _news), document, ids)
         attempt = Attempt("update", key, _id, base.revision, policy)
         with write_ahead.recorded(journal, attempt, document, ids) as write:
-            previous = dict(_olds.get(REFERENCE_IDS) or {})
+            previous = {**cycles.previous(_olds, bound), **dict(_olds.get(REFERENCE_IDS) or {})}
             flow = platform.update(_id, document, ids, base=base, policy=policy, previous_ids=previous)
             write.succeeded(flow)
-        return UpdateResult(outputs(_news, flow))
+        return UpdateResult(cycles.recorded(outputs(_news, flow), bound))
 
     def delete(self, _id: str, _props: dict[str, Any]) -> None:
         """Delete the flow; already gone (404/410) is success; still in use is an error naming the
@@ -384,7 +396,16 @@ class FlowProvider(ResourceProvider):
         attempt = Attempt("delete", key, _id)
         recorded = write_ahead.recorded(journal, attempt, None, name=name, type_=type_)
         with recorded, contextlib.suppress(NotFoundError):  # already gone: the delete succeeded
-            platform.delete(_id, name=name)
+            cycles.delete(platform, journal, key, _id, name)  # a cycle's members: cut first
+
+    @staticmethod
+    def _bind(platform: Platform, journal: IntentJournal, key: str, props: Mapping[str, Any]) -> cycles.Bound:
+        """A cycle's by-name targets made to exist (stubs, journaled) before this flow's write."""
+        by_name = cycles.by_name_of(props)
+        if not by_name:
+            return cycles.Bound()
+        with telemetry.flow_context(key):
+            return cycles.bind(platform, journal, key, by_name)
 
 
 # --------------------------------------------------------------------------------------- resource
@@ -412,6 +433,7 @@ class Flow(Resource, module="architect", name="Flow"):
         reference_ids: Mapping[str, pulumi.Input[str]] | None = None,
         archy: pulumi.Input[str] | None = None,
         external: list[dict[str, str]] | None = None,
+        by_name: Mapping[str, Mapping[str, str]] | None = None,
         flow_key: str | None = None,
         opts: pulumi.ResourceOptions | None = None,
         **managed: pulumi.Input[Any],
@@ -436,6 +458,8 @@ class Flow(Resource, module="architect", name="Flow"):
             props[ARCHY_KEY] = archy
         if external:  # genesys-cloud: flows it names that another team owns (checked, never managed)
             props[externals_mod.EXTERNAL_KEY] = external
+        if by_name:  # genesys-cloud: the references closing a cycle, bound by name (deploy/cycles.py)
+            props[BY_NAME_KEY] = {k: dict(v) for k, v in by_name.items()}
         sdk_pickle.install()  # the SDK's provider serializer fails past ~950 resources otherwise
         super().__init__(FlowProvider(pulumi.get_stack()), resource_name, props, opts)
 

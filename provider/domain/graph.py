@@ -42,6 +42,12 @@ class GraphReport:
     order: list[str] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
     cycles: list[list[str]] = field(default_factory=list)
+    #: With `cycles_allowed`: the edges (source, target) that close the cycles, bound by name; the
+    #: graph without them is acyclic and `order` is one of its topological orders.
+    closing: list[tuple[str, str]] = field(default_factory=list)
+    #: With `cycles_allowed`: each cycle as it would be a problem (flow, the field of its edge, the
+    #: path), for the caller to show as information.
+    notes: list[Problem] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -56,11 +62,14 @@ def precheck(
     nodes: Mapping[str, GraphNode],
     *,
     external: Mapping[str, str] | None = None,
+    cycles_allowed: bool = False,
 ) -> GraphReport:
     """Check the reference graph of `nodes`.
 
     `external` maps the ids of flows that exist outside the set to their lifecycle state; a reference
-    to one of them is known (and counts for the published-references-only rule).
+    to one of them is known (and counts for the published-references-only rule). `cycles_allowed`
+    (a platform whose references bind by name): every cycle is still found and named in `cycles`,
+    but it is no problem; `closing` holds the edges that close them (`closing_edges`).
     """
     report = GraphReport()
     edges = {key: _edges(key, node, nodes, external or {}, report) for key, node in nodes.items()}
@@ -75,7 +84,50 @@ def precheck(
     except CycleError:
         pass
     _order_with_cycles(nodes, edges, report)
+    if cycles_allowed:
+        report.notes = [p for p in report.problems if p.rule == RULE_CYCLE]
+        report.problems = [p for p in report.problems if p.rule != RULE_CYCLE]
+        report.closing = closing_edges(edges)
+        closed = set(report.closing)
+        acyclic: TopologicalSorter[str] = TopologicalSorter()
+        for key, targets in edges.items():
+            acyclic.add(key, *(t for t in targets if (key, t) not in closed))
+        report.order = list(acyclic.static_order())
     return report
+
+
+def closing_edges(edges: Mapping[str, Sequence[str]]) -> list[tuple[str, str]]:
+    """The edges that close the cycles of `edges`, chosen deterministically: within each strongly
+    connected component, a depth-first walk from its smallest key, children in sorted order; an edge
+    back to a key on the walk's path closes a cycle. Without them the graph is acyclic (the back
+    edges of a depth-first walk are a feedback arc set), and the choice depends only on the keys,
+    never on file or dict order. Iterative (no recursion)."""
+    closing: list[tuple[str, str]] = []
+    for members in strongly_connected_components(edges):
+        inside = set(members)
+        if len(inside) < 2:
+            continue
+        done: set[str] = set()
+        for root in sorted(inside):
+            if root in done:
+                continue
+            on_path: set[str] = {root}
+            done.add(root)
+            work: list[tuple[str, list[str]]] = [(root, sorted(t for t in edges[root] if t in inside))]
+            while work:
+                node, children = work[-1]
+                if not children:
+                    work.pop()
+                    on_path.discard(node)
+                    continue
+                child = children.pop(0)
+                if child in on_path:
+                    closing.append((node, child))
+                elif child not in done:
+                    done.add(child)
+                    on_path.add(child)
+                    work.append((child, sorted(t for t in edges[child] if t in inside)))
+    return sorted(closing)
 
 
 def _edges(

@@ -349,6 +349,12 @@ class PreparedSet:
     order: list[str] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
     directory: Path | None = None
+    #: Cycles the platform deploys (genesys-cloud binds references by name): each cycle's path, and
+    #: per flow the references that close one, bound by name (no id dependency in Pulumi's graph).
+    cycles: list[list[str]] = field(default_factory=list)
+    by_name: dict[str, list[str]] = field(default_factory=dict)
+    #: Information about the set (each cycle, on its flow and the field of its edge): not problems.
+    notes: list[Problem] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:

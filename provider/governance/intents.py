@@ -211,6 +211,11 @@ class IntentJournal:
         found = self._index().writes.get(flow_id)
         return found if found is not None and found.flow_key == flow_key else None
 
+    def owner_of(self, flow_id: str) -> Write | None:
+        """This stack's last successful write of `flow_id` under any key (None: not this stack's,
+        or deleted since)."""
+        return self._index().writes.get(flow_id)
+
     def written(self, *, flow_key: str) -> list[str]:
         """The flows this stack's successful writes under `flow_key` left and did not delete since."""
         return [w.flow_id for w in self._index().writes.values() if w.flow_key == flow_key]

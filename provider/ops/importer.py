@@ -29,6 +29,7 @@ from pulumi.automation._stack import ImportResource
 
 from provider import platforms
 from provider.deploy import resource as fr
+from provider.deploy.inputs import BY_NAME_KEY
 from provider.domain import files
 from provider.ops import sources, workspace
 from provider.platforms.importing import Adoption, ImportRequest
@@ -122,6 +123,7 @@ def resource_spec(adoption: Adoption, provider: str) -> dict[str, Any]:
         **adoption.document,
         fr.REFERENCE_IDS: adoption.reference_ids,
         fr.FLOW_KEY: adoption.key,
+        **({BY_NAME_KEY: adoption.by_name} if adoption.by_name else {}),  # a cycle's closing references
     }
     inputs = fr.normalize_inputs(props)
     outputs = {**fr.outputs(inputs, adoption.live), **adoption.outputs}

@@ -186,6 +186,8 @@ class ValidationResult:
     keys: list[str]
     order: list[str]
     problems: list[Any]
+    #: Not problems: each cycle the platform deploys (genesys-cloud), on its flow and edge.
+    notes: list[Any] = field(default_factory=list)
 
 
 def validate_definitions(
@@ -198,7 +200,9 @@ def validate_definitions(
     subs = dict(substitutions) if substitutions is not None else kind.kept_placeholders(Path(directory))
     prepared = kind.prepare(Path(directory), subs)
     keys = kind.definition_keys(Path(directory))
-    return ValidationResult(keys=keys, order=list(prepared.order), problems=list(prepared.problems))
+    return ValidationResult(
+        keys=keys, order=list(prepared.order), problems=list(prepared.problems), notes=list(prepared.notes)
+    )
 
 
 def flows_dir_for(info: StackInfo | None, explicit: str | Path | None = None) -> Path:

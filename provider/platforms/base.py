@@ -173,3 +173,18 @@ class PlatformConfig(Protocol):
     @property
     def force_unlock(self) -> bool: ...
     def connection(self) -> ConnectionSettings: ...
+
+
+@runtime_checkable
+class CycleStubs(Protocol):
+    """A platform whose references bind by name (genesys-cloud), so a cycle of flows is deployable:
+    checked with `isinstance`. The deploy layer journals both writes (provider/deploy/cycles.py)."""
+
+    def create_stub(self, name: str, type: str) -> LiveFlow:
+        """An empty published flow of this type and name (that uses no other flow)."""
+        ...
+
+    def publish_stub(self, flow_id: str) -> LiveFlow | None:
+        """Publish an empty version over the flow (same name and type, no reference); None when it
+        is gone."""
+        ...

@@ -45,6 +45,9 @@ class Adoption:
     reference_ids: dict[str, str]
     file: Path
     outputs: dict[str, Any] = field(default_factory=dict)
+    #: The references that close a cycle (genesys-cloud), bound by name: key → the target's name and
+    #: type, as the program registers them (not in `reference_ids`).
+    by_name: dict[str, dict[str, str]] = field(default_factory=dict)
 
 
 @dataclass

@@ -227,3 +227,26 @@ def test_console_script_and_module_entry_point(tmp_path) -> None:
         [sys.executable, "-m", "provider.cli", "nope"], capture_output=True, text=True, timeout=120
     )
     assert proc.returncode == 2
+
+
+def test_graph_marks_the_references_closing_a_cycle(tmp_path) -> None:
+    """genesys-cloud binds them by name: drawn dashed, `by_name` in the JSON, the same every run."""
+    for key, name, target in (
+        ("main-ivr", "Main IVR", "Billing Line"),
+        ("billing", "Billing Line", "Main IVR"),
+    ):
+        (tmp_path / f"{key}.archy.yaml").write_text(
+            f"inboundCall:\n  name: {name}\n  tasks:\n    - task:\n        name: T\n        actions:\n"
+            f"          - transferToFlow:\n              targetFlow:\n                name: {target}\n"
+        )
+        (tmp_path / f"{key}.yaml").write_text(f"archy: {key}.archy.yaml\nlifecycle_state: published\n")
+    run = archctl_json("graph", str(tmp_path), expect=0)
+    assert run.doc["edges"] == [
+        {"from": "billing", "to": "main-ivr"},
+        {"from": "main-ivr", "to": "billing", "by_name": True},
+    ]
+    assert "f_main_ivr -.->|by name| f_billing" in run.doc["text"]
+    dot = archctl_json("graph", str(tmp_path), "--format", "dot", expect=0)
+    assert '"main-ivr" -> "billing" [style=dashed, label="by name"];' in dot.doc["text"]
+    validate = archctl("validate", str(tmp_path))  # not a problem there: named, with its path
+    assert validate.code == 0 and "billing → main-ivr → billing" in validate.out, validate.out

@@ -12,7 +12,7 @@ import pytest
 import yaml
 
 from provider.deploy import config, program
-from tests.support.bad_archy import BAD_INPUTS, ENGINE_CASES
+from tests.support.bad_archy import BAD_INPUTS, ENGINE_CASES, cycle
 
 PROJECT = Path(__file__).resolve().parents[2]
 STACK = "gc-dev"
@@ -55,3 +55,17 @@ def test_each_broken_archy_set_is_refused_naming_flow_field_and_rule(case: str, 
 def test_the_engine_cases_are_reported_together(tmp_path: Path) -> None:
     message = _refusal(tmp_path, list(ENGINE_CASES))
     assert all(_named(message, case) for case in ENGINE_CASES), message
+
+
+def test_a_cycle_of_common_modules_passes_with_its_closing_reference_by_name(tmp_path: Path) -> None:
+    folder = tmp_path / "genesys-cloud"
+    shutil.copytree(PROJECT / "flows" / "genesys-cloud", folder)
+    cycle(folder)
+    prepared = program.check_definitions(folder, _stack_config())
+    assert prepared.cycles == [["business-hours", "verify-caller", "business-hours"]]
+    assert prepared.by_name == {"verify-caller": ["business-hours"]}
+    order = prepared.order
+    assert order.index("verify-caller") < order.index("business-hours")  # the by-name holder first
+    # Every other reference keeps its id dependency: the flows using verify-caller come after it.
+    users = [k for k, d in prepared.definitions.items() if "verify-caller" in d.references]
+    assert users and all(order.index(u) > order.index("verify-caller") for u in users)

@@ -17,7 +17,8 @@ def _unknown_reference(folder: Path) -> None:
     path.write_text(path.read_text().replace("name: Verify Caller", "name: Verify The Caller"))
 
 
-def _cycle(folder: Path) -> None:
+def cycle(folder: Path) -> None:
+    """Two common modules calling each other: deployable on this platform (tests/deploy)."""
     path = folder / "verify-caller.archy.yaml"
     call = (
         "        actions:\n          - callCommonModule:\n              commonModule:\n"
@@ -32,6 +33,18 @@ def _cycle(folder: Path) -> None:
         "        name: S\n" + call
     )
     (folder / "business-hours.archy.yaml").write_text(module)
+
+
+def _self_reference(folder: Path) -> None:
+    path = folder / "verify-caller.archy.yaml"
+    call = (
+        "        actions:\n          - callCommonModule:\n              commonModule:\n"
+        "                Verify Caller {{env_label}}: {}\n"
+    )
+    path.write_text(
+        "commonModule:\n  name: Verify Caller {{env_label}}\n  states:\n    - state:\n"
+        "        name: S\n" + call
+    )
 
 
 def _draft_used(folder: Path) -> None:
@@ -58,11 +71,12 @@ def _blocks(folder: Path) -> None:
 BAD_INPUTS = {
     "unparseable": (_unparseable, "verify-caller", "archy", "archy.document.invalid"),
     "unknown-reference": (_unknown_reference, "billing-line", "callCommonModule", "reference.unknown"),
-    "cycle": (
-        _cycle,
-        "business-hours",
+    # A cycle of two flows is deployable on this platform (stubs first); a flow using itself is not.
+    "self-reference": (
+        _self_reference,
+        "verify-caller",
         "archy: commonModule.states[0].state.actions[0].callCommonModule",
-        "reference.cycle",
+        "reference.unknown",
     ),
     "draft-used-by-published": (_draft_used, "billing-line", "references[0]", "reference.unpublished"),
     "type-mismatch": (_type_mismatch, "verify-caller", "type", "archy.type.mismatch"),

@@ -47,6 +47,7 @@ def adoption(
     live_archy: str | None,
     key_to_id: dict[str, str],
     file: Path,
+    by_name: Mapping[str, FlowDefinition] | None = None,
 ) -> Adoption:
     """One flow to import, in the shape the program and the provider use on genesys-cloud: the state
     records the live content (and its fingerprint), so the next diff shows the definition's change."""
@@ -54,14 +55,16 @@ def adoption(
     document: dict[str, Any] = {**convert.as_document(definition), "archy": text}
     same = live_archy is not None and archy_text.canonical(live_archy) == archy_text.canonical(text)
     fingerprint = _sha(text) if same else _sha(live_archy or "")
-    refs = {ref: key_to_id[ref] for ref in definition.references if ref in key_to_id}
+    closing = dict(by_name or {})  # a cycle's closing references: by name, as the program has them
+    refs = {ref: key_to_id[ref] for ref in definition.references if ref in key_to_id and ref not in closing}
     live = replace(
         live,
         references=tuple(key_to_id[r] for r in definition.references if r in key_to_id),
         extra={**live.extra, EXTRA_ARCHY_SHA: fingerprint},
     )
     outputs = {} if same else {"archy": live_archy or ""}
-    return Adoption(key, live, document, refs, file, outputs)
+    targets = {ref: {"name": d.name, "type": str(d.type)} for ref, d in sorted(closing.items())}
+    return Adoption(key, live, document, refs, file, outputs, targets)
 
 
 def _same_content(definition: FlowDefinition, flow: gc_org.OrgFlow) -> bool:
@@ -172,6 +175,7 @@ def import_plan(kind: PlatformKind, platform: Platform, request: ImportRequest) 
             adopted[key].archy,
             key_to_id,
             directory / f"{key}.yaml",
+            {ref: prepared.definitions[ref] for ref in prepared.by_name.get(key, [])},
         )
         for key in to_import
     ]

@@ -185,10 +185,15 @@ def prepare_archy(directory: str | Path, substitutions: Mapping[str, str] | None
     nodes, graph_problems = _graph(read, result)
     problems += graph_problems
     problems += _alias_problems(raw)
-    report = precheck(nodes)
+    # Archy binds references by name: a cycle is deployable here (stubs first, provider/deploy/cycles.py).
+    report = precheck(nodes, cycles_allowed=True)
     problems += report.problems
     result.problems = sorted(problems, key=lambda p: p.flow)
     result.order = [key for key in report.order if key in result.definitions]
+    result.cycles = [c for c in report.cycles if len(set(c)) > 1]  # a self-reference stays an error
+    result.notes = report.notes
+    for source, target in report.closing:
+        result.by_name.setdefault(source, []).append(target)
     return result
 
 

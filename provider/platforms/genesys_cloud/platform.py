@@ -20,7 +20,10 @@ Decisions only; every HTTP call is in `_proxy`. What it does, and what CX-as-Cod
   Archy binds a transfer by name, so the old flow is renamed aside first — by the replacement's
   create (`set_aside`, the flow this stack wrote under the key) or, failing that, by a dependent's
   update (the id its state recorded for that reference); every job then binds to the new flow and
-  the old one, no longer used, is deleted at the end of the run.
+  the old one, no longer used, is deleted at the end of the run;
+- a cycle of flows (they transfer to each other): a stub of the flow a back-reference names is
+  created first and adopted by that flow's create; a cycle is deleted after an empty version of the
+  member still using the deleted one is published (`_cycles`, provider/deploy/cycles.py).
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ from provider.platforms.base import PlatformConfig
 from provider.platforms.http.pool import ClientPool
 from provider.platforms.http.recorder import Recorder
 
+from ._cycles import CycleOps
 from ._delete import DeleteOps
 from ._update import UpdateOps
 from .versions import EXTRA_ARCHY_SHA
@@ -36,10 +40,10 @@ from .versions import EXTRA_ARCHY_SHA
 __all__ = ["EXTRA_ARCHY_SHA", "GenesysCloudPlatform"]
 
 
-class GenesysCloudPlatform(UpdateOps, DeleteOps):
+class GenesysCloudPlatform(UpdateOps, DeleteOps, CycleOps):
     """One Genesys Cloud organization's Architect flows, managed as Archy YAML (thread-safe). By
     operation: `_core` (state, reads, validation, recording), `_jobs`, `_locks`, `_create` (and the
-    set-aside), `_update`, `_delete`."""
+    set-aside), `_update`, `_delete`, `_cycles`."""
 
     @classmethod
     def from_config(
