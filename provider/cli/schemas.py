@@ -358,6 +358,23 @@ MIGRATE = _obj(
     }
 )
 
+ROLLBACK = _obj(
+    {
+        "stack": {"type": "string"},
+        "flow": {"type": "string"},
+        "flow_id": {"type": "string"},
+        "flow_name": {"type": "string"},
+        "live_version": _NULLABLE,
+        "target_version": {"type": "string"},
+        "diff": {"type": "string"},
+        "written": _arr({"type": "string"}),
+        "now": {"type": "boolean"},
+        "reason": {"type": "string"},
+        "published_version": _NULLABLE,
+        "notes": _arr({"type": "string"}),
+    }
+)
+
 SCHEMAS: dict[str, dict[str, Any]] = {
     "validate": VALIDATE,
     "graph": GRAPH,
@@ -369,6 +386,7 @@ SCHEMAS: dict[str, dict[str, Any]] = {
     "import": IMPORT,
     "promote": PROMOTE,
     "migrate": MIGRATE,
+    "rollback": ROLLBACK,
     "error": ERROR,
 }
 

@@ -30,6 +30,7 @@ class FlowVersion(_Wire):
     createdBy: EntityRef | None = None
     createdByClient: EntityRef | None = None
     datePublished: int | str | None = None
+    datePublishedEnd: int | str | None = None
 
 
 class Operation(_Wire):
@@ -61,6 +62,11 @@ class Flow(_Wire):
     publishedBy: EntityRef | None = None
     currentOperation: Operation | None = None
     selfUri: str | None = None
+
+
+class FlowVersionEntityListing(_Wire):
+    entities: list[FlowVersion] = Field(default_factory=list)
+    nextUri: str | None = None
 
 
 class FlowEntityListing(_Wire):
