@@ -98,7 +98,8 @@ def choose_target(versions: list[FlowVersionInfo], live: str | None, to: str | N
     if to is not None:
         if to not in {v.id for v in versions}:
             raise NotFoundError(
-                f"flow {key!r} has no version {to!r}; its published versions: {', '.join(published) or 'none'}",
+                f"flow {key!r} has no version {to!r}; "
+                f"its published versions: {', '.join(published) or 'none'}",
                 status=404,
                 code="architect.flow.version.missing",
             )
@@ -179,7 +180,8 @@ def _precheck(
 
 def who() -> str:
     """The person (or pipeline user) running the rollback, for the audit trail."""
-    return os.environ.get("GITLAB_USER_LOGIN") or os.environ.get("GITHUB_ACTOR") or os.environ.get("USER") or ""
+    names = ("GITLAB_USER_LOGIN", "GITHUB_ACTOR", "USER")
+    return next((os.environ[n] for n in names if os.environ.get(n)), "")
 
 
 def audit_entry(p: RollbackPlan, *, now: bool, reason: str) -> dict[str, Any]:
