@@ -310,8 +310,9 @@ PROMOTE = _obj(
             "properties": {
                 "resource_changes": {"type": "object", "additionalProperties": {"type": "integer"}},
                 "diff": {"anyOf": [DIFF, {"type": "null"}]},
+                "destructive": _arr({"type": "string"}),
             },
-            "required": ["resource_changes", "diff"],
+            "required": ["resource_changes", "diff", "destructive"],
         },
         "parity": {"anyOf": [DIFF, {"type": "null"}]},
         "ok": {"type": "boolean"},

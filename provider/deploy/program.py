@@ -93,6 +93,8 @@ def register(prepared: PreparedSet, resource: type[Flow] = Flow) -> dict[str, Fl
                 ref: recovered(resources[ref].id, FAILED_REFERENCE) for ref in definition.references
             },
             flow_key=key,
+            # protectPublished: this flow may be unpublished or deleted (provider/deploy/protection.py)
+            allow_destroy=bool(getattr(definition, "allow_destroy", False)),
             # A renamed definition file keeps its flow: the old key is an alias of the resource.
             opts=pulumi.ResourceOptions(aliases=[pulumi.Alias(name=a) for a in definition.aliases])
             if definition.aliases

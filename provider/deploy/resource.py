@@ -62,7 +62,7 @@ from pulumi.dynamic import (
 from pydantic import ValidationError as PydanticValidationError
 
 from provider import platforms
-from provider.deploy import adoption, write_ahead
+from provider.deploy import adoption, protection, write_ahead
 from provider.deploy import config as stack_config
 from provider.deploy import externals as externals_mod
 from provider.deploy.config import NAMESPACE, StackConfig
@@ -216,6 +216,18 @@ def _refuse_failed_references(key: str, props: Mapping[str, Any]) -> None:
         )
 
 
+def _users(props: Mapping[str, Any], flow_id: str, key: str) -> list[str] | None:
+    """The names of the flows that use `flow_id` (best effort, for naming a destructive change:
+    None when the lookup failed)."""
+    if not flow_id:
+        return None
+    try:
+        return [ref.name or ref.id for ref in get_platform(props).consumers(flow_id)]
+    except Exception as exc:  # naming the users must not decide whether the change may go ahead
+        log.warning("flow %s: the flows that use it are not known: %s", key, exc)
+        return None
+
+
 # --------------------------------------------------------------------------------------- provider
 
 
@@ -273,11 +285,24 @@ class FlowProvider(ResourceProvider):
                             f"(flow {key})",
                         )
                     )
+        if not failures and protection.is_unpublish(olds, inputs):
+            failures += self._unpublish(olds, inputs, key)
         externals = inputs.get(externals_mod.EXTERNAL_KEY)
         if not failures and externals and not contains_unknown(externals):
             found = externals_mod.external_problems(key, externals, lambda: get_platform(inputs).find)
             failures += [CheckFailure(p.field, f"{p.rule}: {p.message} (flow {key})") for p in found]
         return CheckResult(inputs, failures)
+
+    @staticmethod
+    def _unpublish(olds: Mapping[str, Any], inputs: dict[str, Any], key: str) -> list[CheckFailure]:
+        """An unpublish, named in the inputs (the preview shows it) with the flows that use it;
+        refused on a protectPublished stack unless the definition allows it."""
+        config = stack_config_of(inputs)
+        line = protection.unpublish_line(_users(inputs, str(olds.get("flowId") or ""), key))
+        if config.protect_published and not protection.allowed(inputs):
+            return [CheckFailure("lifecycle_state", protection.refusal(config.stack, key, line))]
+        inputs[protection.DESTRUCTIVE_KEY] = line
+        return []
 
     @staticmethod
     def _current(olds: Mapping[str, Any], news: Mapping[str, Any], key: str) -> ApiFlow | None:
@@ -305,6 +330,8 @@ class FlowProvider(ResourceProvider):
     def diff(self, _id: str, _olds: dict[str, Any], _news: dict[str, Any]) -> DiffResult:
         """An explicit diff over the managed fields and the referenced ids; `type` replaces."""
         changed = changed_fields(_olds, _news)
+        if protection.allowed(_olds) != protection.allowed(_news):
+            changed.append(protection.ALLOW_DESTROY)  # recorded, so a later delete may go ahead
         replaces = ["type"] if "type" in changed else []
         return DiffResult(
             changes=bool(changed),
@@ -379,8 +406,12 @@ class FlowProvider(ResourceProvider):
     def delete(self, _id: str, _props: dict[str, Any]) -> None:
         """Delete the flow; already gone (404/410) is success; still in use is an error naming the
         flows that use it."""
-        key, platform, journal = _key(_props), get_platform(_props), journal_of(_props)
+        config = stack_config_of(_props)
         name, type_ = str(_props.get("name") or ""), str(_props.get("type") or DEFAULT_TYPE)
+        if config.protect_published and protection.was_published(_props) and not protection.allowed(_props):
+            line = protection.delete_line(name or _key(_props), _users(_props, _id, _key(_props)))
+            raise FlowProviderError(protection.refusal(config.stack, _key(_props), line))
+        key, platform, journal = _key(_props), get_platform(_props), journal_of(_props)
         attempt = Attempt("delete", key, _id)
         recorded = write_ahead.recorded(journal, attempt, None, name=name, type_=type_)
         with recorded, contextlib.suppress(NotFoundError):  # already gone: the delete succeeded
@@ -413,6 +444,7 @@ class Flow(Resource, module="architect", name="Flow"):
         archy: pulumi.Input[str] | None = None,
         external: list[dict[str, str]] | None = None,
         flow_key: str | None = None,
+        allow_destroy: bool = False,
         opts: pulumi.ResourceOptions | None = None,
         **managed: pulumi.Input[Any],
     ) -> None:
@@ -434,6 +466,8 @@ class Flow(Resource, module="architect", name="Flow"):
         }
         if archy is not None:  # genesys-cloud: the content is the Archy text
             props[ARCHY_KEY] = archy
+        if allow_destroy:  # protectPublished stacks: may be unpublished or deleted (absent: protected)
+            props[protection.ALLOW_DESTROY] = True
         if external:  # genesys-cloud: flows it names that another team owns (checked, never managed)
             props[externals_mod.EXTERNAL_KEY] = external
         sdk_pickle.install()  # the SDK's provider serializer fails past ~950 resources otherwise
