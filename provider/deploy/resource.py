@@ -216,13 +216,19 @@ def _refuse_failed_references(key: str, props: Mapping[str, Any]) -> None:
         )
 
 
-def _users(props: Mapping[str, Any], flow_id: str, key: str) -> list[str] | None:
-    """The names of the flows that use `flow_id` (best effort, for naming a destructive change:
-    None when the lookup failed)."""
-    if not flow_id:
-        return None
+def _users(
+    props: Mapping[str, Any], flow_id: str | None, key: str, *, named: Mapping[str, Any] | None = None
+) -> list[str] | None:
+    """The names of the flows that use `flow_id` (or the live flow `named`'s name and type): best
+    effort, for naming a destructive change; None when the lookup failed."""
     try:
-        return [ref.name or ref.id for ref in get_platform(props).consumers(flow_id)]
+        platform = get_platform(props)
+        if flow_id is None and named is not None:
+            found = platform.find(str(named.get("name") or ""), str(named.get("type") or DEFAULT_TYPE))
+            flow_id = found.id if found is not None else None
+        if not flow_id:
+            return None
+        return [ref.name or ref.id for ref in platform.consumers(flow_id)]
     except Exception as exc:  # naming the users must not decide whether the change may go ahead
         log.warning("flow %s: the flows that use it are not known: %s", key, exc)
         return None
@@ -298,7 +304,8 @@ class FlowProvider(ResourceProvider):
         """An unpublish, named in the inputs (the preview shows it) with the flows that use it;
         refused on a protectPublished stack unless the definition allows it."""
         config = stack_config_of(inputs)
-        line = protection.unpublish_line(_users(inputs, str(olds.get("flowId") or ""), key))
+        # `check` gets the old inputs, not the flow id: the live flow is found by its name and type.
+        line = protection.unpublish_line(_users(inputs, None, key, named=olds))
         if config.protect_published and not protection.allowed(inputs):
             return [CheckFailure("lifecycle_state", protection.refusal(config.stack, key, line))]
         inputs[protection.DESTRUCTIVE_KEY] = line

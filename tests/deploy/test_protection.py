@@ -33,13 +33,18 @@ def stack(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Any]:
     """`configure` as the engine calls it, and a platform that records every call (the users of a
     flow: main-ivr and vip-line)."""
     calls: list[str] = []
+    type_ = type
 
     class Platform:
         name = "fake"
 
+        def find(self, name: str, type: str) -> Any:
+            calls.append(f"find {name} {type}")
+            return type_("Live", (), {"id": "id-main"})()
+
         def consumers(self, flow_id: str) -> list[Any]:
             calls.append(f"consumers {flow_id}")
-            return [type("Ref", (), {"name": n, "id": n})() for n in ("vip-line", "main-ivr")]
+            return [type_("Ref", (), {"name": n, "id": n})() for n in ("vip-line", "main-ivr")]
 
         def delete(self, flow_id: str, *, name: str = "") -> None:
             calls.append(f"delete {flow_id}")
@@ -63,7 +68,7 @@ def test_an_unpublish_is_named_with_its_users_and_refused_on_a_protected_stack(s
     result = provider.check(outputs(), draft)
     assert result.failures == []
     assert result.inputs[protection.DESTRUCTIVE_KEY] == "UNPUBLISH a live flow used by main-ivr, vip-line"
-    assert calls == ["consumers id-main"]
+    assert calls == ["find Main IVR INBOUNDCALL", "consumers id-main"]
     assert protection.DESTRUCTIVE_KEY not in provider.check(outputs(), inputs()).inputs  # not destructive
 
     stack(protectPublished="true")
