@@ -132,17 +132,15 @@ def plan(
     """The rollback of flow `key` (its id `flow_id`) whose definitions are in `directory` (module
     docstring, steps 1-2). Raises `DefinitionError` when the rolled-back set fails the pre-check."""
     kind = platforms.kind(platform.name)
-    if not isinstance(platform, VersionHistory):
-        kind.rollback_files(directory, key, "", substitutions)  # the platform's own refusal
-        raise ConfigurationError(f"flow {key!r}: rollback is not supported on platform {platform.name}")
+    history = require_history(platform, directory, key)
     live = platform.read(flow_id)
     if live is None:
         raise NotFoundError(f"flow {key!r} ({flow_id}) no longer exists in the org", status=410)
-    versions = platform.versions(flow_id)
+    versions = history.versions(flow_id)
     live_version = next((v.id for v in versions if v.live), None)
     target = choose_target(versions, live_version, to, key)
-    target_text = platform.fetch_content(flow_id, target)
-    live_text = platform.fetch_content(flow_id, live_version) if live_version else ""
+    target_text = history.fetch_content(flow_id, target)
+    live_text = history.fetch_content(flow_id, live_version) if live_version else ""
     diff = "".join(
         difflib.unified_diff(
             live_text.splitlines(keepends=True),
@@ -154,6 +152,14 @@ def plan(
     texts, notes = kind.rollback_files(directory, key, target_text, substitutions)
     _precheck(kind.name, directory, texts, substitutions, key, target)
     return RollbackPlan(stack, key, flow_id, live.name, live_version, target, diff, texts, notes)
+
+
+def require_history(platform: Platform, directory: Path, key: str) -> VersionHistory:
+    """The platform, when it keeps versions to roll back to; else its own refusal (one error)."""
+    if isinstance(platform, VersionHistory):
+        return platform
+    platforms.kind(platform.name).rollback_files(directory, key, "", {})  # raises: none kept
+    raise ConfigurationError(f"flow {key!r}: rollback is not supported on platform {platform.name}")
 
 
 def _precheck(
@@ -215,14 +221,15 @@ def rollback_stack(
     from provider.ops import sources
 
     info = sources.stack_info(stack)
+    directory = sources.flows_dir_for(info)
+    platform = sources.platform_for(info.connection, info.platform, stack=info.stack)
+    require_history(platform, directory, key)  # before anything else: the platform's refusal
     flow_id = info.flow_ids.get(key)
     if flow_id is None:
         managed = ", ".join(sorted(info.flow_ids)) or "none yet"
         raise ConfigurationError(
             f"flow {key!r} is not managed by stack {stack!r} (its state has no such flow; managed: {managed})"
         )
-    directory = sources.flows_dir_for(info)
-    platform = sources.platform_for(info.connection, info.platform, stack=info.stack)
     p = plan(
         platform,
         stack=stack,

@@ -12,7 +12,6 @@ run against the emulator process: two flows (billing-line calls the verify-calle
 
 from __future__ import annotations
 
-import io
 import json
 from pathlib import Path
 from typing import Any
@@ -21,7 +20,7 @@ import pytest
 from pulumi import automation as auto
 
 from emulator.testing import EmulatorProcess
-from provider.cli.main import main as archctl
+from tests.support.cli import archctl_json
 from tests.support.engine import make_project, open_stack, summary
 from tests.support.gc_org import platform
 from tests.support.state import clear_genesys_env
@@ -34,9 +33,8 @@ BROKEN = "tts: Welcome to a BROKEN billing line."
 
 
 def _run(*argv: str) -> tuple[int, dict[str, Any], str]:
-    out, err = io.StringIO(), io.StringIO()
-    code = archctl([*argv, "--json"], stdout=out, stderr=err)
-    return code, json.loads(out.getvalue()), err.getvalue()
+    run = archctl_json("rollback", *argv)  # checked against `archctl schema rollback`
+    return run.code, run.doc, run.err
 
 
 def _changes(result: auto.UpResult) -> dict[str, int]:
@@ -68,7 +66,7 @@ def test_rollback_with_and_without_now_and_a_protected_stack(
     assert _changes(stack.up()) == {"update": 1}
 
     # -- without --now: the definition is rewritten; the next up publishes it; the one after: no-op
-    code, doc, _ = _run("rollback", "--stack", STACK, "billing-line")
+    code, doc, _ = _run("--stack", STACK, "billing-line")
     assert code == 0 and [Path(p).name for p in doc["written"]] == [archy.name] and not doc["now"]
     assert f"-    {BROKEN}" in doc["diff"] and "+    tts: Welcome to billing." in doc["diff"]
     assert "{{env_label}}" in archy.read_text() and BROKEN not in archy.read_text()
@@ -81,7 +79,7 @@ def test_rollback_with_and_without_now_and_a_protected_stack(
     archy.write_text(archy.read_text().replace("tts: Welcome to billing.", BROKEN))
     stack.up()
     broken_version = gc.versions(ids["billing-line"])[0].id
-    code, doc, _ = _run("rollback", "--stack", STACK, "billing-line", "--now", "--reason", "2 a.m. outage")
+    code, doc, _ = _run("--stack", STACK, "billing-line", "--now", "--reason", "2 a.m. outage")
     assert code == 0 and doc["now"] is True and doc["live_version"] == broken_version
     live = gc.read(ids["billing-line"])
     assert live is not None and doc["published_version"] == live.extra["publishedVersion"] != broken_version
