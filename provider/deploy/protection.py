@@ -8,7 +8,8 @@ preview shows the line as the `destructiveChange` input), by the CI summary of a
 (`preview_lines`) and by `archctl promote` among its gates.
 
 A stack with `genesys-flows:protectPublished: true` (the prod stacks) refuses them: the provider's
-`check` fails an unpublish (so `pulumi preview` already says so) and its `delete` refuses a
+`check` fails an unpublish and a type change (so `pulumi preview` already says so, before a
+replacement is created) and its `delete` refuses a
 published flow before any write, each naming the setting; until the setting is false or the flow's
 definition says `allow_destroy: true` (deployed first: the state remembers it, so the file can be
 deleted in the next change). No API call is made for the refusal itself.
@@ -36,6 +37,13 @@ def was_published(olds: Mapping[str, Any]) -> bool:
 
 def is_unpublish(olds: Mapping[str, Any], news: Mapping[str, Any]) -> bool:
     return bool(olds) and was_published(olds) and news.get("lifecycle_state") == "draft"
+
+
+def is_replacement(olds: Mapping[str, Any], news: Mapping[str, Any]) -> bool:
+    """A type change of a published flow: its replacement deletes it (refused up front on a
+    protected stack, before the new flow is created)."""
+    new_type = news.get("type")
+    return bool(olds) and was_published(olds) and isinstance(new_type, str) and olds.get("type") != new_type
 
 
 def used_by_text(used_by: Iterable[str] | None) -> str:

@@ -13,6 +13,11 @@ Inputs of a `Flow` (what `check` returns and the state keeps; their shapes: prov
     referenceIds                                 logical key → flow id (each the referenced Flow's id
                                                  Output, so Pulumi orders creates, updates, deletes)
     flowKey                                      the definition's key (for messages; never diffed)
+    allowDestroy                                 `allow_destroy: true` in the definition (absent when
+                                                 false): a protectPublished stack may unpublish or
+                                                 delete it (provider/deploy/protection.py)
+    destructiveChange                            added by `check` to an unpublish, in words (so the
+                                                 preview shows it); never diffed
 
 No connection and no secret is an input: the provider takes the connection from the stack config the
 engine hands `configure`, and the stack's name from the (pickled, plaintext) provider instance. States
@@ -293,6 +298,13 @@ class FlowProvider(ResourceProvider):
                     )
         if not failures and protection.is_unpublish(olds, inputs):
             failures += self._unpublish(olds, inputs, key)
+        if not failures and protection.is_replacement(olds, inputs) and not protection.allowed(inputs):
+            config = stack_config_of(inputs)
+            if config.protect_published:  # refused before the replacement is created
+                line = protection.delete_line(
+                    str(olds.get("name") or key), _users(inputs, None, key, named=olds)
+                )
+                failures.append(CheckFailure("type", protection.refusal(config.stack, key, line)))
         externals = inputs.get(externals_mod.EXTERNAL_KEY)
         if not failures and externals and not contains_unknown(externals):
             found = externals_mod.external_problems(key, externals, lambda: get_platform(inputs).find)

@@ -78,6 +78,12 @@ def test_an_unpublish_is_named_with_its_users_and_refused_on_a_protected_stack(s
     assert "UNPUBLISH a live flow used by main-ivr, vip-line" in failure.reason
     allowed = provider.check(outputs(), {**draft, protection.ALLOW_DESTROY: True})
     assert allowed.failures == []
+    # A type change replaces the flow, which deletes the published one: refused before the create.
+    (failure,) = provider.check(outputs(), inputs(type="INBOUNDEMAIL")).failures
+    assert failure.property == "type" and SETTING in failure.reason
+    assert "DELETE published flow 'Main IVR', used by main-ivr, vip-line" in failure.reason
+    stack(protectPublished="false")
+    assert provider.check(outputs(), inputs(type="INBOUNDEMAIL")).failures == []
 
 
 def test_a_protected_stack_refuses_to_delete_a_published_flow_until_its_definition_allows_it(
