@@ -12,7 +12,8 @@ A stack with `genesys-flows:protectPublished: true` (the prod stacks) refuses th
 replacement is created) and its `delete` refuses a
 published flow before any write, each naming the setting; until the setting is false or the flow's
 definition says `allow_destroy: true` (deployed first: the state remembers it, so the file can be
-deleted in the next change). No API call is made for the refusal itself.
+deleted in the next change). The flows that use it are looked up only to name them (best effort:
+a failed lookup says so and decides nothing).
 """
 
 from __future__ import annotations

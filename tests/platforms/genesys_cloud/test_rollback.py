@@ -172,3 +172,24 @@ def test_the_tutorial_platform_refuses_rollback_with_one_clear_error(folder: Pat
     with pytest.raises(ConfigurationError, match="rollback is not supported on platform") as refused:
         platforms.kind(platforms.TUTORIAL).rollback_files(folder, "main-ivr", "", {})
     assert "revert the definition in Git" in str(refused.value)
+
+
+def test_an_inline_definition_is_rewritten_with_its_other_fields_kept(tmp_path: Path) -> None:
+    (tmp_path / "lone.yaml").write_text(
+        yaml.safe_dump(
+            {
+                "archy": archy_text("Lone {{env_label}}"),
+                "lifecycle_state": "published",
+                "aliases": ["old-lone"],
+            },
+            sort_keys=False,
+        )
+    )
+    version = archy_text("Lone (dev)", note="the old one")
+    texts, notes = platforms.kind(platforms.DEFAULT).rollback_files(tmp_path, "lone", version, SUBS)
+    assert notes == []
+    data = yaml.safe_load(texts[tmp_path / "lone.yaml"])
+    assert data["lifecycle_state"] == "published" and data["aliases"] == ["old-lone"]
+    assert data["archy"] == version.replace("(dev)", "{{env_label}}")
+    with pytest.raises(ConfigurationError, match=r"no definition missing\.yaml"):
+        platforms.kind(platforms.DEFAULT).rollback_files(tmp_path, "missing", version, SUBS)
