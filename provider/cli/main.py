@@ -72,7 +72,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="archctl",
         description="Governance for Genesys Cloud Architect flows as code: validate, graph, export, diff, "
-        "drift, audit, metrics, import, promote, migrate.",
+        "drift, audit, metrics, import, promote, migrate, rollback.",
         epilog="Exit codes: 0 clean, 1 differences or failures, 2 usage, configuration or connection error.",
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)

@@ -93,6 +93,8 @@ def test_rollback_with_and_without_now_and_a_protected_stack(
         broken_version,
         doc["target_version"],
     )
+    listed = archctl_json("audit", "--flow", "billing-line", "--stack", STACK, expect=0).doc["entries"]
+    assert [e["outcome"] for e in listed if e["event"] == "rollback"] == ["intent", "success"] * 2
     updates = [e for e in audit if e.get("event") == "mutation" and e.get("flow_key") == "billing-line"]
     assert updates[-1]["action"] == "update" and updates[-1]["outcome"] == "success"
 
