@@ -114,6 +114,12 @@ def test_plan_diffs_and_writes_the_previous_version_with_placeholders_restored(
     assert path == folder / "billing-line.archy.yaml"
     assert yaml.safe_load(text) == yaml.safe_load(committed) and "(dev)" not in text
     assert (folder / "billing-line.archy.yaml").read_text() == broken  # a plan writes nothing
+    human = rollback.RollbackReport(plan, now=False, reason="", written=[str(path)]).render()
+    assert human.startswith(
+        f"rollback of flow 'billing-line' (Billing Line (dev)) on stack gc-dev: "
+        f"live version {plan.live_version} → version {plan.target_version}\n--- billing-line"
+    )
+    assert "the next deploy (`make deploy`, the pipeline) publishes it" in human
 
 
 def test_a_version_whose_references_changed_rolls_back_and_one_failing_the_precheck_is_refused(
