@@ -1,5 +1,5 @@
 """`archctl`: governance commands for the flows — validate, graph, export, diff, drift, audit, metrics,
-import, promote, migrate.
+import, promote, migrate, rollback.
 
 Human output by default, `--json` for CI (schemas: `archctl schema COMMAND`, provider/cli/schemas.py).
 Exit codes: 0 clean, 1 differences or failures, 2 usage, configuration or connection error.
@@ -26,6 +26,7 @@ from provider.cli.definitions import cmd_graph, cmd_validate
 from provider.cli.logs import cmd_audit, cmd_metrics
 from provider.cli.migrate import add_parser as add_migrate
 from provider.cli.org import cmd_diff, cmd_drift, cmd_export
+from provider.cli.rollback import add_parser as add_rollback
 from provider.cli.stacks import cmd_import, cmd_promote, cmd_schema
 from provider.cli.unlock import cmd_unlock
 from provider.domain.loading import DefinitionError
@@ -71,7 +72,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="archctl",
         description="Governance for Genesys Cloud Architect flows as code: validate, graph, export, diff, "
-        "drift, audit, metrics, import, promote, migrate.",
+        "drift, audit, metrics, import, promote, migrate, rollback.",
         epilog="Exit codes: 0 clean, 1 differences or failures, 2 usage, configuration or connection error.",
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
@@ -182,6 +183,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_promote)
 
     add_migrate(sub)
+    add_rollback(sub)
 
     p = sub.add_parser(
         "unlock", help="remove the Pulumi lock a dead runner left (names its host, process and age; audited)"

@@ -177,18 +177,18 @@ DRIFT = _obj(
 AUDIT_ENTRY = _obj(
     {
         "timestamp": {"type": "string"},
-        "event": {"enum": ["mutation", "intent", "intent_step", "intent_outcome"]},
+        "event": {"enum": ["mutation", "intent", "intent_step", "intent_outcome", "unlock", "rollback"]},
         "step": {"type": "string"},
         "intent_id": {"type": "string"},
         "flow_type": _NULLABLE_STR,
-        "action": {"enum": ["create", "update", "delete", "unlock"]},
+        "action": {"enum": ["create", "update", "delete", "unlock", "rollback"]},
         "stack": {"type": "string"},
         "flow_key": _NULLABLE_STR,
         "flow_id": _NULLABLE_STR,
         "flow_name": _NULLABLE_STR,
         "version_before": {"type": ["integer", "string", "null"]},
         "version_after": {"type": ["integer", "string", "null"]},
-        "outcome": {"enum": ["success", "failure", "unknown", "adopted", None]},
+        "outcome": {"enum": ["success", "failure", "unknown", "adopted", "intent", None]},
         "error_code": _NULLABLE_STR,
         "correlation_id": _NULLABLE_STR,
         "latency_s": {"type": ["number", "null"]},
@@ -335,8 +335,9 @@ PROMOTE = _obj(
             "properties": {
                 "resource_changes": {"type": "object", "additionalProperties": {"type": "integer"}},
                 "diff": {"anyOf": [DIFF, {"type": "null"}]},
+                "destructive": _arr({"type": "string"}),
             },
-            "required": ["resource_changes", "diff"],
+            "required": ["resource_changes", "diff", "destructive"],
         },
         "parity": {"anyOf": [DIFF, {"type": "null"}]},
         "ok": {"type": "boolean"},
@@ -383,6 +384,23 @@ MIGRATE = _obj(
     }
 )
 
+ROLLBACK = _obj(
+    {
+        "stack": {"type": "string"},
+        "flow": {"type": "string"},
+        "flow_id": {"type": "string"},
+        "flow_name": {"type": "string"},
+        "live_version": _NULLABLE,
+        "target_version": {"type": "string"},
+        "diff": {"type": "string"},
+        "written": _arr({"type": "string"}),
+        "now": {"type": "boolean"},
+        "reason": {"type": "string"},
+        "published_version": _NULLABLE,
+        "notes": _arr({"type": "string"}),
+    }
+)
+
 SCHEMAS: dict[str, dict[str, Any]] = {
     "validate": VALIDATE,
     "graph": GRAPH,
@@ -394,6 +412,7 @@ SCHEMAS: dict[str, dict[str, Any]] = {
     "import": IMPORT,
     "promote": PROMOTE,
     "migrate": MIGRATE,
+    "rollback": ROLLBACK,
     "error": ERROR,
 }
 

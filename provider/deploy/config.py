@@ -9,8 +9,9 @@ Keys: platform (genesys-cloud, the default, | architecture-api: only explicit, f
 URL or one vouched for with trustApiUrl: provider/deploy/stack_org.py), apiUrl or region, clientId,
 clientSecret (a secret), conflictPolicy (architecture-api: merge|overwrite|fail, default merge; genesys-cloud:
 fail|overwrite, default fail), forceUnlock (genesys-cloud only, default false; the client needs the
-permission architect:flow:unlock), substitutions
-(name → string), metricsDir, auditLog, flowsDir.
+permission architect:flow:unlock), protectPublished (default false: true refuses to delete or
+unpublish a published flow, provider/deploy/protection.py), substitutions (name → string),
+metricsDir, auditLog, flowsDir.
 """
 
 from __future__ import annotations
@@ -55,6 +56,7 @@ CONNECTION_KEYS: tuple[str, ...] = (
     "metricsDir",
     "auditLog",
     "trustApiUrl",
+    "protectPublished",
 )
 #: Every key the model reads (without the namespace).
 KEYS: tuple[str, ...] = (
@@ -70,6 +72,7 @@ KEYS: tuple[str, ...] = (
     "auditLog",
     "flowsDir",
     "trustApiUrl",
+    "protectPublished",
 )
 
 
@@ -112,6 +115,7 @@ class StackConfig(BaseModel):
     audit_log: str | None = None
     flows_dir: str | None = None
     trust_api_url: bool = False
+    protect_published: bool = False
 
     def key(self, name: str) -> str:
         return f"{NAMESPACE}:{name}"
@@ -200,6 +204,9 @@ def parse(stack: str, values: Mapping[str, Any]) -> StackConfig:
         policy = allowed[0]
     force_unlock = _force_unlock(values, platform, bad)
     raw_subs = _raw_substitutions(values, bad)
+    protect_published = _bool(values.get("protectPublished"))
+    if protect_published is None:
+        bad("protectPublished", f"is {values.get('protectPublished')!r}; use true or false")
     if problems:
         raise StackConfigError(stack, problems)
     return StackConfig(
@@ -217,6 +224,7 @@ def parse(stack: str, values: Mapping[str, Any]) -> StackConfig:
         audit_log=_text(values.get("auditLog")),
         flows_dir=_text(values.get("flowsDir")),
         trust_api_url=trust_api_url,
+        protect_published=bool(protect_published),
     )
 
 

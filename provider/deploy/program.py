@@ -102,6 +102,8 @@ def register(prepared: PreparedSet, resource: type[Flow] = Flow) -> dict[str, Fl
             # genesys-cloud: the references that close a cycle, bound by name (provider/deploy/cycles.py)
             by_name={ref: cycles.target(prepared.definitions[ref]) for ref in by_name} or None,
             flow_key=key,
+            # protectPublished: this flow may be unpublished or deleted (provider/deploy/protection.py)
+            allow_destroy=bool(getattr(definition, "allow_destroy", False)),
             # A renamed definition file keeps its flow: the old key is an alias of the resource.
             opts=pulumi.ResourceOptions(aliases=[pulumi.Alias(name=a) for a in definition.aliases])
             if definition.aliases

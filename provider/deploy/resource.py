@@ -16,6 +16,11 @@ Inputs of a `Flow` (what `check` returns and the state keeps; their shapes: prov
                                                  target's name and type (bound by name, stubbed
                                                  first: provider/deploy/cycles.py)
     flowKey                                      the definition's key (for messages; never diffed)
+    allowDestroy                                 `allow_destroy: true` in the definition (absent when
+                                                 false): a protectPublished stack may unpublish or
+                                                 delete it (provider/deploy/protection.py)
+    destructiveChange                            added by `check` to an unpublish, in words (so the
+                                                 preview shows it); never diffed
 
 No connection and no secret is an input: the provider takes the connection from the stack config the
 engine hands `configure`, and the stack's name from the (pickled, plaintext) provider instance. States
@@ -65,7 +70,7 @@ from pulumi.dynamic import (
 from pydantic import ValidationError as PydanticValidationError
 
 from provider import platforms
-from provider.deploy import adoption, cycles, write_ahead
+from provider.deploy import adoption, cycles, protection, write_ahead
 from provider.deploy import config as stack_config
 from provider.deploy import externals as externals_mod
 from provider.deploy.config import NAMESPACE, StackConfig
@@ -220,6 +225,24 @@ def _refuse_failed_references(key: str, props: Mapping[str, Any]) -> None:
         )
 
 
+def _users(
+    props: Mapping[str, Any], flow_id: str | None, key: str, *, named: Mapping[str, Any] | None = None
+) -> list[str] | None:
+    """The names of the flows that use `flow_id` (or the live flow `named`'s name and type): best
+    effort, for naming a destructive change; None when the lookup failed."""
+    try:
+        platform = get_platform(props)
+        if flow_id is None and named is not None:
+            found = platform.find(str(named.get("name") or ""), str(named.get("type") or DEFAULT_TYPE))
+            flow_id = found.id if found is not None else None
+        if not flow_id:
+            return None
+        return [ref.name or ref.id for ref in platform.consumers(flow_id)]
+    except Exception as exc:  # naming the users must not decide whether the change may go ahead
+        log.warning("flow %s: the flows that use it are not known: %s", key, exc)
+        return None
+
+
 # --------------------------------------------------------------------------------------- provider
 
 
@@ -281,11 +304,32 @@ class FlowProvider(ResourceProvider):
                             f"(flow {key})",
                         )
                     )
+        if not failures and protection.is_unpublish(olds, inputs):
+            failures += self._unpublish(olds, inputs, key)
+        if not failures and protection.is_replacement(olds, inputs) and not protection.allowed(inputs):
+            config = stack_config_of(inputs)
+            if config.protect_published:  # refused before the replacement is created
+                line = protection.delete_line(
+                    str(olds.get("name") or key), _users(inputs, None, key, named=olds)
+                )
+                failures.append(CheckFailure("type", protection.refusal(config.stack, key, line)))
         externals = inputs.get(externals_mod.EXTERNAL_KEY)
         if not failures and externals and not contains_unknown(externals):
             found = externals_mod.external_problems(key, externals, lambda: get_platform(inputs).find)
             failures += [CheckFailure(p.field, f"{p.rule}: {p.message} (flow {key})") for p in found]
         return CheckResult(inputs, failures)
+
+    @staticmethod
+    def _unpublish(olds: Mapping[str, Any], inputs: dict[str, Any], key: str) -> list[CheckFailure]:
+        """An unpublish, named in the inputs (the preview shows it) with the flows that use it;
+        refused on a protectPublished stack unless the definition allows it."""
+        config = stack_config_of(inputs)
+        # `check` gets the old inputs, not the flow id: the live flow is found by its name and type.
+        line = protection.unpublish_line(_users(inputs, None, key, named=olds))
+        if config.protect_published and not protection.allowed(inputs):
+            return [CheckFailure("lifecycle_state", protection.refusal(config.stack, key, line))]
+        inputs[protection.DESTRUCTIVE_KEY] = line
+        return []
 
     @staticmethod
     def _current(olds: Mapping[str, Any], news: Mapping[str, Any], key: str) -> ApiFlow | None:
@@ -313,6 +357,8 @@ class FlowProvider(ResourceProvider):
     def diff(self, _id: str, _olds: dict[str, Any], _news: dict[str, Any]) -> DiffResult:
         """An explicit diff over the managed fields and the referenced ids; `type` replaces."""
         changed = changed_fields(_olds, _news)
+        if protection.allowed(_olds) != protection.allowed(_news):
+            changed.append(protection.ALLOW_DESTROY)  # recorded, so a later delete may go ahead
         replaces = ["type"] if "type" in changed else []
         return DiffResult(
             changes=bool(changed),
@@ -391,8 +437,12 @@ class FlowProvider(ResourceProvider):
     def delete(self, _id: str, _props: dict[str, Any]) -> None:
         """Delete the flow; already gone (404/410) is success; still in use is an error naming the
         flows that use it."""
-        key, platform, journal = _key(_props), get_platform(_props), journal_of(_props)
+        config = stack_config_of(_props)
         name, type_ = str(_props.get("name") or ""), str(_props.get("type") or DEFAULT_TYPE)
+        if config.protect_published and protection.was_published(_props) and not protection.allowed(_props):
+            line = protection.delete_line(name or _key(_props), _users(_props, _id, _key(_props)))
+            raise FlowProviderError(protection.refusal(config.stack, _key(_props), line))
+        key, platform, journal = _key(_props), get_platform(_props), journal_of(_props)
         attempt = Attempt("delete", key, _id)
         recorded = write_ahead.recorded(journal, attempt, None, name=name, type_=type_)
         with recorded, contextlib.suppress(NotFoundError):  # already gone: the delete succeeded
@@ -435,6 +485,7 @@ class Flow(Resource, module="architect", name="Flow"):
         external: list[dict[str, str]] | None = None,
         by_name: Mapping[str, Mapping[str, str]] | None = None,
         flow_key: str | None = None,
+        allow_destroy: bool = False,
         opts: pulumi.ResourceOptions | None = None,
         **managed: pulumi.Input[Any],
     ) -> None:
@@ -456,6 +507,8 @@ class Flow(Resource, module="architect", name="Flow"):
         }
         if archy is not None:  # genesys-cloud: the content is the Archy text
             props[ARCHY_KEY] = archy
+        if allow_destroy:  # protectPublished stacks: may be unpublished or deleted (absent: protected)
+            props[protection.ALLOW_DESTROY] = True
         if external:  # genesys-cloud: flows it names that another team owns (checked, never managed)
             props[externals_mod.EXTERNAL_KEY] = external
         if by_name:  # genesys-cloud: the references closing a cycle, bound by name (deploy/cycles.py)

@@ -147,6 +147,12 @@ class FlowFile(BaseModel):
         "old key here so the stack keeps managing the same flow instead of creating a new one",
         json_schema_extra={"uniqueItems": True},
     )
+    allow_destroy: bool = Field(
+        default=False,
+        description="On a stack with genesys-flows:protectPublished: true, this published flow may be "
+        "unpublished or deleted: deploy the definition with it first, then delete the file or set "
+        "draft (elsewhere it changes nothing)",
+    )
 
 
 class FlowDefinition(FlowFile):
@@ -227,6 +233,12 @@ class ArchyFlowFile(BaseModel):
         description="Flows this flow names that the set does not manage (e.g. a bot another team "
         "builds): checked read-only against the org at preview (they must exist and be published), "
         "never ordered or deleted",
+    )
+    allow_destroy: bool = Field(
+        default=False,
+        description="On a stack with genesys-flows:protectPublished: true, this published flow may be "
+        "unpublished or deleted: deploy the definition with it first, then delete the file or set "
+        "draft (elsewhere it changes nothing)",
     )
 
 
@@ -461,7 +473,9 @@ def prepare(
         rendered, found = substitute_value(data, subs, flow=key)
         flow_problems = list(found)
         fields = (
-            {k: v for k, v in rendered.items() if k != "aliases"} if isinstance(rendered, dict) else rendered
+            {k: v for k, v in rendered.items() if k not in ("aliases", "allow_destroy")}
+            if isinstance(rendered, dict)
+            else rendered
         )
         flow_problems.extend(
             p for p in validate_flow(fields, flow=key, current=None) if not _is_state_dependent(p)

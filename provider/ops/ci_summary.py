@@ -2,7 +2,9 @@
 
     python -m provider.ops.ci_summary STACK PREVIEW.json      Markdown on stdout
 
-One section per stack: the counts, then one line per flow to create, update, replace or delete, and
+One section per stack: the counts, the destructive changes in words (a published flow deleted or
+unpublished, with the flows of the preview that use it: provider/deploy/protection.py), then one
+line per flow to create, update, replace or delete, and
 for each the Archy text diff of its definition (the flow's inputs in canonical Archy YAML,
 provider/domain/archy_text.py; the engine's own bookkeeping inputs, `__…`, left out). Secrets never
 reach it: the preview's JSON shows them as `[secret]`, and the connection input is left out.
@@ -17,6 +19,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+from provider.deploy import protection
 from provider.domain import archy_text
 from provider.ops.workspace import FLOW_TYPE
 
@@ -60,6 +63,9 @@ def summary(stack: str, preview: dict[str, Any]) -> str:
         return "\n".join(lines)
     lines.append(", ".join(f"**{counts[op]}** to {op}" for op in CHANGES if counts[op]))
     lines.append("")
+    destructive = protection.preview_lines(steps, lambda s: str(s["urn"]).rsplit("::", 1)[-1])
+    if destructive:  # a live flow taken away: named first, not left to a `~lifecycle_state`
+        lines += ["**Destructive changes:**", *(f"- ⚠ {line}" for line in destructive), ""]
     for key in sorted(changes):
         op, step = changes[key]
         lines.append(f"- **{op}** `{key}`")

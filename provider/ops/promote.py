@@ -4,8 +4,9 @@
    drifted from the definitions (`archctl drift`).
 2. The plan: the target's preview (what `up` will do) and, per flow, what changes in the target's
    org (the definitions with the target's substitutions against its live flows: fields, blocks, the
-   Archy text as a unified diff). `confirm` sees it and may refuse (archctl asks, or takes `--yes`;
-   a stdin that is not a terminal without `--yes` refuses and prints the plan).
+   Archy text as a unified diff), and first the destructive changes in words (a published flow
+   deleted or unpublished, with the flows that use it). `confirm` sees it and may refuse (archctl
+   asks, or takes `--yes`; a stdin that is not a terminal without `--yes` refuses and prints the plan).
 3. `up` the target stack through the Automation API, showing the engine's progress.
 4. Verify parity: the two orgs' flows (the flows either stack manages, by logical key) match in name,
    description, type, lifecycle state, blocks and references — references compared by logical key,
@@ -20,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from provider.deploy import protection
 from provider.domain import snapshot as snap
 from provider.domain.structdiff import DiffResult, diff
 from provider.ops import sources, workspace
@@ -39,6 +41,8 @@ class PromoteReport:
     parity: DiffResult | None = None
     plan_changes: dict[str, int] | None = None  # the target's preview: what `up` will do
     plan: DiffResult | None = None  # per flow: the target's live org → after the promotion
+    #: Live flows the promotion takes away in the target (deleted or unpublished), in words.
+    destructive: list[str] = field(default_factory=list)
     plan_shown: bool = False  # the plan was printed already (before a confirmation question)
 
     @property
@@ -60,6 +64,9 @@ class PromoteReport:
             return ""
         changes = ", ".join(f"{k} {v}" for k, v in sorted(self.plan_changes.items())) or "no changes"
         lines = [f"plan for stack {self.target}: {changes}"]
+        if self.destructive:
+            lines.append(f"destructive changes in {self.target}:")
+            lines += [f"  ⚠ {line}" for line in self.destructive]
         if self.plan is not None:
             lines.append("no flow changes in its org" if self.plan.identical else self.plan.render())
         return "\n".join(lines)
@@ -82,6 +89,7 @@ class PromoteReport:
             else {
                 "resource_changes": self.plan_changes,
                 "diff": None if self.plan is None else self.plan.to_json(),
+                "destructive": self.destructive,
             },
             "parity": None if self.parity is None else self.parity.to_json(),
             "ok": self.ok,
@@ -229,11 +237,35 @@ def drift_details(
     return result, publishers
 
 
+def destructive_changes(
+    live: snap.Snapshot, desired: Mapping[str, snap.FlowDoc], managed: set[str], platform: Any
+) -> list[str]:
+    """The managed live flows that are published and that the definitions delete or unpublish,
+    each with the flows that use it (provider/deploy/protection.py)."""
+    lines = []
+    for key in sorted(managed):
+        old, new = live.flows.get(key), desired.get(key)
+        if old is None or old.get("lifecycle_state") != "published":
+            continue
+        if new is not None and new.get("lifecycle_state") != "draft":
+            continue
+        flow_id = live.ids.get(key)
+        used = [ref.name or ref.id for ref in platform.consumers(flow_id)] if flow_id else None
+        name = str(old.get("name") or key)
+        line = protection.delete_line(name, used) if new is None else protection.unpublish_line(used)
+        lines.append(f"{key}: {line}")
+    return lines
+
+
 def target_plan(
-    target: str, *, flows_dir: str | Path | None, progress: sources.Progress | None = None
+    target: str,
+    *,
+    flows_dir: str | Path | None,
+    progress: sources.Progress | None = None,
+    destructive: list[str] | None = None,
 ) -> DiffResult:
     """Per flow, what a promotion changes in the target's org: its live flows (the ones it manages or
-    defines) → the definitions with its substitutions."""
+    defines) → the definitions with its substitutions; the destructive ones also into `destructive`."""
     info = sources.stack_info(target)
     directory = sources.flows_dir_for(info, flows_dir)
     desired = sources.definition_docs(directory, info.substitutions)
@@ -246,6 +278,8 @@ def target_plan(
         progress=progress,
     )
     managed = set(desired) | set(info.flow_ids)
+    if destructive is not None:
+        destructive += destructive_changes(live, desired, managed, platform)
     return diff(
         {k: v for k, v in live.flows.items() if k in managed},
         desired,
@@ -287,7 +321,12 @@ def promote(
     preview = tgt.preview(on_output=None)
     report.plan_changes = workspace.pending(workspace.changes(preview.change_summary))
     note(f"plan for {target}: reading its org")
-    report.plan = target_plan(target, flows_dir=flows_dir, progress=_counter(note, f"reading {target}"))
+    report.plan = target_plan(
+        target,
+        flows_dir=flows_dir,
+        progress=_counter(note, f"reading {target}"),
+        destructive=report.destructive,
+    )
     if confirm is not None and not confirm(report):
         report.refused = report.refused or "not confirmed: nothing was deployed"
         return report

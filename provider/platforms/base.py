@@ -160,6 +160,33 @@ class ContentExport(Protocol):
         ...
 
 
+@dataclass(frozen=True)
+class FlowVersionInfo:
+    """One version of a flow, as a platform that keeps them lists it."""
+
+    id: str
+    #: Whether this version was ever published (the ones a rollback may go back to).
+    published: bool
+    #: The version published now.
+    live: bool = False
+    created_by: str | None = None
+    date_published: str | None = None
+
+
+@runtime_checkable
+class VersionHistory(Protocol):
+    """A platform that keeps every version of a flow with its content (genesys-cloud), so that a
+    flow can be rolled back to one: checked with `isinstance`."""
+
+    def versions(self, flow_id: str) -> list[FlowVersionInfo]:
+        """Every version of the flow, the newest first."""
+        ...
+
+    def fetch_content(self, flow_id: str, version: str | None = None) -> str:
+        """One version's content (the text a definition holds)."""
+        ...
+
+
 class PlatformConfig(Protocol):
     """What `provider.platforms.get_platform` needs from a stack's config
     (`provider.deploy.config.StackConfig` is one)."""

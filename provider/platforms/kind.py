@@ -89,6 +89,14 @@ class PlatformKind(Protocol):
         platform's content holds their values, so that the export deploys to any environment."""
         ...
 
+    def rollback_files(
+        self, directory: Path, key: str, text: str, substitutions: Mapping[str, str]
+    ) -> tuple[dict[Path, str], list[str]]:
+        """`archctl rollback`: the files that make flow `key`'s definition in `directory` hold the
+        version `text` (placeholders restored), and notes; `ConfigurationError` where the platform
+        keeps no versions to roll back to."""
+        ...
+
     def import_plan(self, platform: Platform, request: ImportRequest) -> ImportPlan:
         """`archctl import`: which live flows a stack adopts and which definition files it writes."""
         ...

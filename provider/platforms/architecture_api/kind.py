@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 from provider.domain import loading, snapshot
 from provider.domain.loading import PreparedSet
 from provider.domain.rules import Problem
+from provider.errors import ConfigurationError
 from provider.platforms.architecture_api.client import CONFLICT_POLICIES
 from provider.platforms.architecture_api.platform import NAME
 from provider.platforms.base import Platform, PlatformConfig, Progress
@@ -22,6 +23,11 @@ if TYPE_CHECKING:
     from provider.platforms.http.recorder import Recorder
 
 RULE_ARCHY_PLATFORM = loading.RULE_OTHER_CONTENT
+#: The tutorial's API keeps no published versions with their content to go back to.
+ROLLBACK_UNSUPPORTED = (
+    f"flow {{key!r}}: rollback is not supported on platform {NAME}: the tutorial's API keeps no "
+    "published versions to republish; revert the definition in Git and deploy instead"
+)
 
 
 def archy_on_block_platform(key: str, file_name: str) -> Problem:
@@ -98,6 +104,11 @@ class ArchitectureApi:
         definitions_dir: Path | None = None,
     ) -> ExportFiles:
         return ExportFiles(snapshot.write(read.snapshot, Path(out_dir)))  # block trees: values as they are
+
+    def rollback_files(
+        self, directory: Path, key: str, text: str, substitutions: Mapping[str, str]
+    ) -> tuple[dict[Path, str], list[str]]:
+        raise ConfigurationError(ROLLBACK_UNSUPPORTED.format(key=key))
 
     def import_plan(self, platform: Platform, request: ImportRequest) -> ImportPlan:
         from provider.platforms.architecture_api.adopt import import_plan

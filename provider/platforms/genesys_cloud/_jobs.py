@@ -14,7 +14,7 @@ from provider.errors import (
     TransportError,
     error_from_response,
 )
-from provider.platforms.base import STEP_DEACTIVATION_PENDING, LiveFlow, report_step
+from provider.platforms.base import STEP_DEACTIVATION_PENDING, FlowVersionInfo, LiveFlow, report_step
 
 from . import replaced
 from ._core import (
@@ -27,7 +27,9 @@ from ._core import (
 from .polling import PollTimeout, poll
 from .versions import (
     error_code,
+    ref_name,
     revision_of,
+    version_order,
 )
 from .wire import ArchitectJobStateResponse, Flow, Operation, RegisterArchitectJobResponse
 
@@ -40,6 +42,25 @@ class JobOps(PlatformCore):
     def content_version(self, flow: LiveFlow) -> str | None:
         """The version whose content counts: the published one, else the checked-in one."""
         return flow.extra.get("publishedVersion") or flow.extra.get("checkedInVersion")
+
+    def versions(self, flow_id: str) -> list[FlowVersionInfo]:
+        """Every version of the flow, the newest first (`VersionHistory`): a version published once
+        has `datePublished` (a draft's too: its job published it before the deactivation)."""
+        flow = self._api.get_flow(flow_id)
+        if flow is None:
+            raise NotFoundError(f"flow {flow_id} does not exist (or was deleted)", status=410)
+        live = flow.publishedVersion.id if flow.publishedVersion else None
+        out = [
+            FlowVersionInfo(
+                id=v.id,
+                published=v.datePublished is not None or (v.type or "").upper() == "PUBLISH",
+                live=v.id == live,
+                created_by=ref_name(v.createdBy) or ref_name(v.createdByClient),
+                date_published=None if v.datePublished is None else str(v.datePublished),
+            )
+            for v in self._api.iter_versions(flow_id)
+        ]
+        return sorted(out, key=lambda v: version_order(v.id), reverse=True)
 
     def fetch_content(self, flow_id: str, version: str | None = None) -> str:
         """The Archy YAML of the flow (a version, or the latest) through an export job."""

@@ -25,6 +25,8 @@ from .wire import (
     DependencyListing,
     Flow,
     FlowEntityListing,
+    FlowVersion,
+    FlowVersionEntityListing,
     RegisterArchitectExportJobResponse,
     RegisterArchitectJobResponse,
 )
@@ -32,6 +34,7 @@ from .wire import (
 T_FLOWS = "/api/v2/flows"
 T_FLOW = "/api/v2/flows/{flowId}"
 T_ACTION = "/api/v2/flows/actions/{action}"
+T_VERSIONS = "/api/v2/flows/{flowId}/versions"
 T_JOBS = "/api/v2/flows/jobs"
 T_JOB = "/api/v2/flows/jobs/{jobId}"
 T_EXPORT_JOBS = "/api/v2/flows/export/jobs"
@@ -76,6 +79,12 @@ class GenesysCloudProxy:
             params["name"] = name
         for body in self.requestor.pages(T_FLOWS, T_FLOWS, params):
             yield from FlowEntityListing.model_validate(body).entities
+
+    def iter_versions(self, flow_id: str) -> Iterator[FlowVersion]:
+        """Every version of the flow (the platform keeps them all), as the listing pages them."""
+        path = f"{T_FLOWS}/{_q(flow_id)}/versions"
+        for body in self.requestor.pages(path, T_VERSIONS, {"pageSize": 100}):
+            yield from FlowVersionEntityListing.model_validate(body).entities
 
     def put_flow(self, flow_id: str, body: dict[str, Any]) -> Flow:
         out = self.requestor.call("PUT", f"{T_FLOWS}/{_q(flow_id)}", T_FLOW, body=body)

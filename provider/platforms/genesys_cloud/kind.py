@@ -80,6 +80,13 @@ class GenesysCloud:
         own = neutral.own_substitutions(definitions_dir) if substitutions else {}
         return neutral.write_export(read, out_dir, substitutions=substitutions or {}, own=own)
 
+    def rollback_files(
+        self, directory: Path, key: str, text: str, substitutions: Mapping[str, str]
+    ) -> tuple[dict[Path, str], list[str]]:
+        from provider.platforms.genesys_cloud.rollback import rollback_files
+
+        return rollback_files(directory, key, text, substitutions)
+
     def import_plan(self, platform: Platform, request: ImportRequest) -> ImportPlan:
         from provider.platforms.genesys_cloud.adopt import import_plan
 

@@ -10,6 +10,7 @@
       flow_name: "Main IVR {{env_label}}"   # a value may use the stack's placeholders
     external:                       # optional: flows this one names that another team owns
       - {type: botFlow, name: Helper Bot}   # checked read-only against the org, never managed
+    allow_destroy: true             # optional: may be unpublished/deleted on a protectPublished stack
 
 `prepare_archy(directory, substitutions)` reads every definition and its Archy text (a file named by
 some definition's `archy:` is content, never a definition; a stray Archy file is one problem), fills
@@ -67,6 +68,7 @@ ARCHY_KEYS = frozenset(
         "aliases",
         "substitutions",
         "external",
+        "allow_destroy",
     }
 )
 LIFECYCLES = ("published", "draft")
@@ -291,6 +293,7 @@ def _graph(read: _ReadSet, result: PreparedSet) -> tuple[dict[str, GraphNode], l
                     "aliases": others.get("aliases") or [],
                     "archy": read.texts[key],
                     "external": read.externals.get(key, []),
+                    "allow_destroy": others.get("allow_destroy") or False,
                 }
             )
         except PydanticValidationError as exc:

@@ -52,3 +52,12 @@ def flow_type_of(dep_type: str | None) -> str:
 def error_code(body: Any) -> str | None:
     code = body.get("code") if isinstance(body, dict) else None
     return code if isinstance(code, str) else None
+
+
+def version_order(version_id: str) -> tuple[int, ...]:
+    """Platform-assigned version ids ("1.0", "2.0", …) in numeric order; an id of another form sorts
+    first (never guessed newer)."""
+    try:
+        return tuple(int(part) for part in version_id.split("."))
+    except ValueError:
+        return (-1,)

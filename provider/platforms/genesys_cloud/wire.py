@@ -32,6 +32,7 @@ class FlowVersion(_Wire):
     dateCreated: int | None = None  # epoch milliseconds
     dateSaved: int | None = None  # epoch milliseconds (a SAVE version: the holder's working copy)
     datePublished: int | str | None = None
+    datePublishedEnd: int | str | None = None
 
 
 class Operation(_Wire):
@@ -63,6 +64,11 @@ class Flow(_Wire):
     publishedBy: EntityRef | None = None
     currentOperation: Operation | None = None
     selfUri: str | None = None
+
+
+class FlowVersionEntityListing(_Wire):
+    entities: list[FlowVersion] = Field(default_factory=list)
+    nextUri: str | None = None
 
 
 class FlowEntityListing(_Wire):
