@@ -10,7 +10,8 @@ URL or one vouched for with trustApiUrl: provider/deploy/stack_org.py), apiUrl o
 clientSecret (a secret), conflictPolicy (architecture-api: merge|overwrite|fail, default merge; genesys-cloud:
 fail|overwrite, default fail), forceUnlock (genesys-cloud only, default false; the client needs the
 permission architect:flow:unlock), substitutions
-(name → string), metricsDir, auditLog, flowsDir.
+(name → string), metricsDir, auditLog, flowsDir, orgObjects (fail|warn|off, default fail: the
+org objects the flows name, checked in the org at preview: provider/deploy/org_objects.py).
 """
 
 from __future__ import annotations
@@ -70,7 +71,10 @@ KEYS: tuple[str, ...] = (
     "auditLog",
     "flowsDir",
     "trustApiUrl",
+    "orgObjects",
 )
+#: `orgObjects`: what a missing org object does at preview (the first is the default).
+ORG_OBJECT_MODES: tuple[str, ...] = ("fail", "warn", "off")
 
 
 #: How the connection's settings are named to the user: stack keys (their environment variables
@@ -112,6 +116,7 @@ class StackConfig(BaseModel):
     audit_log: str | None = None
     flows_dir: str | None = None
     trust_api_url: bool = False
+    org_objects: str = ORG_OBJECT_MODES[0]
 
     def key(self, name: str) -> str:
         return f"{NAMESPACE}:{name}"
@@ -200,6 +205,9 @@ def parse(stack: str, values: Mapping[str, Any]) -> StackConfig:
         policy = allowed[0]
     force_unlock = _force_unlock(values, platform, bad)
     raw_subs = _raw_substitutions(values, bad)
+    org_objects = (_text(values.get("orgObjects")) or ORG_OBJECT_MODES[0]).lower()
+    if org_objects not in ORG_OBJECT_MODES:
+        bad("orgObjects", f"is {values.get('orgObjects')!r}; use one of {', '.join(ORG_OBJECT_MODES)}")
     if problems:
         raise StackConfigError(stack, problems)
     return StackConfig(
@@ -217,6 +225,7 @@ def parse(stack: str, values: Mapping[str, Any]) -> StackConfig:
         audit_log=_text(values.get("auditLog")),
         flows_dir=_text(values.get("flowsDir")),
         trust_api_url=trust_api_url,
+        org_objects=org_objects,
     )
 
 
