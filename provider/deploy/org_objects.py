@@ -22,6 +22,7 @@ from provider.deploy.config import StackConfig
 from provider.domain.loading import PreparedSet, render_problems
 from provider.errors import ArchitectError
 from provider.platforms.base import OrgCheck, Platform
+from provider.platforms.http.pool import ClientPool
 
 OFFLINE_ENV = "GENESYS_FLOWS_OFFLINE"
 
@@ -48,9 +49,11 @@ def gate(
     *,
     secret: str | None = None,
     env: Mapping[str, str] | None = None,
+    pool: ClientPool | None = None,
 ) -> Verdict:
     """Check the prepared definitions' org objects in the stack's org as `config.org_objects` says;
-    `secret` is the plain client secret when the config holds it as an Output (the program)."""
+    `secret` is the plain client secret when the config holds it as an Output (the program); `pool`
+    the sessions and tokens to share (default: the platform's own)."""
     if config.org_objects == "off":
         return Verdict()
     if offline(env):
@@ -59,7 +62,7 @@ def gate(
         config = config.model_copy(update={"client_secret": secret})
 
     def connect() -> Platform:
-        return platforms.get_platform(config)
+        return platforms.get_platform(config, pool=pool)
 
     try:
         result = platforms.kind(config.platform).check_org_objects(connect, prepared, org=config.stack)
