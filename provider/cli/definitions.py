@@ -48,7 +48,12 @@ def cmd_validate(args: argparse.Namespace, out: Output) -> int:
         verdict = org_gate.check_stack(info, directory)
         doc["org_objects"] = org_gate.to_json(verdict)
         lines += [m for m in (verdict.error, verdict.warning, verdict.note) if m]
-        if verdict.result is not None and not verdict.error and not verdict.warning:
+        if (
+            verdict.result is not None
+            and verdict.result.checked
+            and not verdict.error
+            and not verdict.warning
+        ):
             lines.append(
                 f"org objects: {verdict.result.checked} name(s) found in the org of stack {info.stack} "
                 f"({verdict.result.calls} read-only call(s))"

@@ -1,9 +1,10 @@
 """The org-objects gate through the real engine and the emulator process, in one folded run: the
 sample set with a data action added is promoted gc-dev → gc-staging while staging lacks that data
-action and the queue its substitution names. Staging's preview fails with exactly those two problems,
-`archctl promote` is refused before any write, `orgObjects: warn` previews through, and once both are
-seeded the promotion passes with parity. (Missing, ambiguous, permission-less, off and offline are
-covered without the engine: tests/platforms/genesys_cloud/test_org_check.py.)"""
+action and the queue its substitution names. Staging's preview fails with exactly those two
+problems, `archctl validate --stack` and `archctl promote` report them (promote refused before any
+write), `orgObjects: warn` previews through, and once both are seeded the promotion passes with
+parity. (Missing, ambiguous, permission-less, off and offline are covered without the engine:
+tests/platforms/genesys_cloud/test_org_check.py.)"""
 
 from __future__ import annotations
 
@@ -87,6 +88,10 @@ def test_promotion_refused_on_a_missing_queue_and_data_action_then_passes_once_s
         and meter.result.count("POST", "/api/v2/flows") == 0
     )
     assert list(platform(emulator.url, "staging-rw").list_flows()) == []
+
+    # archctl validate --stack: the same check against the stack's org.
+    validated = archctl_json("validate", "--stack", "gc-staging", expect=1)
+    assert validated.doc["problems"] == [] and len(validated.doc["org_objects"]["problems"]) == 2
 
     # orgObjects: warn prints them and proceeds.
     staging.set_config(f"{NS}:orgObjects", auto.ConfigValue("warn"))

@@ -72,7 +72,7 @@ COVERED: tuple[tuple[str, str], ...] = (
     ("evaluateScheduleGroup.emergencyGroup, any `emergencyGroup`", EMERGENCY_GROUP),
     ("transferToAcd.acdSkills / `skills` (lit list of names)", SKILL),
     ("transferToAcd.languageSkill", LANGUAGE),
-    ("settingsInQueueCall/…wrapupCode, any `wrapupCode`", WRAPUP_CODE),
+    ("settingsOutboundCall.wrapupCode, any `wrapupCode`", WRAPUP_CODE),
     ("callData.category.<category>.dataAction.<name>", DATA_ACTION),
     ("`Prompt.<name>` in audio, prompts and expressions", USER_PROMPT),
     ("`PromptSystem.<name>` in audio, prompts and expressions", SYSTEM_PROMPT),
