@@ -5,7 +5,7 @@ Archy binds these by name when it publishes, so a name the target org lacks fail
 flows before it were published. Only literal names are derived (`lit: {name: X}`, `Prompt.X`, a
 `Find…("X")` with a string literal); a name an expression computes at run time is listed in
 `Derived.unchecked` with its path ("not checked"), never guessed. The covered Archy keys are listed
-in `COVERED` (the README's table is generated from the same list).
+in `COVERED` (and in the README's table).
 """
 
 from __future__ import annotations
@@ -147,9 +147,7 @@ def _literal(out: Derived, path: str, object_type: str, value: Any) -> None:
         name = item.get("name") if isinstance(item, Mapping) else None
         if isinstance(name, str) and name.strip():
             where = f"{path}.lit[{index}]" if isinstance(lit, list) else f"{path}.lit.name"
-            if object_type == USER_PROMPT or _PROMPT.fullmatch(name.strip()):
-                out.refs += _prompts(name, path)
-            else:
+            if not _PROMPT.fullmatch(name.strip()):  # a prompt is found by the walk, at `.name`
                 out.refs.append(ObjectRef(object_type, name.strip(), where))
 
 
