@@ -101,6 +101,8 @@ def test_listings_page_with_next_uris(emu: InProcessEmulator, dev: requests.Sess
     assert first["total"] == 5 and first["pageCount"] == 3 and len(first["entities"]) == 2
     last = _ok(dev.get(URL + first["lastUri"]), "SkillEntityListing")
     assert [s["name"] for s in last["entities"]] == ["Skill 4"] and "nextUri" not in last
+    for bad in ({"pageSize": 0}, {"pageSize": 501}, {"pageNumber": "x"}):
+        assert_gc_error(dev.get(route, params=bad), 400, "invalid.value")
     assert emu.admin.gc_remove_org_object("dev", "skill", "Skill 4") == 1
     emu.admin.reset()
     assert _ok(dev.get(route), "SkillEntityListing")["total"] == 0  # back to the fixture file

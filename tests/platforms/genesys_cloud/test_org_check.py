@@ -137,6 +137,11 @@ def narrow_emu(tmp_path_factory: pytest.TempPathFactory) -> Iterator[InProcessEm
         "scopes": ["architect:flow:read"],
         "permissions": ["architect:flow:view", "architect:scheduleGroup:view"],
     }
+    config["organizations"]["dev"]["clients"]["dev-noflows"] = {
+        "secret": "s",
+        "scopes": ["architect:flow:read"],
+        "permissions": ["routing:queue:view"],
+    }
     (folder / "config.yaml").write_text(yaml.safe_dump(config))
     with InProcessEmulator(
         folder / "a.db", url="http://narrow.test", config_path=folder / "config.yaml"
@@ -164,6 +169,19 @@ def test_a_client_without_the_queue_view_permission_gets_one_problem_and_the_res
     assert (
         "lacks the permission routing:queue:view" in refused.message and "1 queue name(s)" in refused.message
     )
+
+
+def test_a_client_without_the_flow_view_permission_fails_with_one_message(
+    narrow_emu: InProcessEmulator,
+) -> None:
+    pool = ClientPool()
+    narrow_emu.mount(pool.session(narrow_emu.url))
+    verdict = org_objects.gate(
+        _config(narrow_emu, "dev-noflows"), prepare_archy(FLOWS, _subs("gc-dev")), pool=pool, env={}
+    )
+    assert verdict.result is None and verdict.error is not None
+    assert verdict.error.startswith("stack gc-dev: the org could not be checked before any change")
+    assert "architect:flow:view" in verdict.error and "\n" not in verdict.error
 
 
 def test_warn_proceeds_off_and_offline_make_no_call(emu: InProcessEmulator, pool: ClientPool) -> None:
