@@ -3,8 +3,9 @@ faults, statistics), one router per API surface, shared error handlers, and the 
 that stamps correlation ids, records statistics and injects faults.
 
 Surfaces: `routes.oauth` (health, token), `routes.architecture_api` (the tutorial's Architecture API,
-the only one in the OpenAPI document), `routes.genesys_cloud` (the real Genesys Cloud flows API)
-and `routes.admin` (`/_emulator/`).
+the only one in the OpenAPI document), `routes.genesys_cloud` (the real Genesys Cloud flows API),
+`routes.org_objects` (the org objects flows name: queues, schedule groups, ...) and `routes.admin`
+(`/_emulator/`).
 """
 
 from pathlib import Path
@@ -23,7 +24,7 @@ from .config import EmulatorConfig
 from .errors import ApiError, code_for_status, detail
 from .http import error_response, json_response
 from .middleware import ASGIApp, EmulatorMiddleware
-from .routes import admin, architecture_api, genesys_cloud, oauth
+from .routes import admin, architecture_api, genesys_cloud, oauth, org_objects
 from .routes.architecture_api import QUERY_HINTS
 from .runtime import Runtime
 from .store import dumps
@@ -49,6 +50,7 @@ def create_app(config: EmulatorConfig, data_path: str | Path) -> tuple[ASGIApp, 
         oauth.router(runtime),
         architecture_api.router(runtime),
         genesys_cloud.router(runtime),
+        org_objects.router(runtime),
         admin.router(runtime),
     ]
     for surface in surfaces:

@@ -29,6 +29,16 @@ VIEW_PERMISSIONS = frozenset(
         "architect:job:view",
         "architect:jobExport:view",
         "architect:dependencyTracking:view",
+        # the org objects flows name (emulator/genesys/objects.py)
+        "routing:queue:view",
+        "architect:scheduleGroup:view",
+        "architect:schedule:view",
+        "architect:userPrompt:view",
+        "architect:systemPrompt:view",
+        "integrations:action:view",
+        "routing:skill:view",
+        "architect:emergencyGroup:view",
+        "routing:wrapupCode:view",
     }
 )
 ALL_PERMISSIONS = VIEW_PERMISSIONS | {

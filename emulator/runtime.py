@@ -7,6 +7,7 @@ from pathlib import Path
 from .auth import Auth, RateLimiter
 from .config import EmulatorConfig
 from .faults import FaultInjector
+from .genesys.objects import OrgObjects
 from .genesys.settings import GenesysSettings
 from .genesys.store import GenesysStore
 from .stats import Stats
@@ -25,11 +26,13 @@ class Runtime:
         self.stats = Stats()
         self.genesys = GenesysStore(self.store)
         self.genesys_settings = GenesysSettings()
+        self.org_objects = OrgObjects(config.organizations)
 
     async def reset(self) -> None:
         await self.store.write(self.store.reset)
         await self.store.write(self.genesys.reset)
         self.genesys_settings.reset()
+        self.org_objects.reset()
         self.stats.reset()
         self.faults.clear()
         self.limiter.configure(self.config.rate_limit, self.config.rate_limit_window_seconds)

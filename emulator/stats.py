@@ -7,6 +7,8 @@ import threading
 from collections import Counter, deque
 from typing import Any
 
+from .genesys.objects import TYPES as ORG_OBJECT_TYPES
+
 FLOWS = "/api/v2/architect/flows"
 FLOW = "/api/v2/architect/flows/{flowId}"
 VERSIONS = "/api/v2/architect/flows/{flowId}/versions"
@@ -56,6 +58,9 @@ _TEMPLATES: list[tuple[re.Pattern[str], str]] = [
         re.compile(r"/api/v2/architect/dependencytracking/consumingresources"),
         "/api/v2/architect/dependencytracking/consumingresources",
     ),
+    # the org objects flows name (genesys/objects.py): listings and GETs by id
+    *((re.compile(re.escape(t.route)), t.route) for t in ORG_OBJECT_TYPES.values()),
+    *((re.compile(re.escape(t.route) + r"/[^/]+"), t.route + "/{id}") for t in ORG_OBJECT_TYPES.values()),
     (re.compile(r"/_upload/[^/]+"), GC_UPLOAD),
     (re.compile(r"/_download/[^/]+"), GC_DOWNLOAD),
 ]

@@ -151,6 +151,17 @@ class AdminClient:
         result: dict[str, Any] = self._call("POST", "genesys/seed-flow", json=body).json()
         return result
 
+    def gc_add_org_object(self, org: str, object_type: str, name: str) -> dict[str, Any]:
+        """One more org object a flow may name (`queue`, `dataAction` as `category/name`, ...)."""
+        body = {"org": org, "type": object_type, "name": name}
+        result: dict[str, Any] = self._call("POST", "genesys/org-objects", json=body).json()
+        return result
+
+    def gc_remove_org_object(self, org: str, object_type: str, name: str) -> int:
+        body = {"org": org, "type": object_type, "name": name}
+        removed: int = self._call("POST", "genesys/org-objects/remove", json=body).json()["removed"]
+        return removed
+
     def gc_dependency_rebuilding(self, on: bool) -> None:
         """While on, both dependency-tracking routes answer 206 ("being rebuilt")."""
         self._call("PUT", "genesys/dependency-tracking", json={"rebuilding": on})

@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from ..errors import ApiError
 from ..faults import FaultSettings
+from ..genesys.objects import TYPES as OBJECT_TYPES
 from ..genesys.render import user_actor
 from ..http import json_body, json_response
 from ..runtime import Runtime
@@ -98,6 +99,13 @@ class _AdminSeed(BaseModel):
     org: str = Field(min_length=1, max_length=200)
     user_name: str = Field(min_length=1, max_length=200)
     yaml: str = Field(max_length=1024 * 1024)
+
+
+class _AdminOrgObject(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+    org: str = Field(min_length=1, max_length=200)
+    type: str = Field(min_length=1, max_length=40)
+    name: str = Field(min_length=1, max_length=400)  # a data action: `category/name`
 
 
 class _AdminRebuilding(BaseModel):
@@ -217,6 +225,23 @@ def router(runtime: Runtime) -> APIRouter:
         actor = user_actor(known_org(body.org), body.user_name)
         doc = await runtime.store.write(gc.seed_as, body.org, actor, body.yaml)
         return json_response(dumps(doc))
+
+    async def org_object(request: Request) -> _AdminOrgObject:
+        body: _AdminOrgObject = await admin_body(runtime, request, _AdminOrgObject)
+        known_org(body.org)
+        if body.type not in OBJECT_TYPES:
+            raise ApiError(400, "bad.request", f"Unknown object type; use one of {', '.join(OBJECT_TYPES)}.")
+        return body
+
+    @app.post("/_emulator/genesys/org-objects")
+    async def admin_add_org_object(request: Request) -> Response:
+        body = await org_object(request)
+        return json_response(dumps(runtime.org_objects.add(body.org, body.type, body.name)))
+
+    @app.post("/_emulator/genesys/org-objects/remove")
+    async def admin_remove_org_object(request: Request) -> Response:
+        body = await org_object(request)
+        return json_response(dumps({"removed": runtime.org_objects.remove(body.org, body.type, body.name)}))
 
     @app.put("/_emulator/genesys/dependency-tracking")
     async def admin_rebuilding(request: Request) -> Response:

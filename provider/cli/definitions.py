@@ -44,8 +44,27 @@ def cmd_validate(args: argparse.Namespace, out: Output) -> int:
         if result.order:
             lines.append("deploy order: " + ", ".join(result.order))
         lines += [f"note: {p}: deployed with a stub first (bound by name)" for p in result.notes]
+    failed = bool(result.problems)
+    if info is not None and not result.problems:  # the org objects the flows name, in its org
+        from provider.ops import org_gate
+
+        verdict = org_gate.check_stack(info, directory)
+        doc["org_objects"] = org_gate.to_json(verdict)
+        lines += [m for m in (verdict.error, verdict.warning, verdict.note) if m]
+        if (
+            verdict.result is not None
+            and verdict.result.checked
+            and not verdict.error
+            and not verdict.warning
+        ):
+            lines.append(
+                f"org objects: {verdict.result.checked} name(s) found in the org of stack {info.stack} "
+                f"({verdict.result.calls} read-only call(s))"
+            )
+        failed = verdict.error is not None
+        doc["ok"] = not failed
     out.emit(doc, "\n".join(lines))
-    return EXIT_DIFF if result.problems else EXIT_OK
+    return EXIT_DIFF if failed else EXIT_OK
 
 
 def _current_stack_folder(out: Output) -> tuple[Path, str | None]:

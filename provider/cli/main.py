@@ -83,7 +83,11 @@ def build_parser() -> argparse.ArgumentParser:
         nargs="?",
         help="definitions folder (default: the current stack's, $GENESYS_FLOWS_STACK or gc-dev)",
     )
-    p.add_argument("--stack", help="apply this stack's substitutions first (read from its config, offline)")
+    p.add_argument(
+        "--stack",
+        help="apply this stack's substitutions first, then check the org objects the flows name in its org "
+        "(read-only; GENESYS_FLOWS_OFFLINE=1 skips the org)",
+    )
     _common(p)
     p.set_defaults(func=cmd_validate)
 

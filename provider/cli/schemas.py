@@ -49,6 +49,21 @@ ERROR = _obj(
     }
 )
 
+_NULLABLE_INT = {"type": ["integer", "null"]}
+#: The org-objects gate (provider/ops/org_gate.py): `validate --stack` and `promote`'s target.
+ORG_OBJECTS = _obj(
+    {
+        "ok": {"type": "boolean"},
+        "checked": _NULLABLE_INT,
+        "calls": _NULLABLE_INT,
+        "problems": _arr(PROBLEM),
+        "unchecked": _arr({"type": "string"}),
+        "error": {"type": ["string", "null"]},
+        "warning": {"type": ["string", "null"]},
+        "note": {"type": ["string", "null"]},
+    }
+)
+
 VALIDATE = _obj(
     {
         "ok": {"type": "boolean"},
@@ -56,7 +71,9 @@ VALIDATE = _obj(
         "flows": _arr({"type": "string"}),
         "order": _arr({"type": "string"}),
         "problems": _arr(PROBLEM),
-    }
+        "org_objects": ORG_OBJECTS,  # with --stack, when the definitions have no problem
+    },
+    required=["ok", "directory", "flows", "order", "problems"],
 )
 
 GRAPH = _obj(
@@ -340,6 +357,7 @@ PROMOTE = _obj(
             "required": ["resource_changes", "diff", "destructive"],
         },
         "parity": {"anyOf": [DIFF, {"type": "null"}]},
+        "org_objects": {"anyOf": [ORG_OBJECTS, {"type": "null"}]},
         "ok": {"type": "boolean"},
     }
 )

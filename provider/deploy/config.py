@@ -11,7 +11,8 @@ clientSecret (a secret), conflictPolicy (architecture-api: merge|overwrite|fail,
 fail|overwrite, default fail), forceUnlock (genesys-cloud only, default false; the client needs the
 permission architect:flow:unlock), protectPublished (default false: true refuses to delete or
 unpublish a published flow, provider/deploy/protection.py), substitutions (name → string),
-metricsDir, auditLog, flowsDir.
+metricsDir, auditLog, flowsDir, orgObjects (fail|warn|off, default fail: the org objects the flows
+name, checked in the org at preview: provider/deploy/org_objects.py).
 """
 
 from __future__ import annotations
@@ -73,7 +74,10 @@ KEYS: tuple[str, ...] = (
     "flowsDir",
     "trustApiUrl",
     "protectPublished",
+    "orgObjects",
 )
+#: `orgObjects`: what a missing org object does at preview (the first is the default).
+ORG_OBJECT_MODES: tuple[str, ...] = ("fail", "warn", "off")
 
 
 #: How the connection's settings are named to the user: stack keys (their environment variables
@@ -116,6 +120,7 @@ class StackConfig(BaseModel):
     flows_dir: str | None = None
     trust_api_url: bool = False
     protect_published: bool = False
+    org_objects: str = ORG_OBJECT_MODES[0]
 
     def key(self, name: str) -> str:
         return f"{NAMESPACE}:{name}"
@@ -207,6 +212,9 @@ def parse(stack: str, values: Mapping[str, Any]) -> StackConfig:
     protect_published = _bool(values.get("protectPublished"))
     if protect_published is None:
         bad("protectPublished", f"is {values.get('protectPublished')!r}; use true or false")
+    org_objects = (_text(values.get("orgObjects")) or ORG_OBJECT_MODES[0]).lower()
+    if org_objects not in ORG_OBJECT_MODES:
+        bad("orgObjects", f"is {values.get('orgObjects')!r}; use one of {', '.join(ORG_OBJECT_MODES)}")
     if problems:
         raise StackConfigError(stack, problems)
     return StackConfig(
@@ -225,6 +233,7 @@ def parse(stack: str, values: Mapping[str, Any]) -> StackConfig:
         flows_dir=_text(values.get("flowsDir")),
         trust_api_url=trust_api_url,
         protect_published=bool(protect_published),
+        org_objects=org_objects,
     )
 
 

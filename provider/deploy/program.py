@@ -5,7 +5,8 @@
    domain's rules and the platform's) and pre-check the reference graph (unknown keys, cycles,
    published flows referencing drafts). Any problem fails the run *before a single resource is
    registered* (so `pulumi preview` makes no API call), listing every problem with its flow, field
-   and rule.
+   and rule. Then the org objects the flows name (queues, prompts, data actions, ...) are checked
+   read-only in the stack's org (`orgObjects`: fail|warn|off; `GENESYS_FLOWS_OFFLINE=1` skips it).
 3. Register one `Flow` per definition, dependencies first, passing each referenced flow's id as the
    referenced resource's Output: Pulumi's graph then orders creates, updates and deletes. On
    genesys-cloud a cycle is deployable: the references that close it are passed by name instead
@@ -30,7 +31,7 @@ import pulumi
 
 from provider import platforms
 from provider.deploy import config as stack_config
-from provider.deploy import cycles
+from provider.deploy import cycles, org_objects
 from provider.deploy.config import NAMESPACE, StackConfig, StackConfigError
 from provider.deploy.externals import external_inputs
 from provider.deploy.resource import Flow
@@ -78,6 +79,20 @@ def check_definitions(flows_dir: Path, config: StackConfig) -> PreparedSet:
     return prepared
 
 
+def check_org_objects(config: StackConfig, prepared: PreparedSet) -> None:
+    """The org objects the flows name, checked read-only in the stack's org before any resource is
+    registered (provider/deploy/org_objects.py): fails the run, or warns, per `orgObjects`."""
+    # The plain secret for this read only (never logged): the model keeps the secret Output.
+    secret = pulumi.runtime.get_config(config.key("clientSecret"))
+    verdict = org_objects.gate(config, prepared, secret=None if secret is None else str(secret))
+    if verdict.note:
+        pulumi.log.info(verdict.note)
+    if verdict.warning:
+        pulumi.log.warn(verdict.warning)
+    if verdict.error:
+        sdk_bail.fail(verdict.error)
+
+
 def register(prepared: PreparedSet, resource: type[Flow] = Flow) -> dict[str, Flow]:
     """One `resource` (a `Flow`) per definition, dependencies first."""
     resources: dict[str, Flow] = {}
@@ -121,6 +136,7 @@ def run(program_dir: Path, *, resource: type[Flow] = Flow) -> None:
         sdk_bail.fail(exc.message)
     flows_dir = Path(config.flows_dir) if config.flows_dir else program_dir / "flows"
     prepared = check_definitions(flows_dir, config)
+    check_org_objects(config, prepared)
     # No connection per resource: the provider takes it (and its secret) from the stack config.
     resources = register(prepared, resource)
     ids = {key: recovered(flow.id, None) for key, flow in sorted(resources.items())}

@@ -2,13 +2,17 @@
 
 1. Refuse when the source stack is not clean: its preview shows pending changes, or its live org
    drifted from the definitions (`archctl drift`).
-2. The plan: the target's preview (what `up` will do) and, per flow, what changes in the target's
+2. The org objects the flows name (queues, prompts, data actions, ...), checked read-only in the
+   target's org with the target's substitutions (provider/ops/org_gate.py): a missing or ambiguous
+   one refuses the promotion before the target's preview, with every problem listed (`orgObjects:
+   warn` prints them and goes on).
+3. The plan: the target's preview (what `up` will do) and, per flow, what changes in the target's
    org (the definitions with the target's substitutions against its live flows: fields, blocks, the
    Archy text as a unified diff), and first the destructive changes in words (a published flow
    deleted or unpublished, with the flows that use it). `confirm` sees it and may refuse (archctl
    asks, or takes `--yes`; a stdin that is not a terminal without `--yes` refuses and prints the plan).
-3. `up` the target stack through the Automation API, showing the engine's progress.
-4. Verify parity: the two orgs' flows (the flows either stack manages, by logical key) match in name,
+4. `up` the target stack through the Automation API, showing the engine's progress.
+5. Verify parity: the two orgs' flows (the flows either stack manages, by logical key) match in name,
    description, type, lifecycle state, blocks and references — references compared by logical key,
    ids and versions ignored, each side's substitution values replaced by their placeholders. The
    differences are printed and the promotion fails when there are any.
@@ -44,6 +48,7 @@ class PromoteReport:
     #: Live flows the promotion takes away in the target (deleted or unpublished), in words.
     destructive: list[str] = field(default_factory=list)
     plan_shown: bool = False  # the plan was printed already (before a confirmation question)
+    org_objects: dict[str, Any] | None = None  # the target's org-objects gate (org_gate.to_json)
 
     @property
     def promoted(self) -> bool:
@@ -92,6 +97,7 @@ class PromoteReport:
                 "destructive": self.destructive,
             },
             "parity": None if self.parity is None else self.parity.to_json(),
+            "org_objects": self.org_objects,
             "ok": self.ok,
         }
 
@@ -288,6 +294,23 @@ def target_plan(
     )
 
 
+def _org_objects_gate(report: PromoteReport, target: str, flows_dir: str | Path | None, note: Note) -> bool:
+    """The target's org-objects gate; False (the report refused) when it fails."""
+    from provider.ops import org_gate
+
+    note(f"checking {target}: the org objects the flows name")
+    info = sources.stack_info(target, with_state=False)
+    verdict = org_gate.check_stack(info, sources.flows_dir_for(info, flows_dir))
+    report.org_objects = org_gate.to_json(verdict)
+    for message in (verdict.warning, verdict.note):
+        if message:
+            note(message)
+    if verdict.error:
+        report.refused = verdict.error
+        return False
+    return True
+
+
 def promote(
     source: str,
     target: str,
@@ -316,6 +339,8 @@ def promote(
         if not report.drift.identical:
             report.refused = f"the live org of stack {source} drifted from the definitions"
             return report
+    if not _org_objects_gate(report, target, flows_dir, note):
+        return report
     note(f"plan for {target}: preview")
     tgt = workspace.stack(target, work_dir, create=True)
     preview = tgt.preview(on_output=None)

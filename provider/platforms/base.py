@@ -56,6 +56,18 @@ class LiveFlow:
     extra: Mapping[str, str] = field(default_factory=dict)
 
 
+@dataclass
+class OrgCheck:
+    """The org-objects check of a set of flows against one org (read-only): `problems` (missing,
+    ambiguous, not listable for lack of a permission), names computed at run time (`unchecked`,
+    never guessed), how many names were checked and the API calls it took."""
+
+    problems: list[Problem] = field(default_factory=list)
+    unchecked: list[str] = field(default_factory=list)
+    checked: int = 0
+    calls: int = 0
+
+
 @runtime_checkable
 class Platform(Protocol):
     """One flows API. Implementations: `architecture_api.ArchitectureApiPlatform`,

@@ -4,14 +4,14 @@ implements it in its own `kind.py`."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from provider.domain import snapshot as snap
 from provider.domain.loading import PreparedSet
 from provider.domain.rules import Problem
-from provider.platforms.base import ConflictPolicy, Platform, PlatformConfig, Progress
+from provider.platforms.base import ConflictPolicy, OrgCheck, Platform, PlatformConfig, Progress
 from provider.platforms.importing import ImportPlan, ImportRequest
 from provider.platforms.org import ExportFiles, OrgRead
 
@@ -62,6 +62,15 @@ class PlatformKind(Protocol):
     ) -> dict[str, snap.FlowDoc]:
         """The definitions as normalized flow documents by key; `DefinitionError` lists every problem.
         Without substitutions (no stack), placeholders stay as written."""
+        ...
+
+    def check_org_objects(
+        self, connect: Callable[[], Platform], prepared: PreparedSet, *, org: str
+    ) -> OrgCheck:
+        """The org objects the prepared definitions name (queues, prompts, ...), each checked in the
+        org read-only (`connect` gives the platform, called only when there is an org to ask); `org`
+        names it in the problems (the stack). Raises `ArchitectError` when the org cannot be reached
+        or refuses the credentials."""
         ...
 
     def read_org(

@@ -55,6 +55,8 @@ def _changes(summary: dict[object, int] | None) -> dict[str, int]:
 def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, emulator: EmulatorProcess) -> Project:
     project = cli_project(tmp_path, monkeypatch, emulator.url, flows=False)
     emulator.admin.gc_set_async_delay(0.02)
+    # The data action the flow calls (the blueprint's Terraform makes it): the org-objects check finds it.
+    emulator.admin.gc_add_org_object("dev", "dataAction", "Callback SMS Integrations/Send SMS")
     project.stack(STACK).set_config("genesys-flows:apiUrl", auto.ConfigValue(emulator.url))
     return project
 

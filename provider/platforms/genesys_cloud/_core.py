@@ -107,6 +107,11 @@ class PlatformCore:
         self._aside_lock = threading.Lock()
         self._set_aside_ids: set[str] = set()
 
+    @property
+    def requestor(self) -> Requestor:
+        """The org's authenticated, paced, retried calls (the org-objects check reads through it)."""
+        return self._requestor
+
     def validate(self, document: FlowDocument) -> list[Problem]:
         """Every rule of this platform that holds without the network (all problems at once)."""
         return validate_document(document)

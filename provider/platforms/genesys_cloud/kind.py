@@ -3,14 +3,14 @@ export jobs, locks, no `merge`. Light to import: the platform is imported when a
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from provider.domain import snapshot
 from provider.domain.loading import DefinitionError, PreparedSet
 from provider.domain.rules import Problem
-from provider.platforms.base import Platform, PlatformConfig, Progress
+from provider.platforms.base import OrgCheck, Platform, PlatformConfig, Progress
 from provider.platforms.genesys_cloud import neutral, org
 from provider.platforms.genesys_cloud.loading import definition_keys, prepare_archy
 from provider.platforms.genesys_cloud.rules import CONFLICT_POLICIES, NAME
@@ -56,6 +56,18 @@ class GenesysCloud:
         if problems:
             raise DefinitionError(problems, f"unreadable flow definitions in {directory}")
         return docs
+
+    def check_org_objects(
+        self, connect: Callable[[], Platform], prepared: PreparedSet, *, org: str
+    ) -> OrgCheck:
+        from provider.platforms.genesys_cloud.org_check import check
+        from provider.platforms.genesys_cloud.platform import GenesysCloudPlatform
+
+        platform = connect()
+        if not isinstance(platform, GenesysCloudPlatform):
+            raise TypeError(f"{self.name}: the org-objects check needs its own platform, not {platform!r}")
+        texts = {key: str(getattr(d, "archy", "") or "") for key, d in prepared.definitions.items()}
+        return check(platform.requestor, texts, org=org)
 
     def read_org(
         self,
