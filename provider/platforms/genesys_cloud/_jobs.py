@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from provider.domain import archy
 from provider.domain.document import FlowDocument
 from provider.errors import (
     ArchitectError,
@@ -26,9 +27,10 @@ from ._core import (
 from .polling import PollTimeout, poll
 from .versions import (
     error_code,
+    next_version,
     revision_of,
 )
-from .wire import ArchitectJobStateResponse, Flow, Operation
+from .wire import ArchitectJobStateResponse, EntityRef, Flow, FlowVersion, Operation
 
 log = logging.getLogger(__name__)
 
@@ -43,11 +45,12 @@ class JobOps(PlatformCore):
     def fetch_content(self, flow_id: str, version: str | None = None) -> str:
         """The Archy YAML of the flow (a version, or the latest) through an export job."""
         job = self._api.register_export(flow_id, version)
+        wait = self.export_timer.wait() if self.export_timer else None
         try:
             state = poll(
                 lambda: self._api.get_export(job.id),
                 lambda s: s.status.lower() in ("success", "failure"),
-                backoff=self.backoff,
+                backoff=wait or self.backoff,
                 timeout_s=self.job_timeout_s,
                 clock=self._clock,
                 sleep=self._sleep,
@@ -55,6 +58,8 @@ class JobOps(PlatformCore):
             )
         except PollTimeout as exc:
             raise ArchitectError(str(exc), code="export.job.timeout") from None
+        if wait is not None:
+            wait.done()
         if state.status.lower() != "success" or not state.downloadUrl:
             texts = [m.text for m in state.messages if m.text]
             raise JobFailedError(
@@ -126,16 +131,20 @@ class JobOps(PlatformCore):
         def done(state: ArchitectJobStateResponse) -> bool:
             return state.status.lower() in ("success", "failure")
 
+        wait = self.job_timer.wait() if self.job_timer and not uncertain else None
         try:
-            return poll(
+            state = poll(
                 lambda: self._api.get_job(job.id),
                 done,
-                backoff=self.backoff,
+                backoff=wait or self.backoff,
                 timeout_s=timeout,
                 clock=self._clock,
                 sleep=self._sleep,
                 what=f"Archy job {job.id} for flow {name!r}",
             )
+            if wait is not None:
+                wait.done()
+            return state
         except PollTimeout as exc:
             last = exc.last
             if (
@@ -148,6 +157,25 @@ class JobOps(PlatformCore):
                 return self._one_job(text, name, fresh_tries=fresh_tries - 1)
             status = last.status if isinstance(last, ArchitectJobStateResponse) else "unknown"
             raise ArchitectError(f"{exc} (last status {status})", code=CODE_JOB_TIMEOUT) from None
+
+    def _job_wrote(self, flow_id: str, document: FlowDocument, before: Flow | None) -> Flow:
+        """The flow as this job left it, without reading it back: a job checks in and publishes one
+        new version (`next_version` of what was read before it; a new flow's is 1.0) under the
+        document's name and type, with the Archy text's description when it has one."""
+        assert document.archy is not None
+        said = archy.parse(document.archy).description
+        version = FlowVersion(
+            id=next_version(before), type="CHECKIN", createdByClient=EntityRef(id=self.settings.client_id)
+        )
+        return Flow(
+            id=flow_id,
+            name=document.name,
+            type=str(document.type),
+            description=said or (before.description if before else None),
+            publishedVersion=version,
+            checkedInVersion=version,
+            selfUri=f"/api/v2/flows/{flow_id}",
+        )
 
     def _async_action(self, action: str, flow_id: str) -> Any:
         """Start a checkin/publish; its `Operation` body. When an earlier attempt may have been

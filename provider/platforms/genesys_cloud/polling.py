@@ -6,9 +6,11 @@ Pure: the clock and the sleep are injected.
 
 from __future__ import annotations
 
+import math
+import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import Protocol, TypeVar
 
 T = TypeVar("T")
 
@@ -19,6 +21,10 @@ class PollTimeout(TimeoutError):
     def __init__(self, message: str, last: object = None) -> None:
         super().__init__(message)
         self.last = last
+
+
+class Delays(Protocol):
+    def delays(self) -> Iterator[float]: ...
 
 
 @dataclass(frozen=True)
@@ -39,7 +45,7 @@ def poll(
     fetch: Callable[[], T],
     done: Callable[[T], bool],
     *,
-    backoff: Backoff,
+    backoff: Delays,
     timeout_s: float,
     clock: Callable[[], float],
     sleep: Callable[[float], None],
@@ -64,3 +70,66 @@ def poll(
         last = fetch()
         if done(last):
             return last
+
+
+class JobTimer:
+    """When to poll jobs of one kind, learnt from the jobs seen (thread-safe): the first poll comes
+    at an estimate of the `target` quantile of the job's duration, so that most jobs cost one status
+    call and the rest one or two more — the rate limit is spent on writes, not on "still running".
+
+    The estimate is tracked by stochastic approximation on what the first poll found (finished:
+    a little shorter next time; unfinished: longer, and at least the longest time a job was seen
+    still running), which converges to the quantile without knowing the durations exactly. Before
+    any job is seen it is the backoff's first delay; later polls of a job follow a quarter of the
+    estimate, growing by the backoff's factor and capped at its `max_s`."""
+
+    def __init__(self, backoff: Backoff, *, target: float = 0.8, rate: float = 0.15) -> None:
+        self.backoff = backoff
+        self.target = target
+        self.rate = rate
+        self._first = backoff.initial_s
+        self._lock = threading.Lock()
+
+    @property
+    def first_delay(self) -> float:
+        return self._first
+
+    def wait(self) -> JobWait:
+        return JobWait(self, self._first)
+
+    def observe(self, first_hit: bool, longest_unfinished: float) -> None:
+        with self._lock:
+            if first_hit:
+                self._first *= math.exp(-self.rate * (1 - self.target))
+            else:
+                grown = self._first * math.exp(self.rate * self.target)
+                self._first = max(grown, longest_unfinished)
+            self._first = min(max(self._first, 0.05), self.backoff.max_s * 4)
+
+
+class JobWait:
+    """The delays of one job's polls (`Backoff`-like, for `poll`); `done` reports to the timer."""
+
+    def __init__(self, timer: JobTimer, first: float) -> None:
+        self.timer = timer
+        self.first = first
+        self.polls = 0
+        self.elapsed = 0.0
+        self._unfinished = 0.0
+
+    def delays(self) -> Iterator[float]:
+        yield self._step(self.first)
+        delay = max(self.first / 4, self.timer.backoff.initial_s)
+        while True:
+            self._unfinished = self.elapsed  # asked again: the previous poll found it running
+            yield self._step(min(delay, self.timer.backoff.max_s))
+            delay *= self.timer.backoff.factor
+
+    def _step(self, delay: float) -> float:
+        self.polls += 1
+        self.elapsed += delay
+        return delay
+
+    def done(self) -> None:
+        """The job finished (call once, after `poll` returned)."""
+        self.timer.observe(self.polls <= 1, self._unfinished)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
-from .wire import EntityRef, Flow
+from .wire import EntityRef, Flow, FlowVersion
 
 #: Extra key holding the sha256 of the Archy text last deployed (decides whether a job is needed).
 EXTRA_ARCHY_SHA = "archySha256"
@@ -52,3 +52,30 @@ def flow_type_of(dep_type: str | None) -> str:
 def error_code(body: Any) -> str | None:
     code = body.get("code") if isinstance(body, dict) else None
     return code if isinstance(code, str) else None
+
+
+#: Extra key: the revision recorded was not read back but derived from the job's answer
+#: (`create`: a new flow's first version; `update`: the version after the pointers read before).
+EXTRA_INFERRED = "revisionInferred"
+
+
+def version_number(version: FlowVersion | None) -> int:
+    """`"3.0"` → 3 (0 when absent or not of the platform's `<n>.0` form)."""
+    head = (version.id if version else "").partition(".")[0]
+    return int(head) if head.isdigit() else 0
+
+
+def next_version(flow: Flow | None) -> str:
+    """The version a job writes on `flow` (None: a new flow): one past every version it shows."""
+    if flow is None:
+        return "1.0"
+    seen = (flow.publishedVersion, flow.checkedInVersion, flow.savedVersion)
+    return f"{max(version_number(v) for v in seen) + 1}.0"
+
+
+def by_client(flow: Flow, client_id: str) -> bool:
+    """Whether the flow's checked-in version, published, was written by this OAuth client."""
+    version, live = flow.checkedInVersion, flow.publishedVersion
+    if version is None or live is None or live.id != version.id or version.createdByClient is None:
+        return False
+    return client_id in (version.createdByClient.id, version.createdByClient.name)

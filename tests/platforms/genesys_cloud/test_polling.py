@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import itertools
+import random
 
 import pytest
 
-from provider.platforms.genesys_cloud.polling import Backoff, PollTimeout, poll
+from provider.platforms.genesys_cloud.polling import Backoff, JobTimer, PollTimeout, poll
 from tests.platforms.genesys_cloud.conftest import VirtualClock
 
 
@@ -72,3 +73,46 @@ def test_poll_can_check_before_the_first_sleep() -> None:
         == 1
     )
     assert clock.sleeps == []
+
+
+def _polls_for(timer: JobTimer, duration: float) -> tuple[int, float]:
+    """Status calls one job of `duration` costs under the timer, and when the job was seen done."""
+    clock = VirtualClock()
+    start = clock()
+    wait = timer.wait()
+    calls = itertools.count(1)
+    counted = 0
+
+    def fetch() -> str:
+        nonlocal counted
+        counted = next(calls)
+        return "Success" if clock() - start >= duration else "Started"
+
+    poll(
+        fetch,
+        lambda s: s == "Success",
+        backoff=wait,
+        timeout_s=600,
+        clock=clock,
+        sleep=clock.sleep,
+        what="job",
+    )
+    wait.done()
+    return counted, clock() - start
+
+
+@pytest.mark.parametrize(("low", "high"), [(0.0, 0.2), (3.0, 3.0), (2.0, 6.0)])
+def test_job_timer_learns_the_duration_so_most_jobs_cost_one_status_call(low: float, high: float) -> None:
+    """Seeded durations (fixed or uniform): after a short warm-up the first poll comes when most
+    jobs are done, so the status calls per job stay near one, and a job is not waited for much
+    beyond its end (at most the spread plus a step)."""
+    rng = random.Random(22)
+    timer = JobTimer(Backoff(initial_s=0.2, max_s=5.0))
+    results = [_polls_for(timer, rng.uniform(low, high)) for _ in range(200)]
+    settled = results[20:]
+    calls = sum(c for c, _ in settled) / len(settled)
+    assert calls <= 1.5, calls
+    late = max(seen for _, seen in settled)
+    assert late <= high + max(1.0, (high - low)), late
+    warm_up = sum(c for c, _ in results[:20])
+    assert warm_up <= 20 * 6  # the first jobs poll on the plain backoff: a few calls each
