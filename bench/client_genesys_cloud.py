@@ -16,7 +16,11 @@ Prints one table, a row per operation × flow count × job time:
   a read). The ratio is its time over ours.
 
     .venv/bin/python bench/client_genesys_cloud.py [--flows 100 1000] [--job-seconds 0.2 2:6]
-        [--limit 300] [--window 60] [--workers 25] [--ops create update]
+        [--limit 300] [--window 60] [--workers 25] [--ops create update] [--drift 300]
+        [--export-seconds 2] [--per-operation]
+
+`--drift N` adds a row: `archctl drift`'s read of N flows (the listing, then export jobs of 100 flows,
+4 at a time) with export jobs of `--export-seconds`, against one export at a time as before.
 """
 
 from __future__ import annotations
@@ -43,12 +47,14 @@ from provider.domain.document import FlowDocument
 from provider.domain.models import FlowType, LifecycleState
 from provider.platforms.base import LiveFlow
 from provider.platforms.genesys_cloud import GenesysCloudPlatform
+from provider.platforms.genesys_cloud import org as gc_org
 from provider.platforms.http.recorder import ListRecorder
 from provider.platforms.http.settings import ConnectionSettings
 
 CX_POLL_S = 15.0
 UPLOAD = "PUT {presignedUrl}"
 TOKEN = "/oauth/token"
+DOWNLOAD = "GET {downloadUrl}"
 SEED = 22
 
 
@@ -219,11 +225,49 @@ def row(op: str, count: int, bounds: tuple[float, float], m: Measured, args: arg
     )
 
 
+def drift(emu: EmulatorProcess, count: int, args: argparse.Namespace) -> str:
+    """`archctl drift`'s reading of the org (`org.read_flows`: the listing, then export jobs of up
+    to 100 flows, 4 at a time) for `count` flows, with export jobs of `--export-seconds`. The flows
+    are created first with no rate limit (setup, not measured)."""
+    emu.admin.reset()
+    job_time.apply(emu, (0.0, 0.0), seed=SEED)
+    emu.admin.set_rate_limit(1_000_000, window_seconds=args.window)
+    run_op(emu, "create", count, args.workers)
+    emu.admin.gc_set_job_duration(0.0, 0.0, seed=SEED, export=args.export_seconds)
+    emu.admin.set_rate_limit(args.limit, window_seconds=args.window)
+    platform, recorder = platform_for(emu)
+    before = len(recorder.requests)
+    started = time.monotonic()
+    read = gc_org.read_flows(platform)
+    wall = time.monotonic() - started
+    failed = [f for f in read if f.archy is None]
+    if failed or len(read) != count:
+        raise SystemExit(f"drift read {len(read)} flows, {len(failed)} without content: {failed[:2]}")
+    events = recorder.requests[before:]
+    api = sum(
+        1
+        for r in events
+        if r.status is not None and r.status < 400 and r.path_template not in (TOKEN, DOWNLOAD)
+    )
+    polls = sum(1 for r in events if r.path_template == "/api/v2/flows/export/jobs/{jobId}")
+    jobs = math.ceil(count / gc_org.EXPORT_BATCH)
+    minimum = (math.ceil(count / 500) + 2 * jobs) / count  # listing pages + register and one status per job
+    floor = window_floor(api, args.limit, args.window)
+    one_by_one = count * (args.export_seconds + 3 * sum(r.latency_s for r in events) / max(1, len(events)))
+    job = f"exp {args.export_seconds:g} s"
+    ratio = f"{wall / floor:6.2f}" if floor else f"{'–':>6s}"
+    return (
+        f"{'drift':6s} {count:5d} {job:>9s} {api / count:10.2f} {minimum:7.2f} {polls / jobs:9.2f} "
+        f"{wall:7.1f} {floor:7.1f} {ratio} {one_by_one:7.1f} {one_by_one / wall:7.2f}"
+        "  (CX columns: one export at a time, as before)"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--flows", type=int, nargs="+", default=[100])
+    parser.add_argument("--flows", type=int, nargs="*", default=[100])
     parser.add_argument(
         "--job-seconds",
         type=job_time.parse,
@@ -236,6 +280,12 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=25, help="flows in flight (ours and CX-as-Code's)")
     parser.add_argument("--ops", nargs="+", choices=("create", "update"), default=["create", "update"])
     parser.add_argument("--per-operation", action="store_true", help="also print the calls of each operation")
+    parser.add_argument(
+        "--drift", type=int, nargs="*", default=[], help="also read N flows as archctl drift does"
+    )
+    parser.add_argument(
+        "--export-seconds", type=float, default=2.0, help="each export job's duration (drift)"
+    )
     args = parser.parse_args()
 
     rows: list[str] = []
@@ -252,9 +302,13 @@ def main() -> None:
                     rows.append(row("create", count, bounds, created, args))
                     print(rows[-1] if len(rows) > 1 else HEAD + "\n" + rows[-1], flush=True)
                 if "update" in args.ops:
+                    emu.admin.set_rate_limit(args.limit, window_seconds=args.window)  # a later run
                     updated = run_op(emu, "update", count, args.workers, created.flows)
                     rows.append(row("update", count, bounds, updated, args))
                     print(rows[-1] if len(rows) > 1 else HEAD + "\n" + rows[-1], flush=True)
+        for count in args.drift:
+            rows.append(drift(emu, count, args))
+            print(rows[-1] if len(rows) > 1 else HEAD + "\n" + rows[-1], flush=True)
     print()
     print(
         f"genesys-cloud platform, limit {args.limit}/{args.window}s per token, {args.workers} flows in "

@@ -101,7 +101,7 @@ from provider.errors import (
 )
 from provider.governance import telemetry
 from provider.governance.intents import IntentJournal
-from provider.platforms.base import ConflictPolicy, ContentExport, LiveFlow, Platform
+from provider.platforms.base import ConflictPolicy, ContentExport, ListedRead, LiveFlow, Platform
 from provider.platforms.http.pool import ClientPool
 from provider.platforms.http.recorder import Recorder
 from provider.platforms.http.settings import ConnectionSettings
@@ -334,7 +334,10 @@ class FlowProvider(ResourceProvider):
         key = _key(props)
         platform = get_platform(props)
         with telemetry.flow_context(key), translated(Attempt("read", key, id_)):
-            flow = platform.read(id_)
+            if isinstance(platform, ListedRead) and props.get("type"):  # one listing for them all
+                flow = platform.read_listed(id_, str(props["type"]))
+            else:
+                flow = platform.read(id_)
         if flow is None:
             log.info("flow %s (%s) is gone: dropping it from the state", key, id_)
             return ReadResult("", {})

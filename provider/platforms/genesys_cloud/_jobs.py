@@ -30,7 +30,14 @@ from .versions import (
     next_version,
     revision_of,
 )
-from .wire import ArchitectJobStateResponse, EntityRef, Flow, FlowVersion, Operation
+from .wire import (
+    ArchitectExportJobStateResponse,
+    ArchitectJobStateResponse,
+    EntityRef,
+    Flow,
+    FlowVersion,
+    Operation,
+)
 
 log = logging.getLogger(__name__)
 
@@ -45,16 +52,48 @@ class JobOps(PlatformCore):
     def fetch_content(self, flow_id: str, version: str | None = None) -> str:
         """The Archy YAML of the flow (a version, or the latest) through an export job."""
         job = self._api.register_export(flow_id, version)
+        state = self._export_done(job.id, f"flow {flow_id}")
+        assert state.downloadUrl is not None
+        return self._api.download(state.downloadUrl)
+
+    def fetch_contents(self, flows: list[tuple[str, str | None]]) -> dict[str, str | ArchitectError]:
+        """The Archy YAML of several flows (id, version) through one export job (a zip); a flow
+        the job left out, or every flow of a job that failed, is exported alone (so one flow's
+        problem is that flow's error, not the batch's)."""
+        if len(flows) == 1:
+            flows_alone = flows
+        else:
+            try:
+                job = self._api.register_exports(flows)
+                state = self._export_done(job.id, f"{len(flows)} flows")
+                assert state.downloadUrl is not None
+                files = self._api.download_files(state.downloadUrl)
+            except ArchitectError as exc:
+                log.info("export of %d flows in one job failed (%s): one at a time", len(flows), exc)
+                files = {}
+            flows_alone = [(i, v) for i, v in flows if i not in files]
+        out: dict[str, str | ArchitectError] = (
+            {i: files[i] for i, _ in flows if i in files} if len(flows) > 1 else {}
+        )
+        for flow_id, version in flows_alone:
+            try:
+                out[flow_id] = self.fetch_content(flow_id, version)
+            except ArchitectError as exc:
+                out[flow_id] = exc
+        return out
+
+    def _export_done(self, job_id: str, what: str) -> ArchitectExportJobStateResponse:
+        """Wait for an export job; its final state, which succeeded with a download URL."""
         wait = self.export_timer.wait() if self.export_timer else None
         try:
             state = poll(
-                lambda: self._api.get_export(job.id),
+                lambda: self._api.get_export(job_id),
                 lambda s: s.status.lower() in ("success", "failure"),
                 backoff=wait or self.backoff,
                 timeout_s=self.job_timeout_s,
                 clock=self._clock,
                 sleep=self._sleep,
-                what=f"export job {job.id} of flow {flow_id}",
+                what=f"export job {job_id} of {what}",
             )
         except PollTimeout as exc:
             raise ArchitectError(str(exc), code="export.job.timeout") from None
@@ -63,11 +102,11 @@ class JobOps(PlatformCore):
         if state.status.lower() != "success" or not state.downloadUrl:
             texts = [m.text for m in state.messages if m.text]
             raise JobFailedError(
-                f"export of flow {flow_id} failed: " + ("; ".join(texts) or "no message"),
+                f"export of {what} failed: " + ("; ".join(texts) or "no message"),
                 messages=texts,
                 code="export.job.failed",
             )
-        return self._api.download(state.downloadUrl)
+        return state
 
     def _run_job(self, document: FlowDocument, *, known_id: str | None) -> str:
         """Deploy the Archy text through a job; the flow id it wrote. Reruns a job the platform failed
