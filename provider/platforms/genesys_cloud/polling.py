@@ -79,15 +79,21 @@ class JobTimer:
 
     The estimate is tracked by stochastic approximation on what the first poll found (finished:
     a little shorter next time; unfinished: longer, and at least the longest time a job was seen
-    still running), which converges to the quantile without knowing the durations exactly. Before
-    any job is seen it is the backoff's first delay; later polls of a job follow a quarter of the
-    estimate, growing by the backoff's factor and capped at its `max_s`."""
+    still running), which converges to the quantile without knowing the durations exactly. Until a
+    job has finished, polls grow fast (×`cold_factor` from the backoff's first delay); the first
+    job seen finished sets the estimate to the middle of where it was last running and where it was
+    done, and jobs still in flight then wait for that estimate. Later polls of a job come at a
+    quarter of the estimate, growing by the backoff's factor, capped at its `max_s`."""
 
-    def __init__(self, backoff: Backoff, *, target: float = 0.8, rate: float = 0.15) -> None:
+    def __init__(
+        self, backoff: Backoff, *, target: float = 0.8, rate: float = 0.15, cold_factor: float = 2.5
+    ) -> None:
         self.backoff = backoff
         self.target = target
         self.rate = rate
+        self.cold_factor = cold_factor
         self._first = backoff.initial_s
+        self.seen = False
         self._lock = threading.Lock()
 
     @property
@@ -95,11 +101,14 @@ class JobTimer:
         return self._first
 
     def wait(self) -> JobWait:
-        return JobWait(self, self._first)
+        return JobWait(self)
 
-    def observe(self, first_hit: bool, longest_unfinished: float) -> None:
+    def observe(self, first_hit: bool, longest_unfinished: float, done_at: float) -> None:
         with self._lock:
-            if first_hit:
+            if not self.seen:
+                self.seen = True
+                self._first = (longest_unfinished + done_at) / 2
+            elif first_hit:
                 self._first *= math.exp(-self.rate * (1 - self.target))
             else:
                 grown = self._first * math.exp(self.rate * self.target)
@@ -110,26 +119,35 @@ class JobTimer:
 class JobWait:
     """The delays of one job's polls (`Backoff`-like, for `poll`); `done` reports to the timer."""
 
-    def __init__(self, timer: JobTimer, first: float) -> None:
+    def __init__(self, timer: JobTimer) -> None:
         self.timer = timer
-        self.first = first
+        self.learnt = timer.seen
         self.polls = 0
         self.elapsed = 0.0
         self._unfinished = 0.0
 
     def delays(self) -> Iterator[float]:
-        yield self._step(self.first)
-        delay = max(self.first / 4, self.timer.backoff.initial_s)
+        timer = self.timer
+        if not self.learnt:  # cold: fast growth, until the estimate of a finished job is there
+            delay = timer.backoff.initial_s
+            while not timer.seen:
+                yield self._step(min(delay, timer.backoff.max_s))
+                delay *= timer.cold_factor
+        first = timer.first_delay
+        if self.elapsed < first:
+            yield self._step(first - self.elapsed)
+        delay = max(first / 4, timer.backoff.initial_s)
         while True:
-            self._unfinished = self.elapsed  # asked again: the previous poll found it running
-            yield self._step(min(delay, self.timer.backoff.max_s))
-            delay *= self.timer.backoff.factor
+            yield self._step(min(delay, timer.backoff.max_s))
+            delay *= timer.backoff.factor
 
     def _step(self, delay: float) -> float:
+        if self.polls:
+            self._unfinished = self.elapsed  # asked again: the previous poll found it running
         self.polls += 1
         self.elapsed += delay
         return delay
 
     def done(self) -> None:
         """The job finished (call once, after `poll` returned)."""
-        self.timer.observe(self.polls <= 1, self._unfinished)
+        self.timer.observe(self.learnt and self.polls <= 1, self._unfinished, self.elapsed)
