@@ -95,10 +95,13 @@ class JobOps(PlatformCore):
                 sleep=self._sleep,
                 what=f"export job {job_id} of {what}",
             )
+            if wait is not None:
+                wait.done()
         except PollTimeout as exc:
             raise ArchitectError(str(exc), code="export.job.timeout") from None
-        if wait is not None:
-            wait.done()
+        finally:
+            if wait is not None:
+                wait.close()
         if state.status.lower() != "success" or not state.downloadUrl:
             texts = [m.text for m in state.messages if m.text]
             raise JobFailedError(
@@ -196,6 +199,9 @@ class JobOps(PlatformCore):
                 return self._one_job(text, name, fresh_tries=fresh_tries - 1)
             status = last.status if isinstance(last, ArchitectJobStateResponse) else "unknown"
             raise ArchitectError(f"{exc} (last status {status})", code=CODE_JOB_TIMEOUT) from None
+        finally:
+            if wait is not None:
+                wait.close()
 
     def _job_wrote(self, flow_id: str, document: FlowDocument, before: Flow | None) -> Flow:
         """The flow as this job left it, without reading it back: a job checks in and publishes one

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import heapq
 import itertools
 import random
+from collections.abc import Iterator
 
 import pytest
 
-from provider.platforms.genesys_cloud.polling import Backoff, JobTimer, PollTimeout, poll
+from provider.platforms.genesys_cloud.polling import Backoff, JobTimer, JobWait, PollTimeout, poll
 from tests.platforms.genesys_cloud.conftest import VirtualClock
 
 
@@ -116,3 +118,39 @@ def test_job_timer_learns_the_duration_so_most_jobs_cost_one_status_call(low: fl
     assert late <= high + max(1.0, (high - low)), late
     warm_up = sum(c for c, _ in results[:20])
     assert warm_up <= 20 * 6  # the first jobs poll on the plain backoff: a few calls each
+
+
+def test_many_jobs_in_flight_on_one_estimate_do_not_compound_its_steps() -> None:
+    """1,000 jobs of 2–6 s, 25 in flight, started 0.4 s apart (an event simulation on virtual time):
+    jobs started on one estimate finish together, and their findings must not multiply it (it once
+    ran away to 20 s this way). Polls per job stay near one, the estimate within the durations."""
+    rng = random.Random(22)
+    timer = JobTimer(Backoff(initial_s=0.2, max_s=5.0))
+    durations = [rng.uniform(2.0, 6.0) for _ in range(1000)]
+    events: list[tuple[float, int]] = []
+    waits: dict[int, tuple[float, JobWait, Iterator[float]]] = {}
+    polls = [0] * len(durations)
+
+    def launch(job: int, now: float) -> None:
+        wait = timer.wait()
+        delays = wait.delays()
+        waits[job] = (now, wait, delays)
+        heapq.heappush(events, (now + next(delays), job))
+
+    started = 25
+    for job in range(started):
+        launch(job, job * 0.4)
+    while events:
+        now, job = heapq.heappop(events)
+        polls[job] += 1
+        start, wait, delays = waits[job]
+        if now - start < durations[job]:
+            heapq.heappush(events, (now + next(delays), job))
+            continue
+        wait.done()
+        if started < len(durations):
+            launch(started, now + 0.4)
+            started += 1
+    assert sum(polls[100:]) / 900 <= 1.35
+    assert 4.0 <= timer.first_delay <= 7.0
+    assert timer.in_flight == 0
