@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
@@ -81,8 +81,8 @@ def read_flows(platform: Platform, progress: Progress | None = None) -> list[Org
 
     done = 0
     with ThreadPoolExecutor(max_workers=EXPORT_PARALLEL if len(batches) > 1 else 1) as pool:
-        for batch in pool.map(export, batches):
-            for flow in batch:
+        for landed in as_completed([pool.submit(export, batch) for batch in batches]):
+            for flow in landed.result():
                 done += 1
                 if progress:
                     progress(done, len(lives), flow.live.name)
