@@ -92,7 +92,7 @@ from provider.deploy.inputs import (
     to_document,
 )
 from provider.deploy.provider_errors import Attempt, translated
-from provider.deploy.sdk_patches import host_errors, sdk_pickle, watchdog
+from provider.deploy.sdk_patches import host_errors, host_workers, sdk_pickle, watchdog
 from provider.deploy.stack_outputs import FAILED_REFERENCE
 from provider.domain.models import Flow as ApiFlow
 from provider.domain.rules import RULE_UNKNOWN, validate_flow
@@ -109,6 +109,7 @@ from provider.platforms.http.settings import ConnectionSettings
 log = logging.getLogger(__name__)
 watchdog.start()  # the provider process exits when the engine that started it dies
 host_errors.install()  # errors: our message first, the SDK host's traceback after it
+host_workers.install()  # more than four calls at once: jobs take seconds
 
 # ------------------------------------------------------------------------------ the process caches
 # The only process-wide state of the provider, forced by the dynamic-provider SDK: the provider
