@@ -1,35 +1,39 @@
-"""Benchmark: the genesys-cloud platform deploying N Archy flows against a real emulator process
-(started here, on a temporary database) at the platform's default rate limit (300 requests/minute
-per token; the emulator's limit set to match).
+"""Benchmark: the genesys-cloud platform creating, then updating, N Archy flows against a real
+emulator process (started here, on a temporary database) at the platform's rate limit (300
+requests/minute per token; the emulator's limit set to match), with Archy jobs that take the time
+`--job-seconds` says (emulator/README.md "Job duration": 0.2 s, the calls alone, and uniform 2–6 s).
 
-Prints:
-1. API calls per flow (counted by the recorder, checked against the emulator's own count), against
-   the minimum the contract allows for a job deploy (register + ≥1 job status = 2 API calls, plus the
-   presigned upload, which carries no token and is not rate limited) and against the minimum with
-   this project's guarantees (+ the lookup that prevents adopting an existing flow, + the read of the
-   version pointers that prevents lost updates = 4), plus the one dependency-tracking call that
-   returns the consumed flows;
-2. wall time against the rate-limit floor (API calls ÷ the limit);
-3. the same deploys as CX-as-Code does them (a fixed 15 s sleep between job polls, Terraform's
-   default parallelism 10) as a ratio. By default that run is *simulated*: every CX-as-Code job costs
-   15 s per poll that finds it unfinished (its first poll comes right after the upload; the emulator
-   finishes a job after its async delay, 0.2 s, so exactly one 15 s sleep per job), flows run 10 at a
-   time, and the rate-limit floor of its own calls still applies. `--cx-real` runs it for real
-   (the platform with a 15 s fixed poll interval; N/10 × 15 s at least).
+Prints one table, a row per operation × flow count × job time:
+- API calls per flow (counted by the recorder; presigned uploads carry no token and are not
+  rate limited, so they are not counted) against the minimum: a create is register + one job
+  status + its share of the run's one listing; an update is the version-pointer check + register +
+  one job status;
+- wall time against the rate-limit floor (the windows the calls need: ⌊(calls − 1) / limit⌋ × window);
+- CX-as-Code's fixed 15 s polling simulated on the same job durations (the same seeded draws) and
+  the same parallelism: a job is polled right after its upload, then every 15 s, so it costs
+  ⌈d / 15⌉ × 15 s (at least one sleep) plus the request latency measured here; flows run in waves
+  of `--workers`; never faster than the rate-limit floor of its own calls (register, the polls,
+  a read). The ratio is its time over ours.
 
-    .venv/bin/python bench/client_genesys_cloud.py [--flows 100] [--limit 300] [--window 60]
-        [--workers 10] [--cx-real]
+    .venv/bin/python bench/client_genesys_cloud.py [--flows 100 1000] [--job-seconds 0.2 2:6]
+        [--limit 300] [--window 60] [--workers 25] [--ops create update] [--drift 300]
+        [--export-seconds 2] [--per-operation]
+
+`--drift N` adds a row: `archctl drift`'s read of N flows (the listing, then export jobs of 100 flows,
+4 at a time) with export jobs of `--export-seconds`, against one export at a time as before.
 """
 
 from __future__ import annotations
 
 import argparse
 import math
+import random
 import sys
 import tempfile
 import time
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -41,19 +45,22 @@ from bench import job_time
 from emulator.testing import DEMO_CLIENTS, EmulatorProcess
 from provider.domain.document import FlowDocument
 from provider.domain.models import FlowType, LifecycleState
+from provider.platforms.base import LiveFlow
 from provider.platforms.genesys_cloud import GenesysCloudPlatform
+from provider.platforms.genesys_cloud import org as gc_org
 from provider.platforms.http.recorder import ListRecorder
 from provider.platforms.http.settings import ConnectionSettings
 
 CX_POLL_S = 15.0
-CX_PARALLELISM = 10
 UPLOAD = "PUT {presignedUrl}"
 TOKEN = "/oauth/token"
+DOWNLOAD = "GET {downloadUrl}"
+SEED = 22
 
 
-def document(i: int, run: str) -> FlowDocument:
+def document(i: int, run: str, note: str = "benchmark flow") -> FlowDocument:
     name = f"Bench {run} {i:04d}"
-    body: dict[str, Any] = {"name": name, "description": "benchmark flow", "startUpRef": "./tasks/task[Main]"}
+    body: dict[str, Any] = {"name": name, "description": note, "startUpRef": "./tasks/task[Main]"}
     body["tasks"] = [{"task": {"name": "Main", "actions": [{"disconnect": {"name": "Bye"}}]}}]
     return FlowDocument(
         key=f"bench-{run}-{i}",
@@ -64,25 +71,50 @@ def document(i: int, run: str) -> FlowDocument:
     )
 
 
-def deploy(
-    emu: EmulatorProcess, flows: int, workers: int, run: str, **kwargs: Any
-) -> tuple[float, Counter[str], float]:
-    """Create `flows` flows: (wall time, successful calls by path template, request latency per flow)."""
+def platform_for(emu: EmulatorProcess) -> tuple[GenesysCloudPlatform, ListRecorder]:
+    """A new platform object: what one provider process (one `pulumi up`) has."""
     settings = ConnectionSettings.resolve(
         api_url=emu.url, client_id="dev-rw", client_secret=DEMO_CLIENTS["dev-rw"], env={}
     )
     recorder = ListRecorder()
-    platform = GenesysCloudPlatform(settings, recorder=recorder, **kwargs)
+    platform = GenesysCloudPlatform(settings, recorder=recorder)
+    platform.read("warm-up")  # the token request is no operation's
+    return platform, recorder
+
+
+@dataclass
+class Measured:
+    wall: float
+    calls: Counter[str]
+    latency: float  # request latency per flow (seconds)
+    flows: list[LiveFlow]
+
+
+def run_op(
+    emu: EmulatorProcess, op: str, count: int, workers: int, created: list[LiveFlow] | None = None
+) -> Measured:
+    """Create `count` flows, or update the `created` ones with new content, `workers` at a time."""
+    platform, recorder = platform_for(emu)
+    before = len(recorder.requests)
+
+    def one(i: int) -> LiveFlow:
+        if op == "create":
+            return platform.create(document(i, "ours"), {})
+        assert created is not None
+        base = created[i]
+        doc = document(i, "ours", note="benchmark flow, version 2")
+        return platform.update(base.id, doc, {}, base=base, policy="fail")
+
     started = time.monotonic()
     with ThreadPoolExecutor(max_workers=workers) as pool:
-        list(pool.map(lambda i: platform.create(document(i, run), {}), range(flows)))
+        flows = list(pool.map(one, range(count)))
     wall = time.monotonic() - started
     failed = [m for m in recorder.mutations if m.outcome != "success"]
     if failed:
-        raise SystemExit(f"{len(failed)} deploys failed: {failed[:3]}")
-    calls = Counter(r.path_template for r in recorder.requests if r.status is not None and r.status < 400)
-    latency = sum(r.latency_s for r in recorder.requests) / flows
-    return wall, calls, latency
+        raise SystemExit(f"{len(failed)} {op}s failed: {failed[:3]}")
+    events = recorder.requests[before:]
+    calls = Counter(r.path_template for r in events if r.status is not None and r.status < 400)
+    return Measured(wall, calls, sum(r.latency_s for r in events) / count, flows)
 
 
 def document_named(name: str, note: str = "", state: str = "published") -> FlowDocument:
@@ -127,6 +159,7 @@ def calls_per_operation(emu: EmulatorProcess) -> None:
         return result
 
     print("API calls per operation (emulator async delay 0.2 s: one job status poll)")
+    platform.listing.named("warm-up", "INBOUNDCALL")  # the run's listing: shared, not this create's
     base = measure("create", lambda: platform.create(document_named("Ops Flow"), {}))
     same = measure(
         "update, nothing changed",
@@ -147,8 +180,9 @@ def calls_per_operation(emu: EmulatorProcess) -> None:
         ),
     )
     measure("delete", lambda: platform.delete(base.id, name="Ops Flow 2"))
-    print("  (+1 GET before every update: the version-pointer check that prevents lost updates;")
-    print("   +1 GET after each write: the new pointers; +1 dependency-tracking call: the consumed flows)")
+    print("  (+ the run's listing of the type before the first create, shared by all of them;")
+    print("   +1 GET before every update: the version-pointer check that prevents lost updates;")
+    print("   +1 dependency-tracking call per version only when the content names other flows)")
     print()
 
 
@@ -158,79 +192,132 @@ def window_floor(calls: int, limit: int, window: float) -> float:
     return max(0, (calls - 1) // limit) * window
 
 
+def cx_simulated(
+    count: int, bounds: tuple[float, float], workers: int, latency: float, limit: int, window: int
+) -> float:
+    """CX-as-Code's fixed 15 s polling on the same seeded job durations (see the module docstring)."""
+    rng = random.Random(SEED)
+    durations = [rng.uniform(*bounds) for _ in range(count)]
+    per_flow = [CX_POLL_S * max(1, math.ceil(d / CX_POLL_S)) + latency for d in durations]
+    waves = [max(per_flow[i : i + workers]) for i in range(0, count, workers)]
+    polls = sum(max(1, math.ceil(d / CX_POLL_S)) + 1 for d in durations)
+    own_calls = 2 * count + polls  # register, the polls, a read of the flow
+    return max(sum(waves), window_floor(own_calls, limit, window))
+
+
+HEAD = (
+    f"{'op':6s} {'flows':>5s} {'job time':>9s} {'calls/flow':>10s} {'minimum':>7s} {'polls/job':>9s} "
+    f"{'wall s':>7s} {'floor s':>7s} {'÷floor':>6s} {'CX 15s':>7s} {'CX÷ours':>7s}"
+)
+
+
+def row(op: str, count: int, bounds: tuple[float, float], m: Measured, args: argparse.Namespace) -> str:
+    api = sum(n for t, n in m.calls.items() if t not in (TOKEN, UPLOAD))
+    polls = m.calls["/api/v2/flows/jobs/{jobId}"] / count
+    minimum = 2 + 1 / count if op == "create" else 3.0
+    floor = window_floor(api, args.limit, args.window)
+    cx = cx_simulated(count, bounds, args.workers, m.latency, args.limit, args.window)
+    job = f"{bounds[0]:g}" if bounds[0] == bounds[1] else f"{bounds[0]:g}–{bounds[1]:g}"
+    ratio = f"{m.wall / floor:6.2f}" if floor else f"{'–':>6s}"
+    return (
+        f"{op:6s} {count:5d} {job + ' s':>9s} {api / count:10.2f} {minimum:7.2f} {polls:9.2f} "
+        f"{m.wall:7.1f} {floor:7.1f} {ratio} {cx:7.1f} {cx / m.wall:7.2f}"
+    )
+
+
+def drift(emu: EmulatorProcess, count: int, args: argparse.Namespace) -> str:
+    """`archctl drift`'s reading of the org (`org.read_flows`: the listing, then export jobs of up
+    to 100 flows, 4 at a time) for `count` flows, with export jobs of `--export-seconds`. The flows
+    are created first with no rate limit (setup, not measured)."""
+    emu.admin.reset()
+    job_time.apply(emu, (0.0, 0.0), seed=SEED)
+    emu.admin.set_rate_limit(1_000_000, window_seconds=args.window)
+    run_op(emu, "create", count, args.workers)
+    emu.admin.gc_set_job_duration(0.0, 0.0, seed=SEED, export=args.export_seconds)
+    emu.admin.set_rate_limit(args.limit, window_seconds=args.window)
+    platform, recorder = platform_for(emu)
+    before = len(recorder.requests)
+    started = time.monotonic()
+    read = gc_org.read_flows(platform)
+    wall = time.monotonic() - started
+    failed = [f for f in read if f.archy is None]
+    if failed or len(read) != count:
+        raise SystemExit(f"drift read {len(read)} flows, {len(failed)} without content: {failed[:2]}")
+    events = recorder.requests[before:]
+    api = sum(
+        1
+        for r in events
+        if r.status is not None and r.status < 400 and r.path_template not in (TOKEN, DOWNLOAD)
+    )
+    polls = sum(1 for r in events if r.path_template == "/api/v2/flows/export/jobs/{jobId}")
+    jobs = math.ceil(count / gc_org.EXPORT_BATCH)
+    minimum = (math.ceil(count / 500) + 2 * jobs) / count  # listing pages + register and one status per job
+    floor = window_floor(api, args.limit, args.window)
+    one_by_one = count * (args.export_seconds + 3 * sum(r.latency_s for r in events) / max(1, len(events)))
+    job = f"exp {args.export_seconds:g} s"
+    ratio = f"{wall / floor:6.2f}" if floor else f"{'–':>6s}"
+    return (
+        f"{'drift':6s} {count:5d} {job:>9s} {api / count:10.2f} {minimum:7.2f} {polls / jobs:9.2f} "
+        f"{wall:7.1f} {floor:7.1f} {ratio} {one_by_one:7.1f} {one_by_one / wall:7.2f}"
+        "  (CX columns: one export at a time, as before)"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--flows", type=int, default=100)
+    parser.add_argument("--flows", type=int, nargs="*", default=[100])
+    parser.add_argument(
+        "--job-seconds",
+        type=job_time.parse,
+        nargs="+",
+        default=[job_time.parse("0.2"), job_time.parse("2:6")],
+        help="Archy job durations to run: SECONDS or LOW:HIGH (uniform), several allowed",
+    )
     parser.add_argument("--limit", type=int, default=300, help="requests per window (per token)")
     parser.add_argument("--window", type=int, default=60, help="rate-limit window in seconds")
-    parser.add_argument("--workers", type=int, default=CX_PARALLELISM)
-    parser.add_argument("--cx-real", action="store_true", help="run the CX-as-Code polling for real")
-    job_time.add_argument(parser)
+    parser.add_argument("--workers", type=int, default=25, help="flows in flight (ours and CX-as-Code's)")
+    parser.add_argument("--ops", nargs="+", choices=("create", "update"), default=["create", "update"])
+    parser.add_argument("--per-operation", action="store_true", help="also print the calls of each operation")
+    parser.add_argument(
+        "--drift", type=int, nargs="*", default=[], help="also read N flows as archctl drift does"
+    )
+    parser.add_argument(
+        "--export-seconds", type=float, default=2.0, help="each export job's duration (drift)"
+    )
     args = parser.parse_args()
 
+    rows: list[str] = []
     with tempfile.TemporaryDirectory() as tmp, EmulatorProcess(Path(tmp) / "bench.db") as emu:
-        calls_per_operation(emu)
-        emu.admin.reset()
-        emu.admin.set_rate_limit(args.limit, window_seconds=args.window)
-        job_time.apply(emu, args.job_seconds)
-        wall, calls, latency = deploy(emu, args.flows, args.workers, "ours")
-        served = sum(
-            r["count"]
-            for r in emu.admin.stats()["requests"]
-            if r["path"].startswith("/api/v2/") and r["status"] < 400
-        )
-        api = sum(n for t, n in calls.items() if t not in (TOKEN, UPLOAD))
-        rate_limited = emu.admin.stats().get("rate_limited", 0)
-        floor = window_floor(api, args.limit, args.window)
-        print(
-            f"genesys-cloud: {args.flows} Archy flows created, {args.workers} at a time, "
-            f"limit {args.limit}/{args.window}s per token"
-        )
-        print(f"  job time: {job_time.describe(args.job_seconds)}")
-        print(
-            f"  API calls per flow: {api / args.flows:.2f} (emulator counted {served / args.flows:.2f}), "
-            f"+ {calls[UPLOAD] / args.flows:.2f} presigned upload(s); 429s answered: {rate_limited}"
-        )
-        for template, n in sorted(calls.items()):
-            if template != TOKEN:
-                print(f"    {n / args.flows:5.2f}  {template}")
-        print("  contract minimum for a job deploy: 2 API calls (register + one job status) + 1 upload;")
-        print("  with the project's guarantees (exact-name lookup, version pointers read back): 4;")
-        print("  + 1 dependency-tracking call returning the consumed flows (reference check)")
-        print(
-            f"  wall time {wall:.1f} s; rate-limit floor {floor:.1f} s ({api} calls in fixed windows of "
-            f"{args.limit} per {args.window} s: ⌊({api} − 1) / {args.limit}⌋ full windows to wait)"
-            + (f"; ratio {wall / floor:.2f}" if floor else "; under one window: no floor")
-        )
-
-        cx_api_per_flow = 4  # register, first poll (unfinished), poll after 15 s (done), read
-        cx_floor = window_floor(cx_api_per_flow * args.flows, args.limit, args.window)
-        if args.cx_real:
-            emu.admin.reset()
-            emu.admin.set_rate_limit(args.limit, window_seconds=args.window)
-            job_time.apply(emu, args.job_seconds)
-            cx_wall, _, _ = deploy(
-                emu,
-                args.flows,
-                CX_PARALLELISM,
-                "cx",
-                poll_initial_s=CX_POLL_S,
-                poll_max_s=CX_POLL_S,
-                track_dependencies=False,
-            )
-            how = "measured (fixed 15 s polling, 10 at a time)"
-        else:
-            waves = math.ceil(args.flows / CX_PARALLELISM)
-            cx_wall = max(waves * (CX_POLL_S + latency), cx_floor)
-            how = (
-                f"simulated: ⌈{args.flows}/{CX_PARALLELISM}⌉ = {waves} waves × (15 s sleep + "
-                f"{latency:.2f} s of request latency per flow, measured above), at least its own floor "
-                f"{cx_floor:.1f} s"
-            )
-        print(f"CX-as-Code polling: {cx_wall:.1f} s — {how}")
-        print(f"  ratio CX-as-Code / ours: {cx_wall / wall:.1f}×")
+        if args.per_operation:
+            calls_per_operation(emu)
+        for count in args.flows:
+            for bounds in args.job_seconds:
+                emu.admin.reset()
+                emu.admin.set_rate_limit(args.limit, window_seconds=args.window)
+                job_time.apply(emu, bounds, seed=SEED)
+                created = run_op(emu, "create", count, args.workers)
+                if "create" in args.ops:
+                    rows.append(row("create", count, bounds, created, args))
+                    print(rows[-1] if len(rows) > 1 else HEAD + "\n" + rows[-1], flush=True)
+                if "update" in args.ops:
+                    emu.admin.set_rate_limit(args.limit, window_seconds=args.window)  # a later run
+                    updated = run_op(emu, "update", count, args.workers, created.flows)
+                    rows.append(row("update", count, bounds, updated, args))
+                    print(rows[-1] if len(rows) > 1 else HEAD + "\n" + rows[-1], flush=True)
+        for count in args.drift:
+            rows.append(drift(emu, count, args))
+            print(rows[-1] if len(rows) > 1 else HEAD + "\n" + rows[-1], flush=True)
+    print()
+    print(
+        f"genesys-cloud platform, limit {args.limit}/{args.window}s per token, {args.workers} flows in "
+        f"flight; job durations seeded ({SEED}), drawn when each upload lands"
+    )
+    print(HEAD)
+    print("\n".join(rows))
+    print("minimum: create = register + 1 job status + the run's listing shared (1 page); update = the")
+    print("version-pointer check + register + 1 job status. Uploads (no token, not rate limited) excluded.")
 
 
 if __name__ == "__main__":

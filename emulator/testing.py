@@ -107,9 +107,17 @@ class AdminClient:
         """How long check-in, publish and jobs take to complete (default 0.2 s)."""
         self._call("PUT", "genesys/async-delay", json={"seconds": float(seconds)})
 
-    def gc_set_job_duration(self, low: float, high: float | None = None, seed: int | None = None) -> None:
-        """How long import jobs take: `low` seconds, or uniform between `low` and `high`."""
-        body = {"min_seconds": float(low), "max_seconds": None if high is None else float(high), "seed": seed}
+    def gc_set_job_duration(
+        self, low: float, high: float | None = None, seed: int | None = None, export: float | None = None
+    ) -> None:
+        """How long import jobs take: `low` seconds, or uniform between `low` and `high`; export
+        jobs `export` seconds each (None: the async delay)."""
+        body = {
+            "min_seconds": float(low),
+            "max_seconds": None if high is None else float(high),
+            "seed": seed,
+            "export_seconds": None if export is None else float(export),
+        }
         self._call("PUT", "genesys/job-duration", json=body)
 
     def gc_set_upload_ttl(self, seconds: float) -> None:

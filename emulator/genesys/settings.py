@@ -20,16 +20,25 @@ class GenesysSettings:
             #: Import jobs' duration, uniform in [low, high] seconds (low == high: fixed); None: the
             #: async delay, like check-in, publish and export.
             self.job_duration: tuple[float, float] | None = None
+            self.export_duration: float | None = None
             self._random = random.Random()
             self.upload_ttl = DEFAULT_UPLOAD_TTL
             self.rebuilding = False
             self._fail_next = 0
             self._fail_text = ""
 
-    def set_job_duration(self, low: float, high: float, seed: int | None = None) -> None:
+    def set_job_duration(
+        self, low: float, high: float, seed: int | None = None, export: float | None = None
+    ) -> None:
         with self._lock:
             self.job_duration = (low, high)
+            self.export_duration = export
             self._random = random.Random(seed)
+
+    def export_delay(self) -> float:
+        """How long an export job takes (whatever its number of flows): set, else the async delay."""
+        with self._lock:
+            return self.async_delay if self.export_duration is None else self.export_duration
 
     def job_delay(self) -> float:
         """How long the import job starting now takes (a draw from the job duration)."""

@@ -63,6 +63,7 @@ class _AdminJobDuration(BaseModel):
     min_seconds: float = Field(ge=0, le=600)
     max_seconds: float | None = Field(default=None, ge=0, le=600)
     seed: int | None = None
+    export_seconds: float | None = Field(default=None, ge=0, le=600)
 
 
 class _AdminAsyncDelay(BaseModel):
@@ -191,8 +192,9 @@ def router(runtime: Runtime) -> APIRouter:
         high = body.min_seconds if body.max_seconds is None else body.max_seconds
         if high < body.min_seconds:
             raise ApiError(400, "bad.request", "max_seconds must not be below min_seconds.")
-        settings.set_job_duration(body.min_seconds, high, body.seed)
-        return json_response(dumps({"min_seconds": body.min_seconds, "max_seconds": high}))
+        settings.set_job_duration(body.min_seconds, high, body.seed, body.export_seconds)
+        answer = {"min_seconds": body.min_seconds, "max_seconds": high, "export_seconds": body.export_seconds}
+        return json_response(dumps(answer))
 
     @app.put("/_emulator/genesys/upload-ttl")
     async def admin_upload_ttl(request: Request) -> Response:

@@ -374,7 +374,9 @@ def router(runtime: Runtime) -> APIRouter:
                     "fileName": file_name,
                 }
             )
-        job = await runtime.store.write(gc.register_export, c.org, c.client_id, wanted, settings.async_delay)
+        job = await runtime.store.write(
+            gc.register_export, c.org, c.client_id, wanted, settings.export_delay()
+        )
         job["selfUri"] = f"{FLOWS}/export/jobs/{job['id']}"
         return json_response(dumps(job))
 

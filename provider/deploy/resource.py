@@ -101,7 +101,7 @@ from provider.deploy.inputs import (
     to_document,
 )
 from provider.deploy.provider_errors import Attempt, translated
-from provider.deploy.sdk_patches import host_errors, sdk_pickle, watchdog
+from provider.deploy.sdk_patches import host_errors, host_workers, sdk_pickle, watchdog
 from provider.deploy.stack_outputs import FAILED_REFERENCE
 from provider.domain.models import Flow as ApiFlow
 from provider.domain.rules import RULE_UNKNOWN, validate_flow
@@ -110,7 +110,7 @@ from provider.errors import (
 )
 from provider.governance import telemetry
 from provider.governance.intents import IntentJournal
-from provider.platforms.base import ConflictPolicy, ContentExport, LiveFlow, Platform
+from provider.platforms.base import ConflictPolicy, ContentExport, ListedRead, LiveFlow, Platform
 from provider.platforms.http.pool import ClientPool
 from provider.platforms.http.recorder import Recorder
 from provider.platforms.http.settings import ConnectionSettings
@@ -118,6 +118,7 @@ from provider.platforms.http.settings import ConnectionSettings
 log = logging.getLogger(__name__)
 watchdog.start()  # the provider process exits when the engine that started it dies
 host_errors.install()  # errors: our message first, the SDK host's traceback after it
+host_workers.install()  # more than four calls at once: jobs take seconds
 
 # ------------------------------------------------------------------------------ the process caches
 # The only process-wide state of the provider, forced by the dynamic-provider SDK: the provider
@@ -390,7 +391,10 @@ class FlowProvider(ResourceProvider):
         key = _key(props)
         platform = get_platform(props)
         with telemetry.flow_context(key), translated(Attempt("read", key, id_)):
-            flow = platform.read(id_)
+            if isinstance(platform, ListedRead) and props.get("type"):  # one listing for them all
+                flow = platform.read_listed(id_, str(props["type"]))
+            else:
+                flow = platform.read(id_)
         if flow is None:
             log.info("flow %s (%s) is gone: dropping it from the state", key, id_)
             return ReadResult("", {})

@@ -343,7 +343,7 @@ def promote(
         return report
     note(f"plan for {target}: preview")
     tgt = workspace.stack(target, work_dir, create=True)
-    preview = tgt.preview(on_output=None)
+    preview = tgt.preview(on_output=None, refresh=True)
     report.plan_changes = workspace.pending(workspace.changes(preview.change_summary))
     note(f"plan for {target}: reading its org")
     report.plan = target_plan(
@@ -356,7 +356,7 @@ def promote(
         report.refused = report.refused or "not confirmed: nothing was deployed"
         return report
     note(f"up {target}")
-    up = tgt.up(on_output=workspace.line_printer(note))
+    up = tgt.up(on_output=workspace.line_printer(note), refresh=True)  # an Architect edit is noticed
     report.up_result = up.summary.result
     report.up_changes = workspace.changes(up.summary.resource_changes)
     note(f"parity {source} ↔ {target}: reading both orgs")

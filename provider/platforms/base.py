@@ -199,6 +199,16 @@ class VersionHistory(Protocol):
         ...
 
 
+@runtime_checkable
+class ListedRead(Protocol):
+    """A platform that answers a refresh from one listing of the org per run (genesys-cloud):
+    checked with `isinstance`."""
+
+    def read_listed(self, flow_id: str, type: str) -> LiveFlow | None:
+        """The flow as the run's listing of its type shows it; None when it is gone."""
+        ...
+
+
 class PlatformConfig(Protocol):
     """What `provider.platforms.get_platform` needs from a stack's config
     (`provider.deploy.config.StackConfig` is one)."""

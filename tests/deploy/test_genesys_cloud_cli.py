@@ -71,7 +71,9 @@ def test_promotion_gc_dev_to_gc_staging_with_parity_then_a_hand_edit_breaks_it(
     assert changed["key"] == "support-line" and [c["kind"] for c in changed["changes"]] == ["content"]
     again = archctl("promote", "gc-dev", "gc-staging", "--yes", "--skip-source-check")
     assert again.code == 1
-    assert "parity gc-dev ≠ gc-staging" in again.out and "Edited by hand." in again.out
+    # The promotion's up refreshes: the Architect edit is noticed, and refused under `fail`
+    # naming who made it (before issue 22 the up saw nothing and only the parity check failed).
+    assert "Alice Architect" in again.err and "changed outside this stack" in again.err
     drift = archctl_json("drift", "--stack", "gc-staging", expect=1)
     [published] = drift.doc["published"]
     assert published["key"] == "support-line" and published["published_by"] == "Alice Architect"

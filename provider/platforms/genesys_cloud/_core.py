@@ -30,7 +30,8 @@ from provider.platforms.http.settings import ConnectionSettings
 
 from . import replaced
 from ._proxy import GenesysCloudProxy, object_type
-from .polling import Backoff, PollTimeout, poll
+from .listing import FlowListing
+from .polling import Backoff, JobTimer, PollTimeout, poll
 from .rules import CONFLICT_POLICIES, NAME, validate_document
 from .versions import (
     EXTRA_ARCHY_SHA,
@@ -87,11 +88,16 @@ class PlatformCore:
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
         pool: ClientPool | None = None,
+        adaptive_polling: bool = True,
+        listing_max_age_s: float = 60.0,
     ) -> None:
         self.settings = settings
         self.force_unlock = force_unlock
         self.job_timeout_s = job_timeout_s
         self.backoff = Backoff(initial_s=poll_initial_s, max_s=poll_max_s)
+        # Import and export jobs: the first status call when most such jobs are done (learnt).
+        self.job_timer = JobTimer(self.backoff) if adaptive_polling else None
+        self.export_timer = JobTimer(self.backoff) if adaptive_polling else None
         self.job_attempts = max(1, job_attempts)
         self.delete_attempts = max(1, delete_attempts)
         self.track_dependencies = track_dependencies
@@ -106,6 +112,10 @@ class PlatformCore:
         self._deleted: set[str] = set()
         self._aside_lock = threading.Lock()
         self._set_aside_ids: set[str] = set()
+        self.listing = FlowListing(
+            lambda type: self._api.iter_flows(type=type), self._clock, max_age_s=listing_max_age_s
+        )
+        self._consumed_cache: dict[tuple[str, str], tuple[str, ...]] = {}
 
     @property
     def requestor(self) -> Requestor:
@@ -120,6 +130,12 @@ class PlatformCore:
         """One GET; None when the flow does not exist or was deleted."""
         flow = self._api.get_flow(flow_id)
         return None if flow is None else self._live(flow)
+
+    def read_listed(self, flow_id: str, type: str) -> LiveFlow | None:
+        """The flow as the run's listing of its type shows it (a refresh at the cost of that
+        listing); a flow the listing lacks is read alone (gone: None)."""
+        flow = self.listing.by_id(flow_id, type) if type else None
+        return self._live(flow) if flow is not None else self.read(flow_id)
 
     def find(self, name: str, type: str) -> LiveFlow | None:
         flow = self._find_flow(name, type)
@@ -269,6 +285,10 @@ class PlatformCore:
             version = flow.publishedVersion or flow.checkedInVersion
             if known_references is not None:
                 references = known_references
+            elif not (document.references or archy.parse(document.archy).references):
+                references = ()  # the content names no other flow: nothing to look up
+            elif (flow.id, version.id if version else "") in self._consumed_cache:
+                references = self._consumed_cache[(flow.id, version.id if version else "")]
             elif self.track_dependencies and version is not None and flow.type and flow.type != "SPEECH":
                 try:
                     consumed = self.consumed_flows(flow.id, version.id, flow.type)
@@ -278,6 +298,8 @@ class PlatformCore:
                     extra["referencesUnknown"] = exc.code or "unavailable"
                     consumed = None
                 references = tuple(sorted(ref.id for ref in consumed or ()))
+                if consumed is not None:
+                    self._consumed_cache[(flow.id, version.id)] = references
                 declared = {ids[k] for k in document.references if ids and k in ids}
                 if consumed is not None and ids is not None and declared != set(references):
                     log.warning(

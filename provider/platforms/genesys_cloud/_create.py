@@ -3,6 +3,7 @@ a lookup), and the set-aside of a flow a type change replaces (renamed out of it
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Mapping
 
@@ -21,6 +22,7 @@ from ._core import (
 )
 from ._locks import LockOps
 from .versions import (
+    EXTRA_INFERRED,
     is_published,
     pointer,
     revision_of,
@@ -38,7 +40,9 @@ class CreateOps(LockOps):
         self._require_valid(document, "create")
         assert document.archy is not None
         try:
-            existing = self._find_flow(document.name, str(document.type))
+            # The run's listing first; only an apparent collision costs an exact look-up.
+            listed = self.listing.named(document.name, str(document.type))
+            existing = None if listed is None else self._find_flow(document.name, str(document.type))
             if existing is not None:
                 stack = self.stack or "<stack>"
                 raise ConflictError(
@@ -48,8 +52,11 @@ class CreateOps(LockOps):
                     status=409,
                     code=CODE_EXISTS,
                 )
+            inferred: Flow | None = None
             try:
                 flow_id = self._run_job(document, known_id=None)
+                if not self.listing.knows(flow_id, str(document.type)):  # a new flow: its 1.0
+                    inferred = self._job_wrote(flow_id, document, None)
             except ArchitectError as exc:
                 if not isinstance(exc, TransportError | ServerError) and exc.code != CODE_JOB_TIMEOUT:
                     raise
@@ -61,8 +68,11 @@ class CreateOps(LockOps):
                     "create of %r: its job's answer was lost; found the flow (%s)", document.name, found.id
                 )
                 flow_id = found.id
-            flow = self._settle(flow_id, document, job_ran=True)
+            flow = self._settle(flow_id, document, job_ran=True, current=inferred)
+            self.listing.add(flow)
             live = self._live(flow, document, ids)
+            if flow is inferred:
+                live = dataclasses.replace(live, extra={**live.extra, EXTRA_INFERRED: "create"})
         except ArchitectError as exc:
             self._audit("create", None, document.name, None, None, started, exc)
             raise

@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from provider.domain import archy
 from provider.domain.document import FlowDocument
 from provider.errors import (
     ArchitectError,
@@ -27,11 +28,20 @@ from ._core import (
 from .polling import PollTimeout, poll
 from .versions import (
     error_code,
+    next_version,
     ref_name,
     revision_of,
     version_order,
 )
-from .wire import ArchitectJobStateResponse, Flow, Operation, RegisterArchitectJobResponse
+from .wire import (
+    ArchitectExportJobStateResponse,
+    ArchitectJobStateResponse,
+    EntityRef,
+    Flow,
+    FlowVersion,
+    Operation,
+    RegisterArchitectJobResponse,
+)
 
 log = logging.getLogger(__name__)
 
@@ -65,26 +75,64 @@ class JobOps(PlatformCore):
     def fetch_content(self, flow_id: str, version: str | None = None) -> str:
         """The Archy YAML of the flow (a version, or the latest) through an export job."""
         job = self._api.register_export(flow_id, version)
+        state = self._export_done(job.id, f"flow {flow_id}")
+        assert state.downloadUrl is not None
+        return self._api.download(state.downloadUrl)
+
+    def fetch_contents(self, flows: list[tuple[str, str | None]]) -> dict[str, str | ArchitectError]:
+        """The Archy YAML of several flows (id, version) through one export job (a zip); a flow
+        the job left out, or every flow of a job that failed, is exported alone (so one flow's
+        problem is that flow's error, not the batch's)."""
+        if len(flows) == 1:
+            flows_alone = flows
+        else:
+            try:
+                job = self._api.register_exports(flows)
+                state = self._export_done(job.id, f"{len(flows)} flows")
+                assert state.downloadUrl is not None
+                files = self._api.download_files(state.downloadUrl)
+            except ArchitectError as exc:
+                log.info("export of %d flows in one job failed (%s): one at a time", len(flows), exc)
+                files = {}
+            flows_alone = [(i, v) for i, v in flows if i not in files]
+        out: dict[str, str | ArchitectError] = (
+            {i: files[i] for i, _ in flows if i in files} if len(flows) > 1 else {}
+        )
+        for flow_id, version in flows_alone:
+            try:
+                out[flow_id] = self.fetch_content(flow_id, version)
+            except ArchitectError as exc:
+                out[flow_id] = exc
+        return out
+
+    def _export_done(self, job_id: str, what: str) -> ArchitectExportJobStateResponse:
+        """Wait for an export job; its final state, which succeeded with a download URL."""
+        wait = self.export_timer.wait() if self.export_timer else None
         try:
             state = poll(
-                lambda: self._api.get_export(job.id),
+                lambda: self._api.get_export(job_id),
                 lambda s: s.status.lower() in ("success", "failure"),
-                backoff=self.backoff,
+                backoff=wait or self.backoff,
                 timeout_s=self.job_timeout_s,
                 clock=self._clock,
                 sleep=self._sleep,
-                what=f"export job {job.id} of flow {flow_id}",
+                what=f"export job {job_id} of {what}",
             )
+            if wait is not None:
+                wait.done()
         except PollTimeout as exc:
             raise ArchitectError(str(exc), code="export.job.timeout") from None
+        finally:
+            if wait is not None:
+                wait.close()
         if state.status.lower() != "success" or not state.downloadUrl:
             texts = [m.text for m in state.messages if m.text]
             raise JobFailedError(
-                f"export of flow {flow_id} failed: " + ("; ".join(texts) or "no message"),
+                f"export of {what} failed: " + ("; ".join(texts) or "no message"),
                 messages=texts,
                 code="export.job.failed",
             )
-        return self._api.download(state.downloadUrl)
+        return state
 
     def _run_job(self, document: FlowDocument, *, known_id: str | None) -> str:
         """Deploy the Archy text through a job; the flow id it wrote. Reruns a job the platform failed
@@ -148,16 +196,20 @@ class JobOps(PlatformCore):
         def done(state: ArchitectJobStateResponse) -> bool:
             return state.status.lower() in ("success", "failure")
 
+        wait = self.job_timer.wait() if self.job_timer and not uncertain else None
         try:
-            return poll(
+            state = poll(
                 lambda: self._api.get_job(job.id),
                 done,
-                backoff=self.backoff,
+                backoff=wait or self.backoff,
                 timeout_s=timeout,
                 clock=self._clock,
                 sleep=self._sleep,
                 what=f"Archy job {job.id} for flow {name!r}",
             )
+            if wait is not None:
+                wait.done()
+            return state
         except PollTimeout as exc:
             last = exc.last
             if (
@@ -170,6 +222,28 @@ class JobOps(PlatformCore):
                 return self._one_job(text, name, fresh_tries=fresh_tries - 1)
             status = last.status if isinstance(last, ArchitectJobStateResponse) else "unknown"
             raise ArchitectError(f"{exc} (last status {status})", code=CODE_JOB_TIMEOUT) from None
+        finally:
+            if wait is not None:
+                wait.close()
+
+    def _job_wrote(self, flow_id: str, document: FlowDocument, before: Flow | None) -> Flow:
+        """The flow as this job left it, without reading it back: a job checks in and publishes one
+        new version (`next_version` of what was read before it; a new flow's is 1.0) under the
+        document's name and type, with the Archy text's description when it has one."""
+        assert document.archy is not None
+        said = archy.parse(document.archy).description
+        version = FlowVersion(
+            id=next_version(before), type="CHECKIN", createdByClient=EntityRef(id=self.settings.client_id)
+        )
+        return Flow(
+            id=flow_id,
+            name=document.name,
+            type=str(document.type),
+            description=said or (before.description if before else None),
+            publishedVersion=version,
+            checkedInVersion=version,
+            selfUri=f"/api/v2/flows/{flow_id}",
+        )
 
     def _register_job(self, name: str) -> RegisterArchitectJobResponse:
         """POST /flows/jobs. A lost answer (the server may have registered a job) is resolved here,

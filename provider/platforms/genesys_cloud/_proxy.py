@@ -8,7 +8,9 @@ transport directly, with a small bounded retry of their own, and are reported to
 
 from __future__ import annotations
 
+import io
 import time
+import zipfile
 from collections.abc import Iterator
 from typing import Any
 from urllib.parse import quote, urlsplit
@@ -153,12 +155,23 @@ class GenesysCloudProxy:
             self.requestor.retry.sleep(self.requestor.retry.backoff(attempt))
 
     def register_export(self, flow_id: str, version: str | None) -> RegisterArchitectExportJobResponse:
-        flow: dict[str, Any] = {"id": flow_id}
-        if version is not None:
-            flow["version"] = version
-        out = self.requestor.call(
-            "POST", T_EXPORT_JOBS, T_EXPORT_JOBS, body={"flows": [{"flow": flow, "exportType": "Yaml"}]}
-        )
+        return self.register_exports([(flow_id, version)], named=False)
+
+    def register_exports(
+        self, flows: list[tuple[str, str | None]], *, named: bool = True
+    ) -> RegisterArchitectExportJobResponse:
+        """One export job for several flows (`named`: each file named after its flow's id, so that
+        the zip's entries map back to the flows)."""
+        items: list[dict[str, Any]] = []
+        for flow_id, version in flows:
+            flow: dict[str, Any] = {"id": flow_id}
+            if version is not None:
+                flow["version"] = version
+            item: dict[str, Any] = {"flow": flow, "exportType": "Yaml"}
+            if named:
+                item["fileName"] = flow_id
+            items.append(item)
+        out = self.requestor.call("POST", T_EXPORT_JOBS, T_EXPORT_JOBS, body={"flows": items})
         return RegisterArchitectExportJobResponse.model_validate(out.body)
 
     def get_export(self, job_id: str) -> ArchitectExportJobStateResponse:
@@ -168,12 +181,29 @@ class GenesysCloudProxy:
         return ArchitectExportJobStateResponse.model_validate(out.body)
 
     def download(self, url: str) -> str:
+        return self.download_raw(url).decode("utf-8")
+
+    def download_files(self, url: str) -> dict[str, str]:
+        """An export's files by name without folder or extension: a zip (several flows) or the one
+        YAML file (key "")."""
+        raw = self.download_raw(url)
+        if not raw.startswith(b"PK"):
+            return {"": raw.decode("utf-8")}
+        files: dict[str, str] = {}
+        with zipfile.ZipFile(io.BytesIO(raw)) as archive:
+            for info in archive.infolist():
+                if not info.is_dir():
+                    stem = info.filename.rsplit("/", 1)[-1].rsplit(".", 1)[0]
+                    files[stem] = archive.read(info).decode("utf-8")
+        return files
+
+    def download_raw(self, url: str) -> bytes:
         if not urlsplit(url).scheme:
             url = self.settings.api_base_url + url
         for attempt in range(1, FOREIGN_ATTEMPTS + 1):
-            status, error, text = self._foreign("GET", url, T_DOWNLOAD, attempt)
+            status, error, raw = self._foreign("GET", url, T_DOWNLOAD, attempt)
             if status == 200 and error is None:
-                return text
+                return raw
             if (status is not None and status < 500) or attempt == FOREIGN_ATTEMPTS:
                 raise error or ArchitectError(f"download of the export failed (HTTP {status})", status=status)
             self.requestor.retry.sleep(self.requestor.retry.backoff(attempt))
@@ -218,7 +248,7 @@ class GenesysCloudProxy:
         *,
         headers: dict[str, str] | None = None,
         data: bytes | None = None,
-    ) -> tuple[int | None, ArchitectError | None, str]:
+    ) -> tuple[int | None, ArchitectError | None, bytes]:
         parts = urlsplit(url)
         session = self.requestor.pool.session(f"{parts.scheme}://{parts.netloc}")
         timeout = (self.settings.connect_timeout, self.settings.read_timeout)
@@ -229,19 +259,19 @@ class GenesysCloudProxy:
             self._record(
                 method, template, None, time.monotonic() - started, attempt, exc.code or "connection"
             )
-            return None, exc, ""
+            return None, exc, b""
         status = result.status
         self._record(
             method, template, status, result.latency_s, attempt, str(status) if status >= 500 else None
         )
         if status == 200:
-            return status, None, result.text
+            return status, None, result.content or result.text.encode("utf-8")
         error = error_from_response(
             status, result.body, method=method, path=template, correlation_id=result.correlation_id
         )
         if status >= 500:
             error = ServerError(str(error.message), status=status)
-        return status, error, ""
+        return status, error, b""
 
     def _record(
         self, method: str, template: str, status: int | None, latency: float, attempt: int, reason: str | None

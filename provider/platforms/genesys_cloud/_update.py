@@ -3,6 +3,7 @@ rename in place, the job only when the content changed, then the lifecycle."""
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Mapping
 
@@ -23,7 +24,9 @@ from ._core import (
 from ._create import CreateOps
 from .versions import (
     EXTRA_ARCHY_SHA,
+    EXTRA_INFERRED,
     archy_sha,
+    by_client,
     is_published,
     pointer,
     ref_name,
@@ -99,9 +102,14 @@ class UpdateOps(CreateOps):
                     f"the Archy job for {document.name!r} wrote flow {job_flow}, not {flow_id}",
                     code="job.flow.mismatch",
                 )
-        current = live if not (renamed or content) else self._api.get_flow(flow_id)
+        # After a job alone, the flow is what the job's answer and the pointers read before say.
+        inferred = self._job_wrote(flow_id, document, live) if content and not renamed else None
+        current = inferred or (live if not (renamed or content) else self._api.get_flow(flow_id))
         if current is not None and (current.description or "") != description:
-            self._rename(current, document.name, description, publish=is_published(current))
+            if current is inferred:
+                current = self._api.get_flow(flow_id)
+            if current is not None:
+                self._rename(current, document.name, description, publish=is_published(current))
             current = None
         flow = self._settle(flow_id, document, job_ran=content, current=current)
         # Same versions as the state recorded: the consumed flows are the recorded ones too.
@@ -111,7 +119,10 @@ class UpdateOps(CreateOps):
             and EXTRA_ARCHY_SHA in base.extra  # `base` came from a deploy, which tracked them
             and "referencesUnknown" not in base.extra
         )
-        return self._live(flow, document, ids, known_references=base.references if same else None)
+        result = self._live(flow, document, ids, known_references=base.references if same else None)
+        if flow is inferred:
+            result = dataclasses.replace(result, extra={**result.extra, EXTRA_INFERRED: "update"})
+        return result
 
     def _checked(
         self, flow_id: str, document: FlowDocument, base: LiveFlow, policy: ConflictPolicy
@@ -141,6 +152,11 @@ class UpdateOps(CreateOps):
             return False
         now = revision_of(live)
         if now == base.revision:
+            return False
+        if base.extra.get(EXTRA_INFERRED) == "update" and by_client(live, self.settings.client_id):
+            # The version our last job wrote was derived, not read, and the platform numbered it
+            # otherwise (a version skipped): still this client's own write, checked in and published.
+            log.info("flow %r: our last write is version %s (recorded %s)", name, now, base.revision)
             return False
         by = ref_name(live.publishedBy)
         if by is None and live.checkedInVersion is not None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
-from .wire import EntityRef, Flow
+from .wire import EntityRef, Flow, FlowVersion
 
 #: Extra key holding the sha256 of the Archy text last deployed (decides whether a job is needed).
 EXTRA_ARCHY_SHA = "archySha256"
@@ -61,3 +61,30 @@ def version_order(version_id: str) -> tuple[int, ...]:
         return tuple(int(part) for part in version_id.split("."))
     except ValueError:
         return (-1,)
+
+
+#: Extra key: the revision recorded was not read back but derived from the job's answer
+#: (`create`: a new flow's first version; `update`: the version after the pointers read before).
+EXTRA_INFERRED = "revisionInferred"
+
+
+def version_number(version: FlowVersion | None) -> int:
+    """`"3.0"` → 3 (0 when absent or not of the platform's `<n>.0` form)."""
+    head = (version.id if version else "").partition(".")[0]
+    return int(head) if head.isdigit() else 0
+
+
+def next_version(flow: Flow | None) -> str:
+    """The version a job writes on `flow` (None: a new flow): one past every version it shows."""
+    if flow is None:
+        return "1.0"
+    seen = (flow.publishedVersion, flow.checkedInVersion, flow.savedVersion)
+    return f"{max(version_number(v) for v in seen) + 1}.0"
+
+
+def by_client(flow: Flow, client_id: str) -> bool:
+    """Whether the flow's checked-in version, published, was written by this OAuth client."""
+    version, live = flow.checkedInVersion, flow.publishedVersion
+    if version is None or live is None or live.id != version.id or version.createdByClient is None:
+        return False
+    return client_id in (version.createdByClient.id, version.createdByClient.name)

@@ -43,6 +43,7 @@ class HttpResult:
     text: str
     correlation_id: str | None
     latency_s: float
+    content: bytes = b""  # the raw body (an export's zip)
 
 
 def _never_sent(exc: BaseException) -> bool:
@@ -156,6 +157,7 @@ def send(
             allow_redirects=False,
         )
         text = response.text
+        content = response.content
     except requests.exceptions.RequestException as exc:
         kind = "timeout" if isinstance(exc, requests.exceptions.Timeout) else "connection"
         if kind == "connection" and _name_unresolved(exc):
@@ -180,4 +182,5 @@ def send(
         text=text,
         correlation_id=response.headers.get(CORRELATION_HEADER),
         latency_s=latency,
+        content=content,
     )
