@@ -4,7 +4,6 @@ of the emulator's statistics and the org's flows."""
 
 from __future__ import annotations
 
-import functools
 import os
 import subprocess
 from collections import Counter
@@ -42,18 +41,13 @@ def engine_env(root: Path) -> dict[str, str]:
     return offline_env(backend_dir=root / "backend", pulumi_home=root / "home", base=base)
 
 
-# The Automation API runs `pulumi version` each time a PulumiCommand is made: one per test worker
-# is enough (the object only holds the CLI's path and version).
-_pulumi_command = functools.cache(pulumi_command)
-
-
 def open_stack(project: Path, root: Path, emulator_url: str, stack_name: str = "dev") -> auto.Stack:
     env = engine_env(root)
     stack = auto.create_or_select_stack(
         stack_name=stack_name,
         work_dir=str(project),
         opts=auto.LocalWorkspaceOptions(
-            pulumi_command=_pulumi_command(), pulumi_home=env["PULUMI_HOME"], env_vars=env
+            pulumi_command=pulumi_command(), pulumi_home=env["PULUMI_HOME"], env_vars=env
         ),
     )
     # One `pulumi config set-all` instead of one CLI run per key.
