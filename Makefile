@@ -37,7 +37,10 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt pyproject.toml
 	@test -x $(PY) || python3 -m venv $(VENV)
 	@echo "[venv] installing requirements into $(VENV)"
 	@$(VENV)/bin/pip install --disable-pip-version-check -q -r requirements-dev.txt
-	@$(VENV)/bin/pip install --disable-pip-version-check -q --no-deps -e .
+	@# The venv's own setuptools builds the editable install (no isolated build env fetched from the
+	@# index: seconds, and no network); a venv without setuptools >= 64 (Python 3.12+) falls back.
+	@$(VENV)/bin/pip install --disable-pip-version-check -q --no-deps --no-build-isolation -e . 2>/dev/null || \
+	  $(VENV)/bin/pip install --disable-pip-version-check -q --no-deps -e .
 	@touch $@
 
 tools:

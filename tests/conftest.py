@@ -14,6 +14,8 @@ from emulator.testing import EmulatorProcess
 # Architecture API emulator (owner: emulator). `emulator_server`: one emulator process per test
 # session on a temporary database; `emulator`: the same process, reset (flows, statistics, faults,
 # rate limit, token lifetime) before each test. Tokens issued earlier stay valid across resets.
+# `module_emulator` (+ `module_monkeypatch`): a process per test module, for one org deployed once
+# and shared by the module's tests.
 # ==================================================================================================
 
 
@@ -30,6 +32,23 @@ def emulator(emulator_server: EmulatorProcess) -> Iterator[EmulatorProcess]:
         emulator_server.start()
     emulator_server.admin.reset()
     yield emulator_server
+
+
+@pytest.fixture(scope="module")
+def module_emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmulatorProcess]:
+    """An emulator process of the test module's own, never reset between its tests: for modules whose
+    tests share one deployed org (each test reads it, or leaves it as the next expects). Mark such a
+    module `pytest.mark.xdist_group(<module>)` so its tests run on one worker and deploy once."""
+    data = Path(tmp_path_factory.mktemp("module-emulator")) / "arch.db"
+    with EmulatorProcess(data) as process:
+        yield process
+
+
+@pytest.fixture(scope="module")
+def module_monkeypatch() -> Iterator[pytest.MonkeyPatch]:
+    """A monkeypatch undone after the module's last test (for module-scoped projects' environment)."""
+    with pytest.MonkeyPatch.context() as patch:
+        yield patch
 
 
 # ==================================================================================================

@@ -20,6 +20,7 @@ settings keeps Pulumi's default (per step).
 
 from __future__ import annotations
 
+import functools
 import os
 import sys
 from pathlib import Path
@@ -98,12 +99,19 @@ def offline_env(
 
 def pulumi_command() -> auto.PulumiCommand:
     """The Automation API's handle on the CLI that scripts/install-pulumi put in the tools folder."""
-    from pulumi import automation as auto
-
     pulumi = tools_bin() / "pulumi"
     if not pulumi.exists():
         raise FileNotFoundError(f"{pulumi} does not exist: run scripts/install-pulumi (or `make tools`)")
-    return auto.PulumiCommand(root=str(tools_root()), skip_version_check=True)
+    return _pulumi_command(str(tools_root()))
+
+
+@functools.cache
+def _pulumi_command(root: str) -> auto.PulumiCommand:
+    # Making one runs `pulumi version` (even with the check skipped): once per process and CLI
+    # folder, not once per stack an archctl command opens. The object holds only the path and version.
+    from pulumi import automation as auto
+
+    return auto.PulumiCommand(root=root, skip_version_check=True)
 
 
 def _print_env(*, deploy: bool = False) -> None:

@@ -171,9 +171,10 @@ def stack_info(name: str, *, with_state: bool = True) -> StackInfo:
     root = project_dir()
     if not (root / "stacks" / f"Pulumi.{name}.yaml").exists() and not (root / f"Pulumi.{name}.yaml").exists():
         raise ConfigurationError(f"no stack {name!r}: stacks/Pulumi.{name}.yaml does not exist in {root}")
-    config = stacks.read_config(name, work_dir=root)
+    opened = workspace.stack(name, root, create=True)  # one `stack select` for its config and state
+    config = stacks.read_config(name, work_dir=root, opened=opened)
     settings = stacks.settings_from_config(name, config, env=stack_org.engine_env_for(root, os.environ))
-    flow_ids = workspace.state_flow_ids(workspace.stack(name, root, create=True)) if with_state else {}
+    flow_ids = workspace.state_flow_ids(opened) if with_state else {}
     return StackInfo(
         **{f.name: getattr(settings, f.name) for f in fields(stacks.StackSettings)},
         flow_ids=flow_ids,

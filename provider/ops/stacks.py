@@ -14,13 +14,16 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from provider.deploy import config as stack_config
 from provider.deploy.config import NAMESPACE
 from provider.ops import workspace
 from provider.paths import PROJECT_DIR
 from provider.platforms.http.settings import ConnectionSettings
+
+if TYPE_CHECKING:
+    from pulumi import automation as auto
 
 
 @dataclass(frozen=True)
@@ -38,9 +41,13 @@ class StackSettings:
     platform: str = stack_config.DEFAULT_PLATFORM
 
 
-def read_config(stack: str, *, work_dir: str | Path = PROJECT_DIR) -> dict[str, Any]:
-    """The stack's config values (secrets decrypted), by key without the `genesys-flows:` prefix."""
-    values = workspace.stack(stack, Path(work_dir), create=True).get_all_config()
+def read_config(
+    stack: str, *, work_dir: str | Path = PROJECT_DIR, opened: auto.Stack | None = None
+) -> dict[str, Any]:
+    """The stack's config values (secrets decrypted), by key without the `genesys-flows:` prefix.
+    `opened`: the stack already opened by the caller (one CLI run fewer than opening it again)."""
+    st = opened or workspace.stack(stack, Path(work_dir), create=True)
+    values = st.get_all_config()
     prefix = NAMESPACE + ":"
     return {key[len(prefix) :]: item.value for key, item in values.items() if key.startswith(prefix)}
 

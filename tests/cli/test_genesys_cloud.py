@@ -10,7 +10,6 @@ from typing import Any
 
 import pytest
 import yaml
-from pulumi import automation as auto
 
 from emulator.testing import EmulatorProcess
 from provider.ops import promote
@@ -18,7 +17,9 @@ from tests.support.cli import archctl, archctl_json
 from tests.support.gc_org import deploy
 from tests.support.project import Project, cli_project
 
-pytestmark = [pytest.mark.engine, pytest.mark.slow]
+# One org pair deployed once for the module (its own emulator process), on one worker: export and
+# graph only read it; the parity-and-drift test alone edits it, last.
+pytestmark = [pytest.mark.engine, pytest.mark.slow, pytest.mark.xdist_group("cli-genesys-cloud")]
 STACKS = ("gc-dev", "gc-staging")
 
 
@@ -28,16 +29,23 @@ def _subs(project: Project, stack: str) -> dict[str, str]:
     return subs
 
 
-@pytest.fixture
-def gc_project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, emulator: EmulatorProcess) -> Project:
-    project = cli_project(tmp_path, monkeypatch, emulator.url, flows=True)
+@pytest.fixture(scope="module")
+def emulator(module_emulator: EmulatorProcess) -> EmulatorProcess:
+    return module_emulator
+
+
+@pytest.fixture(scope="module")
+def gc_project(
+    tmp_path_factory: pytest.TempPathFactory,
+    module_monkeypatch: pytest.MonkeyPatch,
+    emulator: EmulatorProcess,
+) -> Project:
+    project = cli_project(tmp_path_factory.mktemp("gc-cli"), module_monkeypatch, emulator.url, flows=True)
     emulator.admin.gc_set_async_delay(0.02)  # jobs and publishes finish fast: the tests time the CLI
-    for name in STACKS:
-        project.stack(name).set_config("genesys-flows:apiUrl", auto.ConfigValue(emulator.url))
     return project
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def orgs(gc_project: Project, emulator: EmulatorProcess) -> dict[str, dict[str, str]]:
     """The sample set deployed in both orgs: stack → key → flow id."""
     return {
@@ -97,27 +105,10 @@ def test_graph_of_the_live_org_is_derived_from_the_archy_content(
     assert {(e["from"], e["to"]) for e in defs["edges"]} == edges
 
 
-def test_drift_is_clean_then_names_an_architect_publish(
+def test_parity_and_drift_are_clean_then_hand_edits_break_them(
     gc_project: Project, orgs: dict[str, dict[str, str]], emulator: EmulatorProcess
 ) -> None:
-    run = archctl_json("drift", "--stack", "gc-dev", expect=0)
-    assert run.doc["drift"] is False
-    _hand_edit(emulator, "dev", orgs["gc-dev"]["billing-line"], "Billing Line (dev)", "Billing Line (dev)")
-    _hand_edit(emulator, "dev", orgs["gc-dev"]["vip-line"], "To the main IVR", "To the main IVR edited")
-    run = archctl_json("drift", "--stack", "gc-dev", expect=1)
-    flows = {f["key"]: f for f in run.doc["diff"]["flows"]}
-    assert set(flows) == {"vip-line"}  # a publish of the same content is no content drift
-    assert [c["kind"] for c in flows["vip-line"]["changes"]] == ["content"]
-    assert {p["key"]: p["published_by"] for p in run.doc["published"]} == {"vip-line": "Alice Architect"}
-    human = archctl("drift", "--stack", "gc-dev")
-    assert human.code == 1
-    assert "archy content:" in human.out and "To the main IVR edited" in human.out
-    assert "published by Alice Architect" in human.out
-
-
-def test_parity_dev_staging_then_a_hand_edit_breaks_it(
-    gc_project: Project, orgs: dict[str, dict[str, str]], emulator: EmulatorProcess
-) -> None:
+    """The module's last test: it edits both orgs (staging for parity, then dev for drift)."""
     # Names, descriptions and Archy text differ only by each stack's substitutions: parity.
     result = promote.parity("gc-dev", "gc-staging", flows_dir=None)
     assert result.identical and result.unchanged == 7, result.render()
@@ -135,3 +126,18 @@ def test_parity_dev_staging_then_a_hand_edit_breaks_it(
     run = archctl_json("diff", "stack:gc-dev", "stack:gc-staging", expect=1)
     changed: list[dict[str, Any]] = run.doc["flows"]
     assert [f["key"] for f in changed] == ["support-line"]
+
+    # -- drift of gc-dev: clean, then an Architect publish is named
+    run = archctl_json("drift", "--stack", "gc-dev", expect=0)
+    assert run.doc["drift"] is False
+    _hand_edit(emulator, "dev", orgs["gc-dev"]["billing-line"], "Billing Line (dev)", "Billing Line (dev)")
+    _hand_edit(emulator, "dev", orgs["gc-dev"]["vip-line"], "To the main IVR", "To the main IVR edited")
+    run = archctl_json("drift", "--stack", "gc-dev", expect=1)
+    flows = {f["key"]: f for f in run.doc["diff"]["flows"]}
+    assert set(flows) == {"vip-line"}  # a publish of the same content is no content drift
+    assert [c["kind"] for c in flows["vip-line"]["changes"]] == ["content"]
+    assert {p["key"]: p["published_by"] for p in run.doc["published"]} == {"vip-line": "Alice Architect"}
+    human = archctl("drift", "--stack", "gc-dev")
+    assert human.code == 1
+    assert "archy content:" in human.out and "To the main IVR edited" in human.out
+    assert "published by Alice Architect" in human.out

@@ -8,7 +8,6 @@ from pathlib import Path
 
 import pytest
 import yaml
-from pulumi import automation as auto
 
 from emulator.testing import DEMO_CLIENTS, EmulatorProcess
 from tests.support.cli import archctl, archctl_json
@@ -28,14 +27,13 @@ def _subs(project: Project, stack: str) -> dict[str, str]:
 def gc_project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, emulator: EmulatorProcess) -> Project:
     project = cli_project(tmp_path, monkeypatch, emulator.url, flows=True)
     emulator.admin.gc_set_async_delay(0.02)
-    for name in ("gc-dev", "gc-staging"):
-        project.stack(name).set_config("genesys-flows:apiUrl", auto.ConfigValue(emulator.url))
     return project
 
 
-def test_import_adopts_the_org_then_preview_shows_no_changes(
+def test_import_adopts_the_org_then_promotion_to_gc_staging_with_parity_then_a_hand_edit_breaks_it(
     gc_project: Project, emulator: EmulatorProcess, tmp_path: Path
 ) -> None:
+    """gc-dev adopted by import (no change, no write but export jobs) is the promotion's source."""
     ids = deploy(emulator.url, "dev-rw", _subs(gc_project, "gc-dev"))
     seq = len(emulator.admin.stats()["write_log"])
     run = archctl_json("import", "--stack", "gc-dev", expect=0)
@@ -51,11 +49,7 @@ def test_import_adopts_the_org_then_preview_shows_no_changes(
     assert DEMO_CLIENTS["dev-rw"] not in raw_state
     assert archctl_json("drift", "--stack", "gc-dev", expect=0).doc["drift"] is False
 
-
-def test_promotion_gc_dev_to_gc_staging_with_parity_then_a_hand_edit_breaks_it(
-    gc_project: Project, emulator: EmulatorProcess
-) -> None:
-    gc_project.stack("gc-dev").up()
+    # -- promotion gc-dev → gc-staging from the adopted stack, with parity
     run = archctl_json("promote", "gc-dev", "gc-staging", "--yes", expect=0)
     assert run.doc["promoted"] and run.doc["parity"]["identical"]
     assert run.doc["parity"]["summary"]["unchanged"] == 7

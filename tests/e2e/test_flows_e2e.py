@@ -166,7 +166,14 @@ def _deployed(tmp_path: Path, emulator: EmulatorProcess) -> tuple[Path, auto.Sta
     return project, stack, flow_ids(stack.up()), Org(emulator.url)
 
 
-def test_one_changed_block_is_one_update_and_one_patch(tmp_path: Path, emulator: EmulatorProcess):
+# Each test below deploys the sample set once and runs several scenarios on it, one after the other,
+# each on flows the others leave alone or after the stack converged again (one `up` of the set
+# instead of one per scenario).
+
+
+def test_one_changed_block_is_one_update_and_someone_elses_change_of_another_field_is_merged(
+    tmp_path: Path, emulator: EmulatorProcess
+):
     project, stack, ids, org = _deployed(tmp_path, emulator)
     support = read_flow(project, "support-menu")
     _set_block_type(support, "outage-check", "outageLookup")
@@ -188,10 +195,7 @@ def test_one_changed_block_is_one_update_and_one_patch(tmp_path: Path, emulator:
     assert live["_version"] == 2
     assert any(b["type"] == "outageLookup" for b in live["blocks"])
     stack.preview(expect_no_changes=True)
-
-
-def test_someone_elses_change_of_another_field_is_merged(tmp_path: Path, emulator: EmulatorProcess):
-    project, stack, ids, org = _deployed(tmp_path, emulator)
+    # -- someone else's change of another field (main-ivr's description) is merged with ours
     theirs = org.patch(ids["main-ivr"], description="Edited in Architect by the night shift")
     main = read_flow(project, "main-ivr")
     _set_block_type(main, "disconnect", "disconnectWithSurvey")
@@ -206,7 +210,9 @@ def test_someone_elses_change_of_another_field_is_merged(tmp_path: Path, emulato
     stack.preview(expect_no_changes=True)
 
 
-def test_someone_elses_change_of_the_same_field_fails_naming_it(tmp_path: Path, emulator: EmulatorProcess):
+def test_someone_elses_change_of_the_same_field_fails_then_refresh_shows_drift_and_up_restores(
+    tmp_path: Path, emulator: EmulatorProcess
+):
     project, stack, ids, org = _deployed(tmp_path, emulator)
     their_blocks = [*org.flow(ids["main-ivr"])["blocks"], {"id": "their-block", "type": "playAudio"}]
     org.patch(ids["main-ivr"], blocks=their_blocks)
@@ -218,14 +224,9 @@ def test_someone_elses_change_of_the_same_field_fails_naming_it(tmp_path: Path, 
     message = str(failure.value)
     assert "main-ivr" in message and "blocks" in message and "someone else changed" in message
     assert org.flow(ids["main-ivr"])["blocks"] == their_blocks
-
-
-def test_refresh_shows_drift_and_the_next_up_restores_the_definition(
-    tmp_path: Path, emulator: EmulatorProcess
-):
-    _project, stack, ids, org = _deployed(tmp_path, emulator)
-    their_blocks = [*org.flow(ids["main-ivr"])["blocks"], {"id": "their-block", "type": "playAudio"}]
-    org.patch(ids["main-ivr"], blocks=their_blocks, description="Edited in Architect by the night shift")
+    # -- refresh shows their drift (no write); the next up restores the definition
+    # (their blocks are still live: the failed up changed nothing) and now their description too
+    org.patch(ids["main-ivr"], description="Edited in Architect by the night shift")
     with Meter(emulator) as meter:
         refresh = stack.refresh()
     assert meter.result.writes == 0
@@ -240,11 +241,11 @@ def test_refresh_shows_drift_and_the_next_up_restores_the_definition(
     stack.preview(expect_no_changes=True)
 
 
-def test_a_flow_deleted_out_of_band_is_dropped_by_refresh_and_recreated(
+def test_a_flow_deleted_out_of_band_is_recreated_and_a_forbidden_transition_fails_the_preview(
     tmp_path: Path, emulator: EmulatorProcess
 ):
-    _project, stack, ids, org = _deployed(tmp_path, emulator)
-    org.session.delete(f"{emulator.url}{FLOWS}/{ids['web-chat']}", timeout=10).raise_for_status()
+    project, stack, ids, _org = _deployed(tmp_path, emulator)
+    _org.session.delete(f"{emulator.url}{FLOWS}/{ids['web-chat']}", timeout=10).raise_for_status()
     refresh = stack.refresh()
     assert (
         refresh.summary.resource_changes is not None and refresh.summary.resource_changes.get("delete") == 1
@@ -252,10 +253,7 @@ def test_a_flow_deleted_out_of_band_is_dropped_by_refresh_and_recreated(
     up = stack.up()
     assert up.summary.resource_changes is not None and up.summary.resource_changes.get("create") == 1
     assert flow_ids(up)["web-chat"] != ids["web-chat"]
-
-
-def test_a_forbidden_lifecycle_transition_fails_the_preview(tmp_path: Path, emulator: EmulatorProcess):
-    project, stack, _ids, _org = _deployed(tmp_path, emulator)
+    # -- a forbidden lifecycle transition fails the preview, with no API call
     after_hours = read_flow(project, "after-hours")
     write_flow(project, "after-hours", {**after_hours, "lifecycle_state": "archived"})
     stack.up()

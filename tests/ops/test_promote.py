@@ -66,8 +66,18 @@ def test_metrics_and_audit_of_an_up_match_the_emulator(emulator, tmp_path, monke
     assert archctl_json("validate", "--stack", "dev", expect=0).doc["ok"] is True
     assert archctl_json("drift", "--stack", "dev", expect=0).doc["drift"] is False
 
+    # -- promote refuses while the source has pending changes (a definition edited after the up)
+    path = project.root / "flows" / "customer-lookup.yaml"
+    path.write_text(path.read_text().replace("load the CRM record", "load the CRM record quickly"))
+    run = archctl_json("promote", "dev", "staging", "--yes", expect=1)
+    assert run.doc["refused"] and run.doc["source_check"]["pending_changes"] == {"update": 1}
+    assert run.doc["up"] is None
+    assert "pending changes" in archctl("promote", "dev", "staging", "--yes").out
 
-def test_promotion_dev_staging_prod_with_parity(emulator, tmp_path, monkeypatch) -> None:
+
+def test_promotion_dev_staging_prod_with_parity_then_a_hand_edit_in_staging_breaks_it(
+    emulator, tmp_path, monkeypatch
+) -> None:
     project = cli_project(tmp_path, monkeypatch, emulator.url, flows=True)
     keys = _keys(project)
     project.stack("dev").up()
@@ -90,11 +100,7 @@ def test_promotion_dev_staging_prod_with_parity(emulator, tmp_path, monkeypatch)
     human = archctl("diff", "stack:dev", "stack:prod")
     assert human.code == 0 and "no differences" in human.out
 
-
-def test_a_hand_edit_in_staging_breaks_parity_visibly(emulator, tmp_path, monkeypatch) -> None:
-    project = cli_project(tmp_path, monkeypatch, emulator.url, flows=True)
-    project.stack("dev").up()
-    archctl_json("promote", "dev", "staging", "--yes", expect=0)
+    # -- a hand edit in staging breaks parity, visibly
     staging = ArchitectClient(demo_settings(emulator.url, "staging-rw"))
     flow = next(f for f in staging.list_flows() if f.name == "Customer Lookup")
     staging.update_flow(
@@ -126,14 +132,3 @@ def test_a_hand_edit_in_staging_breaks_parity_visibly(emulator, tmp_path, monkey
     assert refused.doc["source_check"]["drift"] is True
     drift = archctl_json("drift", "--stack", "staging", expect=1)
     assert drift.doc["drift"] and drift.doc["diff"]["flows"][0]["key"] == "customer-lookup"
-
-
-def test_promote_refuses_when_the_source_has_pending_changes(emulator, tmp_path, monkeypatch) -> None:
-    project = cli_project(tmp_path, monkeypatch, emulator.url, flows=True)
-    project.stack("dev").up()
-    path = project.root / "flows" / "customer-lookup.yaml"
-    path.write_text(path.read_text().replace("load the CRM record", "load the CRM record quickly"))
-    run = archctl_json("promote", "dev", "staging", "--yes", expect=1)
-    assert run.doc["refused"] and run.doc["source_check"]["pending_changes"] == {"update": 1}
-    assert run.doc["up"] is None
-    assert "pending changes" in archctl("promote", "dev", "staging", "--yes").out

@@ -4,7 +4,6 @@ of the emulator's statistics and the org's flows."""
 
 from __future__ import annotations
 
-import functools
 import os
 import subprocess
 from collections import Counter
@@ -42,28 +41,30 @@ def engine_env(root: Path) -> dict[str, str]:
     return offline_env(backend_dir=root / "backend", pulumi_home=root / "home", base=base)
 
 
-# The Automation API runs `pulumi version` each time a PulumiCommand is made: one per test worker
-# is enough (the object only holds the CLI's path and version).
-_pulumi_command = functools.cache(pulumi_command)
-
-
 def open_stack(project: Path, root: Path, emulator_url: str, stack_name: str = "dev") -> auto.Stack:
+    """The stack `stack_name` of the copy in `project` on the backend under `root`, pointed at the
+    emulator. One CLI run: the settings go into the copy's stack file (what `pulumi config set-all`
+    would write there), and a fresh backend's stack is created without a failed `select` first."""
     env = engine_env(root)
-    stack = auto.create_or_select_stack(
-        stack_name=stack_name,
-        work_dir=str(project),
-        opts=auto.LocalWorkspaceOptions(
-            pulumi_command=_pulumi_command(), pulumi_home=env["PULUMI_HOME"], env_vars=env
-        ),
+    opts = auto.LocalWorkspaceOptions(
+        pulumi_command=pulumi_command(), pulumi_home=env["PULUMI_HOME"], env_vars=env
     )
-    # One `pulumi config set-all` instead of one CLI run per key.
-    stack.set_all_config(
-        {
-            f"{NS}:apiUrl": auto.ConfigValue(emulator_url),
-            f"{NS}:metricsDir": auto.ConfigValue(str(root / "metrics")),
-            f"{NS}:auditLog": auto.ConfigValue(str(root / "audit" / "audit.jsonl")),
-        }
-    )
+    values = {
+        f"{NS}:apiUrl": emulator_url,
+        f"{NS}:metricsDir": str(root / "metrics"),
+        f"{NS}:auditLog": str(root / "audit" / "audit.jsonl"),
+    }
+    config_file = project / "stacks" / f"Pulumi.{stack_name}.yaml"
+    if config_file.exists():
+        data = yaml.safe_load(config_file.read_text())
+        data.setdefault("config", {}).update(values)
+        config_file.write_text(yaml.safe_dump(data, sort_keys=False))
+    try:
+        stack = auto.create_stack(stack_name=stack_name, work_dir=str(project), opts=opts)
+    except auto.StackAlreadyExistsError:
+        stack = auto.select_stack(stack_name=stack_name, work_dir=str(project), opts=opts)
+    if not config_file.exists():  # a stack of no file of the project's: the CLI writes one
+        stack.set_all_config({k: auto.ConfigValue(v) for k, v in values.items()})
     return stack
 
 

@@ -1,6 +1,6 @@
 """A throw-away copy of the project (program, stacks, flows): `copy_project` (the one copy every
 engine test uses) and `cli_project` (a copy on a temp backend with the process environment pointed
-at it, for the governance commands run in-process)."""
+at it and every stack at the test's emulator, for the commands run in-process)."""
 
 from __future__ import annotations
 
@@ -63,8 +63,17 @@ def cli_project(
     project = Project(root, tmp_path / "metrics", tmp_path / "audit" / "audit.jsonl")
     monkeypatch.setenv("GENESYS_FLOWS_METRICS_DIR", str(project.metrics_dir))
     monkeypatch.setenv("GENESYS_FLOWS_AUDIT_LOG", str(project.audit_log))
-    from pulumi import automation as auto
-
-    for name in ("dev", "staging", "prod"):
-        project.stack(name).set_config("genesys-flows:apiUrl", auto.ConfigValue(emulator_url))
+    point_stacks_at(root, emulator_url)
     return project
+
+
+def point_stacks_at(root: Path, url: str) -> None:
+    """Every stack file of the copy at the emulator `url`: its apiUrl line rewritten in place, as
+    `pulumi config set` would write it, without a CLI run per stack (stacks are created in the
+    backend on first use, as `archctl` and `project.stack` do)."""
+    for path in sorted((root / "stacks").glob("Pulumi.*.yaml")):
+        text = path.read_text()
+        lines = [line for line in text.splitlines() if line.startswith("  genesys-flows:apiUrl:")]
+        assert len(lines) <= 1, path
+        if lines:
+            path.write_text(text.replace(lines[0], f"  genesys-flows:apiUrl: {url}"))

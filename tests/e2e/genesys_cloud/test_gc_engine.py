@@ -153,9 +153,10 @@ def test_preview_up_in_order_no_change_one_job_destroy(tmp_path: Path, emulator:
     assert meter.result.rate_limited == 0
 
 
-def test_architect_publish_seen_by_refresh_refused_under_fail_restored_under_overwrite(
+def test_architect_publish_seen_by_refresh_refused_under_fail_restored_under_overwrite_then_a_ui_lock(
     tmp_path: Path, emulator: EmulatorProcess
 ) -> None:
+    """One deployed set, two scenarios: an Architect publish, then a flow locked in the UI."""
     project, stack, ids = _deployed(tmp_path, emulator)
     ours = (_flows_dir(project) / "billing-line.archy.yaml").read_text()
     theirs = _prepared(project)["billing-line"].archy.replace("Welcome to billing.", "Billing is closed.")
@@ -206,9 +207,8 @@ def test_architect_publish_seen_by_refresh_refused_under_fail_restored_under_ove
         assert summary(stack.preview()) == {}
     assert _only_the_org_check(meter.result), meter.result.by_route
 
-
-def test_ui_lock_refused_with_holder_then_force_unlock(tmp_path: Path, emulator: EmulatorProcess) -> None:
-    project, stack, ids = _deployed(tmp_path, emulator)
+    # -- a flow locked in the UI: refused naming the holder (policy `fail` again), then forceUnlock
+    stack.set_config(f"{NS}:conflictPolicy", auto.ConfigValue("fail"))
     emulator.admin.gc_lock_as_user(ORG, ids["support-line"], "Bob Builder", saved_seconds_ago=120)
     _edit_archy(project, "support-line", "Press 1", "Press one")
 
