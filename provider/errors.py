@@ -13,7 +13,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from provider.domain.rules import Problem
+from provider.domain.problems import Problem
 
 
 class ErrorDetail(BaseModel):

@@ -10,7 +10,7 @@ import weakref
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from provider.domain.rules import Problem
+from provider.domain.problems import Problem
 from provider.errors import ArchitectError
 from provider.platforms.base import LiveFlow
 

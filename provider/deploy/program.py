@@ -39,7 +39,7 @@ from provider.deploy.sdk_patches import sdk_bail
 from provider.deploy.stack_outputs import FAILED_REFERENCE, recovered, version_pointers
 from provider.domain import convert
 from provider.domain.loading import PreparedSet, render_problems
-from provider.domain.rules import Problem
+from provider.domain.problems import Problem
 
 
 def read_config(stack: str) -> StackConfig:

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from provider.deploy.inputs import CODE_IN_USE, FlowProviderError
-from provider.domain.rules import Problem
+from provider.domain.problems import Problem
 from provider.errors import (
     ArchitectError,
     ConflictError,

@@ -104,7 +104,8 @@ from provider.deploy.provider_errors import Attempt, translated
 from provider.deploy.sdk_patches import host_errors, host_workers, sdk_pickle, watchdog
 from provider.deploy.stack_outputs import FAILED_REFERENCE
 from provider.domain.models import Flow as ApiFlow
-from provider.domain.rules import RULE_UNKNOWN, validate_flow
+from provider.domain.problems import RULE_UNKNOWN
+from provider.domain.rules import validate_flow
 from provider.errors import (
     NotFoundError,
 )

@@ -18,7 +18,7 @@ from typing import Protocol
 
 from provider.domain import yaml_safe
 from provider.domain.models import FlowType
-from provider.domain.rules import RULE_UNKNOWN, Problem
+from provider.domain.problems import RULE_UNKNOWN, Problem
 
 #: Archy's top-level key → the platform's flow type.
 ARCHY_TYPES: dict[str, FlowType] = {

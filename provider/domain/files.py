@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from provider.domain import yaml_safe
-from provider.domain.rules import Problem
+from provider.domain.problems import Problem
 
 SUFFIXES = (".yaml", ".yml")
 #: Archy content files (`<key>.archy.yaml`) sit beside the definitions; they are content, not definitions.

@@ -13,7 +13,7 @@ from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
 from graphlib import CycleError, TopologicalSorter
 
-from provider.domain.rules import RULE_CYCLE, RULE_UNKNOWN, RULE_UNPUBLISHED, Problem
+from provider.domain.problems import RULE_CYCLE, RULE_UNKNOWN, RULE_UNPUBLISHED, Problem
 
 ARROW = " → "
 #: At most this many distinct cycles are reported per strongly connected component.

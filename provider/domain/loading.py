@@ -55,7 +55,8 @@ from provider.domain.convert import (
 )
 from provider.domain.graph import GraphNode, precheck
 from provider.domain.models import FlowType, LifecycleState
-from provider.domain.rules import RULE_INVALID, RULE_TRANSITION, Problem, validate_flow
+from provider.domain.problems import RULE_INVALID, RULE_TRANSITION, Problem
+from provider.domain.rules import validate_flow
 
 #: Rules of problems found before the contract's own rules apply.
 RULE_YAML = "definition.yaml.invalid"

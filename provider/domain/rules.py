@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
 from enum import Enum
 from typing import Any
 
@@ -25,18 +24,18 @@ from provider.domain.models import (
     FlowType,
     LifecycleState,
 )
-
-RULE_REQUIRED = "architect.flow.field.required"
-RULE_INVALID = "architect.flow.field.invalid"
-RULE_IMMUTABLE = "architect.flow.field.immutable"
-RULE_BLOCK_DUPLICATE = "architect.flow.block.id.duplicate"
-RULE_BLOCK_LIMIT = "architect.flow.block.limit"
-RULE_UNDECLARED = "architect.flow.reference.undeclared"
-RULE_UNKNOWN = "architect.flow.reference.unknown"
-RULE_CYCLE = "architect.flow.reference.cycle"
-RULE_UNPUBLISHED = "architect.flow.reference.unpublished"
-RULE_TRANSITION = "architect.flow.lifecycle.transition.invalid"
-RULE_BAD_REQUEST = "bad.request"
+from provider.domain.problems import (
+    RULE_BAD_REQUEST,
+    RULE_BLOCK_DUPLICATE,
+    RULE_BLOCK_LIMIT,
+    RULE_IMMUTABLE,
+    RULE_INVALID,
+    RULE_REQUIRED,
+    RULE_TRANSITION,
+    RULE_UNDECLARED,
+    RULE_UNKNOWN,
+    Problem,
+)
 
 NAME_MAX = 200
 DESCRIPTION_MAX = 2000
@@ -52,20 +51,6 @@ _TOP_KEYS = frozenset(MANAGED_FIELDS) | frozenset(SERVER_FIELDS)
 
 
 _PathNode = tuple[Any, str]  # (parent node or None, segment): a path built only when reported
-
-
-@dataclass(frozen=True)
-class Problem:
-    """One broken rule: which flow, which field (a path like `blocks[0].children[1].id`), which rule
-    (the contract's errorCode) and a message a person can act on."""
-
-    flow: str
-    field: str
-    rule: str
-    message: str
-
-    def __str__(self) -> str:
-        return f"flow {self.flow!r}: field {self.field!r}: {self.rule}: {self.message}"
 
 
 def _plain(value: Any) -> Any:

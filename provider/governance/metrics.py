@@ -51,7 +51,7 @@ from provider.procs import pid_alive
 if TYPE_CHECKING:
     from prometheus_client import Metric
 
-    from provider.domain.rules import Problem
+    from provider.domain.problems import Problem
 
 SUMMARY_FORMAT = "genesys-flows.metrics/1"
 #: Histogram buckets, in seconds.

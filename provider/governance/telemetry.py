@@ -38,7 +38,7 @@ from provider.paths import PROJECT_DIR
 from provider.platforms.http.recorder import ConflictEvent, MutationEvent, Recorder, RequestEvent
 
 if TYPE_CHECKING:
-    from provider.domain.rules import Problem
+    from provider.domain.problems import Problem
 
 log = logging.getLogger(__name__)
 

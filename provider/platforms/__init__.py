@@ -22,7 +22,7 @@ from provider.platforms.genesys_cloud.kind import KIND as GENESYS_CLOUD
 from provider.platforms.kind import PlatformKind
 
 if TYPE_CHECKING:
-    from provider.domain.rules import Problem
+    from provider.domain.problems import Problem
     from provider.platforms.base import Platform, PlatformConfig
     from provider.platforms.http.pool import ClientPool
     from provider.platforms.http.recorder import Recorder

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Literal, Protocol, runtime_checkable
 
 from provider.domain.document import FlowDocument
-from provider.domain.rules import Problem
+from provider.domain.problems import Problem
 from provider.platforms.http.settings import ConnectionSettings
 
 #: What an update does when someone else changed the flow since the state last saw it.

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from provider.domain import snapshot as snap
 from provider.domain.loading import PreparedSet
-from provider.domain.rules import Problem
+from provider.domain.problems import Problem
 from provider.platforms.base import ConflictPolicy, OrgCheck, Platform, PlatformConfig, Progress
 from provider.platforms.importing import ImportPlan, ImportRequest
 from provider.platforms.org import ExportFiles, OrgRead

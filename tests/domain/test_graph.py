@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from provider.domain.graph import GraphNode, precheck, strongly_connected_components
-from provider.domain.rules import RULE_CYCLE, RULE_UNKNOWN, RULE_UNPUBLISHED
+from provider.domain.problems import RULE_CYCLE, RULE_UNKNOWN, RULE_UNPUBLISHED
 
 
 def nodes_from(edges: dict[str, list[str]], states: dict[str, str] | None = None) -> dict[str, GraphNode]:

@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from provider.domain.graph import GraphNode, closing_edges, precheck
-from provider.domain.rules import RULE_CYCLE
+from provider.domain.problems import RULE_CYCLE
 
 
 def nodes_from(edges: dict[str, list[str]]) -> dict[str, GraphNode]:

@@ -7,7 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from provider.domain.models import Flow, FlowFields, LifecycleState
-from provider.domain.rules import (
+from provider.domain.problems import (
     RULE_BAD_REQUEST,
     RULE_BLOCK_DUPLICATE,
     RULE_BLOCK_LIMIT,
@@ -18,9 +18,8 @@ from provider.domain.rules import (
     RULE_UNDECLARED,
     RULE_UNKNOWN,
     Problem,
-    validate_flow,
-    validate_reference_declared,
 )
+from provider.domain.rules import validate_flow, validate_reference_declared
 
 GOOD = {
     "name": "Main Menu",

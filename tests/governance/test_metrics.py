@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from provider.domain.rules import Problem
+from provider.domain.problems import Problem
 from provider.governance import metrics
 from provider.platforms.http.recorder import ConflictEvent, MutationEvent, RequestEvent
 

@@ -21,7 +21,8 @@ from typing import Any, Literal
 from urllib.parse import quote
 
 from provider.domain.models import MUTABLE_FIELDS, Flow, FlowFields, FlowType, LifecycleState
-from provider.domain.rules import Problem, validate_flow
+from provider.domain.problems import Problem
+from provider.domain.rules import validate_flow
 from provider.errors import (
     ArchitectError,
     ConflictError,

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from provider.domain import loading, snapshot
 from provider.domain.loading import PreparedSet
-from provider.domain.rules import Problem
+from provider.domain.problems import Problem
 from provider.errors import ConfigurationError
 from provider.platforms.architecture_api.client import CONFLICT_POLICIES
 from provider.platforms.architecture_api.platform import NAME

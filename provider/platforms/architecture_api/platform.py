@@ -12,7 +12,8 @@ from typing import Any
 from provider.domain import convert
 from provider.domain.document import FlowDocument
 from provider.domain.models import Flow, FlowType
-from provider.domain.rules import RULE_INVALID, Problem, validate_flow
+from provider.domain.problems import RULE_INVALID, Problem
+from provider.domain.rules import validate_flow
 from provider.platforms.architecture_api.client import CONFLICT_POLICIES, ArchitectClient
 from provider.platforms.base import ConflictPolicy, FlowRef, LiveFlow
 

@@ -13,7 +13,7 @@ from typing import Any, Literal
 
 from provider.domain import archy
 from provider.domain.document import FlowDocument
-from provider.domain.rules import Problem
+from provider.domain.problems import Problem
 from provider.errors import (
     ArchitectError,
     ForbiddenError,

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from provider.domain import snapshot
 from provider.domain.loading import DefinitionError, PreparedSet
-from provider.domain.rules import Problem
+from provider.domain.problems import Problem
 from provider.platforms.base import OrgCheck, Platform, PlatformConfig, Progress
 from provider.platforms.genesys_cloud import neutral, org
 from provider.platforms.genesys_cloud.loading import definition_keys, prepare_archy

@@ -44,7 +44,7 @@ from provider.domain.loading import (
     substitute_value,
 )
 from provider.domain.models import FlowType
-from provider.domain.rules import RULE_INVALID, RULE_REQUIRED, Problem
+from provider.domain.problems import RULE_INVALID, RULE_REQUIRED, Problem
 
 RULE_BLOCKS = "definition.blocks.platform"
 RULE_ARCHY_REQUIRED = "definition.archy.required"

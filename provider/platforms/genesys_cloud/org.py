@@ -26,7 +26,7 @@ import yaml
 
 from provider.domain import archy, archy_text, files, yaml_safe
 from provider.domain import snapshot as snap
-from provider.domain.rules import Problem
+from provider.domain.problems import Problem
 from provider.errors import ArchitectError
 from provider.platforms.base import ContentExport, Platform, Progress
 from provider.platforms.genesys_cloud.loading import prepare_archy

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
-from provider.domain.rules import Problem
+from provider.domain.problems import Problem
 from provider.errors import ForbiddenError
 from provider.platforms.base import OrgCheck
 from provider.platforms.http.requestor import Requestor

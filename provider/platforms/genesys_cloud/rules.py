@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from provider.domain import archy
 from provider.domain.document import FlowDocument
-from provider.domain.rules import Problem
+from provider.domain.problems import Problem
 from provider.platforms.base import ConflictPolicy
 
 NAME = "genesys-cloud"

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal, Protocol, runtime_checkable
 
 if TYPE_CHECKING:
-    from provider.domain.rules import Problem
+    from provider.domain.problems import Problem
 
 log = logging.getLogger(__name__)
 

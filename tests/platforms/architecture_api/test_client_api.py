@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from provider.domain.models import Block, FlowFields, FlowType, LifecycleState
-from provider.domain.rules import RULE_BLOCK_DUPLICATE, RULE_UNKNOWN
+from provider.domain.problems import RULE_BLOCK_DUPLICATE, RULE_UNKNOWN
 from provider.errors import (
     AuthError,
     ConflictError,

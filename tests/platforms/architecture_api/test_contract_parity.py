@@ -10,7 +10,8 @@ import pytest
 import requests
 
 from emulator.testing import get_token
-from provider.domain.rules import RULE_BAD_REQUEST, validate_flow
+from provider.domain.problems import RULE_BAD_REQUEST
+from provider.domain.rules import validate_flow
 
 GOOD: dict[str, Any] = {
     "name": "Parity",

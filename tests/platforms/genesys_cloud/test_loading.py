@@ -13,7 +13,7 @@ from provider.domain import archy, files
 from provider.domain.convert import document
 from provider.domain.loading import RULE_OTHER_CONTENT as RULE_ARCHY_PLATFORM
 from provider.domain.loading import RULE_PLACEHOLDER, PreparedSet
-from provider.domain.rules import RULE_CYCLE, RULE_UNKNOWN, RULE_UNPUBLISHED
+from provider.domain.problems import RULE_CYCLE, RULE_UNKNOWN, RULE_UNPUBLISHED
 from provider.platforms.genesys_cloud.loading import (
     RULE_ARCHIVED,
     RULE_ARCHY_FILE,
