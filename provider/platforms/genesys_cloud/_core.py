@@ -66,8 +66,6 @@ class PlatformCore:
 
     name = NAME
     conflict_policies: frozenset[str] = frozenset(CONFLICT_POLICIES)
-    #: Wall time (epoch seconds) for the age of a lock, which the platform dates by the wall clock.
-    wall_clock: Callable[[], float] = staticmethod(time.time)
 
     def __init__(
         self,
@@ -87,6 +85,7 @@ class PlatformCore:
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
         pool: ClientPool | None = None,
+        wall_clock: Callable[[], float] = time.time,
     ) -> None:
         self.settings = settings
         self.force_unlock = force_unlock
@@ -98,6 +97,8 @@ class PlatformCore:
         self.stack = stack
         self._clock = clock
         self._sleep = sleep
+        #: Epoch seconds, for the age of a lock (the platform dates a saved copy by the wall clock).
+        self.wall_clock = wall_clock
         self._requestor = Requestor(settings, retry=retry, recorder=recorder, pacing=pacing, pool=pool)
         self.recorder: Recorder = self._requestor.recorder
         self._api = GenesysCloudProxy(self._requestor)
