@@ -10,7 +10,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, TextIO
 
-from provider.errors import ConfigurationError
+from provider.errors import ArchitectError, AuthError, ConfigurationError, ForbiddenError, TransportError
 from provider.governance import audit as audit_mod
 from provider.ops import sources
 from provider.platforms.http.settings import ConnectionSettings
@@ -22,6 +22,22 @@ EXIT_DIFF = 1
 
 
 EXIT_USAGE = 2
+
+
+def error_kind(exc: Exception) -> str:
+    if isinstance(exc, ConfigurationError):
+        return "configuration"
+    if isinstance(exc, AuthError | ForbiddenError):
+        return "auth"
+    if isinstance(exc, TransportError):
+        return "connection"
+    return "failure"
+
+
+def error_code(exc: ArchitectError) -> int:
+    """Usage, configuration and connection errors (unreachable API, refused credentials or
+    permission) end with 2; any other failure with 1."""
+    return EXIT_DIFF if error_kind(exc) == "failure" else EXIT_USAGE
 
 
 class CliError(Exception):

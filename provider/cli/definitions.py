@@ -8,7 +8,7 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
-from provider.cli.common import EXIT_DIFF, EXIT_OK, CliError, Output, _stack
+from provider.cli.common import EXIT_DIFF, EXIT_OK, CliError, Output, _stack, error_code, error_kind
 from provider.cli.org import _live_snapshot
 from provider.cli.render import render_dot, render_mermaid
 from provider.domain import snapshot as snap
@@ -49,6 +49,10 @@ def cmd_validate(args: argparse.Namespace, out: Output) -> int:
         from provider.ops import org_gate
 
         verdict = org_gate.check_stack(info, directory)
+        if verdict.cause is not None:  # the org was not checked at all: an error, not a problem list
+            raise CliError(
+                verdict.error or str(verdict.cause), error_kind(verdict.cause), error_code(verdict.cause)
+            )
         doc["org_objects"] = org_gate.to_json(verdict)
         lines += [m for m in (verdict.error, verdict.warning, verdict.note) if m]
         if (

@@ -21,7 +21,7 @@ from pulumi import automation as auto
 
 from provider import platforms
 from provider.cli import schemas as cli_schemas
-from provider.cli.common import EXIT_DIFF, EXIT_OK, EXIT_USAGE, CliError, Output
+from provider.cli.common import EXIT_DIFF, EXIT_OK, EXIT_USAGE, CliError, Output, error_kind
 from provider.cli.definitions import cmd_graph, cmd_validate
 from provider.cli.logs import cmd_audit, cmd_metrics
 from provider.cli.migrate import add_parser as add_migrate
@@ -203,16 +203,6 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _error_kind(exc: Exception) -> str:
-    if isinstance(exc, ConfigurationError):
-        return "configuration"
-    if isinstance(exc, AuthError | ForbiddenError):
-        return "auth"
-    if isinstance(exc, TransportError):
-        return "connection"
-    return "failure"
-
-
 def main(
     argv: Sequence[str] | None = None, *, stdout: TextIO | None = None, stderr: TextIO | None = None
 ) -> int:
@@ -236,7 +226,7 @@ def main(
     except CliError as exc:
         return _fail(output, exc.kind, str(exc), exc.code)
     except (ConfigurationError, AuthError, ForbiddenError, TransportError) as exc:
-        return _fail(output, _error_kind(exc), str(exc), EXIT_USAGE)
+        return _fail(output, error_kind(exc), str(exc), EXIT_USAGE)
     except ArchitectError as exc:
         return _fail(output, "failure", str(exc), EXIT_DIFF)
     except DefinitionError as exc:

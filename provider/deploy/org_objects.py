@@ -35,12 +35,15 @@ def offline(env: Mapping[str, str] | None = None) -> bool:
 @dataclass(frozen=True)
 class Verdict:
     """What the gate says: `error` fails the run (one message), `warning` is printed and the run goes
-    on, `note` is information (names not checked, offline); `result` is the check (None: skipped)."""
+    on, `note` is information (names not checked, offline); `result` is the check (None: skipped);
+    `cause`: why the org could not be checked at all (unreachable, refused credentials, ...), so a
+    caller can tell a connection error from problems."""
 
     error: str | None = None
     warning: str | None = None
     note: str | None = None
     result: OrgCheck | None = None
+    cause: ArchitectError | None = None
 
 
 def gate(
@@ -67,7 +70,7 @@ def gate(
     try:
         result = platforms.kind(config.platform).check_org_objects(connect, prepared, org=config.stack)
     except ArchitectError as exc:
-        return Verdict(error=unreachable(config, exc))
+        return Verdict(error=unreachable(config, exc), cause=exc)
     note = _unchecked(config, result)
     if not result.problems:
         return Verdict(note=note, result=result)

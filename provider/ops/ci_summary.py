@@ -1,6 +1,11 @@
 """The Markdown summary of a `pulumi preview --json` for a pull request (scripts/ci-preview).
 
-    python -m provider.ops.ci_summary STACK PREVIEW.json      Markdown on stdout
+    python -m provider.ops.ci_summary STACK PREVIEW.json                Markdown on stdout
+    python -m provider.ops.ci_summary --validate STACK VALIDATE.json    the same for a validation
+
+`--validate` renders `archctl validate --stack STACK --json` (its definition problems, the org
+objects its flows name that the stack's org lacks, or why the org could not be checked): nothing
+when all is well, so a pull request sees the problem list even though no preview ran.
 
 One section per stack: the counts, the destructive changes in words (a published flow deleted or
 unpublished, with the flows of the preview that use it: provider/deploy/protection.py), then one
@@ -97,16 +102,76 @@ def summary(stack: str, preview: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def _problem(p: dict[str, Any]) -> str:
+    where = f" `{p['field']}`" if p.get("field") else ""
+    return f"- `{p.get('flow') or '(set)'}`{where}: {p.get('message', '')} ({p.get('rule', '')})"
+
+
+def validate_section(stack: str, doc: dict[str, Any]) -> str:
+    """The Markdown of `archctl validate --stack STACK --json`'s document `doc` ("" when clean)."""
+    if "error" in doc:  # exit 2: the stack's config or its org could not be used at all
+        error = doc["error"]
+        return "\n".join(
+            [
+                f"### Stack `{stack}`: not validated ({error.get('kind', 'error')})",
+                "",
+                "```",
+                str(error.get("message", "")),
+                "```",
+                "",
+            ]
+        )
+    lines: list[str] = []
+    problems = doc.get("problems") or []
+    if problems:
+        lines += [
+            f"### Stack `{stack}`: {len(problems)} definition problem(s)",
+            "",
+            *map(_problem, problems),
+            "",
+        ]
+    gate = doc.get("org_objects") or {}
+    found = gate.get("problems") or []
+    if found:
+        verdict = "not deployable (orgObjects: fail)" if gate.get("error") else "orgObjects: warn, proceeding"
+        lines += [
+            f"### Stack `{stack}`: {len(found)} org object(s) the flows name missing or ambiguous in its org",
+            "",
+            f"{verdict}; read-only, {gate.get('calls')} call(s).",
+            "",
+            *map(_problem, found),
+            "",
+        ]
+    unchecked = gate.get("unchecked") or []
+    if unchecked:
+        lines += [
+            f"<details><summary>{len(unchecked)} org object name(s) not checked in stack <code>{stack}</code>"
+            "</summary>",
+            "",
+            *(f"- {line}" for line in unchecked),
+            "</details>",
+            "",
+        ]
+    return "\n".join(lines)
+
+
 def main(argv: list[str]) -> int:
-    if len(argv) != 2:
-        print("usage: python -m provider.ops.ci_summary STACK PREVIEW.json", file=sys.stderr)
+    validate = argv[:1] == ["--validate"]
+    args = argv[1:] if validate else argv
+    if len(args) != 2:
+        print(
+            "usage: python -m provider.ops.ci_summary [--validate] STACK PREVIEW.json|VALIDATE.json",
+            file=sys.stderr,
+        )
         return 2
+    what = "validation" if validate else "preview"
     try:
-        preview = json.loads(Path(argv[1]).read_text())
+        doc = json.loads(Path(args[1]).read_text())
     except (OSError, ValueError) as exc:
-        print(f"error: the preview of stack {argv[0]} could not be read: {exc}", file=sys.stderr)
+        print(f"error: the {what} of stack {args[0]} could not be read: {exc}", file=sys.stderr)
         return 2
-    sys.stdout.write(summary(argv[0], preview) + "\n")
+    text = validate_section(args[0], doc) if validate else summary(args[0], doc)
+    sys.stdout.write(text + "\n" if text else "")
     return 0
 
 

@@ -4,14 +4,20 @@ reader's bounds (one flow's failed export job is reported, the others are read a
 from __future__ import annotations
 
 import shutil
+import socket
 from collections.abc import Iterator
 from pathlib import Path
 
 import yaml
 
-from provider.errors import JobFailedError
+from provider.cli.common import error_code, error_kind
+from provider.deploy import org_objects
+from provider.errors import AuthError, ForbiddenError, JobFailedError, TransportError
+from provider.ops import sources
+from provider.paths import PROJECT_DIR
 from provider.platforms.base import LiveFlow
 from provider.platforms.genesys_cloud import org as gc_org
+from provider.platforms.http.settings import ConnectionSettings
 from tests.support.cli import archctl, archctl_json
 from tests.support.gc_org import GC_FLOWS
 
@@ -88,3 +94,41 @@ def test_a_failed_export_is_reported_and_the_others_are_written(tmp_path: Path) 
     assert sorted(p.name for p in written) == ["verify-caller.archy.yaml", "verify-caller.yaml"]
     definition = yaml.safe_load((tmp_path / "out" / "verify-caller.yaml").read_text())
     assert definition == {"archy": "verify-caller.archy.yaml", "lifecycle_state": "published"}
+
+
+def _closed_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def test_validate_stack_with_an_unreachable_org_is_a_connection_error_exit_2(monkeypatch) -> None:
+    """The org-objects check could not run at all: exit 2 with the error document (README: exit
+    codes), not exit 1 as if the flows had problems."""
+    url = f"http://127.0.0.1:{_closed_port()}"
+    raw = {"platform": "genesys-cloud", "apiUrl": url, "clientId": "dev-rw", "clientSecret": "s3cret-xyz"}
+    subs = yaml.safe_load((PROJECT_DIR / "stacks" / "Pulumi.gc-dev.yaml").read_text())["config"]
+    info = sources.StackInfo(
+        stack="gc-dev",
+        connection=ConnectionSettings.resolve(
+            api_url=url, client_id="dev-rw", client_secret="s3cret-xyz", env={}
+        ),
+        substitutions=subs["genesys-flows:substitutions"],
+        flows_dir="flows/genesys-cloud",
+        platform="genesys-cloud",
+        raw_config=raw,
+    )
+    monkeypatch.setattr(sources, "stack_info", lambda name, with_state=True: info)
+    monkeypatch.delenv(org_objects.OFFLINE_ENV, raising=False)
+    run = archctl_json("validate", "--stack", "gc-dev", expect=2)
+    error = run.doc["error"]
+    assert error["kind"] == "connection"
+    assert error["message"].startswith("stack gc-dev: the org could not be checked before any change")
+    assert "s3cret-xyz" not in run.out + run.err
+
+
+def test_an_org_that_refuses_is_exit_2_any_other_failure_exit_1() -> None:
+    assert error_code(AuthError("refused")) == 2 and error_kind(AuthError("refused")) == "auth"
+    assert error_code(ForbiddenError("no permission")) == 2
+    assert error_code(TransportError("unreachable")) == 2
+    assert error_code(JobFailedError("the job failed")) == 1

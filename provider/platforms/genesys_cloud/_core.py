@@ -67,8 +67,6 @@ class PlatformCore:
 
     name = NAME
     conflict_policies: frozenset[str] = frozenset(CONFLICT_POLICIES)
-    #: Wall time (epoch seconds) for the age of a lock, which the platform dates by the wall clock.
-    wall_clock: Callable[[], float] = staticmethod(time.time)
 
     def __init__(
         self,
@@ -90,6 +88,7 @@ class PlatformCore:
         pool: ClientPool | None = None,
         adaptive_polling: bool = True,
         listing_max_age_s: float = 60.0,
+        wall_clock: Callable[[], float] = time.time,
     ) -> None:
         self.settings = settings
         self.force_unlock = force_unlock
@@ -104,6 +103,8 @@ class PlatformCore:
         self.stack = stack
         self._clock = clock
         self._sleep = sleep
+        #: Epoch seconds, for the age of a lock (the platform dates a saved copy by the wall clock).
+        self.wall_clock = wall_clock
         self._requestor = Requestor(settings, retry=retry, recorder=recorder, pacing=pacing, pool=pool)
         self.recorder: Recorder = self._requestor.recorder
         self._api = GenesysCloudProxy(self._requestor)

@@ -112,6 +112,10 @@ def check(requestor: Requestor, flows: Mapping[str, str], *, org: str) -> OrgChe
             f"flow {key!r}: {path}: the {LISTINGS[t].label} is computed at run time"
             for path, t in derived.unchecked
         ]
+        result.unchecked += [
+            f"flow {key!r}: {path}: the {LISTINGS[t].label} is in a shape this check does not read"
+            for path, t in derived.unread
+        ]
     for object_type in LISTINGS:
         wanted = [
             (key, ref)

@@ -40,14 +40,26 @@ TYPES = (
     WRAPUP_CODE,
 )
 
-#: Archy keys whose value is `{lit: {name: X}}` (or `lit: [{name: X}, …]`), by object type.
+#: Archy keys whose value names an object: `{lit: {name: X}}`, `lit: [{name: X}, …]`, `{exp: …}`, a
+#: list of such values or of single-key wrappers (`acdSkills: [{acdSkill: {lit: …}}]`), or a mapping
+#: that holds another covered key (`evaluateSchedule.evaluationType.schedule.selectedSchedule`).
+#: Any other shape is reported as not read (`Derived.unread`), never dropped. The schedule lists of
+#: `evaluateScheduleGroup` (`inServiceSchedules`, …) appear in public flows only as `noValue`: they are
+#: read with the same rules.
 _LITERAL_KEYS: dict[str, str] = {
     "targetQueue": QUEUE,
     "scheduleGroup": SCHEDULE_GROUP,
     "schedule": SCHEDULE,
+    "selectedSchedule": SCHEDULE,
+    "inServiceSchedules": SCHEDULE,
+    "outOfServiceSchedules": SCHEDULE,
+    "openSchedules": SCHEDULE,
+    "closedSchedules": SCHEDULE,
+    "holidaySchedules": SCHEDULE,
     "emergencyGroup": EMERGENCY_GROUP,
     "wrapupCode": WRAPUP_CODE,
     "acdSkills": SKILL,
+    "acdSkill": SKILL,
     "skills": SKILL,
     "languageSkill": LANGUAGE,
 }
@@ -68,9 +80,13 @@ _PROMPT = re.compile(r"\b(PromptSystem|Prompt)\.([A-Za-z_][A-Za-z0-9_]*)")
 COVERED: tuple[tuple[str, str], ...] = (
     ("transferToAcd.targetQueue, transferToVoicemail/…queue.targetQueue, any `targetQueue`", QUEUE),
     ("evaluateScheduleGroup.scheduleGroup, any `scheduleGroup`", SCHEDULE_GROUP),
-    ("evaluateSchedule.schedule, any `schedule`", SCHEDULE),
+    ("evaluateSchedule.evaluationType.schedule.selectedSchedule, any `schedule`", SCHEDULE),
+    (
+        "evaluateScheduleGroup.inServiceSchedules, any `{outOfService,open,closed,holiday}Schedules`",
+        SCHEDULE,
+    ),
     ("evaluateScheduleGroup.emergencyGroup, any `emergencyGroup`", EMERGENCY_GROUP),
-    ("transferToAcd.acdSkills / `skills` (lit list of names)", SKILL),
+    ("transferToAcd.acdSkills[].acdSkill (also `lit: [{name}…]`), any `skills`", SKILL),
     ("transferToAcd.languageSkill", LANGUAGE),
     ("settingsOutboundCall.wrapupCode, any `wrapupCode`", WRAPUP_CODE),
     ("callData.category.<category>.dataAction.<name>", DATA_ACTION),
@@ -99,6 +115,9 @@ class Derived:
     refs: list[ObjectRef] = field(default_factory=list)
     #: (path, object type) of names computed at run time: not checked.
     unchecked: list[tuple[str, str]] = field(default_factory=list)
+    #: (path, object type) of values under a covered key in a shape this module does not read
+    #: (neither `lit`, `exp`, `noValue` nor a known nesting): not checked either, and said so.
+    unread: list[tuple[str, str]] = field(default_factory=list)
 
 
 def derive_text(text: str) -> Derived:
@@ -135,20 +154,42 @@ def _walk(node: Any, path: str) -> Iterator[tuple[str, str, Any]]:
 
 
 def _literal(out: Derived, path: str, object_type: str, value: Any) -> None:
-    if not isinstance(value, Mapping) or value.get("noValue"):
+    if value is None:
+        return
+    if isinstance(value, list):  # `acdSkills: [{acdSkill: {lit: …}}, …]` or `[{lit: …}, …]`
+        for index, item in enumerate(value):
+            if not _nests(item):  # a wrapper is found by the walk, under its own key
+                _literal(out, f"{path}[{index}]", object_type, item)
+        return
+    if not isinstance(value, Mapping):
+        out.unread.append((path, object_type))
+        return
+    if value.get("noValue"):
         return
     if "exp" in value:
         if not _finders(str(value["exp"]), path):  # a literal finder is derived at `.exp`
             out.unchecked.append((path, object_type))
         return
-    lit = value.get("lit")
+    if "lit" in value:
+        _lit(out, path, object_type, value["lit"])
+    elif not _nests(value):
+        out.unread.append((path, object_type))
+
+
+def _nests(value: Any) -> bool:
+    """A mapping that holds another covered key (`schedule: {selectedSchedule: …}`)."""
+    return isinstance(value, Mapping) and any(key in _LITERAL_KEYS for key in value)
+
+
+def _lit(out: Derived, path: str, object_type: str, lit: Any) -> None:
     items = lit if isinstance(lit, list) else [lit]
     for index, item in enumerate(items):
+        where = f"{path}.lit[{index}]" if isinstance(lit, list) else f"{path}.lit.name"
         name = item.get("name") if isinstance(item, Mapping) else None
-        if isinstance(name, str) and name.strip():
-            where = f"{path}.lit[{index}]" if isinstance(lit, list) else f"{path}.lit.name"
-            if not _PROMPT.fullmatch(name.strip()):  # a prompt is found by the walk, at `.name`
-                out.refs.append(ObjectRef(object_type, name.strip(), where))
+        if not isinstance(name, str) or not name.strip():
+            out.unread.append((where, object_type))
+        elif not _PROMPT.fullmatch(name.strip()):  # a prompt is found by the walk, at `.name`
+            out.refs.append(ObjectRef(object_type, name.strip(), where))
 
 
 def _data_actions(out: Derived, path: str, categories: Mapping[Any, Any]) -> None:

@@ -17,11 +17,13 @@ from emulator.testing import DEMO_CLIENTS, InProcessEmulator
 from provider.deploy import config as stack_config
 from provider.deploy import org_objects
 from provider.domain.loading import PreparedSet
+from provider.ops import ci_summary, org_gate
 from provider.platforms.genesys_cloud import GenesysCloudPlatform
 from provider.platforms.genesys_cloud.loading import prepare_archy
 from provider.platforms.genesys_cloud.org_check import RULE_AMBIGUOUS, RULE_MISSING, RULE_PERMISSION, check
 from provider.platforms.http.pool import ClientPool
 from provider.platforms.http.settings import ConnectionSettings
+from tests.domain.test_archy_corpus import CORPUS, STACK
 
 PROJECT = Path(__file__).resolve().parents[3]
 FLOWS = PROJECT / "flows" / "genesys-cloud"
@@ -219,3 +221,64 @@ def test_a_bad_org_objects_setting_is_named() -> None:
     with pytest.raises(stack_config.StackConfigError) as failure:
         stack_config.parse("gc-dev", {"orgObjects": "sometimes"})
     assert "genesys-flows:orgObjects is 'sometimes'; use one of fail, warn, off" in str(failure.value)
+
+
+def test_the_corpus_schedule_is_checked_and_a_shape_not_read_is_a_note(
+    emu: InProcessEmulator, pool: ClientPool
+) -> None:
+    """The real `evaluateSchedule.evaluationType.schedule.selectedSchedule` shape (the
+    webmessaging-chatbot blueprint) is checked in the org; a covered key in a shape the derivation
+    does not read is said ("not checked"), never dropped."""
+    settings = ConnectionSettings.resolve(
+        api_url=emu.url, client_id="dev-rw", client_secret=DEMO_CLIENTS["dev-rw"], env={}
+    )
+    platform = GenesysCloudPlatform(settings, pacing=False, pool=pool)
+    archy = prepare_archy(CORPUS, STACK).definitions["hours-webmessage-flow"].archy  # type: ignore[attr-defined]
+    odd = "inboundCall: {tasks: [{task: {actions: [{transferToAcd: {targetQueue: Sales}}]}}]}"
+    result = check(platform.requestor, {"hours": archy, "odd": odd}, org="gc-dev")
+    missing = sorted((p.rule, p.flow, p.message) for p in result.problems)
+    assert missing == [
+        (RULE_MISSING, "hours", f"the {what} does not exist in the org of stack gc-dev")
+        for what in ("queue 'chat11'", "queue 'corpus acd queue name'", "schedule 'corpus schedule name'")
+    ]
+    assert result.unchecked == [
+        "flow 'odd': inboundCall.tasks[0].task.actions[0].transferToAcd.targetQueue:"
+        " the queue is in a shape this check does not read"
+    ]
+    emu.admin.gc_add_org_object("dev", "schedule", "corpus schedule name")
+    again = check(platform.requestor, {"hours": archy}, org="gc-dev")
+    assert [p.message for p in again.problems if "schedule" in p.message] == []
+
+
+def test_the_ci_summary_carries_the_org_object_problems_of_a_validation(
+    emu: InProcessEmulator, pool: ClientPool
+) -> None:
+    """scripts/ci-preview writes `archctl validate --stack`'s problems to the pull request's summary
+    (the document `validate --json` prints: `org_gate.to_json` of the gate's verdict)."""
+    prepared = prepare_archy(FLOWS, _subs("gc-dev", support_queue="Premium Support"))
+    verdict = org_objects.gate(_config(emu), prepared, pool=pool, env={})
+    doc = {"ok": False, "problems": [], "org_objects": org_gate.to_json(verdict)}
+    text = ci_summary.validate_section("gc-dev", doc)
+    lines = text.splitlines()
+    assert lines[0] == "### Stack `gc-dev`: 1 org object(s) the flows name missing or ambiguous in its org"
+    assert lines[2] == "not deployable (orgObjects: fail); read-only, 3 call(s)."
+    (bullet,) = [line for line in lines if line.startswith("- ")]
+    assert (
+        bullet.startswith("- `support-line` `inboundCall.")
+        and "transferToAcd.targetQueue.lit.name`" in bullet
+    )
+    assert bullet.endswith(
+        "the queue 'Premium Support' does not exist in the org of stack gc-dev (org.object.missing)"
+    )
+    # All well: no section at all. The org not reachable (validate's exit 2): said, not dropped.
+    clean = org_objects.gate(_config(emu), prepare_archy(FLOWS, _subs("gc-dev")), pool=pool, env={})
+    assert (
+        ci_summary.validate_section("gc-dev", {"problems": [], "org_objects": org_gate.to_json(clean)}) == ""
+    )
+    down = {"error": {"kind": "connection", "message": "stack gc-dev: the org could not be checked"}}
+    assert ci_summary.validate_section("gc-dev", down).splitlines()[:4] == [
+        "### Stack `gc-dev`: not validated (connection)",
+        "",
+        "```",
+        "stack gc-dev: the org could not be checked",
+    ]

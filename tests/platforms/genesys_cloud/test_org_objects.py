@@ -1,6 +1,7 @@
 """The org objects an Archy flow names, derived from real public flows (tests/data/archy-corpus, with
-the corpus's own substitutions): queues, emergency groups, wrap-up codes, data actions by category,
-system prompts; a name an expression computes is "not checked", never guessed."""
+the corpus's own substitutions): queues, schedules, emergency groups, wrap-up codes, data actions by
+category, system prompts, skills; a name an expression computes is "not checked", never guessed, and
+a value in a shape the derivation does not read is reported ("unread"), never dropped."""
 
 from __future__ import annotations
 
@@ -75,7 +76,14 @@ def test_a_queue_held_in_a_variable_is_not_checked(corpus: PreparedSet) -> None:
 
 def test_across_the_corpus_every_named_object_is_a_literal_after_substitution(corpus: PreparedSet) -> None:
     refs = [r for d in corpus.definitions.values() for r in derive_text(d.archy).refs]  # type: ignore[attr-defined]
-    assert {r.type for r in refs} >= {"queue", "dataAction", "systemPrompt", "wrapupCode", "emergencyGroup"}
+    assert {r.type for r in refs} >= {
+        "queue",
+        "dataAction",
+        "systemPrompt",
+        "wrapupCode",
+        "emergencyGroup",
+        "schedule",
+    }
     assert len({(r.type, r.label) for r in refs}) >= 40
     assert not [r for r in refs if "{{" in r.label or not r.label.strip()]
 
@@ -92,9 +100,12 @@ inboundCall:
               audio:
                 exp: AudioPlaybackOptions(ToAudio(Prompt.Welcome_Message), true)
           - evaluateSchedule:
-              schedule:
-                lit:
-                  name: Christmas Day
+              evaluationType:
+                schedule:
+                  selectedSchedule:
+                    lit:
+                      name: Christmas Day
+                  evaluationTimeZone: America/Chicago
           - updateData:
               statements:
                 - queue:
@@ -105,9 +116,14 @@ inboundCall:
               targetQueue:
                 exp: Task.q
               acdSkills:
-                lit:
-                  - name: Spanish Billing
-                  - name: VIP
+                - acdSkill:
+                    lit:
+                      name: Spanish Billing
+                - acdSkill:
+                    lit:
+                      name: VIP
+                - acdSkill:
+                    noValue: true
               languageSkill:
                 lit:
                   name: Spanish
@@ -124,7 +140,81 @@ inboundCall:
         ("skill", "VIP"),
         ("language", "Spanish"),
     }
+    paths = {r.label: r.path for r in derived.refs}
+    assert paths["Christmas Day"].endswith(
+        "evaluateSchedule.evaluationType.schedule.selectedSchedule.lit.name"
+    )
+    assert paths["VIP"].endswith("transferToAcd.acdSkills[1].acdSkill.lit.name")
     assert [t for _, t in derived.unchecked] == ["queue", "queue"]  # a variable, a computed name
+    assert derived.unread == []
+
+
+def test_the_corpus_schedule_is_found_after_substitution_and_a_computed_skill_is_not_checked(
+    corpus: PreparedSet,
+) -> None:
+    derived = derive_text(corpus.definitions["hours-webmessage-flow"].archy)  # type: ignore[attr-defined]
+    schedules = [r for r in derived.refs if r.type == "schedule"]
+    assert [(r.name, r.path) for r in schedules] == [
+        (
+            "corpus schedule name",  # hours-webmessage-flow.yaml's `schedule_name` substitution
+            "inboundShortMessage.states[0].state.actions[0].evaluateSchedule.evaluationType.schedule"
+            ".selectedSchedule.lit.name",
+        )
+    ]
+    # `acdSkills: [{acdSkill: {exp: FindSkill(Flow.skills)}}]` (switch-voice-to-web-messaging).
+    skills = derive_text(corpus.definitions["sv2wm-switch-from-voice-channel-with-context"].archy)  # type: ignore[attr-defined]
+    assert (
+        "inboundShortMessage.states[0].state.actions[5].transferToAcd.acdSkills[0].acdSkill",
+        "skill",
+    ) in (skills.unchecked)
+
+
+def test_schedule_lists_read_like_any_covered_key_and_an_unknown_shape_is_reported_not_dropped() -> None:
+    text = """
+inboundCall:
+  name: Shapes
+  tasks:
+    - task:
+        name: Main
+        actions:
+          - evaluateScheduleGroup:
+              inServiceSchedules:
+                lit:
+                  - name: Weekdays
+                  - name: Saturdays
+              holidaySchedules:
+                exp: MakeList(FindSchedule("Christmas"))
+              outOfServiceSchedules:
+                exp: Flow.closedSchedules
+              scheduleGroup:
+                byName: Main Office
+              emergencyGroup:
+                lit:
+                  id: 0b3b1bc4-5c8a-4e5e-9c3e-0c0f5d1b2a7e
+          - transferToAcd:
+              targetQueue: Sales
+              acdSkills:
+                - acdSkill:
+                    future: {name: Billing}
+"""
+    derived = derive_text(text)
+    assert {(r.type, r.label) for r in derived.refs} == {
+        ("schedule", "Weekdays"),
+        ("schedule", "Saturdays"),
+        ("schedule", "Christmas"),
+    }
+    assert derived.unchecked == [
+        ("inboundCall.tasks[0].task.actions[0].evaluateScheduleGroup.outOfServiceSchedules", "schedule")
+    ]
+    assert derived.unread == [
+        ("inboundCall.tasks[0].task.actions[0].evaluateScheduleGroup.scheduleGroup", "scheduleGroup"),
+        (
+            "inboundCall.tasks[0].task.actions[0].evaluateScheduleGroup.emergencyGroup.lit.name",
+            "emergencyGroup",
+        ),
+        ("inboundCall.tasks[0].task.actions[1].transferToAcd.targetQueue", "queue"),
+        ("inboundCall.tasks[0].task.actions[1].transferToAcd.acdSkills[0].acdSkill", "skill"),
+    ]
 
 
 def test_unparseable_content_names_nothing() -> None:

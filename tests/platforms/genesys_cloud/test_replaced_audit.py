@@ -12,13 +12,14 @@ from pathlib import Path
 
 import pytest
 
+from emulator.genesys import flows as emu_flows
 from emulator.genesys.render import user_actor
 from provider.cli import logs
 from provider.errors import ConflictError, ForbiddenError
 from provider.governance.audit import AuditLog, read
 from provider.platforms.genesys_cloud import GenesysCloudPlatform
 from provider.platforms.http.recorder import ListRecorder, MutationEvent
-from tests.platforms.genesys_cloud.conftest import ORG, Org, archy_text, document
+from tests.platforms.genesys_cloud.conftest import ORG, Org, VirtualClock, archy_text, document
 
 Make = Callable[..., tuple[GenesysCloudPlatform, ListRecorder]]
 
@@ -33,9 +34,11 @@ def _entries(tmp_path: Path, events: list[MutationEvent]) -> list[dict[str, obje
 
 
 def test_a_forced_unlock_names_the_user_and_the_age_of_the_lock(
-    make_platform: Make, org: Org, tmp_path: Path
+    make_platform: Make, org: Org, tmp_path: Path, clock: VirtualClock, slow_jobs: None
 ) -> None:
-    platform, recorder = make_platform("admin", force_unlock=True)
+    # The emulator and the platform on one virtual wall clock (`slow_jobs`): the age is exact.
+    epoch = emu_flows.time.time() - clock.now
+    platform, recorder = make_platform("admin", force_unlock=True, wall_clock=lambda: epoch + clock.now)
     base = platform.create(document("Main IVR"), {})
     org.lock_as_user(base.id, "Bob Builder", saved_seconds_ago=300)
     platform.update(base.id, document("Main IVR", note="v2"), {}, base=base, policy="fail")
@@ -57,11 +60,11 @@ def test_a_forced_unlock_names_the_user_and_the_age_of_the_lock(
         "Bob Builder",
         bob["id"],
     )
-    # saved 300 s before the unlock, by the emulator's wall clock (the test's own run takes seconds)
-    assert 300 <= float(replaced["lock_age_s"]) < 3600
+    # saved 300 s before the unlock (no time passes on the virtual clock between the two), to the
+    # millisecond the platform dates a saved copy in (`dateSaved`, epoch ms)
+    assert 300.0 <= float(replaced["lock_age_s"]) <= 300.001
     assert str(replaced["lock_since"]).endswith("Z")
-    shown = logs._replaced(replaced)
-    assert shown.startswith("lock of user Bob Builder (held ≥ 3") and shown.endswith(" s)")
+    assert logs._replaced(replaced) == "lock of user Bob Builder (held ≥ 300 s)"
 
 
 def test_the_lock_of_another_oauth_client_without_a_saved_copy_has_no_known_age(
