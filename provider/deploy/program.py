@@ -167,7 +167,8 @@ def run(program_dir: Path, *, resource: type[Flow] = Flow) -> None:
         },
     )
     # The end of a run that went on past failures (`--continue-on-error`): the failed flows, listed.
-    pulumi.Output.all(**ids).apply(_summarize_failures)
+    if ids:  # `Output.all()` of nothing is a list, not a dict (a folder emptied: every flow deleted)
+        pulumi.Output.all(**ids).apply(_summarize_failures)
 
 
 def _summarize_failures(ids: dict[str, Any]) -> None:
