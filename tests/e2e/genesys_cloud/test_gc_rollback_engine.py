@@ -123,4 +123,5 @@ def test_rollback_with_and_without_now_and_a_protected_stack(
         path.unlink()
     with pytest.raises(auto.CommandError) as refused:
         stack.preview()
-    assert "verify-caller" in str(refused.value) and "marked for protection" in str(refused.value)
+    shown = str(refused.value)
+    assert 'Flow::verify-caller" cannot be deleted' in shown and "because it is protected" in shown
