@@ -17,7 +17,14 @@ graph stays acyclic: the flow holding a closing reference is created before its 
   definition is gone too, or the pre-check would have refused the set), an empty version of each is
   published first (no reference), journaled as an update of that flow, and logged; then the delete
   is retried. Those flows are deleted next in the same run (Pulumi deletes them after this one); a
-  run stopped in between leaves them published empty, and says so.
+  run stopped in between leaves them published empty, and says so. Every user is checked before
+  any is cut: on a protectPublished stack a published one whose last deploy did not say
+  `allow_destroy: true` (the journal records it) refuses the delete, naming both flows and the
+  setting. A cut publishes from this stack's last write of the user, under the stack's conflict
+  policy, as an update does (fail: someone else's version refuses it; overwrite: audited).
+- A holder's `bind` never renames aside, for its target's type change, a published flow of a
+  protectPublished stack unless the target's definition allows it (`allowDestroy` in the by-name
+  spec): the target's own check refuses the change, but may run after the holder's write.
 
 A kill -9 anywhere: an open stub intent still makes the stub adoptable, a stub found by name is not
 created twice, a cut flow's revision is this stack's own write (the journal records it).
