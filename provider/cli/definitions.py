@@ -8,6 +8,7 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
+from provider import platforms
 from provider.cli.common import EXIT_DIFF, EXIT_OK, CliError, Output, _stack, error_code, error_kind
 from provider.cli.org import _live_snapshot
 from provider.cli.render import render_dot, render_mermaid
@@ -90,7 +91,11 @@ def _current_stack_folder(out: Output) -> tuple[Path, str | None]:
     )
 
 
-def graph_of(flows: dict[str, snap.FlowDoc]) -> tuple[list[dict[str, str]], list[dict[str, Any]]]:
+def graph_of(
+    flows: dict[str, snap.FlowDoc], *, cycles: bool = True
+) -> tuple[list[dict[str, str]], list[dict[str, Any]]]:
+    """Nodes and edges; with `cycles` (a platform where a cycle deploys), the edges that close a
+    cycle are marked `by_name` (elsewhere a cycle is a problem, and nothing closes it)."""
     nodes = [
         {"key": k, "name": d["name"], "type": d["type"], "lifecycle_state": d["lifecycle_state"]}
         for k, d in sorted(flows.items())
@@ -99,7 +104,8 @@ def graph_of(flows: dict[str, snap.FlowDoc]) -> tuple[list[dict[str, str]], list
         {"from": k, "to": r} for k, d in sorted(flows.items()) for r in sorted(d["references"])
     ]
     # The references that close a cycle (genesys-cloud deploys them by name, stubbing the target).
-    closing = set(closing_edges({k: [r for r in d["references"] if r in flows] for k, d in flows.items()}))
+    edges_of = {k: [r for r in d["references"] if r in flows] for k, d in flows.items()}
+    closing = set(closing_edges(edges_of)) if cycles else set()
     for e in edges:
         if (e["from"], e["to"]) in closing:
             e["by_name"] = True
@@ -113,14 +119,19 @@ def cmd_graph(args: argparse.Namespace, out: Output) -> int:
     if args.stack or args.api_url or args.region:
         snapshot = _live_snapshot(args, out)
         flows, source = snapshot.flows, snapshot.label
+        name = (
+            _stack(args.stack, with_state=False).platform if args.stack else getattr(args, "platform", None)
+        )
+        cycles = platforms.kind(name).cycles
     else:
         directory = Path(args.directory) if args.directory else sources.project_dir() / "flows"
+        cycles = platforms.for_folder(directory).cycles
         if snap.is_snapshot(directory):
             flows, source = snap.read(directory).flows, str(directory)
         else:
             subs = _stack(args.stack, with_state=False).substitutions if args.stack else {}
             flows, source = sources.definition_docs(directory, subs), str(directory)
-    nodes, edges = graph_of(flows)
+    nodes, edges = graph_of(flows, cycles=cycles)
     text = render_mermaid(nodes, edges) if args.format == "mermaid" else render_dot(nodes, edges)
     rendered = None
     if args.render:

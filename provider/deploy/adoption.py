@@ -79,6 +79,8 @@ def finish_success(
     document: FlowDocument,
     ids: Mapping[str, str],
     outcome: str = "success",
+    *,
+    allow_destroy: bool = False,
 ) -> None:
     """The outcome of a write that succeeded, with the revision it left and what it wrote."""
     journal.finish(
@@ -87,6 +89,7 @@ def finish_success(
         flow_id=flow.id,
         revision=flow.revision or None,
         digest=digest(document, ids),
+        allow_destroy=allow_destroy,
     )
 
 

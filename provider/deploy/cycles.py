@@ -17,7 +17,14 @@ graph stays acyclic: the flow holding a closing reference is created before its 
   definition is gone too, or the pre-check would have refused the set), an empty version of each is
   published first (no reference), journaled as an update of that flow, and logged; then the delete
   is retried. Those flows are deleted next in the same run (Pulumi deletes them after this one); a
-  run stopped in between leaves them published empty, and says so.
+  run stopped in between leaves them published empty, and says so. Every user is checked before
+  any is cut: on a protectPublished stack a published one whose last deploy did not say
+  `allow_destroy: true` (the journal records it) refuses the delete, naming both flows and the
+  setting. A cut publishes from this stack's last write of the user, under the stack's conflict
+  policy, as an update does (fail: someone else's version refuses it; overwrite: audited).
+- A holder's `bind` never renames aside, for its target's type change, a published flow of a
+  protectPublished stack unless the target's definition allows it (`allowDestroy` in the by-name
+  spec): the target's own check refuses the change, but may run after the holder's write.
 
 A kill -9 anywhere: an open stub intent still makes the stub adoptable, a stub found by name is not
 created twice, a cut flow's revision is this stack's own write (the journal records it).
@@ -32,11 +39,12 @@ from typing import Any
 
 from provider.deploy import adoption
 from provider.deploy.inputs import FlowProviderError
+from provider.deploy.protection import ALLOW_DESTROY, SETTING
 from provider.domain.document import FlowDocument
 from provider.domain.loading import FlowDefinition, PreparedSet
 from provider.errors import ArchitectError, ConflictError
-from provider.governance.intents import IntentJournal, outcome_of
-from provider.platforms.base import CycleStubs, LiveFlow, Platform
+from provider.governance.intents import IntentJournal, Write, outcome_of
+from provider.platforms.base import ConflictPolicy, CycleStubs, LiveFlow, Platform
 
 log = logging.getLogger(__name__)
 
@@ -48,8 +56,12 @@ STUB_DIGEST = "stub"
 
 
 def target(definition: FlowDefinition) -> dict[str, str]:
-    """What a by-name reference records of its target: enough to find it (or stub it) by name."""
-    return {"name": definition.name, "type": str(definition.type)}
+    """What a by-name reference records of its target: enough to find it (or stub it) by name, and
+    whether its definition allows destroying it (a type change renames its old flow aside)."""
+    found = {"name": definition.name, "type": str(definition.type)}
+    if getattr(definition, "allow_destroy", False):
+        found[ALLOW_DESTROY] = "true"
+    return found
 
 
 def announce(prepared: PreparedSet) -> None:
@@ -101,7 +113,11 @@ def by_name_of(props: Mapping[str, Any]) -> dict[str, dict[str, str]]:
 
 
 def bind(
-    platform: Platform, journal: IntentJournal, key: str, by_name: Mapping[str, Mapping[str, str]]
+    platform: Platform,
+    journal: IntentJournal,
+    key: str,
+    by_name: Mapping[str, Mapping[str, str]],
+    guard: Guard | None = None,
 ) -> Bound:
     """Every by-name target of flow `key` made to exist (a journaled stub when it does not)."""
     bound = Bound()
@@ -120,11 +136,32 @@ def bind(
             raise FlowProviderError(
                 f"flow {key!r}: platform {platform.name} cannot bind {target_key!r} by name"
             )
-        replaced = _set_aside(platform, key, target_key, name, type_, journal.written(flow_key=target_key))
+        written = journal.written(flow_key=target_key)
+        if guard is not None and spec.get(ALLOW_DESTROY) != "true":
+            _refuse_set_aside(platform, key, target_key, type_, written, guard)
+        replaced = _set_aside(platform, key, target_key, name, type_, written)
         stub = _stub(platform, journal, key, target_key, name, type_)
         bound.ids[target_key] = stub.id
         bound.previous[target_key] = replaced or stub.id
     return bound
+
+
+def _refuse_set_aside(
+    platform: Platform, key: str, target_key: str, type_: str, written: list[str], guard: Guard
+) -> None:
+    """On a protectPublished stack, the holder does not rename aside a published flow of the target
+    (a type change replaces it: its own check refuses that, but may run after the holder's write)."""
+    if not guard.protect_published:
+        return
+    for old_id in written:
+        live = platform_read(platform, old_id)
+        if live is not None and live.type != type_ and live.lifecycle_state == "published":
+            raise FlowProviderError(
+                f"flow {key!r}: not deployed: it uses {target_key!r} by name, whose type changes "
+                f"({live.type} → {type_}), which replaces the published flow {live.name!r}: stack "
+                f"{guard.stack} has {SETTING}: true; nothing was changed. To go ahead, set "
+                f"`allow_destroy: true` in {target_key!r}'s definition, or set {SETTING} to false"
+            )
 
 
 def _set_aside(
@@ -170,8 +207,21 @@ def _stub(
     return stub
 
 
-def delete(platform: Platform, journal: IntentJournal, key: str, flow_id: str, name: str) -> None:
-    """Delete the flow; when members of its cycle still use it, publish them empty first."""
+@dataclass(frozen=True)
+class Guard:
+    """What a cycle's writes on other flows must respect: the stack's protectPublished and conflict
+    policy (a cut publishes over a flow, as an update does)."""
+
+    stack: str = ""
+    protect_published: bool = False
+    policy: ConflictPolicy = "fail"
+
+
+def delete(
+    platform: Platform, journal: IntentJournal, key: str, flow_id: str, name: str, guard: Guard = Guard()
+) -> None:
+    """Delete the flow; when members of its cycle still use it, publish them empty first (each
+    checked before any of them is: protected, a cut is refused; see `_refuse_protected`)."""
     try:
         platform.delete(flow_id, name=name)
         return
@@ -182,9 +232,11 @@ def delete(platform: Platform, journal: IntentJournal, key: str, flow_id: str, n
             raise
         if any(o is None for o in owners):
             raise
+    to_cut = [o for o in owners if o is not None]
+    _refuse_protected(platform, key, to_cut, guard)
     cut: list[str] = []
-    for owner in (o for o in owners if o is not None):
-        _cut(platform, journal, key, owner.flow_key, owner.flow_id)
+    for owner in to_cut:
+        _cut(platform, journal, key, owner, guard.policy)
         cut.append(owner.flow_key)
     try:
         platform.delete(flow_id, name=name)
@@ -195,8 +247,30 @@ def delete(platform: Platform, journal: IntentJournal, key: str, flow_id: str, n
         ) from None
 
 
-def _cut(platform: CycleStubs, journal: IntentJournal, key: str, user_key: str, user_id: str) -> None:
-    """Publish an empty version of `user_key` (it uses `key`, which is being deleted), journaled."""
+def _refuse_protected(platform: Platform, key: str, owners: list[Write], guard: Guard) -> None:
+    """Before any cut: on a protectPublished stack, a user that is published and whose last deploy
+    did not say `allow_destroy: true` (the journal records it) is not published empty."""
+    if not guard.protect_published:
+        return
+    for owner in owners:
+        live = platform_read(platform, owner.flow_id)
+        if owner.allow_destroy or live is None or live.lifecycle_state != "published":
+            continue
+        raise FlowProviderError(
+            f"flow {key!r}: not deleted: {owner.flow_key!r} ({live.name!r}) uses it (they use each other), "
+            f"and deleting {key!r} would first publish an empty version of {owner.flow_key!r}, a published "
+            f"flow: stack {guard.stack} has {SETTING}: true; nothing was changed. To go ahead, set "
+            f"`allow_destroy: true` in {owner.flow_key!r}'s definition and deploy it first, or set "
+            f"{SETTING} to false"
+        )
+
+
+def _cut(
+    platform: CycleStubs, journal: IntentJournal, key: str, owner: Write, policy: ConflictPolicy
+) -> None:
+    """Publish an empty version of `owner` (it uses `key`, which is being deleted), journaled; from
+    the revision this stack last wrote (the conflict policy decides when someone else published)."""
+    user_key, user_id = owner.flow_key, owner.flow_id
     live = platform_read(platform, user_id)
     intent = adoption.begin(
         journal,
@@ -208,7 +282,7 @@ def _cut(platform: CycleStubs, journal: IntentJournal, key: str, user_key: str, 
         flow_id=user_id,
     )
     try:
-        after = platform.publish_stub(user_id)
+        after = platform.publish_stub(user_id, base_revision=owner.revision, policy=policy)
     except BaseException as exc:
         journal.finish(intent, outcome_of(exc), flow_id=user_id)
         if isinstance(exc, ArchitectError):
@@ -220,7 +294,14 @@ def _cut(platform: CycleStubs, journal: IntentJournal, key: str, user_key: str, 
     if after is not None:
         journal.step(intent, STEP_CUT, flow_id=user_id, revision=after.revision)
     revision = after.revision if after is not None else None
-    journal.finish(intent, "success", flow_id=user_id, revision=revision or None, digest=STUB_DIGEST)
+    journal.finish(
+        intent,
+        "success",
+        flow_id=user_id,
+        revision=revision or None,
+        digest=STUB_DIGEST,
+        allow_destroy=owner.allow_destroy,
+    )
     log.warning(
         "flow %s is used by %s (%s) of its cycle: published an empty version of %s first (no reference) "
         "so that %s can be deleted; %s is deleted next in this run (a run deleting only some flows, "

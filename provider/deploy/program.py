@@ -93,15 +93,34 @@ def check_org_objects(config: StackConfig, prepared: PreparedSet) -> None:
         sdk_bail.fail(verdict.error)
 
 
-def register(prepared: PreparedSet, resource: type[Flow] = Flow) -> dict[str, Flow]:
+def protected(definition: Any, protect_published: bool) -> bool:
+    """Whether the flow is registered with Pulumi's `protect`: a published flow of a protectPublished
+    stack whose definition does not say `allow_destroy: true`. The engine then refuses to delete it
+    (its definition removed, `pulumi destroy`) or replace it (a type change), in preview too: the
+    flag is in the state from the run that registered it."""
+    allowed = bool(getattr(definition, "allow_destroy", False))
+    return protect_published and str(definition.lifecycle_state) == "published" and not allowed
+
+
+def register(
+    prepared: PreparedSet, resource: type[Flow] = Flow, *, protect_published: bool = False
+) -> dict[str, Flow]:
     """One `resource` (a `Flow`) per definition, dependencies first."""
     resources: dict[str, Flow] = {}
     cycles.announce(prepared)
+    guarded = [k for k in prepared.order if protected(prepared.definitions[k], protect_published)]
+    if guarded:
+        pulumi.log.info(
+            f"{NAMESPACE}:protectPublished: {len(guarded)} published flow(s) registered with Pulumi's "
+            '`protect`: the engine refuses to delete or replace them ("marked for protection"). To '
+            "delete one, set `allow_destroy: true` in its definition and deploy that first"
+        )
     for key in prepared.order:
         definition = prepared.definitions[key]
         by_name = prepared.by_name.get(key, [])
         text = getattr(definition, "archy", None)
         external = external_inputs(getattr(definition, "external", None) or [])
+        aliases = [pulumi.Alias(name=a) for a in definition.aliases]
         resources[key] = resource(
             key,
             **convert.as_document(definition),  # every managed field, by its name
@@ -120,8 +139,8 @@ def register(prepared: PreparedSet, resource: type[Flow] = Flow) -> dict[str, Fl
             # protectPublished: this flow may be unpublished or deleted (provider/deploy/protection.py)
             allow_destroy=bool(getattr(definition, "allow_destroy", False)),
             # A renamed definition file keeps its flow: the old key is an alias of the resource.
-            opts=pulumi.ResourceOptions(aliases=[pulumi.Alias(name=a) for a in definition.aliases])
-            if definition.aliases
+            opts=pulumi.ResourceOptions(aliases=aliases or None, protect=key in guarded)
+            if aliases or key in guarded
             else None,
         )
     return resources
@@ -138,7 +157,7 @@ def run(program_dir: Path, *, resource: type[Flow] = Flow) -> None:
     prepared = check_definitions(flows_dir, config)
     check_org_objects(config, prepared)
     # No connection per resource: the provider takes it (and its secret) from the stack config.
-    resources = register(prepared, resource)
+    resources = register(prepared, resource, protect_published=config.protect_published)
     ids = {key: recovered(flow.id, None) for key, flow in sorted(resources.items())}
     pulumi.export(
         "flows",
@@ -148,7 +167,8 @@ def run(program_dir: Path, *, resource: type[Flow] = Flow) -> None:
         },
     )
     # The end of a run that went on past failures (`--continue-on-error`): the failed flows, listed.
-    pulumi.Output.all(**ids).apply(_summarize_failures)
+    if ids:  # `Output.all()` of nothing is a list, not a dict (a folder emptied: every flow deleted)
+        pulumi.Output.all(**ids).apply(_summarize_failures)
 
 
 def _summarize_failures(ids: dict[str, Any]) -> None:

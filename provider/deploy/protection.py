@@ -12,16 +12,28 @@ A stack with `genesys-flows:protectPublished: true` (the prod stacks) refuses th
 replacement is created) and its `delete` refuses a
 published flow before any write, each naming the setting; until the setting is false or the flow's
 definition says `allow_destroy: true` (deployed first: the state remembers it, so the file can be
-deleted in the next change). The flows that use it are looked up only to name them (best effort:
-a failed lookup says so and decides nothing).
+deleted in the next change). The flows that use it are looked up in the org only to name them
+(`users`: best effort and bounded in time; offline, failed or slow, the line says "users not looked
+up" and decides nothing). The stack also registers each protected flow with Pulumi's `protect`
+(provider/deploy/program.py), so a removed definition or a `pulumi destroy` is refused by the engine
+itself, in preview too.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+import logging
+import threading
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from provider.deploy.config import NAMESPACE
+
+log = logging.getLogger(__name__)
+
+#: A flow id → the names of the flows that use it, asked of the org (may raise, may hang).
+Lookup = Callable[[str], Iterable[str]]
+#: How long naming the users may take (an unreachable org retries for longer than that).
+LOOKUP_SECONDS = 10.0
 
 #: The resource input holding the definition's `allow_destroy: true` (absent when false).
 ALLOW_DESTROY = "allowDestroy"
@@ -50,12 +62,42 @@ def is_replacement(olds: Mapping[str, Any], news: Mapping[str, Any]) -> bool:
 def used_by_text(used_by: Iterable[str] | None) -> str:
     names = sorted(set(used_by or ()))
     if used_by is None:
-        return "used by flows not known (the lookup failed)"
+        return "users not looked up"
     return "used by " + ", ".join(names) if names else "used by no other flow"
 
 
+def consumers_lookup(platform: Any) -> Lookup:
+    """The org's dependency tracking of `platform` (`Platform.consumers`) as a `Lookup`."""
+    return lambda flow_id: [ref.name or ref.id for ref in platform.consumers(flow_id)]
+
+
+def users(
+    lookup: Lookup | None, flow_id: str | None, key: str, *, seconds: float = LOOKUP_SECONDS
+) -> list[str] | None:
+    """The names of the flows that use `flow_id`, asked of the org; None when not looked up (no
+    lookup or id, an error, or no answer within `seconds`: naming them never blocks or decides)."""
+    if lookup is None or not flow_id:
+        return None
+    found: list[list[str]] = []
+
+    def ask() -> None:
+        try:
+            found.append(sorted(set(lookup(flow_id))))
+        except Exception as exc:  # naming the users must not decide whether the change may go ahead
+            log.warning("flow %s: the flows that use it were not looked up: %s", key, exc)
+
+    worker = threading.Thread(target=ask, name=f"users-of-{key}", daemon=True)
+    worker.start()
+    worker.join(seconds)
+    if worker.is_alive():
+        log.warning("flow %s: the flows that use it were not looked up (no answer in %ss)", key, seconds)
+        return None
+    return found[0] if found else None
+
+
 def unpublish_line(used_by: Iterable[str] | None) -> str:
-    return f"UNPUBLISH a live flow {used_by_text(used_by)}"
+    text = used_by_text(used_by)
+    return f"UNPUBLISH a live flow {text if used_by is not None else f'({text})'}"
 
 
 def delete_line(name: str, used_by: Iterable[str] | None) -> str:
@@ -75,16 +117,10 @@ def allowed(props: Mapping[str, Any]) -> bool:
     return props.get(ALLOW_DESTROY) is True
 
 
-def preview_lines(steps: Iterable[Mapping[str, Any]], key_of: Any) -> list[str]:
-    """The destructive changes of a preview's steps (`pulumi preview --json`: op, urn, oldState,
-    newState with inputs and outputs), one line each, "used by" the other flows of the preview whose
-    new inputs reference the flow."""
-    steps = list(steps)
-    users: dict[str, set[str]] = {}
-    for step in steps:
-        new = (step.get("newState") or {}).get("inputs") or {}
-        for ref in new.get("references") or []:
-            users.setdefault(str(ref), set()).add(key_of(step))
+def preview_lines(steps: Iterable[Mapping[str, Any]], key_of: Any, lookup: Lookup | None = None) -> list[str]:
+    """The destructive changes of a preview's steps (`pulumi preview --json`: op, urn, oldState with
+    inputs and outputs, newState), one line each, with the flows that use it in the org (`lookup`;
+    the preview's own inputs cannot say: a deleted flow's users are not in it)."""
     lines = []
     for step in steps:
         key, op = key_of(step), str(step.get("op", ""))
@@ -93,9 +129,19 @@ def preview_lines(steps: Iterable[Mapping[str, Any]], key_of: Any) -> list[str]:
         news = (step.get("newState") or {}).get("inputs") or {}
         if not was_published(olds):
             continue
-        used = sorted(users.get(key, set()) - {key})
-        if op in ("delete", "delete-replaced"):
-            lines.append(f"`{key}`: " + delete_line(str(olds.get("name") or key), used))
-        elif op == "update" and is_unpublish(olds, news):
-            lines.append(f"`{key}`: " + unpublish_line(used))
+        deleted = op in ("delete", "delete-replaced")
+        if not deleted and not (op == "update" and is_unpublish(olds, news)):
+            continue
+        flow_id = str(olds.get("flowId") or old.get("id") or "") or None
+        line = destructive_line(key, str(olds.get("name") or key), flow_id, deleted=deleted, lookup=lookup)
+        lines.append(f"`{key}`: {line}")
     return sorted(set(lines))
+
+
+def destructive_line(
+    key: str, name: str, flow_id: str | None, *, deleted: bool, lookup: Lookup | None
+) -> str:
+    """One destructive change in words, with the flows that use it in the org (the CI summary of a
+    preview and `archctl promote` both say it so)."""
+    used = users(lookup, flow_id, key)
+    return delete_line(name, used) if deleted else unpublish_line(used)

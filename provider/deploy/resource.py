@@ -70,7 +70,7 @@ from pulumi.dynamic import (
 from pydantic import ValidationError as PydanticValidationError
 
 from provider import platforms
-from provider.deploy import adoption, cycles, protection, write_ahead
+from provider.deploy import adoption, cycles, org_objects, protection, write_ahead
 from provider.deploy import config as stack_config
 from provider.deploy import externals as externals_mod
 from provider.deploy.config import NAMESPACE, StackConfig
@@ -231,18 +231,21 @@ def _users(
     props: Mapping[str, Any], flow_id: str | None, key: str, *, named: Mapping[str, Any] | None = None
 ) -> list[str] | None:
     """The names of the flows that use `flow_id` (or the live flow `named`'s name and type): best
-    effort, for naming a destructive change; None when the lookup failed."""
-    try:
-        platform = get_platform(props)
-        if flow_id is None and named is not None:
-            found = platform.find(str(named.get("name") or ""), str(named.get("type") or DEFAULT_TYPE))
-            flow_id = found.id if found is not None else None
-        if not flow_id:
-            return None
-        return [ref.name or ref.id for ref in platform.consumers(flow_id)]
-    except Exception as exc:  # naming the users must not decide whether the change may go ahead
-        log.warning("flow %s: the flows that use it are not known: %s", key, exc)
+    effort and bounded in time (`protection.users`), for naming a destructive change; None when not
+    looked up (offline: `GENESYS_FLOWS_OFFLINE=1`, no call at all)."""
+    if org_objects.offline():
         return None
+
+    def lookup(found_id: str) -> list[str]:
+        platform = get_platform(props)
+        if not flow_id and named is not None:
+            found = platform.find(str(named.get("name") or ""), str(named.get("type") or DEFAULT_TYPE))
+            if found is None:
+                raise LookupError(f"no live flow named {named.get('name')!r}")
+            found_id = found.id
+        return [ref.name or ref.id for ref in platform.consumers(found_id)]
+
+    return protection.users(lookup, flow_id or ("by-name" if named is not None else None), key)
 
 
 # --------------------------------------------------------------------------------------- provider
@@ -378,7 +381,10 @@ class FlowProvider(ResourceProvider):
         document, ids = to_document(props), reference_ids(props)
         bound = self._bind(platform, journal, key, props)  # a cycle's by-name targets
         ids.update(bound.ids)
-        with write_ahead.recorded(journal, Attempt("create", key), document, ids) as write:
+        allow = protection.allowed(props)  # journaled: a cycle's delete may then publish it empty
+        with write_ahead.recorded(
+            journal, Attempt("create", key), document, ids, allow_destroy=allow
+        ) as write:
             flow, adopted = adoption.create(platform, journal, write.intent, document, ids)
             if adopted:  # the interrupted create's intent records the success; this one failed
                 write.finish("failure")
@@ -433,7 +439,8 @@ class FlowProvider(ResourceProvider):
             # the state may be older than this stack's last write (a run killed before saving)
             base = adoption.own_base(platform, journal, key, to_base(_id, _olds, _news), document, ids)
         attempt = Attempt("update", key, _id, base.revision, policy)
-        with write_ahead.recorded(journal, attempt, document, ids) as write:
+        allow = protection.allowed(_news)
+        with write_ahead.recorded(journal, attempt, document, ids, allow_destroy=allow) as write:
             previous = {**cycles.previous(_olds, bound), **dict(_olds.get(REFERENCE_IDS) or {})}
             flow = platform.update(_id, document, ids, base=base, policy=policy, previous_ids=previous)
             write.succeeded(flow)
@@ -451,7 +458,8 @@ class FlowProvider(ResourceProvider):
         attempt = Attempt("delete", key, _id)
         recorded = write_ahead.recorded(journal, attempt, None, name=name, type_=type_)
         with recorded, contextlib.suppress(NotFoundError):  # already gone: the delete succeeded
-            cycles.delete(platform, journal, key, _id, name)  # a cycle's members: cut first
+            guard = cycles.Guard(config.stack, config.protect_published, config.conflict_policy)
+            cycles.delete(platform, journal, key, _id, name, guard)  # a cycle's members: cut first
 
     @staticmethod
     def _bind(platform: Platform, journal: IntentJournal, key: str, props: Mapping[str, Any]) -> cycles.Bound:
@@ -459,8 +467,10 @@ class FlowProvider(ResourceProvider):
         by_name = cycles.by_name_of(props)
         if not by_name:
             return cycles.Bound()
+        config = stack_config_of(props)
+        guard = cycles.Guard(config.stack, config.protect_published, config.conflict_policy)
         with telemetry.flow_context(key):
-            return cycles.bind(platform, journal, key, by_name)
+            return cycles.bind(platform, journal, key, by_name, guard)
 
 
 # --------------------------------------------------------------------------------------- resource

@@ -31,11 +31,14 @@ class Write:
     ids: Mapping[str, str] = field(default_factory=dict)
     flow_id: str | None = None
     finished: bool = False
+    allow_destroy: bool = False
 
     def succeeded(self, flow: LiveFlow | None = None) -> None:
         """The write succeeded (a create or update: `flow`, the flow it left)."""
         if flow is not None and self.document is not None:
-            adoption.finish_success(self.journal, self.intent, flow, self.document, self.ids)
+            adoption.finish_success(
+                self.journal, self.intent, flow, self.document, self.ids, allow_destroy=self.allow_destroy
+            )
         else:
             self.journal.finish(self.intent, "success", flow_id=self.flow_id)
         self.finished = True
@@ -60,6 +63,7 @@ def recorded(
     *,
     name: str = "",
     type_: str = "",
+    allow_destroy: bool = False,
 ) -> Iterator[Write]:
     """The write of `attempt` (create, update, delete) under a durable intent, in the flow's
     telemetry context; see the module docstring."""
@@ -69,7 +73,7 @@ def recorded(
         intent = adoption.begin(
             journal, action, attempt.key, document, name=name, type_=type_, flow_id=flow_id
         )
-        write = Write(journal, intent, document, dict(ids or {}), flow_id)
+        write = Write(journal, intent, document, dict(ids or {}), flow_id, allow_destroy=allow_destroy)
         token = write_step.set(write.step)
         try:
             yield write

@@ -110,6 +110,15 @@ class BlockDefinition(BaseModel):
 BlockDefinition.model_rebuild()
 
 
+#: `allow_destroy` of both definition formats (one description: the schema shows it in each).
+ALLOW_DESTROY_FIELD: bool = Field(
+    default=False,
+    description="On a stack with genesys-flows:protectPublished: true, this published flow may be "
+    "unpublished or deleted: deploy the definition with it first, then delete the file or set "
+    "draft (elsewhere it changes nothing)",
+)
+
+
 class FlowFile(BaseModel):
     """The content of one definition file (`flows/<key>.yaml`)."""
 
@@ -148,12 +157,7 @@ class FlowFile(BaseModel):
         "old key here so the stack keeps managing the same flow instead of creating a new one",
         json_schema_extra={"uniqueItems": True},
     )
-    allow_destroy: bool = Field(
-        default=False,
-        description="On a stack with genesys-flows:protectPublished: true, this published flow may be "
-        "unpublished or deleted: deploy the definition with it first, then delete the file or set "
-        "draft (elsewhere it changes nothing)",
-    )
+    allow_destroy: bool = ALLOW_DESTROY_FIELD
 
 
 class FlowDefinition(FlowFile):
@@ -235,12 +239,7 @@ class ArchyFlowFile(BaseModel):
         "builds): checked read-only against the org at preview (they must exist and be published), "
         "never ordered or deleted",
     )
-    allow_destroy: bool = Field(
-        default=False,
-        description="On a stack with genesys-flows:protectPublished: true, this published flow may be "
-        "unpublished or deleted: deploy the definition with it first, then delete the file or set "
-        "draft (elsewhere it changes nothing)",
-    )
+    allow_destroy: bool = ALLOW_DESTROY_FIELD
 
 
 def definitions_schema() -> dict[str, Any]:

@@ -71,6 +71,9 @@ class Write:
     flow_id: str
     revision: str
     digest: str | None
+    #: Its definition said `allow_destroy: true` (a protectPublished stack may unpublish or delete
+    #: it, or publish it empty to delete a flow of its cycle: provider/deploy/cycles.py).
+    allow_destroy: bool = False
 
 
 @dataclass(frozen=True)
@@ -148,6 +151,7 @@ class IntentJournal:
         flow_id: str | None = None,
         revision: str | None = None,
         digest: str | None = None,
+        allow_destroy: bool = False,
     ) -> None:
         """Record the outcome (with a success, the revision the write left and its content digest).
         A failure here is logged, not raised: the API write already happened, and the open intent it
@@ -164,6 +168,8 @@ class IntentJournal:
             entry["version_after"] = revision
         if digest is not None:
             entry["content_sha256"] = digest
+        if allow_destroy:
+            entry["allow_destroy"] = True
         try:
             self.audit.append(entry)
         except OSError:
@@ -320,6 +326,7 @@ def _note(index: _Index, entry: dict[str, object]) -> None:
         flow_id=flow_id,
         revision=str(revision),
         digest=str(digest) if digest is not None else None,
+        allow_destroy=entry.get("allow_destroy") is True,
     )
     index.open_updates.pop(flow_id, None)
 

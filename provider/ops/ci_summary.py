@@ -8,7 +8,8 @@ objects its flows name that the stack's org lacks, or why the org could not be c
 when all is well, so a pull request sees the problem list even though no preview ran.
 
 One section per stack: the counts, the destructive changes in words (a published flow deleted or
-unpublished, with the flows of the preview that use it: provider/deploy/protection.py), then one
+unpublished, with the flows that use it, asked of the stack's org: provider/deploy/protection.py;
+best effort, "users not looked up" when the org cannot say or `GENESYS_FLOWS_OFFLINE=1`), then one
 line per flow to create, update, replace or delete, and
 for each the Archy text diff of its definition (the flow's inputs in canonical Archy YAML,
 provider/domain/archy_text.py; the engine's own bookkeeping inputs, `__…`, left out). Secrets never
@@ -25,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from provider.deploy import protection
+from provider.deploy.org_objects import offline
 from provider.domain import archy_text
 from provider.ops.workspace import FLOW_TYPE
 
@@ -50,7 +52,26 @@ def _op(step: dict[str, Any]) -> str | None:
     return op if op in CHANGES else None
 
 
-def summary(stack: str, preview: dict[str, Any]) -> str:
+def org_lookup(stack: str) -> protection.Lookup | None:
+    """The flows that use a flow, asked of `stack`'s org (connected on first use; any error there is
+    the lookup's, which `protection.users` turns into "users not looked up"); None offline."""
+    if offline():
+        return None
+    connected: list[protection.Lookup] = []
+
+    def lookup(flow_id: str) -> list[str]:
+        if not connected:
+            from provider.ops import sources
+
+            info = sources.stack_info(stack, with_state=False)
+            platform = sources.platform_for(info.connection, info.platform, stack=info.stack)
+            connected.append(protection.consumers_lookup(platform))
+        return list(connected[0](flow_id))
+
+    return lookup
+
+
+def summary(stack: str, preview: dict[str, Any], lookup: protection.Lookup | None = None) -> str:
     steps = [s for s in preview.get("steps") or [] if _is_flow(str(s.get("urn", "")))]
     changes: dict[str, tuple[str, dict[str, Any]]] = {}
     for step in steps:
@@ -68,7 +89,7 @@ def summary(stack: str, preview: dict[str, Any]) -> str:
         return "\n".join(lines)
     lines.append(", ".join(f"**{counts[op]}** to {op}" for op in CHANGES if counts[op]))
     lines.append("")
-    destructive = protection.preview_lines(steps, lambda s: str(s["urn"]).rsplit("::", 1)[-1])
+    destructive = protection.preview_lines(steps, lambda s: str(s["urn"]).rsplit("::", 1)[-1], lookup)
     if destructive:  # a live flow taken away: named first, not left to a `~lifecycle_state`
         lines += ["**Destructive changes:**", *(f"- ⚠ {line}" for line in destructive), ""]
     for key in sorted(changes):
@@ -170,7 +191,7 @@ def main(argv: list[str]) -> int:
     except (OSError, ValueError) as exc:
         print(f"error: the {what} of stack {args[0]} could not be read: {exc}", file=sys.stderr)
         return 2
-    text = validate_section(args[0], doc) if validate else summary(args[0], doc)
+    text = validate_section(args[0], doc) if validate else summary(args[0], doc, org_lookup(args[0]))
     sys.stdout.write(text + "\n" if text else "")
     return 0
 

@@ -247,7 +247,7 @@ def destructive_changes(
     live: snap.Snapshot, desired: Mapping[str, snap.FlowDoc], managed: set[str], platform: Any
 ) -> list[str]:
     """The managed live flows that are published and that the definitions delete or unpublish,
-    each with the flows that use it (provider/deploy/protection.py)."""
+    each with the flows that use it in the org (best effort: provider/deploy/protection.py)."""
     lines = []
     for key in sorted(managed):
         old, new = live.flows.get(key), desired.get(key)
@@ -255,10 +255,8 @@ def destructive_changes(
             continue
         if new is not None and new.get("lifecycle_state") != "draft":
             continue
-        flow_id = live.ids.get(key)
-        used = [ref.name or ref.id for ref in platform.consumers(flow_id)] if flow_id else None
-        name = str(old.get("name") or key)
-        line = protection.delete_line(name, used) if new is None else protection.unpublish_line(used)
+        name, lookup = str(old.get("name") or key), protection.consumers_lookup(platform)
+        line = protection.destructive_line(key, name, live.ids.get(key), deleted=new is None, lookup=lookup)
         lines.append(f"{key}: {line}")
     return lines
 

@@ -233,7 +233,10 @@ class CycleStubs(Protocol):
         """An empty published flow of this type and name (that uses no other flow)."""
         ...
 
-    def publish_stub(self, flow_id: str) -> LiveFlow | None:
+    def publish_stub(
+        self, flow_id: str, *, base_revision: str = "", policy: ConflictPolicy = "fail"
+    ) -> LiveFlow | None:
         """Publish an empty version over the flow (same name and type, no reference); None when it
-        is gone."""
+        is gone. With `base_revision` (this stack's last write), someone else's version is handled
+        as an update's is: `policy` fail refuses (`ConflictError`), overwrite replaces it (audited)."""
         ...

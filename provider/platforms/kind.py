@@ -30,6 +30,8 @@ class PlatformKind(Protocol):
     conflict_policies: tuple[ConflictPolicy, ...]
     #: Whether it locks flows (`forceUnlock` applies).
     locks: bool
+    #: Whether a cycle of flows is deployable (references bound by name), not a problem.
+    cycles: bool
 
     def connect(
         self, config: PlatformConfig, *, recorder: Recorder | None = None, pool: ClientPool | None = None

@@ -250,3 +250,17 @@ def test_graph_marks_the_references_closing_a_cycle(tmp_path) -> None:
     assert '"main-ivr" -> "billing" [style=dashed, label="by name"];' in dot.doc["text"]
     validate = archctl("validate", str(tmp_path))  # not a problem there: named, with its path
     assert validate.code == 0 and "billing → main-ivr → billing" in validate.out, validate.out
+    # The tutorial's Architecture API: a cycle is an error there, so no reference is drawn by name.
+    tutorial = tmp_path / "tutorial"
+    tutorial.mkdir()
+    for key, target in (("main-ivr", "billing"), ("billing", "main-ivr")):
+        (tutorial / f"{key}.yaml").write_text(
+            f"name: {key}\ntype: INBOUNDCALL\nlifecycle_state: published\nreferences: [{target}]\n"
+            f"blocks:\n  - id: go\n    type: transferToFlow\n    reference: {target}\n"
+        )
+    drawn = archctl_json("graph", str(tutorial), expect=0)
+    assert drawn.doc["edges"] == [
+        {"from": "billing", "to": "main-ivr"},
+        {"from": "main-ivr", "to": "billing"},
+    ]
+    assert "by name" not in drawn.doc["text"]

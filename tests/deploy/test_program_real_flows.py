@@ -95,3 +95,17 @@ def test_stack_substitution_values_are_written_as_yaml_scalars() -> None:
         "gc-dev", {"platform": "genesys-cloud", "substitutions": {"on": True, "n": 3, "x": None}}
     )
     assert parsed.substitutions == {"on": "true", "n": "3", "x": "null"}
+
+
+def test_a_protected_stack_registers_its_published_flows_with_pulumis_protect(tmp_path: Path) -> None:
+    """protectPublished: a published flow is registered with `protect` (the engine then refuses its
+    deletion and replacement, in preview too); one whose definition allows it, or a draft, is not."""
+    folder = _folder(
+        tmp_path, {"hold.yaml": "archy: hold.yaml.tftpl\nlifecycle_state: published\nallow_destroy: true\n"}
+    )
+    prepared = program.check_definitions(folder, _config("gc-prod", "(prod)"))
+    for protect_published, expected in ((True, {"billing"}), (False, set())):
+        _Captured.made = {}
+        program.register(prepared, _Captured, protect_published=protect_published)  # type: ignore[arg-type]
+        opts = {k: v["opts"] for k, v in _Captured.made.items()}
+        assert {k for k, o in opts.items() if o is not None and o.protect} == expected

@@ -5,6 +5,7 @@ a preview names a deleted or unpublished live flow with the flows that use it.""
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -18,6 +19,7 @@ from provider.deploy import config as stack_config
 from provider.deploy import protection
 from provider.deploy import resource as fr
 from provider.deploy.resource import FlowProvider, FlowProviderError
+from provider.errors import ArchitectError
 from provider.governance.audit import AuditLog
 from provider.governance.intents import IntentJournal
 from provider.ops import ci_summary
@@ -86,6 +88,26 @@ def test_an_unpublish_is_named_with_its_users_and_refused_on_a_protected_stack(s
     assert provider.check(outputs(), inputs(type="INBOUNDEMAIL")).failures == []
 
 
+def test_offline_the_users_are_not_looked_up(stack: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    calls = stack(protectPublished="false")
+    monkeypatch.setenv("GENESYS_FLOWS_OFFLINE", "1")
+    draft = inputs(lifecycle_state="draft", references=[], blocks=[], referenceIds={})
+    result = provider.check(outputs(), draft)
+    assert result.inputs[protection.DESTRUCTIVE_KEY] == "UNPUBLISH a live flow (users not looked up)"
+    assert calls == []  # no call to the org at all
+
+
+def test_naming_the_users_is_bounded_when_the_org_does_not_answer() -> None:
+    answered = threading.Event()
+    try:
+        assert (
+            protection.users(lambda flow_id: answered.wait(30) and [], "id-main", "main", seconds=0.05)
+            is None
+        )
+    finally:
+        answered.set()
+
+
 def test_a_protected_stack_refuses_to_delete_a_published_flow_until_its_definition_allows_it(
     stack: Any,
 ) -> None:
@@ -140,24 +162,43 @@ def _step(op: str, key: str, old: dict[str, Any] | None, new: dict[str, Any] | N
     urn = f"urn:pulumi:prod::genesys-flows::pulumi-python:dynamic/architect:Flow::{key}"
     step: dict[str, Any] = {"op": op, "urn": urn}
     if old is not None:
-        step["oldState"] = {"inputs": old, "outputs": {**old, "lifecycleState": old["lifecycle_state"]}}
+        outs = {**old, "lifecycleState": old["lifecycle_state"], "flowId": f"id-{key}"}
+        step["oldState"] = {"id": f"id-{key}", "inputs": old, "outputs": outs}
     if new is not None:
         step["newState"] = {"inputs": new}
     return step
 
 
-def test_the_ci_summary_names_destructive_changes_with_their_users() -> None:
+def test_the_ci_summary_names_destructive_changes_with_their_users_in_the_org() -> None:
+    """A preview as the engine writes it: the deleted flow's users are not in it (main-ivr stops
+    referencing vip-line in the same change), so they are asked of the org; an org that cannot answer
+    says "users not looked up" and the summary is still written."""
     published = {"name": "VIP Line", "type": "INBOUNDCALL", "lifecycle_state": "published", "references": []}
     steps = [
         _step("delete", "vip-line", published, None),
         _step(
             "update", "holiday", {**published, "name": "Holiday"}, {**published, "lifecycle_state": "draft"}
         ),
-        _step("update", "main-ivr", published, {**published, "name": "Main", "references": ["holiday"]}),
+        _step("update", "main-ivr", {**published, "references": ["vip-line"]}, {**published, "name": "Main"}),
         _step("update", "draft-one", {**published, "lifecycle_state": "draft"}, {**published, "name": "x"}),
     ]
-    text = ci_summary.summary("prod", {"steps": steps})
+    org = {"id-vip-line": ["Main IVR"], "id-holiday": []}
+    asked: list[str] = []
+
+    def lookup(flow_id: str) -> list[str]:
+        asked.append(flow_id)
+        return org[flow_id]
+
+    text = ci_summary.summary("prod", {"steps": steps}, lookup)
     assert "**Destructive changes:**" in text
-    assert "- ⚠ `vip-line`: DELETE published flow 'VIP Line', used by no other flow" in text
-    assert "- ⚠ `holiday`: UNPUBLISH a live flow used by main-ivr" in text
-    assert text.count("⚠") == 2
+    assert "- ⚠ `vip-line`: DELETE published flow 'VIP Line', used by Main IVR" in text
+    assert "- ⚠ `holiday`: UNPUBLISH a live flow used by no other flow" in text
+    assert text.count("⚠") == 2 and sorted(asked) == ["id-holiday", "id-vip-line"]
+
+    def unreachable(flow_id: str) -> list[str]:
+        raise ArchitectError("connection refused")
+
+    for failing in (unreachable, None):
+        text = ci_summary.summary("prod", {"steps": steps}, failing)
+        assert "- ⚠ `vip-line`: DELETE published flow 'VIP Line', users not looked up" in text
+        assert "- ⚠ `holiday`: UNPUBLISH a live flow (users not looked up)" in text

@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from provider.domain import snapshot as snap
+from provider.errors import ArchitectError
 from provider.ops import promote
 from provider.platforms.base import FlowRef
 
@@ -46,6 +47,15 @@ def test_destructive_changes_are_named_with_their_users() -> None:
         "vip-line: DELETE published flow 'VIP Line', used by Main IVR",
     ]
     assert sorted(platform.asked) == ["id-hol", "id-vip"]  # only for the destructive ones
+
+    class Unreachable:  # the org's dependency tracking fails: the promotion's plan is still listed
+        def consumers(self, flow_id: str) -> list[FlowRef]:
+            raise ArchitectError("connection refused")
+
+    assert promote.destructive_changes(live, desired, set(live.flows), Unreachable()) == [
+        "holiday: UNPUBLISH a live flow (users not looked up)",
+        "vip-line: DELETE published flow 'VIP Line', users not looked up",
+    ]
 
     report = promote.PromoteReport("staging", "prod", plan_changes={"delete": 1}, destructive=lines)
     assert "destructive changes in prod:\n  ⚠ holiday: UNPUBLISH" in report.render_plan()

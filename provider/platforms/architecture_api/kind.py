@@ -44,6 +44,7 @@ class ArchitectureApi:
     name = NAME
     conflict_policies = CONFLICT_POLICIES
     locks = False
+    cycles = False
 
     def connect(
         self, config: PlatformConfig, *, recorder: Recorder | None = None, pool: ClientPool | None = None

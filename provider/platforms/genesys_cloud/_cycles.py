@@ -16,14 +16,18 @@ flow), which is not the type every member of a cycle has.
 
 from __future__ import annotations
 
+from typing import Any
+
 import yaml
 
 from provider.domain import archy
 from provider.errors import ArchitectError, JobFailedError, NotFoundError
-from provider.platforms.base import LiveFlow
+from provider.platforms.base import ConflictPolicy, LiveFlow
 
-from ._locks import LockOps
+from . import replaced
+from ._update import UpdateOps
 from .versions import pointer, revision_of
+from .wire import Flow
 
 #: The description a stub carries (what someone looking at the org sees until its real content lands).
 STUB_DESCRIPTION = "genesys-flows stub, replaced by the real content of this flow in the same deploy"
@@ -38,7 +42,7 @@ def stub_archy(flow_type: str, name: str, description: str = STUB_DESCRIPTION) -
     return yaml.safe_dump({key: {"name": name, "description": description}}, sort_keys=False, width=10_000)
 
 
-class CycleOps(LockOps):
+class CycleOps(UpdateOps):
     """See the module docstring."""
 
     def create_stub(self, name: str, type: str) -> LiveFlow:
@@ -54,27 +58,39 @@ class CycleOps(LockOps):
         self._audit("create", flow.id, name, None, pointer(revision_of(flow), "checkedIn"), started, None)
         return self._live(flow)
 
-    def publish_stub(self, flow_id: str) -> LiveFlow | None:
-        """Publish an empty version over the flow; None when it is gone already."""
+    def publish_stub(
+        self, flow_id: str, *, base_revision: str = "", policy: ConflictPolicy = "fail"
+    ) -> LiveFlow | None:
+        """Publish an empty version over the flow; None when it is gone already. From
+        `base_revision`, the revision check of an update decides (`_check_revision`)."""
         flow = self._api.get_flow(flow_id)
         if flow is None or flow.deleted or not flow.type:
             return None
         started = self._clock()
         before = pointer(revision_of(flow), "checkedIn")
+        with replaced.collecting() as seen:  # an overwrite notes the version it replaces
+            return self._publish_stub(flow, before, started, base_revision, policy, seen)
+
+    def _publish_stub(
+        self, flow: Flow, before: str | None, started: float, base: str, policy: ConflictPolicy, seen: Any
+    ) -> LiveFlow | None:
+        flow_id = flow.id
         try:
+            self._check_revision(
+                flow, LiveFlow(flow.id, flow.name, flow.type or "", "", "", base), policy, flow.name
+            )
             flow = self._clear_foreign_lock(flow, flow.name)
             self._stub_job(
                 stub_archy(flow.type or "", flow.name, flow.description or ""), flow.name, flow.type
             )
             after = self._api.get_flow(flow_id)
         except ArchitectError as exc:
-            self._audit("update", flow_id, flow.name, before, None, started, exc)
+            self._audit("update", flow_id, flow.name, before, None, started, exc, replaced=seen.value)
             raise
         if after is None:
             return None
-        self._audit(
-            "update", flow_id, flow.name, before, pointer(revision_of(after), "checkedIn"), started, None
-        )
+        after_pointer = pointer(revision_of(after), "checkedIn")
+        self._audit("update", flow_id, flow.name, before, after_pointer, started, None, replaced=seen.value)
         return self._live(after)
 
     def _stub_job(self, text: str, name: str, type: str | None) -> str:

@@ -26,6 +26,7 @@ class GenesysCloud:
     name = NAME
     conflict_policies = CONFLICT_POLICIES
     locks = True
+    cycles = True
 
     def connect(
         self, config: PlatformConfig, *, recorder: Recorder | None = None, pool: ClientPool | None = None

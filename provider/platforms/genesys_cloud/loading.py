@@ -44,7 +44,7 @@ from provider.domain.loading import (
     substitute_value,
 )
 from provider.domain.models import FlowType
-from provider.domain.problems import RULE_INVALID, RULE_REQUIRED, Problem
+from provider.domain.problems import RULE_CYCLE, RULE_INVALID, RULE_REQUIRED, Problem
 
 RULE_BLOCKS = "definition.blocks.platform"
 RULE_ARCHY_REQUIRED = "definition.archy.required"
@@ -196,7 +196,33 @@ def prepare_archy(directory: str | Path, substitutions: Mapping[str, str] | None
     result.notes = report.notes
     for source, target in report.closing:
         result.by_name.setdefault(source, []).append(target)
+    result.problems = sorted(result.problems + _draft_stub_problems(result), key=lambda p: p.flow)
     return result
+
+
+def _draft_stub_problems(result: PreparedSet) -> list[Problem]:
+    """A cycle closes on a target that is published: its stub is published (Archy's job publishes
+    what it imports) and the target's own create adopts it by publishing its content. A draft
+    target would be left as the published stub, so that cycle is refused here, before any write."""
+    found = []
+    for source, targets in sorted(result.by_name.items()):
+        for target in targets:
+            state = str(result.definitions[target].lifecycle_state)
+            if state == "published":
+                continue
+            path = next((c for c in result.cycles if source in c and target in c), [source, target, source])
+            found.append(
+                Problem(
+                    target,
+                    "lifecycle_state",
+                    RULE_CYCLE,
+                    f"it is {state}, and the cycle {' → '.join(path)} closes on it by name ({source!r} "
+                    f"uses it): on genesys-cloud a cycle deploys only when the flow it closes on is "
+                    "published (its stub is published first, then its content over it); publish it, "
+                    "or break the cycle",
+                )
+            )
+    return found
 
 
 def _read_definition(

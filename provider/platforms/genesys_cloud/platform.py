@@ -34,13 +34,12 @@ from provider.platforms.http.recorder import Recorder
 
 from ._cycles import CycleOps
 from ._delete import DeleteOps
-from ._update import UpdateOps
 from .versions import EXTRA_ARCHY_SHA
 
 __all__ = ["EXTRA_ARCHY_SHA", "GenesysCloudPlatform"]
 
 
-class GenesysCloudPlatform(UpdateOps, DeleteOps, CycleOps):
+class GenesysCloudPlatform(CycleOps, DeleteOps):
     """One Genesys Cloud organization's Architect flows, managed as Archy YAML (thread-safe). By
     operation: `_core` (state, reads, validation, recording), `_jobs`, `_locks`, `_create` (and the
     set-aside), `_update`, `_delete`, `_cycles`."""

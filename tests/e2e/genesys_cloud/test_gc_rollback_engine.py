@@ -7,7 +7,8 @@ run against the emulator process: two flows (billing-line calls the verify-calle
   audited with who, which versions and why; the preview after it shows no change;
 - an unpublish is named in the preview ("UNPUBLISH a live flow used by …"); with
   `protectPublished: true` the preview refuses it and the `up` refuses a deletion, each naming the
-  setting, and the flow stays published.
+  setting, and the flow stays published; a flow registered since carries Pulumi's `protect`, so
+  the preview of its removal is refused by the engine.
 """
 
 from __future__ import annotations
@@ -116,3 +117,11 @@ def test_rollback_with_and_without_now_and_a_protected_stack(
     assert "genesys-flows:protectPublished" in str(refused.value)
     live = gc.read(ids["billing-line"])
     assert live is not None and live.lifecycle_state == "published"
+    # That up registered verify-caller (published) with Pulumi's `protect`, now in the state: with
+    # its definition removed, the engine itself refuses its deletion, already in preview.
+    for path in flows.glob("verify-caller*"):
+        path.unlink()
+    with pytest.raises(auto.CommandError) as refused:
+        stack.preview()
+    shown = str(refused.value)
+    assert 'Flow::verify-caller" cannot be deleted' in shown and "because it is protected" in shown

@@ -13,8 +13,10 @@ import pytest
 import yaml
 
 from provider import platforms
+from provider.deploy import config as stack_config
 from provider.deploy import cycles, resource, write_ahead
 from provider.deploy.inputs import BY_NAME_KEY, FlowProviderError
+from provider.deploy.protection import ALLOW_DESTROY
 from provider.governance import intents
 from provider.governance.audit import AuditLog, read
 from provider.governance.intents import IntentJournal
@@ -315,3 +317,57 @@ def test_the_diff_of_a_holder_sees_its_by_name_target_change_type_and_nothing_el
     retyped[BY_NAME_KEY] = {"billing": {"name": BILLING, "type": "SECURECALL"}}
     diff = stack.provider.diff(main["flowId"], main, stack.provider.check({}, retyped).inputs)
     assert diff.changes is True and diff.replaces == []  # an update of the holder, not a replacement
+
+
+def _protected(monkeypatch: pytest.MonkeyPatch, policy: str = "fail") -> None:
+    """The stack as `configure` leaves it: protectPublished: true, with this conflict policy."""
+    parsed = stack_config.parse("prod", {"protectPublished": "true", "conflictPolicy": policy})
+    monkeypatch.setattr(resource, "stack_config_of", lambda _props: parsed)
+
+
+def test_a_protected_member_is_not_published_empty_and_a_cut_respects_the_conflict_policy(
+    stack: Stack, org: Org, make_platform: Make, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    stack.gc, recorder = make_platform()
+    main = stack.create(main_props())
+    billing = stack.create({**billing_props(main["flowId"]), ALLOW_DESTROY: True})
+    _protected(monkeypatch)
+    # billing may go, but deleting it would publish main-ivr (protected) empty first: refused.
+    with pytest.raises(FlowProviderError) as refused:
+        stack.provider.delete(billing["flowId"], billing)
+    message = str(refused.value)
+    assert "'main-ivr'" in message and "'billing'" in message and "protectPublished" in message
+    assert "nothing was changed" in message and "allow_destroy: true" in message
+    assert not org.flow(billing["flowId"]).get("deleted")
+    assert consumed(stack.gc, main["flowId"]) == {billing["flowId"]}  # not cut
+
+    # main-ivr allowed too (deployed: the journal records it); then Ann publishes it in Architect.
+    main = {**main, **stack.provider.update(main["flowId"], main, {**main_props(), ALLOW_DESTROY: True}).outs}
+    org.publish_as_user(main["flowId"], transfers(MAIN, (BILLING,), note="ann"), "Ann Architect")
+    with pytest.raises(FlowProviderError, match="changed outside this stack"):  # conflictPolicy fail
+        stack.provider.delete(billing["flowId"], billing)
+    assert "ann" in org.config(main["flowId"]) and not org.flow(billing["flowId"]).get("deleted")
+
+    _protected(monkeypatch, "overwrite")  # overwrite: the cut replaces Ann's version, audited
+    stack.provider.delete(billing["flowId"], billing)
+    assert org.flow(billing["flowId"]).get("deleted") and consumed(stack.gc, main["flowId"]) == set()
+    cut = [m for m in recorder.mutations if m.action == "update" and m.flow_id == main["flowId"]][-1]
+    assert cut.replaced is not None and cut.replaced["by_name"] == "Ann Architect"
+
+
+def test_a_holder_does_not_rename_aside_a_protected_target_whose_type_changes(
+    stack: Stack, org: Org, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    main = stack.create(main_props())
+    billing = stack.create(billing_props(main["flowId"]))
+    _protected(monkeypatch)
+    news = main_props()
+    news[BY_NAME_KEY] = {"billing": {"name": BILLING, "type": "SECURECALL"}}
+    with pytest.raises(FlowProviderError) as refused:  # main's update runs before billing's check
+        stack.provider.update(main["flowId"], main, news)
+    assert "'billing'" in str(refused.value) and "protectPublished" in str(refused.value)
+    (only,) = org.by_name(BILLING)
+    assert only["id"] == billing["flowId"] and only["type"] == "INBOUNDCALL"  # not renamed aside
+    news[BY_NAME_KEY]["billing"][ALLOW_DESTROY] = "true"  # the definition allows it: goes ahead
+    stack.provider.update(main["flowId"], main, news)
+    assert [f["type"] for f in org.by_name(BILLING)] == ["SECURECALL"]

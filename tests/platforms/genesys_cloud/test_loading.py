@@ -168,6 +168,22 @@ def test_a_cycle_of_archy_references_names_the_archy_path_of_its_edge(tmp_path: 
     )
 
 
+def test_a_cycle_of_drafts_is_refused_before_any_write_naming_the_cycle_and_rule(tmp_path: Path) -> None:
+    """Its stub would be published and its draft content never adopted over it: one problem on the
+    flow the cycle closes on, naming the cycle, the holder and the rule; a published cycle passes."""
+    write(tmp_path, "billing", inbound("Billing Line", transfer="Main IVR"), state="draft")
+    write(tmp_path, "main-ivr", inbound("Main IVR", transfer="Billing Line"), state="draft")
+    prepared = prepare(tmp_path, {}, platform=GC)
+    assert prepared.by_name == {"main-ivr": ["billing"]}
+    [problem] = [p for p in prepared.problems if p.rule == RULE_CYCLE]
+    assert (problem.flow, problem.field) == ("billing", "lifecycle_state")
+    assert "billing → main-ivr → billing" in problem.message and "'main-ivr' uses it" in problem.message
+    assert "is draft" in str(problem) and "published" in problem.message
+    for key, name, to in (("billing", "Billing Line", "Main IVR"), ("main-ivr", "Main IVR", "Billing Line")):
+        write(tmp_path, key, inbound(name, transfer=to))
+    assert prepare(tmp_path, {}, platform=GC).problems == []
+
+
 def test_the_cycle_field_is_the_edge_of_the_reported_flow(tmp_path: Path) -> None:
     """Each flow's edge is at its own path: the field follows the flow the cycle is reported on."""
     write(tmp_path, "a", inbound("A", "M"))  # a's edge to m: a callCommonModule
