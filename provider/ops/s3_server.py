@@ -48,15 +48,27 @@ def weed_binary() -> Path:
     return Path(root) / "bin" / "weed"
 
 
+#: Ports this process handed out: a server still starting has not bound them yet, so the next
+#: server started here must not be given them again.
+_HANDED_OUT: set[int] = set()
+#: Starts tried when a chosen port was taken before weed bound it (another process got it first).
+START_ATTEMPTS = 3
+
+
 def free_ports(n: int) -> list[int]:
-    """`n` distinct ports free on 127.0.0.1 now (held together while chosen, so never equal)."""
-    socks = []
+    """`n` distinct ports free on 127.0.0.1 now (held together while chosen, so never equal), none
+    handed out before by this process."""
+    socks: list[socket.socket] = []
+    ports: list[int] = []
     try:
-        for _ in range(n):
+        while len(ports) < n:
             s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
             s.bind(("127.0.0.1", 0))
-            socks.append(s)
-        return [s.getsockname()[1] for s in socks]
+            socks.append(s)  # kept bound until the end: the kernel offers another port next
+            if s.getsockname()[1] not in _HANDED_OUT:
+                ports.append(s.getsockname()[1])
+        _HANDED_OUT.update(ports)
+        return ports
     finally:
         for s in socks:
             s.close()
@@ -193,8 +205,23 @@ class S3Server:
         data = self.folder / "data"
         data.mkdir(parents=True, exist_ok=True)
         config = self._write_config()
-        ports = dict(zip(_PORTS, free_ports(len(_PORTS)), strict=True))
-        args = [
+        for attempt in range(1, START_ATTEMPTS + 1):
+            ports = dict(zip(_PORTS, free_ports(len(_PORTS)), strict=True))
+            if self._spawn(self._args(weed, data, config, ports), ports):
+                break
+            tail = self.log_file.read_text(errors="replace")[-2000:]
+            self.stop()
+            # A port chosen free was taken before weed bound it (another process, in the moment
+            # between): new ports, a bounded number of times. Any other failure is reported at once.
+            if "address already in use" not in tail or attempt == START_ATTEMPTS:
+                raise S3ServerError(f"SeaweedFS did not start (log {self.log_file}):\n{tail}")
+        self._ensure_bucket()
+        return self
+
+    @staticmethod
+    def _args(weed: Path, data: Path, config: Path, ports: dict[str, int]) -> list[str]:
+        """`weed server`: master, volume, filer and S3 in one process, every port given."""
+        return [
             str(weed),
             "server",
             "-ip=127.0.0.1",
@@ -220,6 +247,9 @@ class S3Server:
             f"-s3.localSocket={data / 's3.sock'}",
             f"-s3.config={config}",
         ]
+
+    def _spawn(self, args: list[str], ports: dict[str, int]) -> bool:
+        """Start weed and wait until it answers S3 with our keys; False when it exits or times out."""
         env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
         with open(self.log_file, "wb") as log:
             self.proc = subprocess.Popen(
@@ -235,12 +265,9 @@ class S3Server:
         deadline = time.monotonic() + START_TIMEOUT_S
         while not self._answers(ports["s3"]):
             if self.proc.poll() is not None or time.monotonic() > deadline:
-                self.stop()
-                tail = self.log_file.read_text(errors="replace")[-2000:]
-                raise S3ServerError(f"SeaweedFS did not start (log {self.log_file}):\n{tail}")
+                return False
             time.sleep(0.2)
-        self._ensure_bucket()
-        return self
+        return True
 
     def _write_config(self) -> Path:
         """The identity file (this checkout's keys, owner-only) and master.toml, in the folder."""

@@ -5,8 +5,9 @@ types: `scripts/up` (`make deploy`), `archctl --stack …`, `scripts/pulumi …`
   emulator (their flows, their ids); a checkout pointed at the other's emulator stops with "this is
   not the org this stack was deployed to" instead of reporting every flow missing.
 - A stack on a real region (no `platform`) takes `scripts/pulumi config set` before its first deploy,
-  plans on genesys-cloud, starts no emulator, and without a network fails at once saying so, with
-  one error per flow and no traceback.
+  starts no emulator, and without a network its preview fails at once saying so (the org check);
+  offline (`GENESYS_FLOWS_OFFLINE=1`) it plans on genesys-cloud and fails with one error per flow,
+  no traceback.
 """
 
 from __future__ import annotations
@@ -93,18 +94,30 @@ def test_a_real_region_stack_plans_on_genesys_cloud_and_fails_fast_without_a_net
         == "my-client"
     )
 
+    # The preview talks to the org first (issue 23): without a network it stops before any flow is
+    # registered, with one message saying so and how to preview offline.
     up = run(root, "scripts/up", "eu")
     output = up.stdout
     assert up.returncode != 0
     assert "stack eu: Genesys Cloud (the real flows API) at region eu-west-1 (no emulator started)" in output
     assert not (root / ".emulator" / "emulator.pid").exists() and "emulator listens" not in output
     assert "cannot resolve host 'login.mypurecloud.ie': no network or DNS" in output
+    assert "GENESYS_FLOWS_OFFLINE=1" in output
+    assert "pulumi-python:dynamic/architect:Flow" not in output
+    for noise in NOISE:
+        assert noise not in output, output
+
+    # Offline, the plan is made without the org and every flow fails at its write, each naming why.
+    up = run(root, "scripts/up", "eu", GENESYS_FLOWS_OFFLINE="1")
+    output = up.stdout
+    assert up.returncode != 0
+    assert "cannot resolve host 'login.mypurecloud.ie': no network or DNS" in output
     assert "pulumi-python:dynamic/architect:Flow" in output and "/api/v2/architect" not in output
     for noise in NOISE:
         assert noise not in output, output
     # Every flow is accounted for: each that failed (all 7: no token) is named by one error, the
     # ones referencing a failed flow included; the stack has the engine's verdict and the summary.
-    section = output.split("Diagnostics:", 1)[1].split("Resources:", 1)[0]
+    section = output.rsplit("Diagnostics:", 1)[1].split("Resources:", 1)[0]  # the update's (after the preview's)
     errors = [line.strip() for line in section.splitlines() if line.strip().startswith("error:")]
     flows = [e for e in errors if e.startswith("error: flow '")]
     assert sorted(set(errors) - set(flows)) == ["error: update failed"], section

@@ -159,14 +159,34 @@ def test_archctl_audit_reads_the_bucket_in_order(bucket: Bucket):
     assert [e["event"] for e in json.loads(out)["entries"]] == ["intent_outcome"]
 
 
-def test_a_checkout_never_uses_another_checkouts_server(s3_server: S3Server, tmp_path: Path):
+def test_a_checkout_never_uses_another_checkouts_server(
+    s3_server: S3Server, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
     other = S3Server(tmp_path / "other-checkout")
     # The other checkout finds our server's pid and port (e.g. a copied folder): not its server.
     other.folder.mkdir()
     (other.folder / "server.json").write_text((s3_server.folder / "server.json").read_text())
     assert s3_server.running() and not other.running()
     (other.folder / "server.json").unlink()
-    with other:
+    # A port chosen free is taken by another process before weed binds it: weed exits "address
+    # already in use" and the start is tried again on new ports (once here, bounded).
+    from provider.ops import s3_server as module
+
+    taken = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    taken.bind(("127.0.0.1", 0))
+    taken.listen()
+    chosen: list[list[int]] = []
+
+    def racing_free_ports(n: int) -> list[int]:
+        ports = free_ports(n)
+        if not chosen:
+            ports[module._PORTS.index("volume_grpc")] = taken.getsockname()[1]
+        chosen.append(ports)
+        return ports
+
+    monkeypatch.setattr(module, "free_ports", racing_free_ports)
+    with taken, other:
+        assert len(chosen) == 2 and taken.getsockname()[1] not in chosen[1]
         assert other.running() and other.port != s3_server.port
         assert S3Server(s3_server.folder).running()  # ours still answers our keys only
         pid = json.loads((other.folder / "server.json").read_text())["pid"]
