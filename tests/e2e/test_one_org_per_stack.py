@@ -116,8 +116,9 @@ def test_a_real_region_stack_plans_on_genesys_cloud_and_fails_fast_without_a_net
     for noise in NOISE:
         assert noise not in output, output
     # Every flow is accounted for: each that failed (all 7: no token) is named by one error, the
-    # ones referencing a failed flow included; the stack has the engine's verdict and the summary.
-    section = output.rsplit("Diagnostics:", 1)[1].split("Resources:", 1)[0]  # the update's (after the preview's)
+    # ones referencing a failed flow included; the stack has the engine's verdict and the summary
+    # (in the last Diagnostics: the update's, after the preview's).
+    section = output.rsplit("Diagnostics:", 1)[1].split("Resources:", 1)[0]
     errors = [line.strip() for line in section.splitlines() if line.strip().startswith("error:")]
     flows = [e for e in errors if e.startswith("error: flow '")]
     assert sorted(set(errors) - set(flows)) == ["error: update failed"], section
