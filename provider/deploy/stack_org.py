@@ -171,15 +171,34 @@ def stack_file_values(project_dir: Path, stack: str) -> dict[str, object] | None
     }
 
 
+def refresh_by_default_file(path: Path) -> bool:
+    """Whether `up` refreshes the stack at `path` by default: its platform's refresh keeps the base
+    of the next update (a stack without a file: the default platform)."""
+    import yaml
+
+    try:
+        data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        data = None
+    values = (data or {}).get("config") or {} if isinstance(data, dict) else {}
+    raw = values.get("genesys-flows:platform") if isinstance(values, dict) else None
+    name = default_platform(raw.strip() if isinstance(raw, str) else None)
+    return name in platforms.NAMES and platforms.kind(name).refresh_by_default
+
+
 def main(argv: list[str]) -> int:
     """`python -m provider.deploy.stack_org describe STACK_FILE` (scripts/up): print what the stack
-    deploys to; exit 0 when that is this checkout's emulator, 1 when not."""
-    if len(argv) != 2 or argv[0] != "describe":
-        print("usage: python -m provider.deploy.stack_org describe STACK_FILE", file=sys.stderr)
+    deploys to; exit 0 when that is this checkout's emulator, 1 when not.
+    `... refresh STACK_FILE`: print `true` when `up` refreshes the stack by default, else `false`."""
+    if len(argv) != 2 or argv[0] not in ("describe", "refresh"):
+        print("usage: python -m provider.deploy.stack_org describe|refresh STACK_FILE", file=sys.stderr)
         return 2
     import yaml
 
     try:
+        if argv[0] == "refresh":
+            print("true" if refresh_by_default_file(Path(argv[1])) else "false")
+            return 0
         what, on_emulator = describe_file(Path(argv[1]))
     except (OSError, ValueError, yaml.YAMLError) as exc:
         print(f"error: {argv[1]}: {exc}", file=sys.stderr)

@@ -32,6 +32,9 @@ class PlatformKind(Protocol):
     locks: bool
     #: Whether a cycle of flows is deployable (references bound by name), not a problem.
     cycles: bool
+    #: Whether a refresh keeps the base of the next update (someone else's edit is still seen by the
+    #: conflict policy): then `make deploy`, ci-deploy and `archctl promote` refresh by default.
+    refresh_by_default: bool
 
     def connect(
         self, config: PlatformConfig, *, recorder: Recorder | None = None, pool: ClientPool | None = None

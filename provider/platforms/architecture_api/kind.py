@@ -45,6 +45,8 @@ class ArchitectureApi:
     conflict_policies = CONFLICT_POLICIES
     locks = False
     cycles = False
+    # A refresh takes the live version as the base: `merge`/`fail` would no longer see a hand edit.
+    refresh_by_default = False
 
     def connect(
         self, config: PlatformConfig, *, recorder: Recorder | None = None, pool: ClientPool | None = None

@@ -181,20 +181,23 @@ class GenesysCloudProxy:
         return ArchitectExportJobStateResponse.model_validate(out.body)
 
     def download(self, url: str) -> str:
-        return self.download_raw(url).decode("utf-8")
+        return _text(self.download_raw(url), url)
 
     def download_files(self, url: str) -> dict[str, str]:
         """An export's files by name without folder or extension: a zip (several flows) or the one
-        YAML file (key "")."""
+        YAML file (key ""). A download that is neither is the platform's error, not a traceback."""
         raw = self.download_raw(url)
         if not raw.startswith(b"PK"):
-            return {"": raw.decode("utf-8")}
+            return {"": _text(raw, url)}
         files: dict[str, str] = {}
-        with zipfile.ZipFile(io.BytesIO(raw)) as archive:
-            for info in archive.infolist():
-                if not info.is_dir():
-                    stem = info.filename.rsplit("/", 1)[-1].rsplit(".", 1)[0]
-                    files[stem] = archive.read(info).decode("utf-8")
+        try:
+            with zipfile.ZipFile(io.BytesIO(raw)) as archive:
+                for info in archive.infolist():
+                    if not info.is_dir():
+                        stem = info.filename.rsplit("/", 1)[-1].rsplit(".", 1)[0]
+                        files[stem] = _text(archive.read(info), url)
+        except (zipfile.BadZipFile, zipfile.LargeZipFile) as exc:
+            raise ArchitectError(f"the export at {urlsplit(url).path} is not a readable zip: {exc}") from None
         return files
 
     def download_raw(self, url: str) -> bytes:
@@ -287,3 +290,11 @@ class GenesysCloudProxy:
                 retry_reason=reason,
             ),
         )
+
+
+def _text(raw: bytes, url: str) -> str:
+    """An exported file's text (Archy YAML is UTF-8)."""
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ArchitectError(f"the export at {urlsplit(url).path} is not UTF-8 text: {exc}") from None

@@ -27,6 +27,8 @@ class GenesysCloud:
     conflict_policies = CONFLICT_POLICIES
     locks = True
     cycles = True
+    # A refresh keeps the revision we last wrote as the base (deploy/inputs.refreshed).
+    refresh_by_default = True
 
     def connect(
         self, config: PlatformConfig, *, recorder: Recorder | None = None, pool: ClientPool | None = None

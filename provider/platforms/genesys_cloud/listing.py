@@ -4,8 +4,11 @@ flow's version pointers move?" on a refresh, for a few calls per 500 flows inste
 
 A listing is as old as its first page: it is read again once it is older than `max_age_s`, so that
 a flow someone else created during a long run is seen within that time. Whatever the listing shows
-is re-checked by a caller that acts on it (an apparent name collision is looked up exactly); what it
-does not show is covered by the version the create's job reports (see `_create`)."""
+is re-checked by a caller that acts on it (an apparent name collision is looked up exactly). What it
+does not show is not re-checked: a flow of the same name someone else creates through the API after
+the listing was read (unlocked; Architect's own create leaves it locked, which fails our job) is
+written by the create's job, and only the next refresh sees its pointers differ (README, *API calls
+per operation*: a known window of up to `max_age_s`)."""
 
 from __future__ import annotations
 
