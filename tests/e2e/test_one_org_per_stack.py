@@ -66,6 +66,17 @@ def test_two_checkouts_each_reach_their_own_emulator(tmp_path: Path):
             assert refresh.returncode == 0 and "3 unchanged" in refresh.stdout, refresh.stdout[-3000:]
         assert not set(ids[a].values()) & set(ids[b].values())  # two orgs, two sets of flows
 
+        # a's emulator code changes (a `git pull`): the next `make deploy` restarts it on the same
+        # port and data instead of using the old routes; nothing to deploy.
+        pid = (a / ".emulator" / "emulator.pid").read_text().strip()
+        with (a / "emulator" / "org_objects.yaml").open("a") as fh:
+            fh.write("\n# changed by a pull\n")
+        up = run(a, "scripts/up", "dev")
+        assert up.returncode == 0, up.stdout[-3000:]
+        assert "runs older code: restarting it (data kept)" in up.stdout
+        assert "3 unchanged" in up.stdout and (a / ".emulator" / "port").read_text().strip() == port[a]
+        assert (a / ".emulator" / "emulator.pid").read_text().strip() != pid
+
         # b's commands pointed at a's emulator: the state's flows are not there.
         (b / ".emulator" / "port").write_text(port[a] + "\n")
         code, wrong = archctl(b, "drift", "--stack", "dev")
