@@ -18,7 +18,7 @@ import logging
 import time
 from collections.abc import Mapping
 
-from provider.deploy.inputs import ARCHY_SHA_KEY, DUPLICATE_CODES, FlowProviderError
+from provider.deploy.inputs import ARCHY_SHA_KEY, DUPLICATE_CODES, INFERRED_KEY, FlowProviderError
 from provider.domain import archy_text, convert
 from provider.domain.document import FlowDocument
 from provider.domain.yaml_safe import YamlError
@@ -90,6 +90,7 @@ def finish_success(
         revision=flow.revision or None,
         digest=digest(document, ids),
         allow_destroy=allow_destroy,
+        revision_inferred=flow.extra.get(INFERRED_KEY) or None,
     )
 
 

@@ -38,7 +38,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from provider.deploy import adoption
-from provider.deploy.inputs import FlowProviderError
+from provider.deploy.inputs import INFERRED_KEY, FlowProviderError
 from provider.deploy.protection import ALLOW_DESTROY, SETTING
 from provider.domain.document import FlowDocument
 from provider.domain.loading import FlowDefinition, PreparedSet
@@ -282,7 +282,10 @@ def _cut(
         flow_id=user_id,
     )
     try:
-        after = platform.publish_stub(user_id, base_revision=owner.revision, policy=policy)
+        derived = {INFERRED_KEY: owner.revision_inferred} if owner.revision_inferred else {}
+        after = platform.publish_stub(
+            user_id, base_revision=owner.revision, policy=policy, base_extra=derived
+        )
     except BaseException as exc:
         journal.finish(intent, outcome_of(exc), flow_id=user_id)
         if isinstance(exc, ArchitectError):

@@ -43,7 +43,9 @@ DIFF_KEYS: tuple[str, ...] = (*FIELD_KEYS, ARCHY_KEY, REFERENCE_IDS)
 #: Archy text we deployed (without it every update runs a job), and whether the consumed flows were
 #: unknown (then the next update looks them up again).
 ARCHY_SHA_KEY = "archySha256"
-PLATFORM_EXTRA_KEYS: tuple[str, ...] = (ARCHY_SHA_KEY, "referencesUnknown", "revisionInferred")
+#: The extra saying the recorded revision was derived, not read back (how: "create" or "update").
+INFERRED_KEY = "revisionInferred"
+PLATFORM_EXTRA_KEYS: tuple[str, ...] = (ARCHY_SHA_KEY, "referencesUnknown", INFERRED_KEY)
 #: Keys outputs written before held and the slim outputs drop: the flow ids the live flow used
 #: (genesys-cloud dependency tracking; read by nothing) and the version pointers (`version` holds both).
 CONSUMED_KEY = "consumedIds"

@@ -111,7 +111,14 @@ from provider.errors import (
 )
 from provider.governance import telemetry
 from provider.governance.intents import IntentJournal
-from provider.platforms.base import ConflictPolicy, ContentExport, ListedRead, LiveFlow, Platform
+from provider.platforms.base import (
+    ConflictPolicy,
+    ContentExport,
+    ListedRead,
+    LiveFlow,
+    Platform,
+    RecordedWrites,
+)
 from provider.platforms.http.pool import ClientPool
 from provider.platforms.http.recorder import Recorder
 from provider.platforms.http.settings import ConnectionSettings
@@ -415,8 +422,13 @@ class FlowProvider(ResourceProvider):
         """Content read apart (genesys-cloud): the version pointers tell whether someone else wrote
         the flow. Unmoved, the state stands (one GET, no export; outputs written before are stored
         slim). Moved, the live content is exported and put in the inputs (the next preview shows it);
-        the revision we last wrote stays the base of the next update."""
-        if flow.revision == str(props.get("version") or ""):
+        the revision we last wrote stays the base of the next update. A revision the platform
+        numbered otherwise than we derived it, still our own write, is not a change
+        (`RecordedWrites`)."""
+        recorded = to_base(flow.id, props)
+        if flow.revision == recorded.revision or (
+            isinstance(platform, RecordedWrites) and platform.is_recorded_write(flow, recorded)
+        ):
             return ReadResult(flow.id, slim(props))
         if not isinstance(platform, ContentExport):
             raise FlowProviderError(f"flow {key!r}: platform {platform.name} cannot export Archy content")

@@ -74,6 +74,9 @@ class Write:
     #: Its definition said `allow_destroy: true` (a protectPublished stack may unpublish or delete
     #: it, or publish it empty to delete a flow of its cycle: provider/deploy/cycles.py).
     allow_destroy: bool = False
+    #: How the platform derived `revision` without reading it back (genesys-cloud: "create" or
+    #: "update", `LiveFlow.extra["revisionInferred"]`); None: read from the platform.
+    revision_inferred: str | None = None
 
 
 @dataclass(frozen=True)
@@ -152,6 +155,7 @@ class IntentJournal:
         revision: str | None = None,
         digest: str | None = None,
         allow_destroy: bool = False,
+        revision_inferred: str | None = None,
     ) -> None:
         """Record the outcome (with a success, the revision the write left and its content digest).
         A failure here is logged, not raised: the API write already happened, and the open intent it
@@ -170,6 +174,8 @@ class IntentJournal:
             entry["content_sha256"] = digest
         if allow_destroy:
             entry["allow_destroy"] = True
+        if revision_inferred:
+            entry["version_inferred"] = revision_inferred
         try:
             self.audit.append(entry)
         except OSError:
@@ -327,6 +333,7 @@ def _note(index: _Index, entry: dict[str, object]) -> None:
         revision=str(revision),
         digest=str(digest) if digest is not None else None,
         allow_destroy=entry.get("allow_destroy") is True,
+        revision_inferred=str(entry["version_inferred"]) if entry.get("version_inferred") else None,
     )
     index.open_updates.pop(flow_id, None)
 

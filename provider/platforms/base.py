@@ -200,6 +200,17 @@ class VersionHistory(Protocol):
 
 
 @runtime_checkable
+class RecordedWrites(Protocol):
+    """A platform whose recorded revision may be derived rather than read back (genesys-cloud), so
+    that "the live revision differs from the recorded one" does not by itself mean someone else
+    wrote the flow: checked with `isinstance`."""
+
+    def is_recorded_write(self, live: LiveFlow, base: LiveFlow) -> bool:
+        """Whether `live` still shows the write recorded as `base` (its revision and extras)."""
+        ...
+
+
+@runtime_checkable
 class ListedRead(Protocol):
     """A platform that answers a refresh from one listing of the org per run (genesys-cloud):
     checked with `isinstance`."""
@@ -234,9 +245,15 @@ class CycleStubs(Protocol):
         ...
 
     def publish_stub(
-        self, flow_id: str, *, base_revision: str = "", policy: ConflictPolicy = "fail"
+        self,
+        flow_id: str,
+        *,
+        base_revision: str = "",
+        policy: ConflictPolicy = "fail",
+        base_extra: Mapping[str, str] | None = None,
     ) -> LiveFlow | None:
         """Publish an empty version over the flow (same name and type, no reference); None when it
-        is gone. With `base_revision` (this stack's last write), someone else's version is handled
-        as an update's is: `policy` fail refuses (`ConflictError`), overwrite replaces it (audited)."""
+        is gone. With `base_revision` (this stack's last write; derived as `base_extra` says, e.g.
+        `revisionInferred`), someone else's version is handled as an update's is: `policy` fail
+        refuses (`ConflictError`), overwrite replaces it (audited)."""
         ...

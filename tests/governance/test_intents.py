@@ -127,3 +127,21 @@ def test_written_lists_the_key_s_flows_this_stack_wrote_and_did_not_delete(tmp_p
     j.finish(gone, "success", flow_id="id-1")
     assert j.written(flow_key="main") == []
     assert journal(tmp_path, "prod").written(flow_key="other") == []  # another stack's journal
+
+
+def test_a_success_keeps_how_its_revision_was_derived(tmp_path: Path):
+    """A cycle's cut compares the live revision with the owner's write as recorded here: a revision
+    derived from a job's answer, not read back, says so (the platform may have numbered it otherwise)."""
+    j = journal(tmp_path)
+    j.finish(
+        begin(j),
+        "success",
+        flow_id="id-1",
+        revision="published=2.0;checkedIn=2.0",
+        revision_inferred="update",
+    )
+    j.finish(begin(j, key="other"), "success", flow_id="id-2", revision="published=1.0;checkedIn=1.0")
+    again = journal(tmp_path)
+    owner, other = again.owner_of("id-1"), again.owner_of("id-2")
+    assert owner is not None and owner.revision_inferred == "update"
+    assert other is not None and other.revision_inferred is None

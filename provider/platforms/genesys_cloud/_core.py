@@ -35,8 +35,12 @@ from .polling import Backoff, JobTimer, PollTimeout, poll
 from .rules import CONFLICT_POLICIES, NAME, validate_document
 from .versions import (
     EXTRA_ARCHY_SHA,
+    EXTRA_INFERRED,
+    EXTRA_OWN_CHECKIN,
     archy_sha,
+    by_client,
     flow_type_of,
+    own_write,
     ref_name,
     revision_of,
 )
@@ -131,6 +135,12 @@ class PlatformCore:
         """One GET; None when the flow does not exist or was deleted."""
         flow = self._api.get_flow(flow_id)
         return None if flow is None else self._live(flow)
+
+    def is_recorded_write(self, live: LiveFlow, base: LiveFlow) -> bool:
+        """Whether `live` still shows the write recorded as `base` (`versions.own_write`): the rule of
+        the revision check of an update, of a refresh and of a cycle's cut."""
+        ours = live.extra.get(EXTRA_OWN_CHECKIN) == "true"
+        return own_write(live.revision, ours, base.revision, base.extra.get(EXTRA_INFERRED))
 
     def read_listed(self, flow_id: str, type: str) -> LiveFlow | None:
         """The flow as the run's listing of its type shows it (a refresh at the cost of that
@@ -280,6 +290,8 @@ class PlatformCore:
         holder = self._holder(flow)
         if holder:
             extra["lockedBy"] = holder
+        if by_client(flow, self.settings.client_id):
+            extra[EXTRA_OWN_CHECKIN] = "true"
         references: tuple[str, ...] = ()
         if document is not None and document.archy is not None:
             extra[EXTRA_ARCHY_SHA] = archy_sha(document.archy)

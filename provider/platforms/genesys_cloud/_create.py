@@ -54,8 +54,9 @@ class CreateOps(LockOps):
                 )
             inferred: Flow | None = None
             try:
-                flow_id = self._run_job(document, known_id=None)
-                if not self.listing.knows(flow_id, str(document.type)):  # a new flow: its 1.0
+                flow_id, first_job = self._run_job(document, known_id=None)
+                # A new flow written by the first job: its 1.0 (else read back by `_settle`).
+                if first_job and not self.listing.knows(flow_id, str(document.type)):
                     inferred = self._job_wrote(flow_id, document, None)
             except ArchitectError as exc:
                 if not isinstance(exc, TransportError | ServerError) and exc.code != CODE_JOB_TIMEOUT:

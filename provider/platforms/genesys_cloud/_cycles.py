@@ -16,6 +16,7 @@ flow), which is not the type every member of a cycle has.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import yaml
@@ -59,26 +60,39 @@ class CycleOps(UpdateOps):
         return self._live(flow)
 
     def publish_stub(
-        self, flow_id: str, *, base_revision: str = "", policy: ConflictPolicy = "fail"
+        self,
+        flow_id: str,
+        *,
+        base_revision: str = "",
+        policy: ConflictPolicy = "fail",
+        base_extra: Mapping[str, str] | None = None,
     ) -> LiveFlow | None:
         """Publish an empty version over the flow; None when it is gone already. From
-        `base_revision`, the revision check of an update decides (`_check_revision`)."""
+        `base_revision` (derived as `base_extra` says), the revision check of an update decides
+        (`_check_revision`)."""
         flow = self._api.get_flow(flow_id)
         if flow is None or flow.deleted or not flow.type:
             return None
         started = self._clock()
         before = pointer(revision_of(flow), "checkedIn")
         with replaced.collecting() as seen:  # an overwrite notes the version it replaces
-            return self._publish_stub(flow, before, started, base_revision, policy, seen)
+            base = LiveFlow(
+                flow.id, flow.name, flow.type or "", "", "", base_revision, extra=base_extra or {}
+            )
+            return self._publish_stub(flow, before, started, base, policy, seen)
 
     def _publish_stub(
-        self, flow: Flow, before: str | None, started: float, base: str, policy: ConflictPolicy, seen: Any
+        self,
+        flow: Flow,
+        before: str | None,
+        started: float,
+        base: LiveFlow,
+        policy: ConflictPolicy,
+        seen: Any,
     ) -> LiveFlow | None:
         flow_id = flow.id
         try:
-            self._check_revision(
-                flow, LiveFlow(flow.id, flow.name, flow.type or "", "", "", base), policy, flow.name
-            )
+            self._check_revision(flow, base, policy, flow.name)
             flow = self._clear_foreign_lock(flow, flow.name)
             self._stub_job(
                 stub_archy(flow.type or "", flow.name, flow.description or ""), flow.name, flow.type

@@ -134,10 +134,12 @@ class JobOps(PlatformCore):
             )
         return state
 
-    def _run_job(self, document: FlowDocument, *, known_id: str | None) -> str:
-        """Deploy the Archy text through a job; the flow id it wrote. Reruns a job the platform failed
+    def _run_job(self, document: FlowDocument, *, known_id: str | None) -> tuple[str, bool]:
+        """Deploy the Archy text through a job; the flow id it wrote, and whether the first job did
+        (the version it wrote may then be derived, `_job_wrote`). Reruns a job the platform failed
         with its own 429 (bounded); unlocks first and reruns once when `force_unlock` and the job met
-        someone else's lock."""
+        someone else's lock. A rerun job's version is not derived: a failed job may have checked in
+        a version before failing, so the platform's numbering is read back."""
         assert document.archy is not None
         unlocked = False
         attempt = 0
@@ -154,7 +156,7 @@ class JobOps(PlatformCore):
                             f"the Archy job for {document.name!r} named no flow", code="job.no.flow"
                         )
                     flow_id = found.id
-                return flow_id
+                return flow_id, attempt == 1 and not unlocked
             texts = [m.text for m in state.messages if m.text]
             joined = "; ".join(texts) or "no message"
             if any(_JOB_THROTTLED.search(t) for t in texts) and attempt < self.job_attempts:

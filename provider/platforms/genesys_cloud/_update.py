@@ -26,7 +26,6 @@ from .versions import (
     EXTRA_ARCHY_SHA,
     EXTRA_INFERRED,
     archy_sha,
-    by_client,
     is_published,
     pointer,
     ref_name,
@@ -95,15 +94,17 @@ class UpdateOps(CreateOps):
         renamed = live.name != document.name
         if renamed:
             self._rename(live, document.name, description, publish=not content and is_published(live))
+        first_job = False
         if content:
-            job_flow = self._run_job(document, known_id=flow_id)
+            job_flow, first_job = self._run_job(document, known_id=flow_id)
             if job_flow != flow_id:
                 raise ArchitectError(
                     f"the Archy job for {document.name!r} wrote flow {job_flow}, not {flow_id}",
                     code="job.flow.mismatch",
                 )
-        # After a job alone, the flow is what the job's answer and the pointers read before say.
-        inferred = self._job_wrote(flow_id, document, live) if content and not renamed else None
+        # After one job alone (no rerun, no unlock), the flow is what the job's answer and the
+        # pointers read before say; otherwise it is read back.
+        inferred = self._job_wrote(flow_id, document, live) if first_job and not renamed else None
         current = inferred or (live if not (renamed or content) else self._api.get_flow(flow_id))
         if current is not None and (current.description or "") != description:
             if current is inferred:
@@ -151,12 +152,9 @@ class UpdateOps(CreateOps):
         if not base.revision:
             return False
         now = revision_of(live)
-        if now == base.revision:
-            return False
-        if base.extra.get(EXTRA_INFERRED) == "update" and by_client(live, self.settings.client_id):
-            # The version our last job wrote was derived, not read, and the platform numbered it
-            # otherwise (a version skipped): still this client's own write, checked in and published.
-            log.info("flow %r: our last write is version %s (recorded %s)", name, now, base.revision)
+        if self.is_recorded_write(self._live(live), base):
+            if now != base.revision:  # derived, and the platform numbered it otherwise
+                log.info("flow %r: our last write is version %s (recorded %s)", name, now, base.revision)
             return False
         by = ref_name(live.publishedBy)
         if by is None and live.checkedInVersion is not None:

@@ -18,6 +18,10 @@ from dataclasses import dataclass, field
 
 from .wire import Flow
 
+#: Seconds a failed listing (403, a 5xx after the retries) is answered from memory: the threads
+#: waiting for it get its error instead of each reading it again (at most `max_age_s`).
+FAILURE_MEMORY_S = 5.0
+
 
 @dataclass
 class _Listed:
@@ -25,18 +29,38 @@ class _Listed:
     by_id: dict[str, Flow] = field(default_factory=dict)
     by_name: dict[str, Flow] = field(default_factory=dict)
 
+    def put(self, flow: Flow) -> None:
+        self.by_id[flow.id] = flow
+        self.by_name.setdefault(flow.name.casefold(), flow)
+
+
+@dataclass
+class _Failed:
+    at: float
+    error: Exception
+
 
 class FlowListing:
-    """Flows by type, listed on first use (thread-safe: one listing of a type at a time)."""
+    """Flows by type, listed on first use (thread-safe: one listing of a type at a time). The flows
+    this process created are kept apart too (`add`), so that a listing read while one of them was
+    being created still shows it."""
 
     def __init__(
-        self, list_type: Callable[[str], Iterator[Flow]], clock: Callable[[], float], max_age_s: float = 60.0
+        self,
+        list_type: Callable[[str], Iterator[Flow]],
+        clock: Callable[[], float],
+        max_age_s: float = 60.0,
+        failure_memory_s: float = FAILURE_MEMORY_S,
     ) -> None:
         self._list_type = list_type
         self._clock = clock
         self.max_age_s = max_age_s
+        self.failure_memory_s = min(failure_memory_s, max_age_s)
         self._types: dict[str, _Listed] = {}
-        self._lock = threading.Lock()
+        #: Our own creates by type, with when they were added (a listing begun later shows them).
+        self._own: dict[str, dict[str, tuple[float, Flow]]] = {}
+        self._failed: dict[str, _Failed] = {}
+        self._lock = threading.Lock()  # _types, _own and _failed
         self._type_locks: dict[str, threading.Lock] = {}
         self.listings = 0
 
@@ -45,17 +69,39 @@ class FlowListing:
         with self._lock:
             type_lock = self._type_locks.setdefault(key, threading.Lock())
         with type_lock:
-            listed = self._types.get(key)
-            if listed is None or self._clock() - listed.at > self.max_age_s:
-                listed = _Listed(self._clock())
-                for flow in self._list_type(key):
-                    if flow.deleted or (flow.type or "").upper() != key:
-                        continue
-                    listed.by_id[flow.id] = flow
-                    listed.by_name.setdefault(flow.name.casefold(), flow)
-                self._types[key] = listed
-                self.listings += 1
-            return listed
+            with self._lock:
+                listed, failed = self._types.get(key), self._failed.get(key)
+            now = self._clock()
+            if listed is not None and now - listed.at <= self.max_age_s:
+                return listed
+            if failed is not None and now - failed.at <= self.failure_memory_s:
+                raise failed.error  # read by the thread before us, moments ago
+            return self._relist(key)
+
+    def _relist(self, key: str) -> _Listed:
+        """Read the listing of a type (under its type lock) and publish it with our own creates that
+        it may have missed (added after it began)."""
+        listed = _Listed(self._clock())
+        try:
+            for flow in self._list_type(key):
+                if flow.deleted or (flow.type or "").upper() != key:
+                    continue
+                listed.put(flow)
+        except Exception as exc:
+            with self._lock:
+                self._failed[key] = _Failed(self._clock(), exc)
+            raise
+        with self._lock:
+            self._failed.pop(key, None)
+            own = self._own.get(key, {})
+            for flow_id, (added, flow) in list(own.items()):
+                if added >= listed.at:
+                    listed.put(flow)
+                else:  # created before the listing began: the listing shows it (or its deletion)
+                    del own[flow_id]
+            self._types[key] = listed
+            self.listings += 1
+        return listed
 
     def named(self, name: str, type: str) -> Flow | None:
         """The listed flow of this type with this name (case-insensitive), if the listing has one."""
@@ -67,18 +113,16 @@ class FlowListing:
 
     def knows(self, flow_id: str, type: str) -> bool:
         """Whether the flow was in the listing of its type when it was read (no new listing)."""
-        listed = self._types.get(type.upper())
-        return listed is not None and flow_id in listed.by_id
+        with self._lock:
+            listed = self._types.get(type.upper())
+            return listed is not None and flow_id in listed.by_id
 
     def add(self, flow: Flow) -> None:
-        """A flow this process wrote: a second create of its name in the run is a collision."""
-        listed = self._types.get((flow.type or "").upper())
-        if listed is not None:
-            with self._lock:
-                listed.by_id[flow.id] = flow
-                listed.by_name.setdefault(flow.name.casefold(), flow)
-
-    def forget(self) -> None:
-        """Drop every listing (the next question lists again)."""
+        """A flow this process wrote: a second create of its name in the run is a collision, also
+        when a listing read while it was created replaces the current one."""
+        key = (flow.type or "").upper()
         with self._lock:
-            self._types.clear()
+            self._own.setdefault(key, {})[flow.id] = (self._clock(), flow)
+            listed = self._types.get(key)
+            if listed is not None:
+                listed.put(flow)

@@ -111,6 +111,12 @@ class JobTimer:
             self.in_flight += 1
         return JobWait(self)
 
+    def _running(self, age: float) -> None:
+        """A job was still running at `age` (cold: the next jobs' first polls wait at least that)."""
+        with self._lock:  # read-modify-write from every waiting thread
+            if not self.seen:
+                self.running_at = max(self.running_at, age)
+
     def _closed(self) -> None:
         with self._lock:
             self.in_flight = max(0, self.in_flight - 1)
@@ -162,8 +168,7 @@ class JobWait:
     def _step(self, delay: float) -> float:
         if self.polls:
             self._unfinished = self.elapsed  # asked again: the previous poll found it running
-            if not self.timer.seen:
-                self.timer.running_at = max(self.timer.running_at, self.elapsed)
+            self.timer._running(self.elapsed)
         self.polls += 1
         self.elapsed += delay
         return delay

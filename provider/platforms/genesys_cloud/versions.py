@@ -88,3 +88,18 @@ def by_client(flow: Flow, client_id: str) -> bool:
     if version is None or live is None or live.id != version.id or version.createdByClient is None:
         return False
     return client_id in (version.createdByClient.id, version.createdByClient.name)
+
+
+#: LiveFlow extra key: the live checked-in version, published, was written by this OAuth client
+#: (`by_client`); read by `own_write`, never recorded in the state.
+EXTRA_OWN_CHECKIN = "checkedInByUs"
+
+
+def own_write(now: str, ours: bool, revision: str, inferred: str | None) -> bool:
+    """Whether the live version pointers (`now`) are the write this stack recorded (`revision`): the
+    same pointers, or, when the recorded ones were derived by an update (`inferred`, the
+    `EXTRA_INFERRED` of the state) and the platform numbered the version otherwise (a version
+    skipped), the live version is still this client's, checked in and published (`ours`). A create's
+    derivation is not trusted so: a flow someone made under the name just before our job would carry
+    our version over theirs."""
+    return now == revision or (inferred == "update" and ours)

@@ -17,6 +17,7 @@ import requests
 
 from provider.platforms.http.auth import TokenCache
 from provider.platforms.http.pacing import Pacer
+from provider.platforms.http.transport import POOL_SIZE as POOL_SIZE  # connections per session
 from provider.platforms.http.transport import new_session
 
 
