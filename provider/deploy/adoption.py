@@ -23,13 +23,14 @@ from provider.domain import archy_text, convert
 from provider.domain.document import FlowDocument
 from provider.domain.yaml_safe import YamlError
 from provider.errors import ArchitectError, ConflictError, TransportError
-from provider.governance.intents import Action, Intent, IntentJournal, IntentWriteError
+from provider.governance.intents import Action, Intent, IntentJournal, IntentWriteError, Write
 from provider.platforms.base import (
     STEP_DEACTIVATION_PENDING,
     ContentExport,
     DraftRecovery,
     LiveFlow,
     Platform,
+    RecordedWrites,
 )
 
 log = logging.getLogger(__name__)
@@ -105,6 +106,17 @@ def _as_written(
     return dataclasses.replace(live, extra={**live.extra, ARCHY_SHA_KEY: sha})
 
 
+def _is_last_write(platform: Platform, live: LiveFlow, last: Write) -> bool:
+    """Whether `live` shows this stack's last journaled write: its revision, or one the platform
+    numbered otherwise than the write derived it, still this stack's (`RecordedWrites`, the same
+    rule as a refresh's and an update's)."""
+    if live.revision == last.revision:
+        return True
+    derived = {INFERRED_KEY: last.revision_inferred} if last.revision_inferred else {}
+    recorded = dataclasses.replace(live, revision=last.revision, extra=derived)
+    return isinstance(platform, RecordedWrites) and platform.is_recorded_write(live, recorded)
+
+
 def own_base(
     platform: Platform,
     journal: IntentJournal,
@@ -130,7 +142,7 @@ def own_base(
     live = platform.read(base.id)
     if live is None or live.revision == base.revision:
         return base
-    if last is not None and live.revision == last.revision:
+    if last is not None and _is_last_write(platform, live, last):
         why = f"this stack's own last write (intent {last.intent_id})"
         own = _as_written(live, document, ids, last.digest)
     elif interrupted is not None and _holds(platform, live, document, ids):

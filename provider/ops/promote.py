@@ -25,7 +25,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from provider import platforms
 from provider.deploy import protection
 from provider.domain import snapshot as snap
 from provider.domain.structdiff import DiffResult, diff
@@ -293,14 +292,6 @@ def target_plan(
     )
 
 
-def _refreshes(target: str) -> bool:
-    """Whether the target's preview and up refresh first: where its platform's refresh keeps the
-    conflict policy's base (genesys-cloud). On the tutorial's API a refresh would make a hand edit in
-    the target the base, and the promotion would replace it unseen by `merge`/`fail`."""
-    info = sources.stack_info(target, with_state=False)
-    return platforms.kind(info.platform).refresh_by_default
-
-
 def _org_objects_gate(report: PromoteReport, target: str, flows_dir: str | Path | None, note: Note) -> bool:
     """The target's org-objects gate; False (the report refused) when it fails."""
     from provider.ops import org_gate
@@ -350,8 +341,10 @@ def promote(
         return report
     note(f"plan for {target}: preview")
     tgt = workspace.stack(target, work_dir, create=True)
-    refresh = _refreshes(target)
-    preview = tgt.preview(on_output=None, refresh=refresh)
+    # Refreshed on every platform: the plan below compares the target's live org with what the
+    # promotion deploys, so a hand edit in the target is shown being replaced before the question,
+    # and the up then does what the plan says (not refreshed, the tutorial API's up would keep it).
+    preview = tgt.preview(on_output=None, refresh=True)
     report.plan_changes = workspace.pending(workspace.changes(preview.change_summary))
     note(f"plan for {target}: reading its org")
     report.plan = target_plan(
@@ -364,7 +357,7 @@ def promote(
         report.refused = report.refused or "not confirmed: nothing was deployed"
         return report
     note(f"up {target}")
-    up = tgt.up(on_output=workspace.line_printer(note), refresh=refresh)  # an Architect edit is noticed
+    up = tgt.up(on_output=workspace.line_printer(note), refresh=True)
     report.up_result = up.summary.result
     report.up_changes = workspace.changes(up.summary.resource_changes)
     note(f"parity {source} ↔ {target}: reading both orgs")

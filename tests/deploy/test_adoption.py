@@ -166,3 +166,34 @@ def test_after_an_interrupted_update_only_what_it_sent_is_this_stacks(tmp_path: 
     assert adoption.own_base(foreign, journal, "main", stale, document, {}) is stale  # type: ignore[arg-type]
     journal.finish(intent, "failure", flow_id="id-1")  # answered: nothing was applied
     assert journal.interrupted_update(flow_id="id-1") is None
+
+
+def test_recovery_takes_a_last_write_the_platform_numbered_otherwise_for_ours() -> None:
+    """A run killed after an update whose revision was derived (no read after the job), where the
+    platform numbered the version otherwise: the recovery's "this stack's own last write" follows the
+    same rule as a refresh and an update (`RecordedWrites`), a derived create's does not."""
+    from provider.deploy.adoption import _is_last_write
+    from provider.governance.intents import Write
+    from provider.platforms.base import LiveFlow
+    from provider.platforms.genesys_cloud.versions import EXTRA_INFERRED, EXTRA_OWN_CHECKIN, own_write
+
+    class Recorded:  # the genesys-cloud rule, without a connection
+        def is_recorded_write(self, live: LiveFlow, base: LiveFlow) -> bool:
+            ours = live.extra.get(EXTRA_OWN_CHECKIN) == "true"
+            return own_write(live.revision, ours, base.revision, base.extra.get(EXTRA_INFERRED))
+
+    def live(ours: bool) -> LiveFlow:
+        extra = {EXTRA_OWN_CHECKIN: "true"} if ours else {}
+        return LiveFlow(
+            "f1", "Main", "inboundcall", "", "published", "published=3.0;checkedIn=3.0", extra=extra
+        )
+
+    def last(inferred: str | None) -> Write:
+        return Write("i1", "main", "f1", "published=2.0;checkedIn=2.0", None, revision_inferred=inferred)
+
+    platform: Any = Recorded()
+    assert _is_last_write(platform, live(ours=True), last("update"))
+    assert not _is_last_write(platform, live(ours=False), last("update"))  # someone else's 3.0
+    assert not _is_last_write(platform, live(ours=True), last("create"))  # a create's guess is not trusted
+    assert not _is_last_write(platform, live(ours=True), last(None))  # read back: 2.0 is what we wrote
+    assert not _is_last_write(object(), live(ours=True), last("update"))  # a platform without the rule

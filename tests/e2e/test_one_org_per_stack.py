@@ -76,6 +76,8 @@ def test_two_checkouts_each_reach_their_own_emulator(tmp_path: Path):
         assert "runs older code: restarting it (data kept)" in up.stdout
         assert "3 unchanged" in up.stdout and (a / ".emulator" / "port").read_text().strip() == port[a]
         assert (a / ".emulator" / "emulator.pid").read_text().strip() != pid
+        code, drift = archctl(a, "drift", "--stack", "dev")  # the data kept: the same flows, unchanged
+        assert code == 0 and drift["drift"] is False, drift
 
         # b's commands pointed at a's emulator: the state's flows are not there.
         (b / ".emulator" / "port").write_text(port[a] + "\n")

@@ -11,6 +11,7 @@ from __future__ import annotations
 import io
 import time
 import zipfile
+import zlib
 from collections.abc import Iterator
 from typing import Any
 from urllib.parse import quote, urlsplit
@@ -196,7 +197,7 @@ class GenesysCloudProxy:
                     if not info.is_dir():
                         stem = info.filename.rsplit("/", 1)[-1].rsplit(".", 1)[0]
                         files[stem] = _text(archive.read(info), url)
-        except (zipfile.BadZipFile, zipfile.LargeZipFile) as exc:
+        except _UNREADABLE_ZIP as exc:
             raise ArchitectError(f"the export at {urlsplit(url).path} is not a readable zip: {exc}") from None
         return files
 
@@ -290,6 +291,11 @@ class GenesysCloudProxy:
                 retry_reason=reason,
             ),
         )
+
+
+#: zlib.error: corrupt deflate data; RuntimeError: an encrypted member; NotImplementedError: a
+#: compression method zipfile lacks.
+_UNREADABLE_ZIP = (zipfile.BadZipFile, zipfile.LargeZipFile, zlib.error, RuntimeError, NotImplementedError)
 
 
 def _text(raw: bytes, url: str) -> str:

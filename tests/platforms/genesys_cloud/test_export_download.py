@@ -28,6 +28,17 @@ def _zip(files: dict[str, bytes]) -> bytes:
     return out.getvalue()
 
 
+def _corrupt_deflate() -> bytes:
+    """A zip whose one member's compressed bytes are damaged (its headers intact)."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("Main IVR.yaml", b"inboundCall:\n  name: Main IVR\n" * 50)
+    raw = bytearray(out.getvalue())
+    start = 30 + len("Main IVR.yaml")  # the local header, then the member's data
+    raw[start : start + 8] = b"\xff" * 8
+    return bytes(raw)
+
+
 def test_a_zip_of_archy_files_is_read_by_flow_name() -> None:
     raw = _zip({"export/Main IVR.yaml": b"inboundCall: {}\n", "export/Billing.yaml": b"inqueueCall: {}\n"})
     assert _Fixed(raw).download_files("/dl/1") == {
@@ -40,6 +51,7 @@ def test_a_zip_of_archy_files_is_read_by_flow_name() -> None:
     "raw, said",
     [
         (b"PK\x03\x04 truncated", "not a readable zip"),
+        (_corrupt_deflate(), "not a readable zip"),
         (_zip({"Main IVR.yaml": b"\xff\xfe not utf-8"}), "not UTF-8 text"),
         (b"\xff\xfe not utf-8 either", "not UTF-8 text"),
     ],
