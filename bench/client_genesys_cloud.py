@@ -44,7 +44,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench import job_time
 from emulator.testing import DEMO_CLIENTS, EmulatorProcess
 from provider.domain.document import FlowDocument
-from provider.domain.models import FlowType, LifecycleState
+from provider.domain.fields import FlowType, LifecycleState
 from provider.platforms.base import LiveFlow
 from provider.platforms.genesys_cloud import GenesysCloudPlatform
 from provider.platforms.genesys_cloud import org as gc_org

@@ -20,7 +20,7 @@ from typing import Any
 
 from provider.domain import convert
 from provider.domain.document import FlowDocument
-from provider.domain.models import MANAGED_FIELDS, FlowType
+from provider.domain.fields import MANAGED_FIELDS, FlowType
 from provider.platforms.base import LiveFlow
 
 CONNECTION_KEY = "__connection"

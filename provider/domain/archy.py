@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from provider.domain import yaml_safe
-from provider.domain.models import FlowType
+from provider.domain.fields import FlowType
 from provider.domain.problems import RULE_UNKNOWN, Problem
 
 #: Archy's top-level key → the platform's flow type.

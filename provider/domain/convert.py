@@ -16,8 +16,10 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from provider.domain.blocks import Block
 from provider.domain.document import FlowDocument
-from provider.domain.models import FILE_ORDER, MANAGED_FIELDS, Block, FlowFields, FlowType
+from provider.domain.fields import FILE_ORDER, MANAGED_FIELDS, FlowType
+from provider.domain.models import FlowFields
 
 
 def canonical_blocks(blocks: Iterable[Any]) -> list[dict[str, Any]]:

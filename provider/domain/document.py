@@ -15,7 +15,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from provider.domain.models import Block, FlowType, LifecycleState
+from provider.domain.blocks import Block
+from provider.domain.fields import FlowType, LifecycleState
 
 
 class FlowDocument(BaseModel):

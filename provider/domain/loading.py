@@ -53,8 +53,8 @@ from provider.domain.convert import (
     to_flow_fields,
     to_logical,
 )
+from provider.domain.fields import FlowType, LifecycleState
 from provider.domain.graph import GraphNode, precheck
-from provider.domain.models import FlowType, LifecycleState
 from provider.domain.problems import RULE_INVALID, RULE_TRANSITION, Problem
 from provider.domain.rules import validate_flow
 

@@ -7,49 +7,13 @@ break an older client; `FlowFields` built in code rejects unknown keys so a typo
 
 from __future__ import annotations
 
-from enum import StrEnum
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from provider.domain.blocks import Block
+from provider.domain.fields import MANAGED_FIELDS, FlowType, LifecycleState
 
-class FlowType(StrEnum):
-    """The real platform's 21 flow types; a platform's rules reject the ones it does not know
-    (architecture-api: BUSINESSPROCESS, EMAILSEND)."""
-
-    BOT = "BOT"
-    BUSINESSPROCESS = "BUSINESSPROCESS"
-    COMMONMODULE = "COMMONMODULE"
-    DIGITALBOT = "DIGITALBOT"
-    EMAILSEND = "EMAILSEND"
-    INBOUNDCALL = "INBOUNDCALL"
-    INBOUNDCHAT = "INBOUNDCHAT"
-    INBOUNDEMAIL = "INBOUNDEMAIL"
-    INBOUNDSHORTMESSAGE = "INBOUNDSHORTMESSAGE"
-    INQUEUECALL = "INQUEUECALL"
-    INQUEUEEMAIL = "INQUEUEEMAIL"
-    INQUEUESHORTMESSAGE = "INQUEUESHORTMESSAGE"
-    OUTBOUNDCALL = "OUTBOUNDCALL"
-    SECURECALL = "SECURECALL"
-    SPEECH = "SPEECH"
-    SURVEYINVITE = "SURVEYINVITE"
-    VOICE = "VOICE"
-    VOICEMAIL = "VOICEMAIL"
-    VOICESURVEY = "VOICESURVEY"
-    WORKFLOW = "WORKFLOW"
-    WORKITEM = "WORKITEM"
-
-
-class LifecycleState(StrEnum):
-    DRAFT = "draft"
-    PUBLISHED = "published"
-    ARCHIVED = "archived"
-
-
-#: The fields a writer manages (and the provider diffs). `type` is immutable after create.
-MANAGED_FIELDS: tuple[str, ...] = ("name", "description", "type", "lifecycle_state", "blocks", "references")
-#: The same fields in the order definition and snapshot files write them (the block tree last).
-FILE_ORDER: tuple[str, ...] = (*(f for f in MANAGED_FIELDS if f != "blocks"), "blocks")
 #: Fields a PATCH may change (`type` may only be sent unchanged, so the client never sends it).
 MUTABLE_FIELDS: tuple[str, ...] = ("name", "description", "lifecycle_state", "blocks", "references")
 #: Server-assigned fields: never sent on create.
@@ -63,20 +27,6 @@ ALLOWED_TRANSITIONS: dict[str, frozenset[str]] = {
 }
 #: States a flow may be created in.
 CREATE_STATES: frozenset[str] = frozenset({"draft", "published"})
-
-
-class Block(BaseModel):
-    """One node of a flow's block tree."""
-
-    model_config = ConfigDict(populate_by_name=True, extra="ignore")
-
-    id: str
-    type: str
-    children: list[Block] = Field(default_factory=list)
-    reference: str | None = None
-
-
-Block.model_rebuild()
 
 
 class FlowFields(BaseModel):

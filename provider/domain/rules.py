@@ -14,16 +14,8 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from provider.domain.models import (
-    ALLOWED_TRANSITIONS,
-    CREATE_STATES,
-    MANAGED_FIELDS,
-    SERVER_FIELDS,
-    Flow,
-    FlowFields,
-    FlowType,
-    LifecycleState,
-)
+from provider.domain.fields import MANAGED_FIELDS, FlowType, LifecycleState
+from provider.domain.models import ALLOWED_TRANSITIONS, CREATE_STATES, SERVER_FIELDS, Flow, FlowFields
 from provider.domain.problems import (
     RULE_BAD_REQUEST,
     RULE_BLOCK_DUPLICATE,

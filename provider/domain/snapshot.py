@@ -46,7 +46,8 @@ from typing import Any
 
 import yaml
 
-from provider.domain.models import FILE_ORDER, Flow
+from provider.domain.fields import FILE_ORDER
+from provider.domain.models import Flow
 
 FORMAT = "genesys-flows.snapshot/1"
 INDEX_FILE = "_snapshot.yaml"

@@ -22,7 +22,7 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from provider.domain.models import FILE_ORDER
+from provider.domain.fields import FILE_ORDER
 from provider.domain.snapshot import FlowDoc, normalize
 
 #: Managed fields compared as plain values ("field" changes); the others have their own kinds.

@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from emulator.testing import DEMO_CLIENTS
-from provider.domain.models import Block, FlowFields
+from provider.domain.blocks import Block
+from provider.domain.models import FlowFields
 from provider.errors import ConflictError, ValidationError
 from provider.governance import telemetry
 from provider.platforms.architecture_api.client import ArchitectClient

@@ -10,8 +10,9 @@ import pytest
 
 from provider.deploy import adoption
 from provider.deploy.inputs import DUPLICATE_CODES
+from provider.domain.blocks import Block
 from provider.domain.document import FlowDocument
-from provider.domain.models import Block, FlowType, LifecycleState
+from provider.domain.fields import FlowType, LifecycleState
 from provider.governance.audit import AuditLog
 from provider.governance.intents import IntentJournal
 from provider.platforms.base import FlowRef, LiveFlow

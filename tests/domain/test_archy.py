@@ -8,7 +8,7 @@ import pytest
 import yaml
 
 from provider.domain import archy
-from provider.domain.models import FlowType
+from provider.domain.fields import FlowType
 
 SAMPLES = Path(__file__).resolve().parents[2] / "flows" / "genesys-cloud"
 

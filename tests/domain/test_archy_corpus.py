@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from provider.domain.fields import FlowType
 from provider.domain.loading import PreparedSet
-from provider.domain.models import FlowType
 from provider.platforms.genesys_cloud.loading import RULE_DUPLICATE, ArchyDefinition, prepare_archy
 
 CORPUS = Path(__file__).resolve().parents[1] / "data" / "archy-corpus"

@@ -7,8 +7,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from provider.domain import archy
+from provider.domain.fields import FlowType
 from provider.domain.loading import RULE_PLACEHOLDER, render_scalar
-from provider.domain.models import FlowType
 from provider.domain.problems import RULE_UNKNOWN
 from provider.platforms.genesys_cloud.loading import (
     RULE_ARCHY_CONTENT,

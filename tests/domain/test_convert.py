@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from provider.domain import convert
 from provider.domain.document import FlowDocument
-from provider.domain.models import FILE_ORDER, MANAGED_FIELDS
+from provider.domain.fields import FILE_ORDER, MANAGED_FIELDS
 
 INPUTS = {
     "name": "Main IVR",

@@ -5,7 +5,9 @@ from __future__ import annotations
 import pydantic
 import pytest
 
-from provider.domain.models import MANAGED_FIELDS, Block, Flow, FlowFields, FlowType, LifecycleState
+from provider.domain.blocks import Block
+from provider.domain.fields import MANAGED_FIELDS, FlowType, LifecycleState
+from provider.domain.models import Flow, FlowFields
 
 WIRE_FLOW = {
     "id": "5b1c3a4e-0000-4000-8000-000000000001",

@@ -6,7 +6,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from provider.domain.models import Flow, FlowFields, LifecycleState
+from provider.domain.fields import LifecycleState
+from provider.domain.models import Flow, FlowFields
 from provider.domain.problems import (
     RULE_BAD_REQUEST,
     RULE_BLOCK_DUPLICATE,

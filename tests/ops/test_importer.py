@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from emulator.testing import DEMO_CLIENTS
-from provider.domain.models import Block, FlowFields
+from provider.domain.blocks import Block
+from provider.domain.models import FlowFields
 from provider.platforms.architecture_api.client import ArchitectClient
 from tests.support.cli import archctl_json
 from tests.support.project import cli_project

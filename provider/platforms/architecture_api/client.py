@@ -20,7 +20,8 @@ from collections.abc import Iterator
 from typing import Any, Literal
 from urllib.parse import quote
 
-from provider.domain.models import MUTABLE_FIELDS, Flow, FlowFields, FlowType, LifecycleState
+from provider.domain.fields import FlowType, LifecycleState
+from provider.domain.models import MUTABLE_FIELDS, Flow, FlowFields
 from provider.domain.problems import Problem
 from provider.domain.rules import validate_flow
 from provider.errors import (

@@ -11,7 +11,8 @@ from typing import Any
 
 from provider.domain import convert
 from provider.domain.document import FlowDocument
-from provider.domain.models import Flow, FlowType
+from provider.domain.fields import FlowType
+from provider.domain.models import Flow
 from provider.domain.problems import RULE_INVALID, Problem
 from provider.domain.rules import validate_flow
 from provider.platforms.architecture_api.client import CONFLICT_POLICIES, ArchitectClient

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from provider.domain.models import Flow, LifecycleState
+from provider.domain.fields import LifecycleState
+from provider.domain.models import Flow
 
 
 class _Listing(BaseModel):

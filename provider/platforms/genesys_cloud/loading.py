@@ -34,6 +34,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from pydantic import ValidationError as PydanticValidationError
 
 from provider.domain import archy, files, yaml_safe
+from provider.domain.fields import FlowType
 from provider.domain.graph import GraphNode, precheck
 from provider.domain.loading import (
     FlowDefinition,
@@ -43,7 +44,6 @@ from provider.domain.loading import (
     read_raw,
     substitute_value,
 )
-from provider.domain.models import FlowType
 from provider.domain.problems import RULE_CYCLE, RULE_INVALID, RULE_REQUIRED, Problem
 
 RULE_BLOCKS = "definition.blocks.platform"

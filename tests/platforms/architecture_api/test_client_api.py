@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from provider.domain.models import Block, FlowFields, FlowType, LifecycleState
+from provider.domain.blocks import Block
+from provider.domain.fields import FlowType, LifecycleState
+from provider.domain.models import FlowFields
 from provider.domain.problems import RULE_BLOCK_DUPLICATE, RULE_UNKNOWN
 from provider.errors import (
     AuthError,

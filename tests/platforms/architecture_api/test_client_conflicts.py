@@ -7,7 +7,8 @@ import logging
 
 import pytest
 
-from provider.domain.models import Block, Flow
+from provider.domain.blocks import Block
+from provider.domain.models import Flow
 from provider.errors import ConflictError, MergeConflictError
 from tests.support.client import FLOW, FLOWS, VERSION, api_calls, in_threads, simple
 

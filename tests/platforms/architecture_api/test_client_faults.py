@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from provider.domain.models import Block
+from provider.domain.blocks import Block
 from provider.errors import ConflictError, ServerError
 from tests.support.client import FLOW, FLOWS, VERSION, SleepSpy, api_calls, fast_policy, in_threads, simple
 
