@@ -22,8 +22,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from emulator.testing import DEMO_CLIENTS, EmulatorProcess
 from provider.domain.fields import LifecycleState
-from provider.domain.models import Flow, FlowFields
 from provider.platforms.architecture_api.client import ArchitectClient
+from provider.platforms.architecture_api.models import Flow, FlowFields
 from provider.platforms.http.retry import RetryPolicy
 from provider.platforms.http.settings import ConnectionSettings
 

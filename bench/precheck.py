@@ -20,7 +20,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from provider.domain.graph import GraphNode, precheck
-from provider.domain.rules import validate_flow
+from provider.platforms.architecture_api.rules import validate_flow
 
 
 def make_set(flows: int, refs_per_flow: int, seed: int = 1) -> dict[str, dict[str, Any]]:

@@ -87,3 +87,17 @@ def test_no_module_over_600_lines_and_no_function_over_60():
                 if size > 60 and f"{where}:{node.name}" not in LONG_FUNCTIONS:
                     too_long.append(f"{where}:{node.name}: {size} lines")
     assert too_long == []
+
+
+def test_the_domain_holds_no_platform_contract():
+    """Issue 21: the Architecture API's flow objects and rules live in its platform package; the
+    domain keeps only what every platform shares (provider/domain/checks.py, live.py, fields.py)."""
+    domain = PROVIDER / "domain"
+    assert not (domain / "models.py").exists() and not (domain / "rules.py").exists()
+    defined = [
+        f"{path.relative_to(PROVIDER)}: class {node.name}"
+        for path in sorted(domain.rglob("*.py"))
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+        if isinstance(node, ast.ClassDef) and node.name in {"Flow", "FlowFields"}
+    ]
+    assert defined == []

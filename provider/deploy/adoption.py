@@ -377,6 +377,7 @@ def is_what_we_sent(found: LiveFlow, document: FlowDocument, ids: Mapping[str, s
     if (found.description or "") != (document.description or ""):
         return False
     if document.blocks is not None and isinstance(found.content, list):
-        sent = convert.to_flow_fields(document, ids).to_wire().get("blocks", [])
-        return convert.canonical_blocks(found.content) == convert.canonical_blocks(sent)
+        sent = convert.map_block_references(document.blocks, ids)  # logical keys as the ids sent
+        return convert.canonical_blocks(found.content) == sent
+
     return True

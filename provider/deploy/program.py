@@ -38,6 +38,7 @@ from provider.deploy.resource import Flow
 from provider.deploy.sdk_patches import sdk_bail
 from provider.deploy.stack_outputs import FAILED_REFERENCE, recovered, version_pointers
 from provider.domain import convert
+from provider.domain.checks import is_state_dependent
 from provider.domain.loading import PreparedSet, render_problems
 from provider.domain.problems import Problem
 
@@ -67,7 +68,10 @@ def check_definitions(flows_dir: Path, config: StackConfig) -> PreparedSet:
     problems: list[Problem] = list(prepared.problems)
     for key in prepared.order:
         data = convert.as_document(prepared.definitions[key])
-        problems += platforms.platform_problems(config.platform, data, flow=key)
+        # As in `prepare`: what only the flow's current state decides is left to the provider's check.
+        found = platforms.platform_problems(config.platform, data, flow=key)
+        problems += [p for p in found if not is_state_dependent(p)]
+
     if problems:
         sdk_bail.fail(
             render_problems(

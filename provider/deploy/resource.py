@@ -67,7 +67,6 @@ from pulumi.dynamic import (
     ResourceProvider,
     UpdateResult,
 )
-from pydantic import ValidationError as PydanticValidationError
 
 from provider import platforms
 from provider.deploy import adoption, cycles, org_objects, protection, write_ahead
@@ -103,9 +102,8 @@ from provider.deploy.inputs import (
 from provider.deploy.provider_errors import Attempt, translated
 from provider.deploy.sdk_patches import host_errors, host_workers, sdk_pickle, watchdog
 from provider.deploy.stack_outputs import FAILED_REFERENCE
-from provider.domain.models import Flow as ApiFlow
+from provider.domain.checks import FLOW_TYPES, LIFECYCLE_STATES, check_fields, plain
 from provider.domain.problems import RULE_UNKNOWN
-from provider.domain.rules import validate_flow
 from provider.errors import (
     NotFoundError,
 )
@@ -289,9 +287,10 @@ class FlowProvider(ResourceProvider):
         data = {k: inputs[k] for k in FIELD_KEYS}
         unknown = {k for k in FIELD_KEYS if contains_unknown(data[k])}
         known = {k: v for k, v in data.items() if k not in unknown}
-        problems = validate_flow(known, flow=key, current=self._current(olds, inputs, key))
-        platform = _connection(news).get("platform")
-        problems += platforms.platform_problems(str(platform or platforms.DEFAULT), known, flow=key)
+        current = self._current(olds, inputs, key)
+        problems = check_fields(known, flow=key, current=current)
+        platform = str(_connection(news).get("platform") or platforms.DEFAULT)
+        problems += platforms.platform_problems(platform, known, flow=key, current=current)
         failures = [
             CheckFailure(p.field or "name", f"{p.rule}: {p.message} (flow {key})")
             for p in problems
@@ -344,27 +343,25 @@ class FlowProvider(ResourceProvider):
         return []
 
     @staticmethod
-    def _current(olds: Mapping[str, Any], news: Mapping[str, Any], key: str) -> ApiFlow | None:
+    def _current(olds: Mapping[str, Any], news: Mapping[str, Any], key: str) -> LiveFlow | None:
         """The flow as the state knows it, for the lifecycle-transition rule (None for a create or a
-        replacement, which create a new flow)."""
+        replacement, which create a new flow, and for a state holding no known type or lifecycle
+        state). Its id is the flow key: the inputs' references are keys too."""
         old_state = olds.get("lifecycle_state")
         if not olds or old_state is None or contains_unknown(old_state):
             return None
         new_type = news.get("type") or DEFAULT_TYPE
         if (olds.get("type") or DEFAULT_TYPE) != new_type:
             return None
-        try:
-            return ApiFlow.model_validate(
-                {
-                    "id": key,
-                    "_version": 1,
-                    "name": olds.get("name") or key,
-                    "type": new_type,
-                    "lifecycle_state": old_state,
-                }
-            )
-        except PydanticValidationError:
+        flow_type, state = plain(new_type), plain(old_state)
+        if not (isinstance(flow_type, str) and flow_type in FLOW_TYPES):
             return None
+        if not (isinstance(state, str) and state in LIFECYCLE_STATES):
+            return None
+        name = olds.get("name") or key
+        return LiveFlow(
+            id=key, name=str(name), type=flow_type, description="", lifecycle_state=state, revision="1"
+        )
 
     def diff(self, _id: str, _olds: dict[str, Any], _news: dict[str, Any]) -> DiffResult:
         """An explicit diff over the managed fields and the referenced ids; `type` replaces."""

@@ -1,6 +1,7 @@
 """THE conversion module: the canonical flow (`FlowDocument`, logical keys) to and from its outside
-forms — definition files (`as_document`), the Architecture API's wire fields (`to_flow_fields`,
-`to_logical`), the block tree's canonical shape (`canonical_blocks`, `map_block_references`) and the
+forms — definition files (`as_document`), a live flow's fields back with logical keys
+(`to_logical`; the Architecture API's wire form is its own: provider/platforms/architecture_api/
+models.py), the block tree's canonical shape (`canonical_blocks`, `map_block_references`) and the
 document itself (`document`, `logical_fields`). Snapshot files and Pulumi inputs are built from
 `as_document`/`to_logical` output (provider.domain.snapshot, provider.deploy.resource).
 
@@ -19,7 +20,6 @@ from pydantic import BaseModel
 from provider.domain.blocks import Block
 from provider.domain.document import FlowDocument
 from provider.domain.fields import FILE_ORDER, MANAGED_FIELDS, FlowType
-from provider.domain.models import FlowFields
 
 
 def canonical_blocks(blocks: Iterable[Any]) -> list[dict[str, Any]]:
@@ -79,23 +79,10 @@ def _plain_field(name: str, value: Any) -> Any:
     return value
 
 
-def to_flow_fields(definition: Any, ids: Mapping[str, str]) -> FlowFields:
-    """A definition or a `FlowDocument` as the Architecture API's `FlowFields`: every logical key
-    (in `references` and in blocks) replaced by the flow id `ids` maps it to. `KeyError` names a key
-    without an id."""
-    missing = [ref for ref in _all_references(definition) if ref not in ids]
-    if missing:
-        raise KeyError(f"no flow id for the referenced key(s): {', '.join(sorted(set(missing)))}")
-    fields = {name: getattr(definition, name) for name in MANAGED_FIELDS}
-    fields["references"] = [ids[r] for r in definition.references]
-    fields["blocks"] = [Block.model_validate(b) for b in map_block_references(definition.blocks or (), ids)]
-    return FlowFields.model_validate(fields)
-
-
-def to_logical(fields: FlowFields | Mapping[str, Any], key_of_id: Mapping[str, str]) -> dict[str, Any]:
-    """A live flow's managed fields as a definition document: ids mapped back to logical keys (an id
-    `key_of_id` does not know is kept as it is)."""
-    data = fields.to_wire() if isinstance(fields, FlowFields) else dict(fields)
+def to_logical(fields: Mapping[str, Any], key_of_id: Mapping[str, str]) -> dict[str, Any]:
+    """A live flow's managed fields (plain data, e.g. `live.managed_fields`) as a definition
+    document: ids mapped back to logical keys (an id `key_of_id` does not know is kept as it is)."""
+    data = dict(fields)
     out = {name: data.get(name) for name in FILE_ORDER}  # every managed field, as it is ...
     out.update(  # ... but these in their canonical form
         name=data.get("name", ""),
@@ -106,17 +93,6 @@ def to_logical(fields: FlowFields | Mapping[str, Any], key_of_id: Mapping[str, s
         blocks=map_block_references(data.get("blocks") or [], key_of_id),
     )
     return out
-
-
-def _all_references(definition: Any) -> list[str]:
-    refs = list(definition.references)
-    stack = list(definition.blocks or ())
-    while stack:
-        block = stack.pop()
-        if block.reference is not None:
-            refs.append(block.reference)
-        stack.extend(block.children)
-    return refs
 
 
 def document(definition: Any, *, key: str | None = None) -> FlowDocument:
@@ -163,6 +139,5 @@ __all__ = [
     "from_inputs",
     "logical_fields",
     "map_block_references",
-    "to_flow_fields",
     "to_logical",
 ]

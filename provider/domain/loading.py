@@ -15,14 +15,13 @@
 The pieces, for the Pulumi program and the `archctl` CLI alike:
 
 - `prepare(directory, substitutions)` → `PreparedSet(definitions, order, problems)`: read every file,
-  apply the per-stack `{{name}}` substitutions, validate each flow (the contract's rules, see
-  provider.domain.rules) and pre-check the reference graph (unknown keys, cycles, published flows
-  referencing drafts). It never raises on bad input: *all* problems come back at once, each naming
-  the flow (its key), the field and the rule.
+  apply the per-stack `{{name}}` substitutions, validate each flow (the neutral checks,
+  provider.domain.checks, and the platform's `rules`) and pre-check the reference graph (unknown
+  keys, cycles, published flows referencing drafts). It never raises on bad input: *all* problems
+  come back at once, each naming the flow (its key), the field and the rule.
 - `load_definitions(directory, substitutions=None)`: the same, but raises `DefinitionError` (listing
   every problem) unless the whole set is fine; `apply_substitutions(definitions, substitutions)`
   renders already-loaded definitions.
-- `to_flow_fields(definition, ids)`: a definition as the client's `FlowFields` (logical keys → ids).
 - `to_logical(fields, key_of_id)`: the reverse, for a live flow (ids → keys where known).
 - `as_document(definition)`: the file's content as plain data; `dump_definition` as YAML text.
 - `definitions_schema()`: the JSON Schema of a file (written to flows/flow.schema.json).
@@ -46,17 +45,16 @@ from pydantic import BaseModel, ConfigDict, Field
 from pydantic import ValidationError as PydanticValidationError
 
 from provider.domain import files, yaml_safe
+from provider.domain.checks import FieldRules, check_fields, is_state_dependent
 from provider.domain.convert import (
     as_document,
     canonical_blocks,
     map_block_references,
-    to_flow_fields,
     to_logical,
 )
 from provider.domain.fields import FlowType, LifecycleState
 from provider.domain.graph import GraphNode, precheck
-from provider.domain.problems import RULE_INVALID, RULE_TRANSITION, Problem
-from provider.domain.rules import validate_flow
+from provider.domain.problems import RULE_INVALID, Problem
 
 #: Rules of problems found before the contract's own rules apply.
 RULE_YAML = "definition.yaml.invalid"
@@ -436,11 +434,6 @@ def _pydantic_problems(key: str, exc: PydanticValidationError) -> list[Problem]:
     return out
 
 
-def _is_state_dependent(problem: Problem) -> bool:
-    """Problems only the flow's current state can decide (left to the provider's check)."""
-    return problem.rule == RULE_TRANSITION and problem.field == "lifecycle_state"
-
-
 def _file_name(directory: str | Path, key: str) -> str:
     names = {p.name.rsplit(".", 1)[0]: p.name for p in files.definition_files(directory)[0]}
     return names.get(key, f"{key}.yaml")
@@ -456,12 +449,14 @@ def prepare(
     directory: str | Path,
     substitutions: Mapping[str, str] | None = None,
     *,
+    rules: FieldRules | None = None,
     other_content: Callable[[str, str], Problem] | None = None,
 ) -> PreparedSet:
     """Read, substitute, validate and pre-check every block-tree definition of `directory` (a platform
-    whose content is Archy reads its own: `PlatformKind.prepare`); never raises on bad input. A file
-    holding `archy` content is a problem, `other_content(key, file name)` (the platform's words).
-    See the module docstring."""
+    whose content is Archy reads its own: `PlatformKind.prepare`); never raises on bad input. Each
+    flow is checked by the neutral checks and the platform's own `rules` (its `PlatformKind.prepare`
+    passes them: the domain imports no platform). A file holding `archy` content is a problem,
+    `other_content(key, file name)` (the platform's words). See the module docstring."""
     subs = dict(substitutions or {})
     result = PreparedSet(directory=Path(directory))
     raw, problems = read_raw(directory)
@@ -477,9 +472,10 @@ def prepare(
             if isinstance(rendered, dict)
             else rendered
         )
-        flow_problems.extend(
-            p for p in validate_flow(fields, flow=key, current=None) if not _is_state_dependent(p)
-        )
+        found = check_fields(fields, flow=key)
+        if rules is not None and isinstance(fields, Mapping):
+            found += rules(fields, flow=key)
+        flow_problems.extend(p for p in found if not is_state_dependent(p))
         refs = rendered.get("references")
         ref_list = [r for r in refs if isinstance(r, str)] if isinstance(refs, list) else []
         nodes[key] = GraphNode(references=ref_list, lifecycle_state=str(rendered.get("lifecycle_state")))
@@ -523,9 +519,13 @@ def _alias_problems(raw: Mapping[str, Any]) -> list[Problem]:
 
 
 def load_definitions(
-    directory: str | Path, substitutions: Mapping[str, str] | None = None
+    directory: str | Path,
+    substitutions: Mapping[str, str] | None = None,
+    *,
+    rules: FieldRules | None = None,
 ) -> dict[str, FlowDefinition]:
-    """The definitions of `directory` by key (in file-name order), substitutions applied when given.
+    """The definitions of `directory` by key (in file-name order), substitutions applied when given
+    (then checked as `prepare` checks them, with the platform's `rules`).
 
     Without substitutions, placeholders stay as written (and unknown ones are not an error). Raises
     `DefinitionError` listing every problem when a file is unreadable or breaks a rule.
@@ -541,7 +541,7 @@ def load_definitions(
         if problems:
             raise DefinitionError(problems)
         return out
-    prepared = prepare(directory, substitutions)
+    prepared = prepare(directory, substitutions, rules=rules)
     prepared.raise_for_problems()
     return dict(sorted(prepared.definitions.items()))
 
@@ -575,6 +575,5 @@ __all__ = [
     "read_raw",
     "render_problems",
     "substitute_value",
-    "to_flow_fields",
     "to_logical",
 ]

@@ -1,6 +1,7 @@
 """The vocabulary of problems every loader, check and platform reports: `Problem` (one broken rule,
 naming flow, field and rule) and the rule ids (the contracts' errorCodes) that more than one module
-uses. The Architecture API's own checks are in provider/domain/rules.py."""
+uses. The checks every platform shares are in provider/domain/checks.py, the Architecture API's own
+rules in provider/platforms/architecture_api/rules.py."""
 
 from __future__ import annotations
 

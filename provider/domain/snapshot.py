@@ -47,7 +47,7 @@ from typing import Any
 import yaml
 
 from provider.domain.fields import FILE_ORDER
-from provider.domain.models import Flow
+from provider.domain.live import LiveFlow, managed_fields
 
 FORMAT = "genesys-flows.snapshot/1"
 INDEX_FILE = "_snapshot.yaml"
@@ -122,13 +122,14 @@ def map_references(doc: Mapping[str, Any], mapping: Callable[[str], str]) -> Flo
     return normalize(out)
 
 
-def flow_doc(flow: Flow) -> FlowDoc:
-    """The managed fields of a live flow, as plain JSON values (references still ids)."""
-    return normalize(flow.to_fields().to_wire())
+def flow_doc(flow: LiveFlow) -> FlowDoc:
+    """The managed fields of a live flow, as plain JSON values (references still ids; a content
+    other than a block tree is not snapshotted here)."""
+    return normalize(managed_fields(flow))
 
 
 def assign_keys(
-    flows: Iterable[Flow],
+    flows: Iterable[LiveFlow],
     *,
     known: Mapping[str, str] | None = None,
     definitions: Mapping[str, Mapping[str, Any]] | None = None,
@@ -178,7 +179,7 @@ def assign_keys(
 
 
 def from_flows(
-    flows: Iterable[Flow],
+    flows: Iterable[LiveFlow],
     *,
     known: Mapping[str, str] | None = None,
     definitions: Mapping[str, Mapping[str, Any]] | None = None,

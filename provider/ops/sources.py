@@ -18,9 +18,9 @@ from provider.ops import stacks
 from provider.paths import PROJECT_DIR
 from provider.platforms.base import ConflictPolicy, Platform, Progress
 from provider.platforms.http.settings import ConnectionSettings
-from provider.platforms.org import ExportFiles, OrgRead, as_flow, list_org
+from provider.platforms.org import ExportFiles, OrgRead, list_org
 
-__all__ = ["OrgRead", "Progress", "as_flow", "list_org"]  # re-exported for the CLI
+__all__ = ["OrgRead", "Progress", "list_org"]  # re-exported for the CLI
 
 
 @dataclass(frozen=True)

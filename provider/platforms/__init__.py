@@ -22,6 +22,7 @@ from provider.platforms.genesys_cloud.kind import KIND as GENESYS_CLOUD
 from provider.platforms.kind import PlatformKind
 
 if TYPE_CHECKING:
+    from provider.domain.checks import Current
     from provider.domain.problems import Problem
     from provider.platforms.base import Platform, PlatformConfig
     from provider.platforms.http.pool import ClientPool
@@ -51,10 +52,13 @@ def for_folder(directory: Path) -> PlatformKind:
     return next((k for k in PLATFORMS.values() if k.owns_folder(Path(directory))), PLATFORMS[TUTORIAL])
 
 
-def platform_problems(name: str, data: Mapping[str, Any], *, flow: str) -> list[Problem]:
-    """The rules platform `name` adds to the domain's, checked without the network on a flow's
-    managed fields (logical keys; fields not known yet left out)."""
-    return kind(name).field_problems(data, flow=flow)
+def platform_problems(
+    name: str, data: Mapping[str, Any], *, flow: str, current: Current | None = None
+) -> list[Problem]:
+    """The rules platform `name` adds to the domain's neutral checks, checked without the network on
+    a flow's managed fields (logical keys; fields not known yet left out); `current` is the flow as
+    it is now (an update; None: a create)."""
+    return kind(name).field_problems(data, flow=flow, current=current)
 
 
 def get_platform(

@@ -14,6 +14,9 @@ from dataclasses import dataclass, field
 from typing import Literal, Protocol, runtime_checkable
 
 from provider.domain.document import FlowDocument
+
+# Re-exported: the platforms and their callers have always imported them from here.
+from provider.domain.live import FlowRef, LiveFlow
 from provider.domain.problems import Problem
 from provider.platforms.http.settings import ConnectionSettings
 
@@ -21,39 +24,6 @@ from provider.platforms.http.settings import ConnectionSettings
 ConflictPolicy = Literal["merge", "overwrite", "fail"]
 #: (done, total or None, flow name) while an organization is read.
 Progress = Callable[[int, int | None, str], None]
-
-
-@dataclass(frozen=True)
-class FlowRef:
-    """Another flow, as a consumer or a consumed resource is reported."""
-
-    id: str
-    name: str = ""
-    type: str = ""
-
-
-@dataclass(frozen=True)
-class LiveFlow:
-    """A flow as the platform holds it. `references` are flow ids.
-
-    `revision` is the platform's concurrency token, opaque to callers and recorded in the state after
-    every write: the `_version` (architecture-api), or the version pointers
-    `published=<id>;checkedIn=<id>` (genesys-cloud). `content` is the block tree (architecture-api)
-    or the Archy YAML text (genesys-cloud; None when it was not fetched).
-    """
-
-    id: str
-    name: str
-    type: str
-    description: str
-    lifecycle_state: str
-    revision: str
-    references: tuple[str, ...] = ()
-    content: object | None = None
-    #: Who last changed the content, where the platform says (e.g. genesys-cloud `publishedBy.name`).
-    changed_by: str | None = None
-    self_uri: str | None = None
-    extra: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass

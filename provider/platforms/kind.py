@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from provider.domain import snapshot as snap
+from provider.domain.checks import Current
 from provider.domain.loading import PreparedSet
 from provider.domain.problems import Problem
 from provider.platforms.base import ConflictPolicy, OrgCheck, Platform, PlatformConfig, Progress
@@ -42,8 +43,12 @@ class PlatformKind(Protocol):
         """The platform over the config's connection (its implementation imported only now)."""
         ...
 
-    def field_problems(self, data: Mapping[str, Any], *, flow: str) -> list[Problem]:
-        """The rules it adds to the domain's, on a flow's managed fields, without the network."""
+    def field_problems(
+        self, data: Mapping[str, Any], *, flow: str, current: Current | None = None
+    ) -> list[Problem]:
+        """The rules it adds to the domain's neutral checks (`provider.domain.checks`), on a flow's
+        managed fields, without the network. `current` is the flow as it is now (an update; None: a
+        create): the rules that depend on it (e.g. lifecycle transitions) need it."""
         ...
 
     def prepare(self, directory: Path, substitutions: Mapping[str, str] | None) -> PreparedSet:

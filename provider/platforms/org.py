@@ -9,7 +9,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from provider.domain import snapshot as snap
-from provider.domain.models import Flow
 from provider.platforms.base import LiveFlow, Platform, Progress
 
 
@@ -34,29 +33,11 @@ class OrgRead:
     content_apart: bool = False
 
 
-def as_flow(live: LiveFlow) -> Flow:
-    """A live flow as the snapshot's `Flow` (block content; other content is not snapshotted here)."""
-    return Flow.model_validate(
-        {
-            "id": live.id,
-            "_version": int(live.revision) if live.revision.isdigit() else 0,
-            "name": live.name,
-            "description": live.description,
-            "type": live.type,
-            "lifecycle_state": live.lifecycle_state,
-            "references": list(live.references),
-            "blocks": live.content if isinstance(live.content, list) else [],
-            "dateModified": live.extra.get("dateModified") or None,
-            "selfUri": live.self_uri,
-        }
-    )
-
-
-def list_org(platform: Platform, progress: Progress | None = None) -> list[Flow]:
+def list_org(platform: Platform, progress: Progress | None = None) -> list[LiveFlow]:
     """Every live flow of the platform's organization (the listing already holds whole flows)."""
-    flows: list[Flow] = []
+    flows: list[LiveFlow] = []
     for live in platform.list_flows():
-        flows.append(as_flow(live))
+        flows.append(live)
         if progress:
             progress(len(flows), None, live.name)
     return flows

@@ -15,7 +15,7 @@ import pytest
 from provider.cli import main as cli
 from provider.cli import schemas as cli_schemas
 from provider.domain import snapshot as snap
-from provider.domain.models import Flow
+from provider.domain.live import LiveFlow
 from provider.governance import telemetry
 from provider.platforms.http.recorder import MutationEvent, RequestEvent
 from tests.support.cli import archctl, archctl_json
@@ -25,17 +25,15 @@ COMMANDS = ["validate", "graph", "export", "diff", "drift", "audit", "metrics", 
 
 
 def _flow(fid, name, refs=(), state="published", blocks=None, description=""):
-    return Flow.model_validate(
-        {
-            "id": fid,
-            "name": name,
-            "type": "INBOUNDCALL",
-            "lifecycle_state": state,
-            "_version": 1,
-            "references": list(refs),
-            "blocks": blocks or [],
-            "description": description,
-        }
+    return LiveFlow(
+        id=fid,
+        name=name,
+        type="INBOUNDCALL",
+        description=description,
+        lifecycle_state=state,
+        revision="1",
+        references=tuple(refs),
+        content=blocks or [],
     )
 
 

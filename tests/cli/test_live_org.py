@@ -10,10 +10,10 @@ import pytest
 
 from emulator.testing import DEMO_CLIENTS
 from provider.domain.blocks import Block
-from provider.domain.models import FlowFields
 from provider.errors import ConflictError, ValidationError
 from provider.governance import telemetry
 from provider.platforms.architecture_api.client import ArchitectClient
+from provider.platforms.architecture_api.models import FlowFields
 from provider.platforms.http.pool import ClientPool
 from provider.platforms.http.retry import RetryPolicy
 from tests.support.cli import archctl, archctl_json

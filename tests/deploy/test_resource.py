@@ -3,14 +3,17 @@ error handling of create/update/delete (against a fake client: no engine, no net
 
 from __future__ import annotations
 
+import base64
 import copy
 import json
+import re
 from pathlib import Path
 from typing import Any
 
 import pytest
 from pulumi.dynamic import ConfigureRequest
 from pulumi.dynamic.config import Config as DynamicConfig
+from pulumi.dynamic.dynamic import serialize_provider
 from pulumi.output import Unknown
 from pulumi.runtime.rpc import UNKNOWN
 
@@ -18,11 +21,11 @@ from provider.deploy import resource as fr
 from provider.deploy.config import StackConfigError
 from provider.deploy.inputs import BLOCKS_SHA_KEY, UNKNOWN_BASE_BLOCKS, content_sha, slim
 from provider.deploy.resource import FlowProvider, FlowProviderError, inputs_from_flow
-from provider.domain import convert
-from provider.domain.models import Flow as ApiFlow
 from provider.errors import ConflictError, ErrorDetail, GoneError, MergeConflictError, NotFoundError
 from provider.governance.audit import AuditLog
 from provider.governance.intents import IntentJournal
+from provider.platforms.architecture_api.models import Flow as ApiFlow
+from provider.platforms.architecture_api.models import to_flow_fields
 from provider.platforms.architecture_api.platform import ArchitectureApiPlatform, live_flow
 
 CONNECTION = {
@@ -71,7 +74,7 @@ def outputs(**overrides: Any) -> dict[str, Any]:
 
 
 def live(**overrides: Any) -> ApiFlow:
-    data = convert.to_flow_fields(fr.to_document(inputs()), fr.reference_ids(inputs())).to_wire()
+    data = to_flow_fields(fr.to_document(inputs()), fr.reference_ids(inputs())).to_wire()
     data.update({"id": "id-main", "_version": 3, "dateModified": "2026-01-02T00:00:00.000Z"})
     data["selfUri"] = "/api/v2/architect/flows/id-main"
     data.update(overrides)
@@ -133,6 +136,16 @@ def test_check_applies_the_lifecycle_rules_against_the_state():
     assert provider.check(inputs(), inputs(lifecycle_state="archived")).failures == []
     # A type change replaces the flow: the new one is a create.
     assert provider.check(olds, inputs(lifecycle_state="published", type="WORKFLOW")).failures == []
+    # A state holding no known lifecycle state is checked as a create (as before: no transition).
+    assert provider.check(inputs(lifecycle_state="gone"), inputs(lifecycle_state="published")).failures == []
+    assert provider.check(inputs(lifecycle_state=["x"]), inputs(lifecycle_state="published")).failures == []
+
+
+def test_the_pickled_provider_names_no_module_but_its_own():
+    """Deployed states hold the provider pickled by reference: a module that moves (the wire models
+    left provider/domain/models.py) must not be in it."""
+    pickled = base64.b64decode(serialize_provider(FlowProvider("dev")))
+    assert set(re.findall(rb"provider\.[A-Za-z_.]+", pickled)) == {b"provider.deploy.resource"}
 
 
 def test_check_applies_the_platform_rules():

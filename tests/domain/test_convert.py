@@ -16,13 +16,18 @@ INPUTS = {
 }
 
 
-def test_inputs_to_document_to_wire_and_back_are_lossless():
+def test_inputs_to_document_to_live_fields_and_back_are_lossless():
     doc = convert.from_inputs(INPUTS, key="main-ivr")
     assert isinstance(doc, FlowDocument) and doc.key == "main-ivr"
-    fields = convert.to_flow_fields(doc, {"menu": "id-menu"})
-    assert fields.references == ["id-menu"] and fields.blocks[0].children[0].reference == "id-menu"
-    back = convert.to_logical(fields, {"id-menu": "menu"})
+    live = {
+        **convert.as_document(doc),
+        "references": ["id-menu"],
+        "blocks": convert.map_block_references(doc.blocks or (), {"menu": "id-menu"}),
+    }
+    assert live["blocks"][0]["children"][0]["reference"] == "id-menu"
+    back = convert.to_logical(live, {"id-menu": "menu"})
     assert back == convert.as_document(doc) == INPUTS
+
     assert tuple(back) == FILE_ORDER and set(FILE_ORDER) == set(MANAGED_FIELDS)
 
 

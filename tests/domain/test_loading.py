@@ -14,13 +14,12 @@ from provider.domain import loading as defs
 from provider.domain.loading import (
     DefinitionError,
     FlowDefinition,
+    PreparedSet,
     definitions_schema,
-    load_definitions,
-    prepare,
-    to_flow_fields,
-    to_logical,
 )
 from provider.ops.engine import PROJECT_DIR
+from provider.platforms.architecture_api.models import to_flow_fields
+from provider.platforms.architecture_api.rules import contract_problems
 
 FLOWS = PROJECT_DIR / "flows"
 DEV_SUBS = {
@@ -39,6 +38,15 @@ def write(directory: Path, key: str, data: Any) -> None:
 
 def flow(name: str = "A", state: str = "draft", **extra: Any) -> dict[str, Any]:
     return {"name": name, "type": "COMMONMODULE", "lifecycle_state": state, **extra}
+
+
+def prepare(directory: Path, substitutions: dict[str, str] | None = None) -> PreparedSet:
+    """The reader as the block-tree platform runs it: with its rules plugged in."""
+    return defs.prepare(directory, substitutions, rules=contract_problems)
+
+
+def load_definitions(directory: Path, substitutions: dict[str, str] | None = None) -> dict[str, Any]:
+    return defs.load_definitions(directory, substitutions, rules=contract_problems)
 
 
 # --------------------------------------------------------------------------------- the sample set
@@ -229,6 +237,14 @@ def test_bad_aliases_are_problems(tmp_path: Path):
     }
 
 
+def test_the_platform_rules_are_plugged_in_the_neutral_checks_always_run(tmp_path: Path):
+    write(tmp_path, "a", flow("", blocks=[{"id": "x", "type": "t"}, {"id": "x", "type": "t"}]))
+    neutral = {(p.field, p.rule) for p in defs.prepare(tmp_path, {}).problems}
+    assert neutral == {("name", "architect.flow.field.required")}
+    with_rules = {(p.field, p.rule) for p in prepare(tmp_path, {}).problems}
+    assert with_rules == neutral | {("blocks[1].id", "architect.flow.block.id.duplicate")}
+
+
 def test_archived_is_left_to_the_provider(tmp_path: Path):
     """Whether `archived` is allowed depends on the flow's current state, which only Pulumi knows."""
     write(tmp_path, "a", flow(state="archived"))
@@ -262,24 +278,6 @@ def _definition() -> FlowDefinition:
             ],
         }
     )
-
-
-def test_to_flow_fields_maps_every_key_to_its_id():
-    fields = to_flow_fields(_definition(), {"menu": "id-menu", "greeting": "id-greeting"})
-    wire = fields.to_wire()
-    assert wire["references"] == ["id-menu", "id-greeting"]
-    assert wire["blocks"][0]["reference"] == "id-greeting"
-    assert wire["blocks"][1]["children"][0]["reference"] == "id-menu"
-    with pytest.raises(KeyError, match="greeting"):
-        to_flow_fields(_definition(), {"menu": "id-menu"})
-
-
-def test_to_logical_is_the_reverse_and_keeps_unknown_ids():
-    fields = to_flow_fields(_definition(), {"menu": "id-menu", "greeting": "id-greeting"})
-    back = to_logical(fields, {"id-menu": "menu", "id-greeting": "greeting"})
-    assert back == defs.as_document(_definition())
-    partial = to_logical(fields, {"id-menu": "menu"})
-    assert partial["references"] == ["menu", "id-greeting"]
 
 
 def test_dump_definition_round_trips(tmp_path: Path):

@@ -2,23 +2,23 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 from provider.domain import snapshot as snap
-from provider.domain.models import Flow
+from provider.domain.live import LiveFlow
 
 
 def live(fid, name, *, type="INBOUNDCALL", refs=(), state="draft", blocks=None):
-    return Flow.model_validate(
-        {
-            "id": fid,
-            "name": name,
-            "type": type,
-            "lifecycle_state": state,
-            "_version": 3,
-            "references": list(refs),
-            "blocks": blocks or [],
-        }
+    return LiveFlow(
+        id=fid,
+        name=name,
+        type=type,
+        description="",
+        lifecycle_state=state,
+        revision="3",
+        references=tuple(refs),
+        content=blocks or [],
     )
 
 
@@ -115,8 +115,7 @@ def test_stale_files_removed_only_in_a_snapshot_folder(tmp_path: Path) -> None:
 
 
 def test_multiline_description_round_trips(tmp_path: Path) -> None:
-    f = live("1", "A")
-    f.description = "line one\nline two: with colon\n"
+    f = dataclasses.replace(live("1", "A"), description="line one\nline two: with colon\n")
     snap.write(snap.from_flows([f]), tmp_path)
     assert "description: |" in (tmp_path / "a.yaml").read_text()
     assert snap.read(tmp_path).flows["a"]["description"] == "line one\nline two: with colon\n"

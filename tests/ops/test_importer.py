@@ -6,8 +6,8 @@ import pytest
 
 from emulator.testing import DEMO_CLIENTS
 from provider.domain.blocks import Block
-from provider.domain.models import FlowFields
 from provider.platforms.architecture_api.client import ArchitectClient
+from provider.platforms.architecture_api.models import FlowFields
 from tests.support.cli import archctl_json
 from tests.support.project import cli_project
 from tests.support.state import demo_settings

@@ -7,7 +7,7 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from provider.domain.models import FlowFields
+from provider.platforms.architecture_api.models import FlowFields
 from provider.platforms.http.retry import RetryPolicy
 
 

@@ -9,11 +9,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from provider.domain import convert
 from provider.domain import loading as defs
 from provider.domain import snapshot as snap
-from provider.domain.models import Flow
-from provider.platforms.architecture_api.platform import live_flow
-from provider.platforms.base import Platform
+from provider.domain.live import managed_fields
+from provider.platforms.base import LiveFlow, Platform
 from provider.platforms.importing import Adoption, ImportPlan, ImportRequest, prepare_with
 from provider.platforms.kind import PlatformKind
 from provider.platforms.org import list_org
@@ -44,14 +44,14 @@ def import_plan(kind: PlatformKind, platform: Platform, request: ImportRequest) 
     keys = snap.assign_keys(flows, known={v: k for k, v in request.flow_ids.items()}, definitions=existing)
     key_to_id = {key: flow_id for flow_id, key in keys.items()}
 
-    to_import: list[tuple[str, Flow, Path]] = []
+    to_import: list[tuple[str, LiveFlow, Path]] = []
     for flow in sorted(flows, key=lambda f: keys[f.id]):
         key = keys[flow.id]
         path = directory / f"{key}.yaml"
         if path.exists() and not request.overwrite:
             plan.kept_files.append(path.name)
         else:
-            plan.files[path] = defs.dump_definition(defs.to_logical(flow, keys))
+            plan.files[path] = defs.dump_definition(convert.to_logical(managed_fields(flow), keys))
         if request.flow_ids.get(key) == flow.id:
             plan.already_managed.append(key)
         else:
@@ -66,5 +66,6 @@ def import_plan(kind: PlatformKind, platform: Platform, request: ImportRequest) 
         if definition is None:
             continue
         refs = {ref: key_to_id[ref] for ref in definition.references}
-        plan.adopt.append(Adoption(key, live_flow(flow), document(definition), refs, path))
+        plan.adopt.append(Adoption(key, flow, document(definition), refs, path))
+
     return plan

@@ -21,9 +21,7 @@ from typing import Any, Literal
 from urllib.parse import quote
 
 from provider.domain.fields import FlowType, LifecycleState
-from provider.domain.models import MUTABLE_FIELDS, Flow, FlowFields
 from provider.domain.problems import Problem
-from provider.domain.rules import validate_flow
 from provider.errors import (
     ArchitectError,
     ConflictError,
@@ -33,6 +31,8 @@ from provider.errors import (
     error_from_response,
 )
 from provider.platforms.architecture_api.merge import three_way_merge
+from provider.platforms.architecture_api.models import MUTABLE_FIELDS, Flow, FlowFields
+from provider.platforms.architecture_api.rules import validate_flow
 from provider.platforms.architecture_api.wire import (
     DependencyReport,
     FlowListing,

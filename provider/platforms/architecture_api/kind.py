@@ -9,11 +9,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from provider.domain import loading, snapshot
+from provider.domain.checks import Current
 from provider.domain.loading import PreparedSet
 from provider.domain.problems import Problem
 from provider.errors import ConfigurationError
 from provider.platforms.architecture_api.client import CONFLICT_POLICIES
 from provider.platforms.architecture_api.platform import NAME
+from provider.platforms.architecture_api.rules import contract_problems
 from provider.platforms.base import OrgCheck, Platform, PlatformConfig, Progress
 from provider.platforms.importing import ImportPlan, ImportRequest
 from provider.platforms.org import ExportFiles, OrgRead, list_org
@@ -56,13 +58,17 @@ class ArchitectureApi:
 
         return ArchitectureApiPlatform(ArchitectClient(config.connection(), recorder=recorder, pool=pool))
 
-    def field_problems(self, data: Mapping[str, Any], *, flow: str) -> list[Problem]:
+    def field_problems(
+        self, data: Mapping[str, Any], *, flow: str, current: Current | None = None
+    ) -> list[Problem]:
         from provider.platforms.architecture_api.platform import platform_problems
 
-        return platform_problems(data, flow=flow)
+        return contract_problems(data, flow=flow, current=current) + platform_problems(data, flow=flow)
 
     def prepare(self, directory: Path, substitutions: Mapping[str, str] | None) -> PreparedSet:
-        return loading.prepare(directory, substitutions, other_content=archy_on_block_platform)
+        return loading.prepare(
+            directory, substitutions, rules=contract_problems, other_content=archy_on_block_platform
+        )
 
     def owns_folder(self, directory: Path) -> bool:
         return False  # plain definitions: the default reader of a folder
@@ -82,7 +88,9 @@ class ArchitectureApi:
     def definition_docs(
         self, directory: Path, substitutions: Mapping[str, str] | None
     ) -> dict[str, snapshot.FlowDoc]:
-        loaded = loading.load_definitions(Path(directory), dict(substitutions) if substitutions else None)
+        loaded = loading.load_definitions(
+            Path(directory), dict(substitutions) if substitutions else None, rules=contract_problems
+        )
         return {key: snapshot.normalize(loading.as_document(d)) for key, d in sorted(loaded.items())}
 
     def check_org_objects(

@@ -12,10 +12,10 @@ from typing import Any
 from provider.domain import convert
 from provider.domain.document import FlowDocument
 from provider.domain.fields import FlowType
-from provider.domain.models import Flow
 from provider.domain.problems import RULE_INVALID, Problem
-from provider.domain.rules import validate_flow
 from provider.platforms.architecture_api.client import CONFLICT_POLICIES, ArchitectClient
+from provider.platforms.architecture_api.models import Flow, to_flow_fields
+from provider.platforms.architecture_api.rules import validate_flow
 from provider.platforms.base import ConflictPolicy, FlowRef, LiveFlow
 
 NAME = "architecture-api"
@@ -66,13 +66,12 @@ class ArchitectureApiPlatform:
 
     def validate(self, document: FlowDocument, *, current: LiveFlow | None = None) -> list[Problem]:
         data = convert.logical_fields(document)
-        base = api_flow(current) if current is not None else None
-        return validate_flow(data, flow=document.key, current=base) + platform_problems(
+        return validate_flow(data, flow=document.key, current=current) + platform_problems(
             data, flow=document.key
         )
 
     def create(self, document: FlowDocument, ids: Mapping[str, str]) -> LiveFlow:
-        return live_flow(self.client.create_flow(convert.to_flow_fields(document, ids)))
+        return live_flow(self.client.create_flow(to_flow_fields(document, ids)))
 
     def read(self, flow_id: str) -> LiveFlow | None:
         from provider.errors import NotFoundError
@@ -92,7 +91,8 @@ class ArchitectureApiPlatform:
         policy: ConflictPolicy,
         previous_ids: Mapping[str, str] | None = None,  # references are ids here: nothing to follow
     ) -> LiveFlow:
-        desired = convert.to_flow_fields(document, ids)
+        desired = to_flow_fields(document, ids)
+
         return live_flow(self.client.update_flow(flow_id, desired, base=api_flow(base), policy=policy))
 
     def delete(self, flow_id: str, *, name: str = "") -> None:

@@ -1,7 +1,7 @@
 """The Architecture API's listing, version and dependency objects (wire names of the contract).
 
-The flow itself (`Flow`, `FlowFields`, the enums) lives in `provider.domain.models`: the domain works
-on it; these objects only the client parses.
+The flow itself (`Flow`, `FlowFields`) is in `provider.platforms.architecture_api.models`, with the
+contract's tables its rules use; these objects only the client parses.
 """
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from __future__ import annotations
 from pydantic import BaseModel, ConfigDict, Field
 
 from provider.domain.fields import LifecycleState
-from provider.domain.models import Flow
+from provider.platforms.architecture_api.models import Flow
 
 
 class _Listing(BaseModel):

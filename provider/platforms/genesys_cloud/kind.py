@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from provider.domain import snapshot
+from provider.domain.checks import Current
 from provider.domain.loading import DefinitionError, PreparedSet
 from provider.domain.problems import Problem
 from provider.platforms.base import OrgCheck, Platform, PlatformConfig, Progress
@@ -37,7 +38,9 @@ class GenesysCloud:
 
         return GenesysCloudPlatform.from_config(config, recorder=recorder, pool=pool)
 
-    def field_problems(self, data: Mapping[str, Any], *, flow: str) -> list[Problem]:
+    def field_problems(
+        self, data: Mapping[str, Any], *, flow: str, current: Current | None = None
+    ) -> list[Problem]:
         return []  # its rules need the Archy document: `GenesysCloudPlatform.validate`
 
     def prepare(self, directory: Path, substitutions: Mapping[str, str] | None) -> PreparedSet:

@@ -30,7 +30,7 @@ from provider.domain.problems import Problem
 from provider.errors import ArchitectError
 from provider.platforms.base import ContentExport, Platform, Progress
 from provider.platforms.genesys_cloud.loading import prepare_archy
-from provider.platforms.org import OrgFlow, OrgRead, as_flow
+from provider.platforms.org import OrgFlow, OrgRead
 
 ARCHY_SUFFIXES = (".archy.yaml", ".archy.yml")
 _ARCHY_KEY_LINE = re.compile(r"^archy\s*:", re.MULTILINE)
@@ -118,9 +118,7 @@ def org_read(
     content canonical, references derived."""
     flows = list(flows)
     known = {flow_id: key for key, flow_id in (known_ids or {}).items()}
-    keys = snap.assign_keys(
-        [as_flow(f.live) for f in flows], known=known, definitions=definitions, reserved=reserved
-    )
+    keys = snap.assign_keys([f.live for f in flows], known=known, definitions=definitions, reserved=reserved)
     result = OrgRead(snap.Snapshot(source=dict(source or {"kind": "org"})), content_apart=True)
     docs: dict[str, snap.FlowDoc] = {}
     parsed: dict[str, archy.ArchyFlow] = {}

@@ -6,7 +6,6 @@ import pytest
 
 from provider.domain.blocks import Block
 from provider.domain.fields import FlowType, LifecycleState
-from provider.domain.models import FlowFields
 from provider.domain.problems import RULE_BLOCK_DUPLICATE, RULE_UNKNOWN
 from provider.errors import (
     AuthError,
@@ -17,6 +16,7 @@ from provider.errors import (
     ValidationError,
 )
 from provider.platforms.architecture_api.client import ArchitectClient
+from provider.platforms.architecture_api.models import FlowFields
 from tests.support.client import DEPENDENCIES, FLOW, FLOWS, VERSION, VERSIONS, api_calls, simple
 
 

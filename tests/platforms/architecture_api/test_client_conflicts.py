@@ -8,8 +8,8 @@ import logging
 import pytest
 
 from provider.domain.blocks import Block
-from provider.domain.models import Flow
 from provider.errors import ConflictError, MergeConflictError
+from provider.platforms.architecture_api.models import Flow
 from tests.support.client import FLOW, FLOWS, VERSION, api_calls, in_threads, simple
 
 

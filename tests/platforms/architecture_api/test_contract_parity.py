@@ -11,7 +11,7 @@ import requests
 
 from emulator.testing import get_token
 from provider.domain.problems import RULE_BAD_REQUEST
-from provider.domain.rules import validate_flow
+from provider.platforms.architecture_api.rules import validate_flow
 
 GOOD: dict[str, Any] = {
     "name": "Parity",

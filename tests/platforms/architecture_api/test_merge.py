@@ -6,8 +6,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from provider.domain.models import MUTABLE_FIELDS
 from provider.platforms.architecture_api.merge import three_way_merge
+from provider.platforms.architecture_api.models import MUTABLE_FIELDS
 
 FIELDS = ("name", "description", "lifecycle_state", "blocks", "references")
 

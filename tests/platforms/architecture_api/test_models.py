@@ -1,4 +1,5 @@
-"""The wire models (provider/domain/models.py): wire names, managed fields, the contract's enums."""
+"""The wire models (provider/platforms/architecture_api/models.py): wire names, managed fields, the
+contract's enums."""
 
 from __future__ import annotations
 
@@ -6,8 +7,10 @@ import pydantic
 import pytest
 
 from provider.domain.blocks import Block
+from provider.domain.convert import to_logical
 from provider.domain.fields import MANAGED_FIELDS, FlowType, LifecycleState
-from provider.domain.models import Flow, FlowFields
+from provider.domain.loading import FlowDefinition, as_document
+from provider.platforms.architecture_api.models import Flow, FlowFields, to_flow_fields
 
 WIRE_FLOW = {
     "id": "5b1c3a4e-0000-4000-8000-000000000001",
@@ -55,3 +58,38 @@ def test_to_wire_has_exactly_the_managed_fields():
 
 def test_flow_types_and_lifecycle_states_of_the_contract():
     assert len(FlowType) == 21 and len(LifecycleState) == 3
+
+
+def _definition() -> FlowDefinition:
+    return FlowDefinition.model_validate(
+        {
+            "key": "main",
+            "name": "Main",
+            "type": "INBOUNDCALL",
+            "lifecycle_state": "published",
+            "references": ["menu", "greeting"],
+            "blocks": [
+                {"id": "g", "type": "call", "reference": "greeting"},
+                {"id": "m", "type": "menu", "children": [{"id": "x", "type": "call", "reference": "menu"}]},
+            ],
+        }
+    )
+
+
+def test_to_flow_fields_maps_every_key_to_its_id():
+    fields = to_flow_fields(_definition(), {"menu": "id-menu", "greeting": "id-greeting"})
+    wire = fields.to_wire()
+    assert wire["references"] == ["id-menu", "id-greeting"]
+    assert wire["blocks"][0]["reference"] == "id-greeting"
+    assert wire["blocks"][1]["children"][0]["reference"] == "id-menu"
+    with pytest.raises(KeyError, match="greeting"):
+        to_flow_fields(_definition(), {"menu": "id-menu"})
+
+
+def test_to_logical_is_the_reverse_and_keeps_unknown_ids():
+    fields = to_flow_fields(_definition(), {"menu": "id-menu", "greeting": "id-greeting"})
+    back = to_logical(fields.to_wire(), {"id-menu": "menu", "id-greeting": "greeting"})
+    assert back == as_document(_definition())
+    partial = to_logical(fields.to_wire(), {"id-menu": "menu"})
+
+    assert partial["references"] == ["menu", "id-greeting"]

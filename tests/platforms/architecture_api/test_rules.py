@@ -1,4 +1,6 @@
-"""Client-side validation: every contract rule checkable without the server, all problems at once."""
+"""The Architecture API's rules (provider/platforms/architecture_api/rules.py): every contract rule
+checkable without the server, all problems at once. The neutral checks they come with are pinned in
+tests/domain/test_checks.py."""
 
 from __future__ import annotations
 
@@ -6,8 +8,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from provider.domain.checks import check_fields
 from provider.domain.fields import LifecycleState
-from provider.domain.models import Flow, FlowFields
+from provider.domain.live import LiveFlow
 from provider.domain.problems import (
     RULE_BAD_REQUEST,
     RULE_BLOCK_DUPLICATE,
@@ -20,7 +23,13 @@ from provider.domain.problems import (
     RULE_UNKNOWN,
     Problem,
 )
-from provider.domain.rules import validate_flow, validate_reference_declared
+from provider.platforms.architecture_api.kind import KIND
+from provider.platforms.architecture_api.models import Flow, FlowFields
+from provider.platforms.architecture_api.rules import (
+    contract_problems,
+    validate_flow,
+    validate_reference_declared,
+)
 
 GOOD = {
     "name": "Main Menu",
@@ -66,24 +75,12 @@ def test_problem_str_names_flow_field_rule():
 @pytest.mark.parametrize(
     ("change", "field", "rule", "needle"),
     [
-        ({"name": None}, "name", RULE_REQUIRED, "required"),
-        ({"name": "   "}, "name", RULE_REQUIRED, "blank"),
-        ({"name": "x" * 201}, "name", RULE_INVALID, "at most 200"),
-        ({"name": 12}, "name", RULE_INVALID, "string"),
-        ({"description": "d" * 2001}, "description", RULE_INVALID, "at most 2000"),
-        ({"description": ["x"]}, "description", RULE_INVALID, "string"),
-        ({"type": "FAX"}, "type", RULE_INVALID, "INBOUNDCALL"),
-        ({"lifecycle_state": None}, "lifecycle_state", RULE_REQUIRED, "required on create"),
-        ({"lifecycle_state": "live"}, "lifecycle_state", RULE_INVALID, "draft, published, archived"),
         (
             {"lifecycle_state": "archived"},
             "lifecycle_state",
             RULE_TRANSITION,
             "only be created as draft or published",
         ),
-        ({"references": "r1"}, "references", RULE_INVALID, "list of flow ids"),
-        ({"references": ["r1", "r1"]}, "references[1]", RULE_INVALID, "more than once"),
-        ({"references": ["r1", ""]}, "references[1]", RULE_INVALID, "non-empty"),
         (
             {"references": []},
             "blocks[0].children[0].reference",
@@ -123,12 +120,6 @@ def test_each_bad_input_case(change, field, rule, needle):
     assert matching, rules(problems)
     assert needle in matching[0].message
     assert matching[0].flow == "main"
-
-
-def test_missing_name_key():
-    data = dict(GOOD)
-    del data["name"]
-    assert ("name", RULE_REQUIRED) in rules(validate_flow(data, flow="f"))
 
 
 def test_depth_limit():
@@ -232,3 +223,41 @@ def test_never_raises_on_arbitrary_yaml_like_input(data):
     problems = validate_flow(data, flow="fuzz")
     assert all(isinstance(p, Problem) for p in problems)
     assert all(p.flow == "fuzz" and p.rule for p in problems)
+
+
+def test_the_contract_is_the_neutral_checks_and_the_platform_rules():
+    data = {**GOOD, "name": " ", "colour": "red", "lifecycle_state": "archived", "references": ["r1", "r1"]}
+    neutral = check_fields(data, flow="f")
+    own = contract_problems(data, flow="f")
+    assert rules(neutral) == [("name", RULE_REQUIRED), ("references[1]", RULE_INVALID)]
+    assert rules(own) == [("colour", RULE_BAD_REQUEST), ("lifecycle_state", RULE_TRANSITION)]
+    assert validate_flow(data, flow="f") == neutral + own
+    # the platform's rules never repeat a neutral problem
+    assert contract_problems({**GOOD, "type": "FAX", "lifecycle_state": "live"}, flow="f") == []
+
+
+def test_a_live_flow_is_a_current_as_the_clients_flow_is():
+    live = LiveFlow(
+        id="f-1", name="x", type="INBOUNDCALL", description="", lifecycle_state="archived", revision="4"
+    )
+    data = {**GOOD, "lifecycle_state": "published", "type": "BOT", "references": ["r1", "f-1"]}
+    assert validate_flow(data, flow="f", current=live) == validate_flow(
+        data, flow="f", current=current("archived")
+    )
+    assert set(rules(validate_flow(data, flow="f", current=live))) == {
+        ("lifecycle_state", RULE_TRANSITION),
+        ("type", RULE_IMMUTABLE),
+        ("references[1]", RULE_UNKNOWN),
+    }
+
+
+def test_the_registry_row_plugs_the_rules_in_with_the_current_flow():
+    live = LiveFlow(
+        id="k", name="x", type="INBOUNDCALL", description="", lifecycle_state="archived", revision=""
+    )
+    data = {**GOOD, "lifecycle_state": "published"}
+    assert rules(KIND.field_problems(data, flow="f", current=live)) == [("lifecycle_state", RULE_TRANSITION)]
+    assert KIND.field_problems(data, flow="f") == []
+    unsupported = KIND.field_problems({**GOOD, "type": "EMAILSEND"}, flow="f")
+    assert rules(unsupported) == [("type", RULE_INVALID)]
+    assert "not supported by the architecture-api platform" in unsupported[0].message

@@ -1,16 +1,20 @@
-"""The Architecture API's objects, with the wire names of the contract (`_version`, `lifecycle_state`, ...).
+"""The Architecture API's flow objects, with the wire names of the contract (`_version`,
+`lifecycle_state`, ...), and the contract's tables (mutable and server fields, lifecycle transitions).
 
 `FlowFields` is what a writer controls; `Flow` is what the server answers (the fields plus the
-server-managed ones). Responses are parsed leniently (unknown keys ignored) so a newer server does not
-break an older client; `FlowFields` built in code rejects unknown keys so a typo never goes unnoticed.
+server-managed ones); `to_flow_fields` turns a canonical flow (logical keys) into the former.
+Responses are parsed leniently (unknown keys ignored) so a newer server does not break an older
+client; `FlowFields` built in code rejects unknown keys so a typo never goes unnoticed.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from provider.domain import convert
 from provider.domain.blocks import Block
 from provider.domain.fields import MANAGED_FIELDS, FlowType, LifecycleState
 
@@ -69,3 +73,28 @@ class Flow(FlowFields):
     def to_json(self) -> dict[str, Any]:
         """The whole object with the contract's wire names (`_version`)."""
         return self.model_dump(mode="json", by_alias=True, exclude_none=True)
+
+
+def to_flow_fields(definition: Any, ids: Mapping[str, str]) -> FlowFields:
+    """A definition or a `FlowDocument` as the Architecture API's `FlowFields`: every logical key
+    (in `references` and in blocks) replaced by the flow id `ids` maps it to. `KeyError` names a key
+    without an id."""
+    missing = [ref for ref in _all_references(definition) if ref not in ids]
+    if missing:
+        raise KeyError(f"no flow id for the referenced key(s): {', '.join(sorted(set(missing)))}")
+    fields = {name: getattr(definition, name) for name in MANAGED_FIELDS}
+    fields["references"] = [ids[r] for r in definition.references]
+    blocks = convert.map_block_references(definition.blocks or (), ids)
+    fields["blocks"] = [Block.model_validate(b) for b in blocks]
+    return FlowFields.model_validate(fields)
+
+
+def _all_references(definition: Any) -> list[str]:
+    refs = list(definition.references)
+    stack = list(definition.blocks or ())
+    while stack:
+        block = stack.pop()
+        if block.reference is not None:
+            refs.append(block.reference)
+        stack.extend(block.children)
+    return refs
