@@ -379,5 +379,4 @@ def is_what_we_sent(found: LiveFlow, document: FlowDocument, ids: Mapping[str, s
     if document.blocks is not None and isinstance(found.content, list):
         sent = convert.map_block_references(document.blocks, ids)  # logical keys as the ids sent
         return convert.canonical_blocks(found.content) == sent
-
     return True

@@ -71,7 +71,6 @@ def check_definitions(flows_dir: Path, config: StackConfig) -> PreparedSet:
         # As in `prepare`: what only the flow's current state decides is left to the provider's check.
         found = platforms.platform_problems(config.platform, data, flow=key)
         problems += [p for p in found if not is_state_dependent(p)]
-
     if problems:
         sdk_bail.fail(
             render_problems(

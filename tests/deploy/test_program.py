@@ -36,3 +36,16 @@ def test_the_sample_set_passes(tmp_path: Path):
     tutorial = config.parse("dev", {"platform": "architecture-api", "substitutions": subs})
     prepared = program.check_definitions(flows, tutorial)
     assert len(prepared.order) >= 6
+
+
+@pytest.mark.parametrize("case", sorted(CHECKED_BY_THE_PROVIDER))
+def test_what_only_the_state_decides_passes_the_pre_check(case: str, tmp_path: Path):
+    """The platform's rules run here too (the unsupported types): a create-only rule must not refuse
+    an archived definition, which the provider's check decides against the state."""
+    flows, _ = BAD_SETS[case]
+    (tmp_path / "flows").mkdir()
+    for key, definition in flows.items():
+        write_flow(tmp_path, key, definition)
+    stack = config.parse("dev", {"platform": "architecture-api"})
+    prepared = program.check_definitions(tmp_path / "flows", stack)
+    assert prepared.order == sorted(flows)

@@ -143,7 +143,7 @@ def test_check_applies_the_lifecycle_rules_against_the_state():
 
 def test_the_pickled_provider_names_no_module_but_its_own():
     """Deployed states hold the provider pickled by reference: a module that moves (the wire models
-    left provider/domain/models.py) must not be in it."""
+    left the domain for their platform package) must not be in it."""
     pickled = base64.b64decode(serialize_provider(FlowProvider("dev")))
     assert set(re.findall(rb"provider\.[A-Za-z_.]+", pickled)) == {b"provider.deploy.resource"}
 

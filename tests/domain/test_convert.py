@@ -27,7 +27,6 @@ def test_inputs_to_document_to_live_fields_and_back_are_lossless():
     assert live["blocks"][0]["children"][0]["reference"] == "id-menu"
     back = convert.to_logical(live, {"id-menu": "menu"})
     assert back == convert.as_document(doc) == INPUTS
-
     assert tuple(back) == FILE_ORDER and set(FILE_ORDER) == set(MANAGED_FIELDS)
 
 

@@ -67,5 +67,4 @@ def import_plan(kind: PlatformKind, platform: Platform, request: ImportRequest) 
             continue
         refs = {ref: key_to_id[ref] for ref in definition.references}
         plan.adopt.append(Adoption(key, flow, document(definition), refs, path))
-
     return plan

@@ -92,7 +92,6 @@ class ArchitectureApiPlatform:
         previous_ids: Mapping[str, str] | None = None,  # references are ids here: nothing to follow
     ) -> LiveFlow:
         desired = to_flow_fields(document, ids)
-
         return live_flow(self.client.update_flow(flow_id, desired, base=api_flow(base), policy=policy))
 
     def delete(self, flow_id: str, *, name: str = "") -> None:

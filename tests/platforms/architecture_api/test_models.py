@@ -91,5 +91,4 @@ def test_to_logical_is_the_reverse_and_keeps_unknown_ids():
     back = to_logical(fields.to_wire(), {"id-menu": "menu", "id-greeting": "greeting"})
     assert back == as_document(_definition())
     partial = to_logical(fields.to_wire(), {"id-menu": "menu"})
-
     assert partial["references"] == ["menu", "id-greeting"]
