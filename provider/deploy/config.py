@@ -19,7 +19,9 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 from collections.abc import Callable, Mapping
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -294,3 +296,32 @@ def _raw_substitutions(values: Mapping[str, Any], bad: Complain) -> Mapping[str,
         bad("substitutions", "must be an object of name: value")
         return {}
     return raw_subs
+
+
+def refresh_by_default_file(path: Path) -> bool:
+    """Whether `up` refreshes the stack whose file is `path`: its platform's refresh keeps the base
+    of the next update (a stack without a file: the default platform's). The file's plain values
+    (`stack_org.file_values`), validated by `parse`: a wrong value raises `StackConfigError`."""
+    name = Path(path).name.removeprefix("Pulumi.").removesuffix(".yaml")
+    values = stack_org.file_values(path)
+    return platforms.kind(parse(name, values or {}).platform).refresh_by_default
+
+
+def main(argv: list[str]) -> int:
+    """`python -m provider.deploy.config refresh STACK_FILE` (scripts/up, scripts/ci-deploy): print `true`
+    when `up` refreshes the stack by default, else `false`; a stack file that is not valid: exit 2."""
+    if len(argv) != 2 or argv[0] != "refresh":
+        print("usage: python -m provider.deploy.config refresh STACK_FILE", file=sys.stderr)
+        return 2
+    import yaml
+
+    try:
+        print("true" if refresh_by_default_file(Path(argv[1])) else "false")
+    except (OSError, ValueError, yaml.YAMLError, ConfigurationError) as exc:
+        print(f"error: {argv[1]}: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -119,17 +119,12 @@ def describe(platform: str, api_url: str | None, region: str | None) -> str:
 def describe_file(path: Path) -> tuple[str, bool]:
     """What the stack file at `path` deploys to, and whether that is this checkout's emulator (its
     apiUrl is the emulator's default address). Read as plain YAML: no passphrase needed."""
-    import yaml
-
-    try:
-        data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
-    except FileNotFoundError:
+    values = file_values(path)
+    if values is None:
         return f"no {path}: the org comes from `pulumi config` and the GENESYSCLOUD_* variables", False
-    values = (data or {}).get("config") or {} if isinstance(data, dict) else {}
-    values = values if isinstance(values, dict) else {}
 
     def text(key: str) -> str | None:
-        value = values.get(f"genesys-flows:{key}")
+        value = values.get(key)
         return str(value).strip() or None if isinstance(value, str | int) else None
 
     api_url = text("apiUrl")
@@ -151,13 +146,17 @@ def current_stack(env: Mapping[str, str] | None = None) -> str:
 
 
 def stack_file_values(project_dir: Path, stack: str) -> dict[str, object] | None:
-    """The plain `genesys-flows:*` values of `stacks/Pulumi.<stack>.yaml` (keys without the
-    namespace; secrets left out), read as YAML without the passphrase; None without the file."""
+    """The plain `genesys-flows:*` values of `stacks/Pulumi.<stack>.yaml` (`file_values`)."""
+    return file_values(Path(project_dir) / "stacks" / f"Pulumi.{stack}.yaml")
+
+
+def file_values(path: Path) -> dict[str, object] | None:
+    """The plain `genesys-flows:*` values of the stack file at `path` (keys without the namespace;
+    secrets left out), read as YAML without the passphrase; None without the file."""
     import yaml
 
-    path = Path(project_dir) / "stacks" / f"Pulumi.{stack}.yaml"
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
     except FileNotFoundError:
         return None
     values = data.get("config") if isinstance(data, dict) else None
@@ -171,34 +170,16 @@ def stack_file_values(project_dir: Path, stack: str) -> dict[str, object] | None
     }
 
 
-def refresh_by_default_file(path: Path) -> bool:
-    """Whether `up` refreshes the stack at `path` by default: its platform's refresh keeps the base
-    of the next update (a stack without a file: the default platform)."""
-    import yaml
-
-    try:
-        data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        data = None
-    values = (data or {}).get("config") or {} if isinstance(data, dict) else {}
-    raw = values.get("genesys-flows:platform") if isinstance(values, dict) else None
-    name = default_platform(raw.strip() if isinstance(raw, str) else None)
-    return name in platforms.NAMES and platforms.kind(name).refresh_by_default
-
-
 def main(argv: list[str]) -> int:
     """`python -m provider.deploy.stack_org describe STACK_FILE` (scripts/up): print what the stack
-    deploys to; exit 0 when that is this checkout's emulator, 1 when not.
-    `... refresh STACK_FILE`: print `true` when `up` refreshes the stack by default, else `false`."""
-    if len(argv) != 2 or argv[0] not in ("describe", "refresh"):
-        print("usage: python -m provider.deploy.stack_org describe|refresh STACK_FILE", file=sys.stderr)
+    deploys to; exit 0 when that is this checkout's emulator, 1 when not. (Whether `up` refreshes a
+    stack: `python -m provider.deploy.config refresh STACK_FILE`, the stack-config model's answer.)"""
+    if len(argv) != 2 or argv[0] != "describe":
+        print("usage: python -m provider.deploy.stack_org describe STACK_FILE", file=sys.stderr)
         return 2
     import yaml
 
     try:
-        if argv[0] == "refresh":
-            print("true" if refresh_by_default_file(Path(argv[1])) else "false")
-            return 0
         what, on_emulator = describe_file(Path(argv[1]))
     except (OSError, ValueError, yaml.YAMLError) as exc:
         print(f"error: {argv[1]}: {exc}", file=sys.stderr)

@@ -205,18 +205,26 @@ class S3Server:
         data = self.folder / "data"
         data.mkdir(parents=True, exist_ok=True)
         config = self._write_config()
+        try:
+            self._launch(weed, data, config)
+            self._ensure_bucket()
+        except BaseException:
+            self.stop()  # a server this call started is not left running (nor its ports bound)
+            raise
+        return self
+
+    def _launch(self, weed: Path, data: Path, config: Path) -> None:
+        """Spawn weed on free ports until it answers S3 with our keys."""
         for attempt in range(1, START_ATTEMPTS + 1):
             ports = dict(zip(_PORTS, free_ports(len(_PORTS)), strict=True))
             if self._spawn(self._args(weed, data, config, ports), ports):
-                break
+                return
             tail = self.log_file.read_text(errors="replace")[-2000:]
             self.stop()
             # A port chosen free was taken before weed bound it (another process, in the moment
             # between): new ports, a bounded number of times. Any other failure is reported at once.
             if "address already in use" not in tail or attempt == START_ATTEMPTS:
                 raise S3ServerError(f"SeaweedFS did not start (log {self.log_file}):\n{tail}")
-        self._ensure_bucket()
-        return self
 
     @staticmethod
     def _args(weed: Path, data: Path, config: Path, ports: dict[str, int]) -> list[str]:

@@ -151,3 +151,23 @@ def test_stack_outputs_have_one_shape_on_both_platforms():
     gc = version_pointers("published=1.0;checkedIn=2.0")
     assert gc == {"current": "2.0", "published": "1.0", "checkedIn": "2.0"}
     assert set(version_pointers("published=1.0;checkedIn=")) == set(gc)
+
+
+def test_up_refreshes_by_default_only_where_the_platform_keeps_the_conflict_base(tmp_path, capsys):
+    # genesys-cloud (the default platform, also for a stack without a file): refreshed; the
+    # tutorial's API: not (its refresh would make a hand edit the base of `merge`).
+    from provider.paths import PROJECT_DIR
+
+    stacks = PROJECT_DIR / "stacks"
+    assert config.refresh_by_default_file(stacks / "Pulumi.gc-dev.yaml") is True
+    assert config.refresh_by_default_file(stacks / "Pulumi.dev.yaml") is False
+    assert config.refresh_by_default_file(tmp_path / "Pulumi.none.yaml") is True
+    assert config.main(["refresh", str(stacks / "Pulumi.prod.yaml")]) == 0
+    assert capsys.readouterr().out == "false\n"
+    # The file is read by the one model: a wrong value is named, not answered.
+    bad = tmp_path / "Pulumi.bad.yaml"
+    bad.write_text("config:\n  genesys-flows:platform: nope\n", encoding="utf-8")
+    assert config.main(["refresh", str(bad)]) == 2
+    assert "stack 'bad'" in capsys.readouterr().err
+    with pytest.raises(StackConfigError, match="genesys-flows:platform is 'nope'"):
+        config.refresh_by_default_file(bad)

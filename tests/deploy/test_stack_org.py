@@ -65,16 +65,3 @@ def test_an_incorrect_passphrase_says_how_to_use_your_own():
     text = _engine_message(RuntimeError("error: getting stack configuration: incorrect passphrase"))
     assert "incorrect passphrase" in text and "change-secrets-provider passphrase" in text
     assert "change-secrets-provider" not in _engine_message(RuntimeError("error: something else"))
-
-
-def test_up_refreshes_by_default_only_where_the_platform_keeps_the_conflict_base(tmp_path):
-    # genesys-cloud (the default platform, also for a stack without a file): refreshed; the
-    # tutorial's API: not (its refresh would make a hand edit the base of `merge`).
-    from provider.deploy.stack_org import main, refresh_by_default_file
-    from provider.paths import PROJECT_DIR
-
-    stacks = PROJECT_DIR / "stacks"
-    assert refresh_by_default_file(stacks / "Pulumi.gc-dev.yaml") is True
-    assert refresh_by_default_file(stacks / "Pulumi.dev.yaml") is False
-    assert refresh_by_default_file(tmp_path / "Pulumi.none.yaml") is True
-    assert main(["refresh", str(stacks / "Pulumi.prod.yaml")]) == 0

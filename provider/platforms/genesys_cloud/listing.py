@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from .wire import Flow
 
 #: Seconds a failed listing (403, a 5xx after the retries) is answered from memory: the threads
-#: waiting for it get its error instead of each reading it again (at most `max_age_s`).
+#: waiting for it get its error (each a fresh copy) instead of each reading it again (at most `max_age_s`).
 FAILURE_MEMORY_S = 5.0
 
 
@@ -38,6 +38,16 @@ class _Listed:
 class _Failed:
     at: float
     error: Exception
+
+
+def _fresh(error: Exception) -> Exception:
+    """A new error of the remembered one's class, message and attributes, for one more caller:
+    raising the one object from several threads would share (and grow) its traceback. Built without
+    calling `__init__` (some errors take required keyword arguments)."""
+    cls = type(error)
+    fresh = cls.__new__(cls, *error.args)
+    fresh.__dict__.update(vars(error))
+    return fresh
 
 
 class FlowListing:
@@ -75,7 +85,7 @@ class FlowListing:
             if listed is not None and now - listed.at <= self.max_age_s:
                 return listed
             if failed is not None and now - failed.at <= self.failure_memory_s:
-                raise failed.error  # read by the thread before us, moments ago
+                raise _fresh(failed.error) from failed.error  # read by the thread before us, moments ago
             return self._relist(key)
 
     def _relist(self, key: str) -> _Listed:

@@ -1,7 +1,7 @@
 """The run's shared listing under threads (the provider host serves up to 32 calls at once), on the
 in-process emulator, ordered by events and the virtual clock (no sleeps): a listing read while one
 of our creates was running still shows that create, and a listing that fails is not read again by
-every waiting thread."""
+every waiting thread (each gets an error of its own)."""
 
 from __future__ import annotations
 
@@ -11,8 +11,9 @@ from collections.abc import Callable, Iterator
 import pytest
 
 from emulator.testing import InProcessEmulator
-from provider.errors import ArchitectError, ConflictError
+from provider.errors import ArchitectError, ConflictError, ForbiddenError, MergeConflictError
 from provider.platforms.genesys_cloud import GenesysCloudPlatform
+from provider.platforms.genesys_cloud.listing import FlowListing
 from provider.platforms.genesys_cloud.wire import Flow
 from provider.platforms.http.recorder import ListRecorder
 from tests.platforms.genesys_cloud.conftest import VirtualClock, document
@@ -95,3 +96,33 @@ def test_a_failed_listing_is_given_to_every_waiting_thread_then_read_again(
     clock.now += platform.listing.failure_memory_s + 1
     assert platform.listing.named("Main IVR", TYPE) is None
     assert listings(emu) == 2
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        ForbiddenError("no permission to list flows", status=403, code="missing.permissions"),
+        MergeConflictError("merge refused", fields={"name": ("a", "b")}, status=409),  # required kwargs
+    ],
+)
+def test_each_caller_of_a_remembered_failure_gets_its_own_error(error: ArchitectError) -> None:
+    clock = VirtualClock()
+    reads: list[str] = []
+
+    def failing(type_: str) -> Iterator[Flow]:
+        reads.append(type_)
+        raise error
+
+    listing = FlowListing(failing, clock)
+    caught: list[BaseException] = []
+    for _ in range(3):
+        with pytest.raises(type(error)) as raised:
+            listing.named("Main IVR", TYPE)
+        caught.append(raised.value)
+    assert reads == [TYPE]  # one read: the later callers were answered from memory
+    first, *later = caught
+    assert first is error
+    assert len({id(e) for e in caught}) == 3  # distinct objects: no shared, growing traceback
+    for fresh in later:
+        assert type(fresh) is type(error) and str(fresh) == str(error) and fresh.status == error.status
+        assert fresh.__cause__ is error and vars(fresh) == vars(error)
