@@ -11,9 +11,10 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Mapping
 from contextvars import ContextVar
 from dataclasses import dataclass, field
-from typing import Literal, Protocol, runtime_checkable
+from typing import Any, Literal, Protocol, runtime_checkable
 
 from provider.domain.document import FlowDocument
+from provider.domain.fields import DESCRIPTION
 from provider.domain.problems import Problem
 from provider.platforms.http.settings import ConnectionSettings
 
@@ -39,13 +40,14 @@ class LiveFlow:
     `revision` is the platform's concurrency token, opaque to callers and recorded in the state after
     every write: the `_version` (architecture-api), or the version pointers
     `published=<id>;checkedIn=<id>` (genesys-cloud). `content` is the block tree (architecture-api)
-    or the Archy YAML text (genesys-cloud; None when it was not fetched).
+    or the Archy YAML text (genesys-cloud; None when it was not fetched). `attributes` are the simple
+    managed fields (provider.domain.fields.ATTRIBUTES) the platform carries, by field name; one it
+    does not carry is absent (the state's value stands).
     """
 
     id: str
     name: str
     type: str
-    description: str
     lifecycle_state: str
     revision: str
     references: tuple[str, ...] = ()
@@ -54,6 +56,11 @@ class LiveFlow:
     changed_by: str | None = None
     self_uri: str | None = None
     extra: Mapping[str, str] = field(default_factory=dict)
+    attributes: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def description(self) -> str:
+        return str(self.attributes.get(DESCRIPTION) or "")
 
 
 @dataclass

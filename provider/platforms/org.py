@@ -41,7 +41,7 @@ def as_flow(live: LiveFlow) -> Flow:
             "id": live.id,
             "_version": int(live.revision) if live.revision.isdigit() else 0,
             "name": live.name,
-            "description": live.description,
+            **live.attributes,
             "type": live.type,
             "lifecycle_state": live.lifecycle_state,
             "references": list(live.references),

@@ -11,6 +11,7 @@ from typing import Any
 
 from provider.domain import loading as defs
 from provider.domain import snapshot as snap
+from provider.domain.fields import attribute_values
 from provider.domain.models import Flow
 from provider.platforms.architecture_api.platform import live_flow
 from provider.platforms.base import Platform
@@ -24,7 +25,7 @@ def document(definition: defs.FlowDefinition) -> dict[str, Any]:
     dumped = definition.model_dump(mode="json", exclude={"key"})
     return {
         "name": definition.name,
-        "description": definition.description,
+        **attribute_values(definition),
         "type": definition.type.value,
         "lifecycle_state": definition.lifecycle_state.value,
         "blocks": dumped["blocks"],

@@ -12,7 +12,7 @@ from typing import Any
 from provider.domain import convert
 from provider.domain.document import FlowDocument
 from provider.domain.fields import FlowType
-from provider.domain.models import Flow
+from provider.domain.models import Flow, wire_attributes
 from provider.domain.problems import RULE_INVALID, Problem
 from provider.domain.rules import validate_flow
 from provider.platforms.architecture_api.client import CONFLICT_POLICIES, ArchitectClient
@@ -29,13 +29,13 @@ def live_flow(flow: Flow) -> LiveFlow:
         id=flow.id,
         name=flow.name,
         type=flow.type.value,
-        description=flow.description,
         lifecycle_state=flow.lifecycle_state.value,
         revision=str(flow.version),
         references=tuple(flow.references),
         content=[block.model_dump(mode="json", exclude_none=True) for block in flow.blocks],
         self_uri=flow.selfUri,
         extra={"dateModified": flow.dateModified or ""},
+        attributes=wire_attributes(flow),
     )
 
 
@@ -46,7 +46,7 @@ def api_flow(live: LiveFlow) -> Flow:
             "id": live.id,
             "_version": int(live.revision or 0),
             "name": live.name,
-            "description": live.description,
+            **live.attributes,
             "type": live.type,
             "lifecycle_state": live.lifecycle_state,
             "references": list(live.references),
