@@ -65,11 +65,17 @@ class Attribute:
     kind: ValueKind
     #: One line, shown by the definition files' JSON schema.
     doc: str
-    #: The canonical value when the field is absent or None (a tuple for a text list).
-    default: Any = ""
+    #: The canonical value when the field is absent or None; None: the kind's empty value ("",
+    #: no items, false). A text list's is a tuple.
+    default: Any = None
     max_length: int | None = None
     #: A change replaces the flow (as a change of `type` does).
     replaces: bool = False
+
+    def __post_init__(self) -> None:
+        if self.default is None:
+            empty = {ValueKind.TEXT: "", ValueKind.TEXT_LIST: (), ValueKind.BOOL: False}[self.kind]
+            object.__setattr__(self, "default", empty)
 
     def value(self, raw: Any) -> Any:
         """`raw` with None as the default (other values kept as they are: a wrong shape stays
