@@ -69,8 +69,9 @@ class Flow(_Wire):
 
 
 #: The wire table: the simple managed fields (provider.domain.fields.ATTRIBUTES) this platform
-#: carries, by field name → the `Flow`'s attribute. The description is written through the Archy
-#: document (and a PUT of the flow when only it changed: `_locks._rename`).
+#: carries, by field name → the `Flow`'s attribute (a new one also needs that attribute on `Flow`
+#: above). Read generically; the description is written through the Archy document (and a PUT of
+#: the flow when only it changed: `_locks._rename`), a new field would need its own write.
 WIRE_ATTRIBUTES: dict[str, str] = {"description": "description"}
 
 
