@@ -101,3 +101,46 @@ def test_the_domain_holds_no_platform_contract():
         if isinstance(node, ast.ClassDef) and node.name in {"Flow", "FlowFields"}
     ]
     assert defined == []
+
+
+#: Where the literal "description" (the managed field's name) may appear, and why. Everywhere else
+#: the field goes through the table (provider/domain/fields.py ATTRIBUTES).
+DESCRIPTION_ALLOWED = {
+    "domain/fields.py": "the field table's row (and `DESCRIPTION`, its name for LiveFlow)",
+    "platforms/architecture_api/models.py": "the Architecture API's wire table (`WIRE_ATTRIBUTES`)",
+    "domain/archy.py": "the Archy document's own `description` key",
+    "platforms/genesys_cloud/wire.py": "genesys-cloud's wire tables (the flow's and the Archy document's)",
+    "platforms/genesys_cloud/_locks.py": "genesys-cloud's PUT body of a flow (its wire)",
+    "platforms/genesys_cloud/_cycles.py": "a stub's Archy document (Archy content)",
+    "platforms/http/auth.py": "the OAuth error body's `description` (not the field)",
+}
+
+
+def _field_name_literals(tree: ast.AST, name: str) -> int:
+    """How often `name` appears as a string constant that is neither a docstring nor a JSON Schema
+    keyword (a key of a `json_schema_extra=` dict, or of a dict holding a `$schema`)."""
+    docstrings = {id(n.value) for n in ast.walk(tree) if isinstance(n, ast.Expr)}
+    schema_dicts = [
+        n.value for n in ast.walk(tree) if isinstance(n, ast.keyword) and n.arg == "json_schema_extra"
+    ]
+    schema_dicts += [
+        n
+        for n in ast.walk(tree)
+        if isinstance(n, ast.Dict) and any(getattr(k, "value", None) == "$schema" for k in n.keys)
+    ]
+    schema_keys = {id(k) for d in schema_dicts if isinstance(d, ast.Dict) for k in d.keys}
+    return sum(
+        1
+        for n in ast.walk(tree)
+        if isinstance(n, ast.Constant) and n.value == name and id(n) not in docstrings | schema_keys
+    )
+
+
+def test_the_description_is_named_only_by_the_field_table_and_the_wire():
+    named = {}
+    for path in modules():
+        count = _field_name_literals(ast.parse(path.read_text(encoding="utf-8")), "description")
+        if count:
+            named[path.relative_to(PROVIDER).as_posix()] = count
+    assert sorted(set(named) - set(DESCRIPTION_ALLOWED)) == []
+    assert sorted(set(DESCRIPTION_ALLOWED) - set(named)) == []  # no stale exception

@@ -21,6 +21,7 @@ from collections.abc import Mapping
 from provider.deploy.inputs import ARCHY_SHA_KEY, DUPLICATE_CODES, INFERRED_KEY, FlowProviderError
 from provider.domain import archy_text, convert
 from provider.domain.document import FlowDocument
+from provider.domain.fields import attribute_values
 from provider.domain.yaml_safe import YamlError
 from provider.errors import ArchitectError, ConflictError, TransportError
 from provider.governance.intents import Action, Intent, IntentJournal, IntentWriteError, Write
@@ -374,7 +375,11 @@ def is_what_we_sent(found: LiveFlow, document: FlowDocument, ids: Mapping[str, s
     """The live flow holds the document's fields (and, where the platform reports it, its content)."""
     if found.name.casefold() != document.name.casefold() or found.type != str(document.type):
         return False
-    if (found.description or "") != (document.description or ""):
+    ours, theirs = (
+        attribute_values(document, canonical=True),
+        attribute_values(found.attributes, canonical=True),
+    )
+    if any(ours[name] != theirs[name] for name in found.attributes):  # the ones the platform carries
         return False
     if document.blocks is not None and isinstance(found.content, list):
         sent = convert.map_block_references(document.blocks, ids)  # logical keys as the ids sent

@@ -20,7 +20,7 @@ from typing import Any
 
 from provider.domain import convert
 from provider.domain.document import FlowDocument
-from provider.domain.fields import MANAGED_FIELDS, FlowType
+from provider.domain.fields import MANAGED_FIELDS, FlowType, attribute, attribute_values
 from provider.platforms.base import LiveFlow
 
 CONNECTION_KEY = "__connection"
@@ -119,8 +119,9 @@ def _normalize_field(key: str, value: Any) -> Any:
     """One managed field in its canonical form (unknowns and odd shapes are kept as they are)."""
     if contains_unknown(value):
         return value
-    if key == "description":
-        return "" if value is None else value
+    row = attribute(key)
+    if row is not None:
+        return row.value(value)
     if key == "type":
         return DEFAULT_TYPE if value is None else str(value)
     if key == "lifecycle_state":
@@ -289,25 +290,26 @@ def to_base(flow_id: str, olds: Mapping[str, Any], news: Mapping[str, Any] | Non
         id=flow_id,
         name=olds.get("name") or "",
         type=str(olds.get("type") or DEFAULT_TYPE),
-        description=olds.get("description") or "",
         lifecycle_state=str(olds.get("lifecycle_state")),
         # architecture-api: the `_version`; genesys-cloud: the version pointers we last wrote.
         revision=str(version or "") if archy else str(int(version or 0)),
         references=tuple(ids[r] for r in olds.get("references") or [] if r in ids),
         content=content,
         extra={k: str(olds[k]) for k in PLATFORM_EXTRA_KEYS if olds.get(k)},
+        attributes=attribute_values(olds),
     )
 
 
 def inputs_from_flow(flow: LiveFlow, previous: Mapping[str, Any]) -> dict[str, Any]:
     """The inputs a live flow corresponds to: ids mapped back to logical keys through the previous
-    `referenceIds` (an id it does not know stays an id, so the next diff shows it); the flow key is
-    kept from `previous`."""
+    `referenceIds` (an id it does not know stays an id, so the next diff shows it); the flow key and
+    the attributes the platform does not carry are kept from `previous`."""
     known = dict(previous.get(REFERENCE_IDS) or {})
     key_of_id = {flow_id: key for key, flow_id in known.items()}
     wire = {
         "name": flow.name,
-        "description": flow.description,
+        **attribute_values(previous),
+        **flow.attributes,
         "type": flow.type,
         "lifecycle_state": flow.lifecycle_state,
         "references": list(flow.references),
@@ -366,7 +368,7 @@ def refreshed(props: Mapping[str, Any], flow: LiveFlow, text: str) -> tuple[dict
     update sees the change (policy fail/overwrite)."""
     live = {
         "name": flow.name,
-        "description": flow.description,
+        **flow.attributes,
         "lifecycle_state": flow.lifecycle_state,
         ARCHY_KEY: text,
     }

@@ -103,6 +103,7 @@ from provider.deploy.provider_errors import Attempt, translated
 from provider.deploy.sdk_patches import host_errors, host_workers, sdk_pickle, watchdog
 from provider.deploy.stack_outputs import FAILED_REFERENCE
 from provider.domain.checks import FLOW_TYPES, LIFECYCLE_STATES, check_fields, plain
+from provider.domain.fields import ATTRIBUTES, REPLACING_FIELDS
 from provider.domain.problems import RULE_UNKNOWN
 from provider.errors import (
     NotFoundError,
@@ -359,16 +360,14 @@ class FlowProvider(ResourceProvider):
         if not (isinstance(state, str) and state in LIFECYCLE_STATES):
             return None
         name = olds.get("name") or key
-        return LiveFlow(
-            id=key, name=str(name), type=flow_type, description="", lifecycle_state=state, revision="1"
-        )
+        return LiveFlow(id=key, name=str(name), type=flow_type, lifecycle_state=state, revision="1")
 
     def diff(self, _id: str, _olds: dict[str, Any], _news: dict[str, Any]) -> DiffResult:
         """An explicit diff over the managed fields and the referenced ids; `type` replaces."""
         changed = changed_fields(_olds, _news)
         if protection.allowed(_olds) != protection.allowed(_news):
             changed.append(protection.ALLOW_DESTROY)  # recorded, so a later delete may go ahead
-        replaces = ["type"] if "type" in changed else []
+        replaces = [name for name in REPLACING_FIELDS if name in changed]
         return DiffResult(
             changes=bool(changed),
             replaces=replaces,
@@ -500,7 +499,6 @@ class Flow(Resource, module="architect", name="Flow"):
         *,
         name: pulumi.Input[str],
         lifecycle_state: pulumi.Input[str],
-        description: pulumi.Input[str] = "",
         type: pulumi.Input[str] = DEFAULT_TYPE,
         blocks: pulumi.Input[list[Any]] | None = None,
         references: pulumi.Input[list[str]] | None = None,
@@ -513,14 +511,15 @@ class Flow(Resource, module="architect", name="Flow"):
         opts: pulumi.ResourceOptions | None = None,
         **managed: pulumi.Input[Any],
     ) -> None:
-        """`managed`: any other managed field (`MANAGED_FIELDS`), by its name."""
+        """`managed`: any other managed field (`MANAGED_FIELDS`, e.g. the simple ones of
+        `provider.domain.fields.ATTRIBUTES`: absent, they take the table's default), by its name."""
         unknown = sorted(set(managed) - set(FIELD_KEYS))
         if unknown:
             raise TypeError(f"Flow: unknown field(s) {', '.join(unknown)}; managed: {', '.join(FIELD_KEYS)}")
         props: dict[str, Any] = {
             **managed,
             "name": name,
-            "description": description,
+            **{a.name: managed.get(a.name, a.value(None)) for a in ATTRIBUTES},
             "type": type,
             "lifecycle_state": lifecycle_state,
             "blocks": blocks if blocks is not None else [],

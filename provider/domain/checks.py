@@ -1,5 +1,6 @@
 """The checks every platform shares on one flow's managed fields, without the network: the name, the
-description, a known flow type and lifecycle state, and the references as a list of flow keys.
+simple fields of the field table (their kind and length), a known flow type and lifecycle state,
+and the references as a list of flow keys.
 
 `check_fields` returns *all* problems at once and never raises on bad input (raw YAML data with
 wrong types included). A platform adds its own rules (`FieldRules`, e.g. the Architecture API's
@@ -15,11 +16,10 @@ from typing import Any, Protocol
 
 from pydantic import BaseModel
 
-from provider.domain.fields import FlowType, LifecycleState
+from provider.domain.fields import ATTRIBUTES, Attribute, FlowType, LifecycleState, ValueKind
 from provider.domain.problems import RULE_INVALID, RULE_REQUIRED, RULE_TRANSITION, RULE_UNKNOWN, Problem
 
 NAME_MAX = 200
-DESCRIPTION_MAX = 2000
 
 FLOW_TYPES: frozenset[str] = frozenset(t.value for t in FlowType)
 LIFECYCLE_STATES: frozenset[str] = frozenset(s.value for s in LifecycleState)
@@ -92,7 +92,8 @@ def check_fields(data: Any, *, flow: str, current: Current | None = None) -> lis
         add("", RULE_INVALID, f"a flow definition must be a mapping, not {type(data).__name__}")
         return problems
     _check_name(fields.get("name"), add)
-    _check_description(fields.get("description"), add)
+    for attribute in ATTRIBUTES:
+        _check_attribute(attribute, fields.get(attribute.name), add)
     flow_type = plain(fields.get("type"))
     if flow_type is not None and (not isinstance(flow_type, str) or flow_type not in FLOW_TYPES):
         add("type", RULE_INVALID, f"type {short(flow_type)} is not one of {', '.join(sorted(FLOW_TYPES))}")
@@ -112,16 +113,29 @@ def _check_name(name: Any, add: Add) -> None:
         add("name", RULE_INVALID, f"name is {len(name.strip())} characters; at most {NAME_MAX} are allowed")
 
 
-def _check_description(description: Any, add: Add) -> None:
-    if description is None:
+def _check_attribute(attribute: Attribute, value: Any, add: Add) -> None:
+    """One simple field (a row of the field table): its kind, and its length limit."""
+    name = attribute.name
+    if value is None:
         return
-    if not isinstance(description, str):
-        add("description", RULE_INVALID, f"must be a string, not {type(description).__name__}")
-    elif len(description) > DESCRIPTION_MAX:
+    if attribute.kind is ValueKind.TEXT_LIST:
+        if isinstance(value, str) or not isinstance(value, Sequence):
+            add(name, RULE_INVALID, f"must be a list of strings, not {type(value).__name__}")
+        for index, item in enumerate(value if isinstance(value, list | tuple) else ()):
+            if not isinstance(item, str):
+                add(f"{name}[{index}]", RULE_INVALID, f"must be a string, not {type(item).__name__}")
+        return
+    if attribute.kind is ValueKind.BOOL:
+        if not isinstance(value, bool):
+            add(name, RULE_INVALID, f"must be true or false, not {type(value).__name__}")
+        return
+    if not isinstance(value, str):
+        add(name, RULE_INVALID, f"must be a string, not {type(value).__name__}")
+    elif attribute.max_length is not None and len(value) > attribute.max_length:
         add(
-            "description",
+            name,
             RULE_INVALID,
-            f"description is {len(description)} characters; at most {DESCRIPTION_MAX} are allowed",
+            f"{name} is {len(value)} characters; at most {attribute.max_length} are allowed",
         )
 
 

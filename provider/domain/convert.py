@@ -19,7 +19,7 @@ from pydantic import BaseModel
 
 from provider.domain.blocks import Block
 from provider.domain.document import FlowDocument
-from provider.domain.fields import FILE_ORDER, MANAGED_FIELDS, FlowType
+from provider.domain.fields import FILE_ORDER, MANAGED_FIELDS, FlowType, attribute_values
 
 
 def canonical_blocks(blocks: Iterable[Any]) -> list[dict[str, Any]]:
@@ -86,7 +86,7 @@ def to_logical(fields: Mapping[str, Any], key_of_id: Mapping[str, str]) -> dict[
     out = {name: data.get(name) for name in FILE_ORDER}  # every managed field, as it is ...
     out.update(  # ... but these in their canonical form
         name=data.get("name", ""),
-        description=data.get("description", "") or "",
+        **attribute_values(data, canonical=True),
         type=str(data.get("type") or FlowType.INBOUNDCALL),
         lifecycle_state=str(data.get("lifecycle_state")),
         references=[key_of_id.get(r, r) for r in data.get("references") or []],
@@ -102,7 +102,7 @@ def document(definition: Any, *, key: str | None = None) -> FlowDocument:
         key=key or definition.key,
         name=definition.name,
         type=definition.type,
-        description=definition.description or "",
+        **attribute_values(definition),
         lifecycle_state=definition.lifecycle_state,
         references=tuple(definition.references),
         # Exactly one content: Archy text (genesys-cloud) or the block tree.

@@ -11,23 +11,35 @@ The content is platform-specific and exactly one of the two is set:
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from provider.domain.blocks import Block
-from provider.domain.fields import FlowType, LifecycleState
+from provider.domain.fields import FlowType, LifecycleState, with_attributes
 
 
-class FlowDocument(BaseModel):
-    """One flow: identity (`key`), the managed fields and its content."""
-
+class _Head(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     key: str
     name: str
     type: FlowType = FlowType.INBOUNDCALL
-    description: str = ""
+
+
+if TYPE_CHECKING:  # the attributes code reads by name (the rest only through the table)
+
+    class _Attributes(_Head):
+        description: str = ""
+
+else:  # one field per row of provider.domain.fields.ATTRIBUTES
+    _Attributes = with_attributes(_Head, "_Attributes", frozen=True)
+
+
+class FlowDocument(_Attributes):
+    """One flow: identity (`key`), the managed fields (the attributes from the field table) and its
+    content."""
+
     lifecycle_state: LifecycleState
     #: Logical keys of the flows this flow uses (declared, or derived from the content).
     references: tuple[str, ...] = ()

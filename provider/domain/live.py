@@ -12,6 +12,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from provider.domain.fields import DESCRIPTION
+
 
 @dataclass(frozen=True)
 class FlowRef:
@@ -29,13 +31,14 @@ class LiveFlow:
     `revision` is the platform's concurrency token, opaque to callers and recorded in the state after
     every write: the `_version` (architecture-api), or the version pointers
     `published=<id>;checkedIn=<id>` (genesys-cloud). `content` is the block tree (architecture-api)
-    or the Archy YAML text (genesys-cloud; None when it was not fetched).
+    or the Archy YAML text (genesys-cloud; None when it was not fetched). `attributes` are the simple
+    managed fields (provider.domain.fields.ATTRIBUTES) the platform carries, by field name; one it
+    does not carry is absent (the state's value stands).
     """
 
     id: str
     name: str
     type: str
-    description: str
     lifecycle_state: str
     revision: str
     references: tuple[str, ...] = ()
@@ -44,6 +47,11 @@ class LiveFlow:
     changed_by: str | None = None
     self_uri: str | None = None
     extra: Mapping[str, str] = field(default_factory=dict)
+    attributes: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def description(self) -> str:
+        return str(self.attributes.get(DESCRIPTION) or "")
 
 
 def managed_fields(flow: LiveFlow) -> dict[str, Any]:
@@ -51,7 +59,7 @@ def managed_fields(flow: LiveFlow) -> dict[str, Any]:
     block tree (Archy text, or none fetched) leaves `blocks` empty."""
     return {
         "name": flow.name,
-        "description": flow.description,
+        **flow.attributes,
         "type": flow.type,
         "lifecycle_state": flow.lifecycle_state,
         "references": list(flow.references),

@@ -38,7 +38,7 @@ import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field
@@ -52,7 +52,7 @@ from provider.domain.convert import (
     map_block_references,
     to_logical,
 )
-from provider.domain.fields import FlowType, LifecycleState
+from provider.domain.fields import Attribute, FlowType, LifecycleState, with_attributes
 from provider.domain.graph import GraphNode, precheck
 from provider.domain.problems import RULE_INVALID, Problem
 
@@ -117,9 +117,7 @@ ALLOW_DESTROY_FIELD: bool = Field(
 )
 
 
-class FlowFile(BaseModel):
-    """The content of one definition file (`flows/<key>.yaml`)."""
-
+class _FileHead(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
         title="Genesys Cloud Architect flow definition",
@@ -135,7 +133,17 @@ class FlowFile(BaseModel):
         max_length=200,
         description="Unique among the organization's live flows of the same type (case-insensitive)",
     )
-    description: str = Field(default="", max_length=2000)
+
+
+if TYPE_CHECKING:  # nothing reads an attribute of a file by name (convert.attribute_values)
+    _FileAttributes = _FileHead
+else:  # one field per row of provider.domain.fields.ATTRIBUTES, its limits enforced
+    _FileAttributes = with_attributes(_FileHead, "_FileAttributes", limits=True)
+
+
+class FlowFile(_FileAttributes):
+    """The content of one definition file (`flows/<key>.yaml`)."""
+
     type: FlowType = Field(
         default=FlowType.INBOUNDCALL, description="Immutable: changing it replaces the flow"
     )
@@ -179,10 +187,7 @@ class ExternalFlowRef(BaseModel):
     name: str = Field(min_length=1, description="The flow's name in the org (placeholders allowed)")
 
 
-class ArchyFlowFile(BaseModel):
-    """The content of one genesys-cloud definition file (`<flowsDir>/<key>.yaml`, e.g.
-    flows/genesys-cloud): the flow's content is Archy YAML; name, type and description come from it."""
-
+class _ArchyHead(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
         title="Genesys Cloud Architect flow definition (platform genesys-cloud: Archy YAML)",
@@ -216,9 +221,22 @@ class ArchyFlowFile(BaseModel):
     type: FlowType | None = Field(
         default=None, description="Optional; must be the Archy document's type (its top-level key)"
     )
-    description: str | None = Field(
-        default=None, description="Optional; must be the Archy document's description"
-    )
+
+
+def _archy_form_doc(attribute: Attribute) -> str:
+    return f"Optional; where the Archy document holds it, it must be the document's. {attribute.doc}"
+
+
+if TYPE_CHECKING:
+    _ArchyAttributes = _ArchyHead
+else:  # the attributes, optional (the Archy document may hold them)
+    _ArchyAttributes = with_attributes(_ArchyHead, "_ArchyAttributes", optional=True, doc=_archy_form_doc)
+
+
+class ArchyFlowFile(_ArchyAttributes):
+    """The content of one genesys-cloud definition file (`<flowsDir>/<key>.yaml`, e.g.
+    flows/genesys-cloud): the flow's content is Archy YAML; name, type and description come from it."""
+
     aliases: list[str] = Field(
         default_factory=list,
         description="Keys this flow had before (earlier file names), as for the block form",

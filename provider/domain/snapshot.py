@@ -46,7 +46,7 @@ from typing import Any
 
 import yaml
 
-from provider.domain.fields import FILE_ORDER
+from provider.domain.fields import ATTRIBUTES, FILE_ORDER, ValueKind, attribute_values
 from provider.domain.live import LiveFlow, managed_fields
 
 FORMAT = "genesys-flows.snapshot/1"
@@ -93,7 +93,7 @@ def normalize(doc: Mapping[str, Any]) -> FlowDoc:
     out: FlowDoc = {
         **{name: doc.get(name) for name in FILE_ORDER},  # every managed field; these canonical:
         "name": str(doc.get("name", "")),
-        "description": str(doc.get("description") or ""),
+        **attribute_values(doc, canonical=True),
         "type": str(doc.get("type") or "INBOUNDCALL"),
         "lifecycle_state": str(doc.get("lifecycle_state") or "draft"),
         "references": refs,
@@ -293,7 +293,7 @@ def is_snapshot(directory: Path) -> bool:
 
 
 def unsubstitute(snapshot: Snapshot, substitutions: Mapping[str, str]) -> Snapshot:
-    """Every occurrence of a substitution's value in the name, description, block types and Archy
+    """Every occurrence of a substitution's value in the name, the text attributes, block types and Archy
     text replaced by its placeholder `{{name}}` (longest values first; values shorter than 2
     characters are left alone). Two environments whose flows differ only by their substitutions
     then compare equal."""
@@ -321,7 +321,7 @@ def unsubstitute(snapshot: Snapshot, substitutions: Mapping[str, str]) -> Snapsh
     for key, doc in snapshot.flows.items():
         new = dict(doc)
         new["name"] = sub(doc["name"])
-        new["description"] = sub(doc["description"])
+        new.update({a.name: sub(doc[a.name]) for a in ATTRIBUTES if a.kind is ValueKind.TEXT})
         new["blocks"] = [sub_block(b) for b in doc["blocks"]]
         if doc.get("archy") is not None:
             new["archy"] = sub(str(doc["archy"]))

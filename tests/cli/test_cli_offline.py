@@ -29,11 +29,11 @@ def _flow(fid, name, refs=(), state="published", blocks=None, description=""):
         id=fid,
         name=name,
         type="INBOUNDCALL",
-        description=description,
         lifecycle_state=state,
         revision="1",
         references=tuple(refs),
         content=blocks or [],
+        attributes={"description": description},
     )
 
 

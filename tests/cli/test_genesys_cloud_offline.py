@@ -70,8 +70,8 @@ class _Org:
 
     def __init__(self) -> None:
         self.flows = {
-            "id-1": LiveFlow("id-1", "Verify Caller", "COMMONMODULE", "", "published", "p", extra={}),
-            "id-2": LiveFlow("id-2", "Main IVR", "INBOUNDCALL", "", "published", "p", extra={}),
+            "id-1": LiveFlow("id-1", "Verify Caller", "COMMONMODULE", "published", "p", extra={}),
+            "id-2": LiveFlow("id-2", "Main IVR", "INBOUNDCALL", "published", "p", extra={}),
         }
 
     def list_flows(self) -> Iterator[LiveFlow]:

@@ -19,7 +19,9 @@ from provider.platforms.base import FlowRef, LiveFlow
 
 
 def live(name: str = "Main", description: str = "", content: Any = None, id_: str = "id-1") -> LiveFlow:
-    return LiveFlow(id_, name, "INBOUNDCALL", description, "published", "1", content=content)
+    return LiveFlow(
+        id_, name, "INBOUNDCALL", "published", "1", content=content, attributes={"description": description}
+    )
 
 
 class OnePlatform:
@@ -106,7 +108,9 @@ class Counting(OnePlatform):
 
 
 def at(revision: str, description: str = "v2") -> LiveFlow:
-    return LiveFlow("id-1", "Main", "INBOUNDCALL", description, "published", revision)
+    return LiveFlow(
+        "id-1", "Main", "INBOUNDCALL", "published", revision, attributes={"description": description}
+    )
 
 
 def updated(journal: IntentJournal, revision: str, document: FlowDocument) -> None:

@@ -40,7 +40,6 @@ def _live(revision: str = OURS, **extra: str) -> LiveFlow:
         id="f1",
         name="M",
         type="COMMONMODULE",
-        description="",
         lifecycle_state="published",
         revision=revision,
         changed_by="Alice Architect",

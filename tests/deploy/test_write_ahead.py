@@ -41,7 +41,7 @@ def journal(tmp_path: Path) -> IntentJournal:
 
 def test_a_write_that_succeeds_records_success_with_what_it_left(journal: IntentJournal, tmp_path: Path):
     with write_ahead.recorded(journal, Attempt("create", "main"), DOC, {}) as write:
-        write.succeeded(LiveFlow("id-1", "Main", "INBOUNDCALL", "", "published", "7"))
+        write.succeeded(LiveFlow("id-1", "Main", "INBOUNDCALL", "published", "7"))
     entries = [json.loads(line) for line in (tmp_path / "audit.jsonl").read_text().splitlines()]
     done = [e for e in entries if e.get("event") == "intent_outcome"]
     assert [(e["outcome"], e["flow_id"], e["version_after"]) for e in done] == [("success", "id-1", "7")]

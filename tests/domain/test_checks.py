@@ -25,9 +25,7 @@ GOOD = {
     "lifecycle_state": "draft",
     "references": ["r1"],
 }
-CURRENT = LiveFlow(
-    id="f-1", name="Main Menu", type="INBOUNDCALL", description="", lifecycle_state="draft", revision="4"
-)
+CURRENT = LiveFlow(id="f-1", name="Main Menu", type="INBOUNDCALL", lifecycle_state="draft", revision="4")
 
 
 def rules(problems: list[Problem]) -> list[tuple[str, str]]:

@@ -14,7 +14,6 @@ def live(fid, name, *, type="INBOUNDCALL", refs=(), state="draft", blocks=None):
         id=fid,
         name=name,
         type=type,
-        description="",
         lifecycle_state=state,
         revision="3",
         references=tuple(refs),
@@ -115,7 +114,7 @@ def test_stale_files_removed_only_in_a_snapshot_folder(tmp_path: Path) -> None:
 
 
 def test_multiline_description_round_trips(tmp_path: Path) -> None:
-    f = dataclasses.replace(live("1", "A"), description="line one\nline two: with colon\n")
+    f = dataclasses.replace(live("1", "A"), attributes={"description": "line one\nline two: with colon\n"})
     snap.write(snap.from_flows([f]), tmp_path)
     assert "description: |" in (tmp_path / "a.yaml").read_text()
     assert snap.read(tmp_path).flows["a"]["description"] == "line one\nline two: with colon\n"

@@ -12,6 +12,7 @@ from typing import Any
 from provider.domain import convert
 from provider.domain import loading as defs
 from provider.domain import snapshot as snap
+from provider.domain.fields import attribute_values
 from provider.domain.live import managed_fields
 from provider.platforms.base import LiveFlow, Platform
 from provider.platforms.importing import Adoption, ImportPlan, ImportRequest, prepare_with
@@ -24,7 +25,7 @@ def document(definition: defs.FlowDefinition) -> dict[str, Any]:
     dumped = definition.model_dump(mode="json", exclude={"key"})
     return {
         "name": definition.name,
-        "description": definition.description,
+        **attribute_values(definition),
         "type": definition.type.value,
         "lifecycle_state": definition.lifecycle_state.value,
         "blocks": dumped["blocks"],

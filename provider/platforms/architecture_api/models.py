@@ -10,16 +10,26 @@ client; `FlowFields` built in code rejects unknown keys so a typo never goes unn
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from provider.domain import convert
 from provider.domain.blocks import Block
-from provider.domain.fields import MANAGED_FIELDS, FlowType, LifecycleState
+from provider.domain.fields import (
+    ATTRIBUTES,
+    MANAGED_FIELDS,
+    REPLACING_FIELDS,
+    FlowType,
+    LifecycleState,
+    with_attributes,
+)
 
+#: The wire table: the simple managed fields (provider.domain.fields.ATTRIBUTES) this API carries,
+#: each under its own name. A field not listed here is never sent and reads as its default.
+WIRE_ATTRIBUTES: set[str] = {"description"}
 #: Fields a PATCH may change (`type` may only be sent unchanged, so the client never sends it).
-MUTABLE_FIELDS: tuple[str, ...] = ("name", "description", "lifecycle_state", "blocks", "references")
+MUTABLE_FIELDS: tuple[str, ...] = tuple(f for f in MANAGED_FIELDS if f not in REPLACING_FIELDS)
 #: Server-assigned fields: never sent on create.
 SERVER_FIELDS: tuple[str, ...] = ("id", "_version", "dateCreated", "dateModified", "selfUri")
 
@@ -33,26 +43,44 @@ ALLOWED_TRANSITIONS: dict[str, frozenset[str]] = {
 CREATE_STATES: frozenset[str] = frozenset({"draft", "published"})
 
 
-class FlowFields(BaseModel):
-    """The user-settable fields of a flow (what a create sends and a PATCH may change)."""
-
+class _Head(BaseModel):
     model_config = ConfigDict(populate_by_name=True, extra="forbid", use_enum_values=False)
 
     name: str
-    description: str = ""
+
+
+if TYPE_CHECKING:  # nothing reads an attribute by name here
+    _Attributes = _Head
+else:  # one field per row of the field table (sent only when in WIRE_ATTRIBUTES)
+    _Attributes = with_attributes(_Head, "_Attributes")
+
+
+class FlowFields(_Attributes):
+    """The user-settable fields of a flow (what a create sends and a PATCH may change)."""
+
     type: FlowType = FlowType.INBOUNDCALL
     lifecycle_state: LifecycleState
     blocks: list[Block] = Field(default_factory=list)
     references: list[str] = Field(default_factory=list)
 
     def to_wire(self) -> dict[str, Any]:
-        """The managed fields as JSON-ready wire values (enums as strings, `None`s left out)."""
+        """The managed fields this API carries as JSON-ready wire values (enums as strings, `None`s
+        left out)."""
         # warnings=False: a `model_copy(update=...)` may hold plain strings for the enums; they
         # serialize to the same wire values.
         data = self.model_dump(
             mode="json", by_alias=True, exclude_none=True, include=set(MANAGED_FIELDS), warnings=False
         )
-        return {name: data[name] for name in MANAGED_FIELDS if name in data}
+        return {name: data[name] for name in MANAGED_FIELDS if name in data and _carried(name)}
+
+
+def wire_attributes(fields: FlowFields) -> dict[str, Any]:
+    """The attributes this API carries, as `fields` holds them."""
+    return {a.name: getattr(fields, a.name) for a in ATTRIBUTES if a.name in WIRE_ATTRIBUTES}
+
+
+def _carried(name: str) -> bool:
+    return name in WIRE_ATTRIBUTES or all(a.name != name for a in ATTRIBUTES)
 
 
 class Flow(FlowFields):

@@ -14,7 +14,7 @@ from provider.domain.document import FlowDocument
 from provider.domain.fields import FlowType
 from provider.domain.problems import RULE_INVALID, Problem
 from provider.platforms.architecture_api.client import CONFLICT_POLICIES, ArchitectClient
-from provider.platforms.architecture_api.models import Flow, to_flow_fields
+from provider.platforms.architecture_api.models import Flow, to_flow_fields, wire_attributes
 from provider.platforms.architecture_api.rules import validate_flow
 from provider.platforms.base import ConflictPolicy, FlowRef, LiveFlow
 
@@ -29,13 +29,13 @@ def live_flow(flow: Flow) -> LiveFlow:
         id=flow.id,
         name=flow.name,
         type=flow.type.value,
-        description=flow.description,
         lifecycle_state=flow.lifecycle_state.value,
         revision=str(flow.version),
         references=tuple(flow.references),
         content=[block.model_dump(mode="json", exclude_none=True) for block in flow.blocks],
         self_uri=flow.selfUri,
         extra={"dateModified": flow.dateModified or ""},
+        attributes=wire_attributes(flow),
     )
 
 
@@ -46,7 +46,7 @@ def api_flow(live: LiveFlow) -> Flow:
             "id": live.id,
             "_version": int(live.revision or 0),
             "name": live.name,
-            "description": live.description,
+            **live.attributes,
             "type": live.type,
             "lifecycle_state": live.lifecycle_state,
             "references": list(live.references),

@@ -44,7 +44,7 @@ from .versions import (
     ref_name,
     revision_of,
 )
-from .wire import Flow
+from .wire import Flow, live_attributes
 
 log = logging.getLogger(__name__)
 
@@ -325,13 +325,13 @@ class PlatformCore:
             id=flow.id,
             name=flow.name,
             type=flow.type or "",
-            description=flow.description or "",
             lifecycle_state="published" if flow.publishedVersion is not None else "draft",
             revision=revision_of(flow),
             references=references,
             changed_by=ref_name(flow.publishedBy),
             self_uri=flow.selfUri,
             extra=extra,
+            attributes=live_attributes(flow),
         )
 
     def _conflict(

@@ -76,9 +76,7 @@ class CycleOps(UpdateOps):
         started = self._clock()
         before = pointer(revision_of(flow), "checkedIn")
         with replaced.collecting() as seen:  # an overwrite notes the version it replaces
-            base = LiveFlow(
-                flow.id, flow.name, flow.type or "", "", "", base_revision, extra=base_extra or {}
-            )
+            base = LiveFlow(flow.id, flow.name, flow.type or "", "", base_revision, extra=base_extra or {})
             return self._publish_stub(flow, before, started, base, policy, seen)
 
     def _publish_stub(

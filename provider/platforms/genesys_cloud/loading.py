@@ -34,7 +34,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from pydantic import ValidationError as PydanticValidationError
 
 from provider.domain import archy, files, yaml_safe
-from provider.domain.fields import FlowType
+from provider.domain.fields import ATTRIBUTES, FlowType
 from provider.domain.graph import GraphNode, precheck
 from provider.domain.loading import (
     FlowDefinition,
@@ -45,6 +45,7 @@ from provider.domain.loading import (
     substitute_value,
 )
 from provider.domain.problems import RULE_CYCLE, RULE_INVALID, RULE_REQUIRED, Problem
+from provider.platforms.genesys_cloud.wire import archy_attributes
 
 RULE_BLOCKS = "definition.blocks.platform"
 RULE_ARCHY_REQUIRED = "definition.archy.required"
@@ -64,7 +65,7 @@ ARCHY_KEYS = frozenset(
         "references",
         "name",
         "type",
-        "description",
+        *(a.name for a in ATTRIBUTES),
         "aliases",
         "substitutions",
         "external",
@@ -313,7 +314,8 @@ def _graph(read: _ReadSet, result: PreparedSet) -> tuple[dict[str, GraphNode], l
                     "key": key,
                     "name": flow.name,
                     "type": str(flow.type),
-                    "description": flow.description,
+                    **{a.name: others.get(a.name) for a in ATTRIBUTES},  # the definition's own ...
+                    **archy_attributes(flow),  # ... but the Archy document's where it holds them
                     "lifecycle_state": others["lifecycle_state"],
                     "references": refs,
                     "aliases": others.get("aliases") or [],
@@ -328,7 +330,8 @@ def _graph(read: _ReadSet, result: PreparedSet) -> tuple[dict[str, GraphNode], l
 
 
 def _agreement(key: str, given: Mapping[str, Any], flow: archy.ArchyFlow) -> list[Problem]:
-    """`name`/`type`/`description`, when the definition gives them, must agree with the document."""
+    """`name`/`type` and the attributes the Archy document holds (`ARCHY_ATTRIBUTES`), when the
+    definition gives them, must agree with the document."""
     out: list[Problem] = []
     if given.get("type") is not None and str(given["type"]).upper() != str(flow.type):
         out.append(
@@ -348,16 +351,17 @@ def _agreement(key: str, given: Mapping[str, Any], flow: archy.ArchyFlow) -> lis
                 f"the definition says {given['name']!r} but the Archy document's name is {flow.name!r}",
             )
         )
-    if given.get("description") is not None and str(given["description"]) != flow.description:
-        out.append(
-            Problem(
-                key,
-                "description",
-                RULE_NAME_MISMATCH,
-                "the definition's description differs from "
-                "the Archy document's; keep it in the document only",
+    for name, value in archy_attributes(flow).items():
+        if given.get(name) is not None and str(given[name]) != str(value):
+            out.append(
+                Problem(
+                    key,
+                    name,
+                    RULE_NAME_MISMATCH,
+                    f"the definition's {name} differs from the Archy document's; "
+                    "keep it in the document only",
+                )
             )
-        )
     return out
 
 

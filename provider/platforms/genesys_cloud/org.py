@@ -26,6 +26,7 @@ import yaml
 
 from provider.domain import archy, archy_text, files, yaml_safe
 from provider.domain import snapshot as snap
+from provider.domain.fields import attribute_values
 from provider.domain.problems import Problem
 from provider.errors import ArchitectError
 from provider.platforms.base import ContentExport, Platform, Progress
@@ -128,7 +129,7 @@ def org_read(
         result.snapshot.ids[key] = flow.live.id
         doc: snap.FlowDoc = {
             "name": flow.live.name,
-            "description": flow.live.description,
+            **flow.live.attributes,
             "type": flow.live.type,
             "lifecycle_state": flow.live.lifecycle_state,
         }
@@ -194,7 +195,7 @@ def definition_docs(
         docs[key] = snap.normalize(
             {
                 "name": definition.name,
-                "description": definition.description,
+                **attribute_values(definition),
                 "type": definition.type.value,
                 "lifecycle_state": definition.lifecycle_state.value,
                 "references": list(definition.references),

@@ -10,6 +10,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from provider.domain.fields import ATTRIBUTES
+
 
 class _Wire(BaseModel):
     model_config = ConfigDict(extra="ignore", populate_by_name=True)
@@ -64,6 +66,29 @@ class Flow(_Wire):
     publishedBy: EntityRef | None = None
     currentOperation: Operation | None = None
     selfUri: str | None = None
+
+
+#: The wire table: the simple managed fields (provider.domain.fields.ATTRIBUTES) this platform
+#: carries, by field name → the `Flow`'s attribute (a new one also needs that attribute on `Flow`
+#: above). Read generically; the description is written through the Archy document (and a PUT of
+#: the flow when only it changed: `_locks._rename`), a new field would need its own write.
+WIRE_ATTRIBUTES: dict[str, str] = {"description": "description"}
+
+
+def live_attributes(flow: Flow) -> dict[str, Any]:
+    """The attributes a live flow holds (absent or None as the table's default)."""
+    rows = {a.name: a for a in ATTRIBUTES}
+    return {name: rows[name].value(getattr(flow, key, None)) for name, key in WIRE_ATTRIBUTES.items()}
+
+
+#: The attributes an Archy document holds (field → the parsed document's attribute): the definition
+#: may repeat them only identically; the flow's value is the document's.
+ARCHY_ATTRIBUTES: dict[str, str] = {"description": "description"}
+
+
+def archy_attributes(document: Any) -> dict[str, Any]:
+    """The attributes a parsed Archy document (`provider.domain.archy.ArchyFlow`) holds."""
+    return {name: getattr(document, key) for name, key in ARCHY_ATTRIBUTES.items()}
 
 
 class FlowVersionEntityListing(_Wire):

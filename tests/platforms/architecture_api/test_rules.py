@@ -237,9 +237,7 @@ def test_the_contract_is_the_neutral_checks_and_the_platform_rules():
 
 
 def test_a_live_flow_is_a_current_as_the_clients_flow_is():
-    live = LiveFlow(
-        id="f-1", name="x", type="INBOUNDCALL", description="", lifecycle_state="archived", revision="4"
-    )
+    live = LiveFlow(id="f-1", name="x", type="INBOUNDCALL", lifecycle_state="archived", revision="4")
     data = {**GOOD, "lifecycle_state": "published", "type": "BOT", "references": ["r1", "f-1"]}
     assert validate_flow(data, flow="f", current=live) == validate_flow(
         data, flow="f", current=current("archived")
@@ -252,9 +250,7 @@ def test_a_live_flow_is_a_current_as_the_clients_flow_is():
 
 
 def test_the_registry_row_plugs_the_rules_in_with_the_current_flow():
-    live = LiveFlow(
-        id="k", name="x", type="INBOUNDCALL", description="", lifecycle_state="archived", revision=""
-    )
+    live = LiveFlow(id="k", name="x", type="INBOUNDCALL", lifecycle_state="archived", revision="")
     data = {**GOOD, "lifecycle_state": "published"}
     assert rules(KIND.field_problems(data, flow="f", current=live)) == [("lifecycle_state", RULE_TRANSITION)]
     assert KIND.field_problems(data, flow="f") == []

@@ -22,7 +22,6 @@ def _flow(flow_id: str, name: str, body: str = "") -> gc_org.OrgFlow:
         id=flow_id,
         name=name,
         type="INBOUNDCALL",
-        description="",
         lifecycle_state="published",
         revision="published=1.0;checkedIn=1.0",
     )
