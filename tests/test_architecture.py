@@ -103,10 +103,12 @@ def test_the_domain_holds_no_platform_contract():
     assert defined == []
 
 
-#: Where the literal "description" (the managed field's name) may appear, and why. Everywhere else
-#: the field goes through the table (provider/domain/fields.py ATTRIBUTES).
+#: Where the literal "description" (the managed field's name, as a string: a key, a wire name) may
+#: appear, and why; everywhere else the field is reached through the table (provider/domain/fields.py
+#: ATTRIBUTES). This checks strings only: genesys-cloud's write path also reads `.description` of its
+#: own wire objects and of the document (the typed stub in provider/domain/document.py).
 DESCRIPTION_ALLOWED = {
-    "domain/fields.py": "the field table's row (and `DESCRIPTION`, its name for LiveFlow)",
+    "domain/fields.py": "the field table's row",
     "platforms/architecture_api/models.py": "the Architecture API's wire table (`WIRE_ATTRIBUTES`)",
     "domain/archy.py": "the Archy document's own `description` key",
     "platforms/genesys_cloud/wire.py": "genesys-cloud's wire tables (the flow's and the Archy document's)",

@@ -27,7 +27,6 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from provider.deploy.config import NAMESPACE
-from provider.domain.fields import ATTRIBUTES
 
 log = logging.getLogger(__name__)
 
@@ -54,19 +53,10 @@ def is_unpublish(olds: Mapping[str, Any], news: Mapping[str, Any]) -> bool:
 
 
 def is_replacement(olds: Mapping[str, Any], news: Mapping[str, Any]) -> bool:
-    """A change of a published flow's type, or of another field whose change replaces the flow
-    (`REPLACING_FIELDS`): its replacement deletes it (refused up front on a protected stack, before
-    the new flow is created)."""
-    if not olds or not was_published(olds):
-        return False
+    """A type change of a published flow: its replacement deletes it (refused up front on a
+    protected stack, before the new flow is created)."""
     new_type = news.get("type")
-    if isinstance(new_type, str) and olds.get("type") != new_type:
-        return True
-    return any(
-        news.get(a.name) is not None and a.value(news.get(a.name)) != a.value(olds.get(a.name))
-        for a in ATTRIBUTES
-        if a.replaces
-    )
+    return bool(olds) and was_published(olds) and isinstance(new_type, str) and olds.get("type") != new_type
 
 
 def used_by_text(used_by: Iterable[str] | None) -> str:

@@ -121,6 +121,12 @@ def _check_attribute(attribute: Attribute, value: Any, add: Add) -> None:
     if attribute.kind is ValueKind.TEXT_LIST:
         if isinstance(value, str) or not isinstance(value, Sequence):
             add(name, RULE_INVALID, f"must be a list of strings, not {type(value).__name__}")
+        elif attribute.max_length is not None and len(value) > attribute.max_length:
+            add(
+                name,
+                RULE_INVALID,
+                f"{name} has {len(value)} items; at most {attribute.max_length} are allowed",
+            )
         for index, item in enumerate(value if isinstance(value, list | tuple) else ()):
             if not isinstance(item, str):
                 add(f"{name}[{index}]", RULE_INVALID, f"must be a string, not {type(item).__name__}")

@@ -80,8 +80,9 @@ def _plain_field(name: str, value: Any) -> Any:
 
 
 def to_logical(fields: Mapping[str, Any], key_of_id: Mapping[str, str]) -> dict[str, Any]:
-    """A live flow's managed fields (plain data, e.g. `live.managed_fields`) as a definition
-    document: ids mapped back to logical keys (an id `key_of_id` does not know is kept as it is)."""
+    """A live flow's managed fields (plain data, e.g. `provider.domain.live.managed_fields(live)`) as
+    a definition document: ids mapped back to logical keys (an id `key_of_id` does not know is kept
+    as it is)."""
     data = dict(fields)
     out = {name: data.get(name) for name in FILE_ORDER}  # every managed field, as it is ...
     out.update(  # ... but these in their canonical form

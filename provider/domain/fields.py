@@ -78,9 +78,8 @@ class Attribute:
     #: The canonical value when the field is absent or None; None: the kind's empty value ("",
     #: no items, false). A text list's is a tuple.
     default: Any = None
+    #: Characters of a text; items of a text list.
     max_length: int | None = None
-    #: A change replaces the flow (as a change of `type` does).
-    replaces: bool = False
 
     def __post_init__(self) -> None:
         if self.default is None:
@@ -130,24 +129,20 @@ ATTRIBUTES: list[Attribute] = [
         max_length=2000,
     ),
 ]
-#: The description's name, for the code that handles it apart (genesys-cloud keeps it in the Archy
-#: document; `LiveFlow.description`).
-DESCRIPTION = "description"
-
 #: The fields a writer manages (and the provider diffs). `type` is immutable after create.
 MANAGED_FIELDS: tuple[str, ...] = ()
 #: The same fields in the order definition and snapshot files write them (the block tree last).
 FILE_ORDER: tuple[str, ...] = ()
-#: The fields whose change replaces the flow.
-REPLACING_FIELDS: tuple[str, ...] = ()
+#: The fields whose change replaces the flow. A simple field never does: a field that identifies the
+#: flow would need its own replacement path (delete-before-replace, the protectPublished refusal).
+REPLACING_FIELDS: tuple[str, ...] = ("type",)
 
 
 def _derive() -> None:
-    global MANAGED_FIELDS, FILE_ORDER, REPLACING_FIELDS
+    global MANAGED_FIELDS, FILE_ORDER
     names = tuple(a.name for a in ATTRIBUTES)
     MANAGED_FIELDS = ("name", *names, "type", "lifecycle_state", "blocks", "references")
     FILE_ORDER = (*(f for f in MANAGED_FIELDS if f != "blocks"), "blocks")
-    REPLACING_FIELDS = ("type", *(a.name for a in ATTRIBUTES if a.replaces))
 
 
 _derive()

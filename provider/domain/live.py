@@ -12,8 +12,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from provider.domain.fields import DESCRIPTION
-
 
 @dataclass(frozen=True)
 class FlowRef:
@@ -48,10 +46,6 @@ class LiveFlow:
     self_uri: str | None = None
     extra: Mapping[str, str] = field(default_factory=dict)
     attributes: Mapping[str, Any] = field(default_factory=dict)
-
-    @property
-    def description(self) -> str:
-        return str(self.attributes.get(DESCRIPTION) or "")
 
 
 def managed_fields(flow: LiveFlow) -> dict[str, Any]:

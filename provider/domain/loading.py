@@ -22,7 +22,6 @@ The pieces, for the Pulumi program and the `archctl` CLI alike:
 - `load_definitions(directory, substitutions=None)`: the same, but raises `DefinitionError` (listing
   every problem) unless the whole set is fine; `apply_substitutions(definitions, substitutions)`
   renders already-loaded definitions.
-- `to_logical(fields, key_of_id)`: the reverse, for a live flow (ids → keys where known).
 - `as_document(definition)`: the file's content as plain data; `dump_definition` as YAML text.
 - `definitions_schema()`: the JSON Schema of a file (written to flows/flow.schema.json).
 
@@ -50,7 +49,6 @@ from provider.domain.convert import (
     as_document,
     canonical_blocks,
     map_block_references,
-    to_logical,
 )
 from provider.domain.fields import Attribute, FlowType, LifecycleState, with_attributes
 from provider.domain.graph import GraphNode, precheck
@@ -593,5 +591,4 @@ __all__ = [
     "read_raw",
     "render_problems",
     "substitute_value",
-    "to_logical",
 ]

@@ -209,7 +209,10 @@ class S3Server:
             self._launch(weed, data, config)
             self._ensure_bucket()
         except BaseException:
-            self.stop()  # a server this call started is not left running (nor its ports bound)
+            # A server this call started is not left running (nor its ports bound); before any spawn
+            # there is none to stop (`stop` without a process would go by the run file's pid).
+            if self.proc is not None:
+                self.stop()
             raise
         return self
 

@@ -202,18 +202,3 @@ def test_the_ci_summary_names_destructive_changes_with_their_users_in_the_org() 
         text = ci_summary.summary("prod", {"steps": steps}, failing)
         assert "- ⚠ `vip-line`: DELETE published flow 'VIP Line', users not looked up" in text
         assert "- ⚠ `holiday`: UNPUBLISH a live flow (users not looked up)" in text
-
-
-def test_a_field_that_replaces_the_flow_counts_as_a_replacement(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Issue 21: a row of the field table marked `replaces` is a replacement of a published flow, like
-    a type change (so a protected stack refuses it up front); other fields are not."""
-    from provider.domain import fields
-
-    row = fields.Attribute("division", fields.ValueKind.TEXT, "The flow's division", replaces=True)
-    monkeypatch.setattr(fields, "ATTRIBUTES", [*fields.ATTRIBUTES, row])
-    monkeypatch.setattr(protection, "ATTRIBUTES", fields.ATTRIBUTES)
-    olds = {"type": "INBOUNDCALL", "lifecycle_state": "published", "division": "Home", "description": "a"}
-    assert protection.is_replacement(olds, {**olds, "division": "Sales"})
-    assert not protection.is_replacement(olds, {**olds, "description": "b"})
-    assert not protection.is_replacement(olds, dict(olds))
-    assert not protection.is_replacement({**olds, "lifecycle_state": "draft"}, {**olds, "division": "Sales"})

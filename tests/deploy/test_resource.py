@@ -133,12 +133,29 @@ def test_check_applies_the_lifecycle_rules_against_the_state():
     assert [(f.property, f.reason.split(":")[0]) for f in back] == [("lifecycle_state", rule)]
     assert "cannot go from archived to published" in back[0].reason
     assert provider.check(olds, inputs(lifecycle_state="draft")).failures == []
+
     assert provider.check(inputs(), inputs(lifecycle_state="archived")).failures == []
     # A type change replaces the flow: the new one is a create.
     assert provider.check(olds, inputs(lifecycle_state="published", type="WORKFLOW")).failures == []
     # A state holding no known lifecycle state is checked as a create (as before: no transition).
     assert provider.check(inputs(lifecycle_state="gone"), inputs(lifecycle_state="published")).failures == []
     assert provider.check(inputs(lifecycle_state=["x"]), inputs(lifecycle_state="published")).failures == []
+
+
+def test_check_applies_the_genesys_cloud_rules_that_need_no_archy():
+    """On genesys-cloud the check has no Architecture API rule, but its own: no archived state, no
+    block tree (both refused at preview, naming the field, not only at the write)."""
+    connection = {**CONNECTION, "platform": "genesys-cloud"}
+    archy = "inboundCall:\n  name: Main IVR\n"
+    news = inputs(lifecycle_state="archived", archy=archy, references=[], referenceIds={})
+    news["__connection"] = connection
+    failures = [(f.property, f.reason.split(":")[0]) for f in provider.check({}, news).failures]
+    assert failures == [
+        ("lifecycle_state", "genesys.flow.lifecycle.archived.unsupported"),
+        ("blocks", "genesys.flow.blocks.unsupported"),
+    ]
+    news.update(lifecycle_state="published", blocks=[])
+    assert provider.check({}, news).failures == []
 
 
 def test_the_pickled_provider_names_no_module_but_its_own():

@@ -12,7 +12,7 @@ from provider.domain.checks import Current
 from provider.domain.loading import DefinitionError, PreparedSet
 from provider.domain.problems import Problem
 from provider.platforms.base import OrgCheck, Platform, PlatformConfig, Progress
-from provider.platforms.genesys_cloud import neutral, org
+from provider.platforms.genesys_cloud import neutral, org, rules
 from provider.platforms.genesys_cloud.loading import definition_keys, prepare_archy
 from provider.platforms.genesys_cloud.rules import CONFLICT_POLICIES, NAME
 from provider.platforms.importing import ImportPlan, ImportRequest
@@ -41,7 +41,8 @@ class GenesysCloud:
     def field_problems(
         self, data: Mapping[str, Any], *, flow: str, current: Current | None = None
     ) -> list[Problem]:
-        return []  # its rules need the Archy document: `GenesysCloudPlatform.validate`
+        # The rest of its rules need the Archy document: `GenesysCloudPlatform.validate`.
+        return rules.field_problems(data, flow=flow)
 
     def prepare(self, directory: Path, substitutions: Mapping[str, str] | None) -> PreparedSet:
         return prepare_archy(directory, substitutions)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from provider.domain import archy
 from provider.domain.document import FlowDocument
 from provider.domain.problems import Problem
@@ -19,6 +22,24 @@ RULE_TYPE_MISMATCH = "genesys.flow.archy.type.mismatch"
 RULE_NAME_MISMATCH = "genesys.flow.archy.name.mismatch"
 
 
+_ARCHIVED = (
+    "'archived' does not exist on genesys-cloud: use 'draft' (checked in, not published) or "
+    "delete the definition"
+)
+_BLOCKS = "genesys-cloud flows carry Archy YAML ('archy'), not a 'blocks' tree"
+
+
+def field_problems(data: Mapping[str, Any], *, flow: str) -> list[Problem]:
+    """The rules that hold on the managed fields alone (the provider's check, a preview of any Flow
+    resource): no archived state, no block tree. The rest needs the Archy document."""
+    problems = []
+    if str(data.get("lifecycle_state")) == "archived":
+        problems.append(Problem(flow, "lifecycle_state", RULE_ARCHIVED, _ARCHIVED))
+    if data.get("blocks"):
+        problems.append(Problem(flow, "blocks", RULE_BLOCKS, _BLOCKS))
+    return problems
+
+
 def validate_document(document: FlowDocument) -> list[Problem]:
     """Every rule of this platform that holds without the network (all problems at once)."""
     flow = document.name or document.key
@@ -28,14 +49,9 @@ def validate_document(document: FlowDocument) -> list[Problem]:
         problems.append(Problem(flow=flow, field=field, rule=rule, message=message))
 
     if str(document.lifecycle_state) == "archived":
-        add(
-            "lifecycle_state",
-            RULE_ARCHIVED,
-            "'archived' does not exist on genesys-cloud: use 'draft' (checked in, not published) or "
-            "delete the definition",
-        )
+        add("lifecycle_state", RULE_ARCHIVED, _ARCHIVED)
     if document.blocks is not None:
-        add("blocks", RULE_BLOCKS, "genesys-cloud flows carry Archy YAML ('archy'), not a 'blocks' tree")
+        add("blocks", RULE_BLOCKS, _BLOCKS)
     if document.archy is None:
         add("archy", RULE_ARCHY_REQUIRED, "a genesys-cloud flow needs its content as Archy YAML ('archy')")
         return problems

@@ -74,7 +74,11 @@ def test_lifecycle_end_to_end_keeps_one_flow_per_name(gc: GenesysCloudPlatform) 
     updated = gc.update(
         main.id, document("Main IVR", uses=("Greeting",), note="v2"), {}, base=main, policy="fail"
     )
-    assert updated.id == main.id and updated.description == "v2" and updated.revision != main.revision
+    assert (
+        updated.id == main.id
+        and updated.attributes["description"] == "v2"
+        and updated.revision != main.revision
+    )
 
     renamed = gc.update(
         main.id, document("Main IVR Renamed", uses=("Greeting",), note="v2"), {}, base=updated, policy="fail"
@@ -147,7 +151,7 @@ def test_ui_lock_is_refused_naming_the_holder_and_force_unlock_passes_audited(
 
     admin, recorder = make("dev-admin", force_unlock=True)
     live = admin.update(base.id, document("Main IVR", note="v2"), {}, base=base, policy="fail")
-    assert live.description == "v2"
+    assert live.attributes["description"] == "v2"
     assert [(e.action, e.outcome) for e in recorder.mutations] == [
         ("unlock", "success"),
         ("update", "success"),
