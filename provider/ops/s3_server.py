@@ -40,6 +40,9 @@ REGION = "us-east-1"
 #: weed took over 15 s to stop on SIGTERM (it waits for its gRPC streams): SIGKILL after this.
 STOP_GRACE_S = 5.0
 START_TIMEOUT_S = 60.0
+#: How long a server just started may take to accept its first write (6 s is usual: the first
+#: volume is grown) before it is started afresh.
+BUCKET_TIMEOUT_S = 30.0
 _PORTS = ("master", "master_grpc", "volume", "volume_grpc", "filer", "filer_grpc", "s3", "s3_grpc")
 
 
@@ -53,6 +56,8 @@ def weed_binary() -> Path:
 _HANDED_OUT: set[int] = set()
 #: Starts tried when a chosen port was taken before weed bound it (another process got it first).
 START_ATTEMPTS = 3
+#: What weed logs when a port it was given is taken (it may exit, or live on without that part).
+ADDRESS_IN_USE = "address already in use"
 
 
 def free_ports(n: int) -> list[int]:
@@ -207,7 +212,6 @@ class S3Server:
         config = self._write_config()
         try:
             self._launch(weed, data, config)
-            self._ensure_bucket()
         except BaseException:
             # A server this call started is not left running (nor its ports bound); before any spawn
             # there is none to stop (`stop` without a process would go by the run file's pid).
@@ -217,17 +221,26 @@ class S3Server:
         return self
 
     def _launch(self, weed: Path, data: Path, config: Path) -> None:
-        """Spawn weed on free ports until it answers S3 with our keys."""
+        """Spawn weed on free ports until it answers S3 with our keys and its bucket takes a write.
+        Weed's S3 gateway may answer before a component that failed to bind its port (the volume
+        server's) has made the process exit: only a write proves the whole server is up."""
         for attempt in range(1, START_ATTEMPTS + 1):
             ports = dict(zip(_PORTS, free_ports(len(_PORTS)), strict=True))
+            why = ""
             if self._spawn(self._args(weed, data, config, ports), ports):
-                return
+                try:
+                    if self._ensure_bucket(timeout=BUCKET_TIMEOUT_S):
+                        return
+                except S3ServerError as exc:
+                    # It answers but takes no write (seen: a volume server that never joined its
+                    # master): a fresh server, a bounded number of times.
+                    why = f": {exc}"
             tail = self.log_file.read_text(errors="replace")[-2000:]
             self.stop()
             # A port chosen free was taken before weed bound it (another process, in the moment
             # between): new ports, a bounded number of times. Any other failure is reported at once.
-            if "address already in use" not in tail or attempt == START_ATTEMPTS:
-                raise S3ServerError(f"SeaweedFS did not start (log {self.log_file}):\n{tail}")
+            if not (why or ADDRESS_IN_USE in tail) or attempt == START_ATTEMPTS:
+                raise S3ServerError(f"SeaweedFS did not start{why} (log {self.log_file}):\n{tail}")
 
     @staticmethod
     def _args(weed: Path, data: Path, config: Path, ports: dict[str, int]) -> list[str]:
@@ -297,16 +310,25 @@ class S3Server:
         (self.folder / "master.toml").write_text("[master.volume_growth]\ncopy_1 = 1\n")
         return config
 
-    def _ensure_bucket(self) -> None:
-        from botocore.exceptions import ClientError
+    def _port_taken(self) -> bool:
+        return ADDRESS_IN_USE in self.log_file.read_text(errors="replace")
+
+    def _ensure_bucket(self, timeout: float = START_TIMEOUT_S) -> bool:
+        """The bucket exists (created if missing) and takes a write. False when the server this
+        object started exited meanwhile, or lost a port to another process (weed's volume server then
+        logs it and stays down while the process lives on); `S3ServerError` when it still refuses or
+        times out after `timeout` seconds."""
+        from botocore.exceptions import BotoCoreError, ClientError
 
         client = self.client()
-        deadline = time.monotonic() + START_TIMEOUT_S
+        deadline = time.monotonic() + timeout
         while True:  # the filer may answer before the master has a writable volume
+            if self.proc is not None and (self.proc.poll() is not None or self._port_taken()):
+                return False
             try:
                 client.head_bucket(Bucket=self.bucket)
                 client.put_object(Bucket=self.bucket, Key=".genesys-flows/ready", Body=b"ok")
-                return
+                return True
             except ClientError as exc:
                 code = str(exc.response.get("Error", {}).get("Code"))
                 if code in ("404", "NoSuchBucket", "NotFound"):
@@ -316,9 +338,12 @@ class S3Server:
                         if "BucketAlready" not in str(exc2):
                             raise
                     continue
-                if time.monotonic() > deadline:
-                    raise S3ServerError(f"the bucket {self.bucket} is not writable: {exc}") from None
-                time.sleep(0.3)
+                error: Exception = exc
+            except BotoCoreError as exc:  # a read timeout: a component not up yet, or gone
+                error = exc
+            if time.monotonic() > deadline:
+                raise S3ServerError(f"the bucket {self.bucket} is not writable: {error}") from None
+            time.sleep(0.3)
 
     def stop(self) -> None:
         """SIGTERM the server's process group, SIGKILL it after STOP_GRACE_S."""

@@ -169,7 +169,9 @@ def test_a_checkout_never_uses_another_checkouts_server(
     assert s3_server.running() and not other.running()
     (other.folder / "server.json").unlink()
     # A port chosen free is taken by another process before weed binds it: weed exits "address
-    # already in use" and the start is tried again on new ports (once here, bounded).
+    # already in use" and the start is tried again on new ports (once here, bounded). The master's
+    # port: weed binds it first and exits at once (a volume server's port lost lets weed live on
+    # without it; `_ensure_bucket` sees that in the log).
     from provider.ops import s3_server as module
 
     taken = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
@@ -180,7 +182,7 @@ def test_a_checkout_never_uses_another_checkouts_server(
     def racing_free_ports(n: int) -> list[int]:
         ports = free_ports(n)
         if not chosen:
-            ports[module._PORTS.index("volume_grpc")] = taken.getsockname()[1]
+            ports[module._PORTS.index("master")] = taken.getsockname()[1]
         chosen.append(ports)
         return ports
 
