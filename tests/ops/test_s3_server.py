@@ -41,7 +41,7 @@ def test_a_start_that_fails_after_the_process_started_stops_it(
     server = S3Server(tmp_path / "s3")
     seen: list[dict[str, Any]] = []
 
-    def refuse(self: S3Server) -> None:
+    def refuse(self: S3Server, timeout: float = 0.0) -> None:
         info = self._run_info()
         assert info is not None and self.proc is not None and self.proc.poll() is None  # it runs
         assert _listening(int(info["ports"]["s3"]))
