@@ -28,7 +28,7 @@ test: venv tools lint typecheck pytest
 ## and is not `slow` (fuzzing, property runs, 429 storms, hung servers, kill -9: those run in `make test`)
 ## Both write .reports/ (gitignored): a JUnit file and every test's duration, slowest first.
 test-fast: venv lint typecheck
-	$(VENV)/bin/pytest -q -n $(PYTEST_WORKERS) --dist loadgroup -m "not engine and not slow and not pulumi_cli" \
+	$(VENV)/bin/pytest -q -n $(PYTEST_WORKERS) --dist loadgroup -m "not engine and not slow and not pulumi_cli and not tools" \
 		$(call REPORTS,fast)
 
 venv: $(VENV)/.installed

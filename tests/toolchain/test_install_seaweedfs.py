@@ -9,6 +9,8 @@ import re
 import subprocess
 from pathlib import Path
 
+import pytest
+
 from provider.ops.engine import PROJECT_DIR
 from provider.ops.s3_server import weed_binary
 
@@ -16,6 +18,7 @@ SCRIPT = PROJECT_DIR / "scripts" / "install-seaweedfs"
 PINNED = re.search(r"^SEAWEEDFS_VERSION=(\S+)$", SCRIPT.read_text(), re.M).group(1)  # type: ignore[union-attr]
 
 
+@pytest.mark.tools  # weed must be built already: `make test-fast` does not build the tools
 def test_second_run_with_weed_present_builds_nothing() -> None:
     env = {k: v for k, v in os.environ.items() if k != "SEAWEEDFS_TOOLS_DIR"}
     result = subprocess.run(["bash", str(SCRIPT)], env=env, capture_output=True, text=True, timeout=60)
