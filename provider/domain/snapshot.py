@@ -293,8 +293,8 @@ def is_snapshot(directory: Path) -> bool:
 
 
 def unsubstitute(snapshot: Snapshot, substitutions: Mapping[str, str]) -> Snapshot:
-    """Every occurrence of a substitution's value in the name, the text attributes, block types and Archy
-    text replaced by its placeholder `{{name}}` (longest values first; values shorter than 2
+    """Every occurrence of a substitution's value in the name, the text and text-list attributes, block
+    types and Archy text replaced by its placeholder `{{name}}` (longest values first; values shorter than 2
     characters are left alone). Two environments whose flows differ only by their substitutions
     then compare equal."""
     pairs = sorted(
@@ -321,7 +321,11 @@ def unsubstitute(snapshot: Snapshot, substitutions: Mapping[str, str]) -> Snapsh
     for key, doc in snapshot.flows.items():
         new = dict(doc)
         new["name"] = sub(doc["name"])
-        new.update({a.name: sub(doc[a.name]) for a in ATTRIBUTES if a.kind is ValueKind.TEXT})
+        for a in ATTRIBUTES:
+            if a.kind is ValueKind.TEXT:
+                new[a.name] = sub(doc[a.name])
+            elif a.kind is ValueKind.TEXT_LIST:
+                new[a.name] = [sub(v) for v in doc[a.name]]
         new["blocks"] = [sub_block(b) for b in doc["blocks"]]
         if doc.get("archy") is not None:
             new["archy"] = sub(str(doc["archy"]))

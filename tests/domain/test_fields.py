@@ -69,6 +69,9 @@ out["base"] = inputs.to_base("f1", outputs).attributes[F]
 out["read_back"] = inputs.inputs_from_flow(live, outputs)[F]
 out["snapshot_order"] = list(snapshot.normalize(convert.as_document(document)))
 out["snapshot"] = snapshot.normalize(convert.as_document(document))[F]
+# Promotion parity: the environment's value in it becomes its placeholder again.
+dev = snapshot.Snapshot(flows={"main": snapshot.normalize(convert.as_document(document))})
+out["unsubstituted"] = snapshot.unsubstitute(dev, {"env": spec["env_value"]}).flows["main"][F]
 
 sent = []
 def fake_call(method, path, template, *, body=None, **_):
@@ -97,6 +100,8 @@ DIVISION = {
     "other": "Support",
     "too_long": "x" * 41,
     "empty": "",
+    "env_value": "Sales",
+    "unsubstituted": "{{env}}",
 }
 LANGUAGES = {
     "name": "supportedLanguages",
@@ -107,6 +112,8 @@ LANGUAGES = {
     "other": ["en-us"],
     "too_long": ["a", "b", "c", "d"],
     "empty": [],
+    "env_value": "fr-ca",
+    "unsubstituted": ["en-us", "{{env}}"],
 }
 
 
@@ -155,6 +162,7 @@ def test_a_new_field_is_one_row_and_one_wire_mapping(tmp_path: Path, spec: dict[
     assert out["changed"] == [name]
     assert out["live"] == {"description": "", name: value}
     assert out["outputs"] == out["base"] == out["read_back"] == out["snapshot"] == value
+    assert out["unsubstituted"] == spec["unsubstituted"]
     assert out["snapshot_order"] == [
         "name",
         "description",
