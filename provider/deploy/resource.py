@@ -100,7 +100,7 @@ from provider.deploy.inputs import (
     to_document,
 )
 from provider.deploy.provider_errors import Attempt, translated
-from provider.deploy.sdk_patches import host_errors, host_workers, sdk_pickle, watchdog
+from provider.deploy.sdk_patches import host_cancel, host_errors, host_workers, sdk_pickle, watchdog
 from provider.deploy.stack_outputs import FAILED_REFERENCE
 from provider.domain.checks import FLOW_TYPES, LIFECYCLE_STATES, check_fields, plain
 from provider.domain.fields import ATTRIBUTES, REPLACING_FIELDS
@@ -126,6 +126,7 @@ log = logging.getLogger(__name__)
 watchdog.start()  # the provider process exits when the engine that started it dies
 host_errors.install()  # errors: our message first, the SDK host's traceback after it
 host_workers.install()  # more than four calls at once: jobs take seconds
+host_cancel.install()  # the engine's Cancel (before it stops us) runs our last words first
 
 # ------------------------------------------------------------------------------ the process caches
 # The only process-wide state of the provider, forced by the dynamic-provider SDK: the provider
@@ -137,6 +138,8 @@ _platforms: dict[tuple[str, ...], Platform] = {}
 _platforms_lock = threading.Lock()
 _pool = ClientPool()
 _telemetry = telemetry.Telemetry()
+# Metrics files complete before `pulumi up` returns: the engine waits for Cancel, not for our exit.
+host_cancel.on_cancel(_telemetry.flush)
 
 #: The stack's connection config, from `FlowProvider.configure`: the engine hands dynamic providers
 #: the whole stack config (the current one in preview and up; in refresh and destroy, the one the

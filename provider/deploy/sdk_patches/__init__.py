@@ -21,7 +21,13 @@ and each module's docstring gives the measurement.
   (3.260.0, 3.272.0), so four flows were in flight whatever `--parallel` said; raised to 32 in the
   host. With 2–6 s Archy jobs, `pulumi up` of 100 flows in 10 layers: 152.7 → 76.7 s.
 - `watchdog` (provider process): after a kill -9 of the CLI nobody stops the dynamic provider (any
-  release: the engine owns its lifetime); it exits once its parent chain is re-parented.
+  release: the engine owns its lifetime); it exits once its parent chain is re-parented, after the
+  provider's last words.
+- `host_cancel` (provider process): the engine waits for a provider's answer to `Cancel` before it
+  signals the process (v3.260.0), and the host answers it with nothing (3.260.0, 3.272.0), so the
+  metrics files were written at exit only: lost when the exit outlasted the engine's 5 s before
+  SIGKILL, or the watchdog ended the process. The host's registered Cancel handler now runs the
+  provider's hooks (the metrics flush) first; the engine's wait for the answer covers them.
 - engine (Go, not Python): `scripts/engine_patches/redact_secrets.py`, applied by
   `scripts/install-pulumi` when it builds the CLI: the engine (v3.260.0, and master as of 2026-08)
   logs at `-v=9` the plaintext inside every secret it marshals for a receiver that keeps secrets,

@@ -4,7 +4,8 @@ The engine starts the Python dynamic provider (through the SDK's `pulumi-resourc
 shell script, so python's parent is a shell whose parent is the engine) and stops it when it
 finishes; after a kill -9 of the CLI nobody does, and the provider would live on (serving nothing).
 A daemon thread polls the chain: when python or the shell is re-parented (the engine died), it
-exits at once.
+runs the provider's last words (`host_cancel.run_hooks`: the metrics files, at most `LAST_WORDS_S`)
+and exits without the interpreter's shutdown.
 Started on import of `provider.deploy.resource` in the provider process only (the engine's dynamic
 provider host is `python -m pulumi.dynamic`).
 """
@@ -16,8 +17,12 @@ import sys
 import threading
 from pathlib import Path
 
+from provider.deploy.sdk_patches import host_cancel
+
 #: How often the parent is checked: the provider is gone within this of the engine's death.
 POLL_S = 1.0
+#: How long the last words may take before the process exits anyway.
+LAST_WORDS_S = 5.0
 _started = False
 
 
@@ -69,7 +74,10 @@ def _watch(parent: int, engine: int | None) -> None:
     stop = threading.Event()
     while not stop.wait(POLL_S):
         if _engine_gone(parent, engine):
-            os._exit(1)  # no cleanup: the engine that would receive anything is gone
+            last = threading.Thread(target=host_cancel.run_hooks, name="last-words", daemon=True)
+            last.start()
+            last.join(LAST_WORDS_S)
+            os._exit(1)  # no interpreter shutdown: the engine that would receive anything is gone
 
 
 def start(force: bool = False) -> bool:
