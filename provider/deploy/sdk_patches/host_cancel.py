@@ -18,13 +18,12 @@ logged once at warning level (the metrics are then written at exit only, as befo
 from __future__ import annotations
 
 import gc
-import inspect
 import logging
-import sys
 import threading
 from collections.abc import Callable
-from importlib.metadata import PackageNotFoundError, version
 from typing import Any
+
+from provider.deploy.sdk_patches import _host
 
 log = logging.getLogger(__name__)
 
@@ -90,14 +89,13 @@ def _cancel_tables() -> list[dict[str, Any]]:
 def install() -> bool:
     """In the dynamic-provider host of a known SDK release: run the hooks on the engine's Cancel."""
     global _installed
-    host = sys.modules.get("__main__")
-    if _installed or getattr(getattr(host, "__spec__", None), "name", "") != "pulumi.dynamic.__main__":
+    host = _host.dynamic_host()
+    if _installed or host is None:
         return False
     try:
-        sdk_version = version("pulumi")
-        source = inspect.getsource(host.DynamicResourceProviderServicer.Cancel)  # type: ignore[union-attr]
-    except (PackageNotFoundError, AttributeError, OSError, TypeError) as exc:
-        return _missed(f"the pulumi SDK's release or host source could not be read ({exc})")
+        sdk_version, source = _host.read(host, "DynamicResourceProviderServicer.Cancel")
+    except _host.Unreadable as exc:
+        return _missed(str(exc))
     if sdk_version not in KNOWN_EMPTY:
         return _missed(f"pulumi SDK {sdk_version} is not a release read for this patch {KNOWN_EMPTY}")
     body = [line.strip() for line in source.splitlines()[1:] if line.strip()]

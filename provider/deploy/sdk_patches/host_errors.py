@@ -19,6 +19,7 @@ import types
 from typing import Any
 
 from provider.deploy.inputs import FlowProviderError
+from provider.deploy.sdk_patches import _host
 
 _installed = False
 
@@ -46,14 +47,14 @@ def format_exc(*args: Any, **kwargs: Any) -> str:
 def install() -> bool:
     """Installs the proxy in the host module, when this process is the dynamic-provider host."""
     global _installed
-    host = sys.modules.get("__main__")
-    if _installed or getattr(getattr(host, "__spec__", None), "name", "") != "pulumi.dynamic.__main__":
+    host = _host.dynamic_host()
+    if _installed or host is None:
         return False
     if getattr(host, "traceback", None) is not traceback:
         return False
     proxy = types.ModuleType("traceback")
     proxy.__dict__.update(traceback.__dict__)
     proxy.format_exc = format_exc  # type: ignore[attr-defined]
-    host.traceback = proxy  # type: ignore[union-attr]
+    host.traceback = proxy  # type: ignore[attr-defined]
     _installed = True
     return True

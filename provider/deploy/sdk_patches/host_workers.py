@@ -18,13 +18,11 @@ that does not read as above is logged once at warning level: the host stays at f
 from __future__ import annotations
 
 import gc
-import inspect
 import logging
 import os
-import sys
 from concurrent.futures import ThreadPoolExecutor
-from importlib.metadata import PackageNotFoundError, version
 
+from provider.deploy.sdk_patches import _host
 from provider.platforms.http.pool import POOL_SIZE
 
 log = logging.getLogger(__name__)
@@ -67,14 +65,13 @@ def widen(executor: ThreadPoolExecutor, bound: int) -> None:
 def install() -> bool:
     """In the dynamic-provider host of a known SDK release: raise its gRPC executor's bound."""
     global _installed
-    host = sys.modules.get("__main__")
-    if _installed or getattr(getattr(host, "__spec__", None), "name", "") != "pulumi.dynamic.__main__":
+    host = _host.dynamic_host()
+    if _installed or host is None:
         return False
     try:
-        sdk_version = version("pulumi")
-        source = inspect.getsource(host.main)  # type: ignore[union-attr]
-    except (PackageNotFoundError, AttributeError, OSError, TypeError) as exc:
-        return _missed(f"the pulumi SDK's release or host source could not be read ({exc})")
+        sdk_version, source = _host.read(host, "main")
+    except _host.Unreadable as exc:
+        return _missed(str(exc))
     if sdk_version not in KNOWN_FOUR:
         return _missed(f"pulumi SDK {sdk_version} is not a release read for this patch {KNOWN_FOUR}")
     if HOST_SNIPPET not in source:
