@@ -138,7 +138,8 @@ _platforms: dict[tuple[str, ...], Platform] = {}
 _platforms_lock = threading.Lock()
 _pool = ClientPool()
 _telemetry = telemetry.Telemetry()
-# Metrics files complete before `pulumi up` returns: the engine waits for Cancel, not for our exit.
+# Metrics files complete before `pulumi up` returns: the engine waits for our answer to Cancel, and
+# for our exit only 5 s before SIGKILL.
 host_cancel.on_cancel(_telemetry.flush)
 
 #: The stack's connection config, from `FlowProvider.configure`: the engine hands dynamic providers

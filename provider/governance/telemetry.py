@@ -14,9 +14,10 @@ the audit log is the argument, else $GENESYS_FLOWS_AUDIT_LOG, else the bucket of
 Audit entries are appended (and fsynced) as each mutation is reported. Metrics stay in memory and are
 written to this process's own files at process exit (atexit, which also runs after an unhandled
 exception or SIGINT, the signal Pulumi stops its plugins with), after a mutation (at most once a second)
-and by `Telemetry.flush()`, which the dynamic provider also runs when the engine cancels it, before the
-engine stops waiting (provider/deploy/sdk_patches/host_cancel.py); at exit and on `flush()` the stack's
-merged `<stack>.prom`/`<stack>.json` are rewritten too (see provider/governance/metrics.py).
+and by `Telemetry.flush()`, which the dynamic provider also runs when the engine cancels it (the
+engine waits for that answer, 5 s at most: provider/deploy/sdk_patches/host_cancel.py); at exit and
+on `flush()` the stack's merged `<stack>.prom`/`<stack>.json` are rewritten too (see
+provider/governance/metrics.py).
 """
 
 from __future__ import annotations

@@ -22,7 +22,7 @@ def dynamic_host() -> ModuleType | None:
 
 
 def read(host: ModuleType, attribute: str) -> tuple[str, str]:
-    """(the pulumi SDK's release, the source of `host.<attribute>`, a dotted path)."""
+    """(the pulumi SDK's release, the source of `host.<attribute>`); `attribute` may be dotted."""
     try:
         return version("pulumi"), inspect.getsource(operator.attrgetter(attribute)(host))
     except (PackageNotFoundError, AttributeError, OSError, TypeError) as exc:

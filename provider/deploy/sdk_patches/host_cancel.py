@@ -4,20 +4,24 @@ The engine stops a resource provider in two steps (pkg/host/host.go `ReleaseCont
 v3.260.0): a `Cancel` RPC whose answer it waits for (5 s at most), then SIGINT to the plugin's
 process group and SIGKILL 5 s later (sdk/go/common/resource/plugin/plugin.go `kill`). The SDK's
 host answers `Cancel` with nothing (`DynamicResourceProviderServicer.Cancel` returns `Empty()`,
-3.260.0 and 3.272.0), so what the provider must leave behind (its metrics files) was written by
-`atexit` only: after the engine stopped waiting for anything, and not at all when the exit took
+3.260.0 and 3.272.0), so what the provider must leave behind (its metrics files, written at most
+once a second during the run) was complete only after `atexit`: not at all when the exit took
 longer than the engine's 5 s or the watchdog ended the process. Here the host's registered
-`Cancel` handler is wrapped to run `on_cancel` hooks first: `pulumi up` cannot return before the
-hooks did (within the engine's 5 s), and the watchdog runs them before it exits.
+`Cancel` handler is wrapped to run `on_cancel` hooks first: `pulumi up` does not return before the
+hooks are done (when they take less than the engine's 5 s), and the watchdog runs them before it
+exits. Hooks may run more than once (a Ctrl-C's Cancel, the engine's, then `atexit`'s flush).
 
 Guarded like `host_workers`: in the provider process only, on the releases read, while the host's
-`Cancel` still only answers `Empty()` and exactly one registered handler serves it; a miss is
-logged once at warning level (the metrics are then written at exit only, as before).
+`Cancel` still only answers `Empty()`, the SDK registers it through a generic handler table only
+(a table that `add_registered_method_handlers` fills would be served first), and exactly one such
+table serves it; a miss is logged once at warning level (the metrics are then complete only at
+exit, as before).
 """
 
 from __future__ import annotations
 
 import gc
+import inspect
 import logging
 import threading
 from collections.abc import Callable
@@ -31,6 +35,8 @@ log = logging.getLogger(__name__)
 KNOWN_EMPTY = ("3.260.0", "3.272.0")
 CANCEL_METHOD = "/pulumirpc.ResourceProvider/Cancel"
 CANCEL_SNIPPET = "return empty_pb2.Empty()"
+#: grpc serves a method added this way before any generic handler table: the wrap would not be seen.
+REGISTERED_METHODS = "add_registered_method_handlers"
 
 _hooks: list[Callable[[], None]] = []
 _hooks_lock = threading.Lock()
@@ -39,7 +45,8 @@ _warned = False
 
 
 def on_cancel(hook: Callable[[], None]) -> None:
-    """Run `hook` when the engine cancels this provider (and before the watchdog exits); once each."""
+    """Run `hook` when the engine cancels this provider and before the watchdog exits (a hook
+    registered twice runs once per occasion)."""
     with _hooks_lock:
         if hook not in _hooks:
             _hooks.append(hook)
@@ -71,8 +78,15 @@ def _missed(what: str) -> bool:
     global _warned
     if not _warned:
         _warned = True
-        log.warning("provider host: %s; metrics are written at exit only (cancel hook not applied)", what)
+        log.warning("provider host: %s; metrics are complete only at exit (cancel hook not applied)", what)
     return False
+
+
+def _registration() -> str:
+    """The source of the SDK's generated registration of the provider's gRPC methods."""
+    from pulumi.runtime.proto import provider_pb2_grpc
+
+    return inspect.getsource(provider_pb2_grpc.add_ResourceProviderServicer_to_server)
 
 
 def _cancel_tables() -> list[dict[str, Any]]:
@@ -101,6 +115,8 @@ def install() -> bool:
     body = [line.strip() for line in source.splitlines()[1:] if line.strip()]
     if body != [CANCEL_SNIPPET]:
         return _missed(f"pulumi SDK {sdk_version}: the host's Cancel does more than {CANCEL_SNIPPET!r}")
+    if REGISTERED_METHODS in _registration():
+        return _missed(f"pulumi SDK {sdk_version}: the provider's methods are also {REGISTERED_METHODS}")
     tables = _cancel_tables()
     if len(tables) != 1:
         return _missed(f"pulumi SDK {sdk_version}: {len(tables)} handler tables serve Cancel, not one")

@@ -19,7 +19,8 @@ from pathlib import Path
 
 from provider.deploy.sdk_patches import host_cancel
 
-#: How often the parent is checked: the provider is gone within this of the engine's death.
+#: How often the parent is checked: the provider is gone within this (plus its last words, at most
+#: LAST_WORDS_S) of the engine's death.
 POLL_S = 1.0
 #: How long the last words may take before the process exits anyway.
 LAST_WORDS_S = 5.0
@@ -74,10 +75,12 @@ def _watch(parent: int, engine: int | None) -> None:
     stop = threading.Event()
     while not stop.wait(POLL_S):
         if _engine_gone(parent, engine):
-            last = threading.Thread(target=host_cancel.run_hooks, name="last-words", daemon=True)
-            last.start()
-            last.join(LAST_WORDS_S)
-            os._exit(1)  # no interpreter shutdown: the engine that would receive anything is gone
+            try:  # in a thread of its own: a hook stuck on a lock or a disk cannot keep us alive
+                last = threading.Thread(target=host_cancel.run_hooks, name="last-words", daemon=True)
+                last.start()
+                last.join(LAST_WORDS_S)
+            finally:  # even when no thread can be started
+                os._exit(1)  # no interpreter shutdown: the engine that would receive anything is gone
 
 
 def start(force: bool = False) -> bool:

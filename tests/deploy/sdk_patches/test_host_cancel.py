@@ -7,6 +7,7 @@ from __future__ import annotations
 import importlib.machinery
 import logging
 import os
+import select
 import subprocess
 import sys
 import time
@@ -93,12 +94,27 @@ def test_a_host_whose_cancel_does_more_is_left_alone_and_the_miss_is_logged_once
         with caplog.at_level(logging.WARNING, logger=host_cancel.__name__):
             assert host_cancel.install() is False
         (record,) = caplog.records
-        assert "does more than" in record.getMessage() and "exit only" in record.getMessage()
+        assert "does more than" in record.getMessage() and "complete only at exit" in record.getMessage()
         provider_pb2_grpc.ResourceProviderStub(channel).Cancel(empty_pb2.Empty(), timeout=10)
         assert servicer.cancelled and said == []
     finally:
         channel.close()
         server.stop(None)
+
+
+def test_a_registration_grpc_would_serve_before_the_table_is_a_miss(
+    host, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Newer grpc code generators also call `add_registered_method_handlers`, served first."""
+    real = host_cancel._registration()
+    assert host_cancel.REGISTERED_METHODS not in real  # the SDK pinned in requirements.txt
+    monkeypatch.setattr(
+        host_cancel, "_registration", lambda: real + "    server.add_registered_method_handlers(...)"
+    )
+    with caplog.at_level(logging.WARNING, logger=host_cancel.__name__):
+        assert host_cancel.install() is False
+    (record,) = caplog.records
+    assert host_cancel.REGISTERED_METHODS in record.getMessage()
 
 
 def test_outside_the_host_nothing_is_installed() -> None:
@@ -109,7 +125,10 @@ CHILD = """
 import os, sys, time
 from provider.deploy.sdk_patches import host_cancel, watchdog
 marker = sys.argv[1]
-host_cancel.on_cancel(lambda: open(marker, "w").write("last words of %d" % os.getpid()))
+def last_words():
+    with open(marker, "w") as fh:
+        fh.write("last words of %d" % os.getpid())
+host_cancel.on_cancel(last_words)
 watchdog.start(force=True)
 print(os.getpid(), flush=True)
 time.sleep(60)
@@ -137,6 +156,8 @@ def test_the_watchdog_says_the_last_words_before_it_ends_an_orphaned_provider(tm
     )
     pid = 0
     try:
+        ready, _, _ = select.select([shell.stdout], [], [], 60)  # the child's pid, or a bounded wait
+        assert ready, "the provider stand-in did not start"
         pid = int(shell.stdout.readline())  # type: ignore[union-attr]
         assert not marker.exists()
         shell.kill()
@@ -151,3 +172,4 @@ def test_the_watchdog_says_the_last_words_before_it_ends_an_orphaned_provider(tm
             shell.kill()
         if pid and not _gone(pid):
             os.kill(pid, 9)
+        shell.stdout.close()  # type: ignore[union-attr]
