@@ -69,11 +69,9 @@ def install() -> bool:
     if _installed or host is None:
         return False
     try:
-        sdk_version, source = _host.read(host, "main")
+        sdk_version, source = _host.read(host, "main", KNOWN_FOUR)
     except _host.Unreadable as exc:
         return _missed(str(exc))
-    if sdk_version not in KNOWN_FOUR:
-        return _missed(f"pulumi SDK {sdk_version} is not a release read for this patch {KNOWN_FOUR}")
     if HOST_SNIPPET not in source:
         return _missed(f"pulumi SDK {sdk_version}: the host's main has no {HOST_SNIPPET!r}")
     pools = [o for o in gc.get_objects() if isinstance(o, ThreadPoolExecutor) and o._max_workers == 4]
